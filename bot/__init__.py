@@ -1,0 +1,1 @@
+"""newsdesk's answering side: settings, retrieval, answers, rendering, CLI and Telegram."""

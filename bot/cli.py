@@ -1,0 +1,221 @@
+"""The `newsdesk` command: index, ask, chat, bot and start."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from bot.chat import run_chat
+from bot.llm import LLMConfigError
+from bot.logs import configure_logging
+from bot.prompts import PromptError
+from bot.render import render_text
+from bot.service import AnswerService, QuestionError, build_service, open_configured_store
+from bot.settings import Settings
+from bot.telegram_app import MissingTokenError, build_application
+from index.embeddings import EmbeddingModelError, make_embeddings
+from index.loaders import SUPPORTED_SUFFIXES, load_paths
+from index.pipeline import IndexSummary, Progress, index_articles
+from index.store import ArticleStore, StoreError
+
+EXAMPLES = """\
+examples:
+  newsdesk index articles/ feed-dump.jsonl.gz
+  newsdesk ask "who controls Qairawan?"
+  newsdesk ask "who controls Qairawan?" --json
+  newsdesk start          # the bot if TELEGRAM_BOT_TOKEN is set, else a local chat
+
+Settings come from the environment and .env; see .env.example for every one.
+"""
+
+
+class CommandError(Exception):
+    """A problem the user can fix; printed as `newsdesk: error: ...` with exit code 2."""
+
+
+USER_ERRORS = (
+    CommandError,
+    StoreError,
+    EmbeddingModelError,
+    PromptError,
+    QuestionError,
+    LLMConfigError,
+    MissingTokenError,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsdesk",
+        description="Answer questions about a collection of news articles, citing every claim.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser(
+        "index",
+        help="add articles from files and folders to the index",
+        description=(
+            "Index articles from files and folders (recursively). Formats: "
+            f"{', '.join(SUPPORTED_SUFFIXES)}. Unchanged articles are not embedded again. "
+            "Files that can't be read are reported and skipped; the exit code is 1 if any were."
+        ),
+    )
+    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    ask = commands.add_parser(
+        "ask",
+        help="answer one question from the indexed articles",
+        description="Answer a question with numbered citations of the passages it rests on.",
+    )
+    ask.add_argument("question", nargs="+", help="the question (quote it, or not)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    commands.add_parser(
+        "chat",
+        help="ask questions in the terminal, one per line",
+        description="A local chat over the same answering path as the bot. End with Ctrl-D.",
+    )
+    commands.add_parser(
+        "bot",
+        help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)",
+        description="Run the Telegram bot with long polling. Needs TELEGRAM_BOT_TOKEN.",
+    )
+    commands.add_parser(
+        "start",
+        help="index the sample article if the index is empty, then run the bot or a local chat",
+        description=(
+            "The main job: on first run indexes the bundled sample article, then runs the "
+            "Telegram bot if TELEGRAM_BOT_TOKEN is set, otherwise a local chat in the terminal."
+        ),
+    )
+    return parser
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise CommandError(f"invalid settings: {problems}") from None
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
+    """Entry point of the `newsdesk` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    # Offline is the norm: nothing may download a model at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        settings = load_settings()
+        token = settings.telegram_bot_token
+        configure_logging(settings.log_level, [token.get_secret_value()] if token else [])
+        if args.command == "index":
+            return index_command(settings, args.paths, quiet=args.quiet)
+        if args.command == "ask":
+            return ask_command(settings, " ".join(args.question), as_json=args.json)
+        if args.command == "chat":
+            return run_chat(build_service(settings), stdin or sys.stdin, sys.stdout)
+        if args.command == "bot":
+            return bot_command(settings)
+        return start_command(settings, stdin or sys.stdin)
+    except USER_ERRORS as error:
+        print(f"newsdesk: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `newsdesk ask ... | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("\nnewsdesk: interrupted", file=sys.stderr)
+        return 130
+
+
+def _progress_printer(quiet: bool) -> Progress:
+    last = [0.0]
+
+    def show(summary: IndexSummary) -> None:
+        now = time.monotonic()
+        if not quiet and now - last[0] >= 2.0:
+            last[0] = now
+            print(
+                f"  ... {summary.articles_read} articles read, "
+                f"{summary.chunks_added} chunks embedded",
+                file=sys.stderr,
+            )
+
+    return show
+
+
+def run_index(
+    store: ArticleStore, settings: Settings, paths: Sequence[Path], *, quiet: bool = False
+) -> IndexSummary:
+    embeddings = make_embeddings(settings.embedding_model)
+    progress = _progress_printer(quiet)
+    summary = index_articles(load_paths(paths), store, embeddings, progress)
+    for problem in summary.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    return summary
+
+
+def index_command(settings: Settings, paths: Sequence[Path], *, quiet: bool) -> int:
+    store = open_configured_store(settings)
+    summary = run_index(store, settings, paths, quiet=quiet)
+    print(summary.describe())
+    return 1 if summary.problems else 0
+
+
+def ask_command(settings: Settings, question: str, *, as_json: bool) -> int:
+    service = build_service(settings)
+    answer = service.answer(question)
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(answer))
+    return 0
+
+
+def _ensure_sample(settings: Settings) -> AnswerService:
+    store = open_configured_store(settings)
+    if store.count() == 0 and settings.sample_dir.exists():
+        print(
+            f"newsdesk: empty index; indexing the sample articles in {settings.sample_dir}",
+            file=sys.stderr,
+        )
+        print(
+            run_index(store, settings, [settings.sample_dir], quiet=True).describe(),
+            file=sys.stderr,
+        )
+    return build_service(settings, store=store)
+
+
+def bot_command(settings: Settings) -> int:
+    service = build_service(settings)
+    build_application(settings, service).run_polling()
+    return 0
+
+
+def start_command(settings: Settings, stdin: TextIO) -> int:
+    service = _ensure_sample(settings)
+    if settings.telegram_bot_token is None:
+        print(
+            "newsdesk: no TELEGRAM_BOT_TOKEN set, so this is the local chat over the same answers "
+            "the bot gives.\n  To run the Telegram bot, put TELEGRAM_BOT_TOKEN=<token from "
+            "@BotFather> in .env (see .env.example) and run this again.",
+            file=sys.stderr,
+        )
+        return run_chat(service, stdin, sys.stdout)
+    print("newsdesk: starting the Telegram bot (Ctrl-C to stop)", file=sys.stderr)
+    build_application(settings, service).run_polling()
+    return 0

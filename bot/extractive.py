@@ -1,0 +1,77 @@
+"""The default answerer: no LLM, the answer is made only of sentences from the passages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from bot.answers import Answer, Citation, citation_for, content_words, sentences_of, word_overlap
+from index.embeddings import SentenceTransformerEmbeddings
+
+MAX_SENTENCES = 3
+MAX_ANSWER_CHARS = 700
+# A sentence joins the answer only if it scores close to the best one.
+KEEP_RATIO = 0.85
+# How much sharing the question's words counts next to semantic similarity: names and places
+# ("Qairawan") are matched exactly even when the embedding blurs them.
+LEXICAL_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    document: int
+    sentence: str
+    score: float
+
+
+class ExtractiveAnswerer:
+    """Scores every sentence of the retrieved passages against the question and answers with
+    the best few, each followed by the [n] of the passage it was taken from."""
+
+    def __init__(self, embeddings: SentenceTransformerEmbeddings) -> None:
+        self.embeddings = embeddings
+
+    def __call__(self, question: str, documents: list[Document]) -> Answer:
+        candidates = self._rank(question, documents)
+        chosen: list[_Candidate] = []
+        for candidate in candidates:
+            if len(chosen) == MAX_SENTENCES or candidate.score < candidates[0].score * KEEP_RATIO:
+                break
+            length = sum(len(c.sentence) for c in chosen) + len(candidate.sentence)
+            if chosen and length > MAX_ANSWER_CHARS:
+                continue
+            chosen.append(candidate)
+
+        numbers: dict[int, int] = {}
+        quotes: dict[int, str] = {}
+        parts = []
+        for candidate in chosen:
+            n = numbers.setdefault(candidate.document, len(numbers) + 1)
+            quotes.setdefault(candidate.document, candidate.sentence)
+            parts.append(f"{candidate.sentence} [{n}]")
+        citations: list[Citation] = [
+            citation_for(documents[index], n, quotes[index]) for index, n in numbers.items()
+        ]
+        return Answer(question=question, answer=" ".join(parts), refused=False, citations=citations)
+
+    def _rank(self, question: str, documents: list[Document]) -> list[_Candidate]:
+        seen: set[str] = set()
+        pool: list[tuple[int, str]] = []
+        for index, document in enumerate(documents):
+            for sentence in sentences_of(document.page_content):
+                if sentence not in seen:
+                    seen.add(sentence)
+                    pool.append((index, sentence))
+        if not pool:
+            return []
+        wanted = content_words(question)
+        query = self.embeddings.embed_query(question)
+        vectors = self.embeddings.embed_documents([sentence for _, sentence in pool])
+        ranked = []
+        for (index, sentence), vector in zip(pool, vectors, strict=True):
+            semantic = sum(q * v for q, v in zip(query, vector, strict=True))
+            overlap = word_overlap(wanted, sentence)
+            ranked.append(_Candidate(index, sentence, semantic + LEXICAL_WEIGHT * overlap))
+        ranked.sort(key=lambda candidate: candidate.score, reverse=True)
+        return ranked

@@ -1,0 +1,104 @@
+"""question -> retrieval -> answer: the one path the CLI, the local chat and Telegram share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from langchain_core.documents import Document
+
+from bot.answers import Answer
+from bot.extractive import ExtractiveAnswerer
+from bot.prompts import PromptLibrary
+from bot.retrieval import ChunkRetriever
+from bot.settings import Settings
+from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
+from index.store import ArticleStore, open_store
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+Answerer = Callable[[str, list[Document]], Answer]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class QuestionError(Exception):
+    """The question can't be asked as it is; the message is shown to the user."""
+
+
+@dataclass
+class AnswerService:
+    store: ArticleStore
+    retriever: ChunkRetriever
+    answerer: Answerer
+    prompts: PromptLibrary
+    min_relevance: float
+    max_question_chars: int
+
+    def answer(self, question: str) -> Answer:
+        """A cited answer, or a refusal when no passage is similar enough to the question."""
+        question = " ".join(_CONTROL.sub(" ", question).split())
+        if not question:
+            raise QuestionError("Please send your question as text.")
+        if len(question) > self.max_question_chars:
+            raise QuestionError(
+                f"That question is {len(question):,} characters long; please keep it under "
+                f"{self.max_question_chars:,} characters."
+            )
+        documents = self.retriever.invoke(question)
+        relevant = [doc for doc in documents if doc.metadata["relevance"] >= self.min_relevance]
+        if not relevant:
+            return Answer(question, self.prompts.render("refusal"), refused=True)
+        return self.answerer(question, relevant)
+
+    def help_text(self) -> str:
+        """What the bot knows and how to ask, from `prompts/help.txt`."""
+        overview = self.store.overview()
+        return self.prompts.render(
+            "help",
+            articles=f"{overview.articles:,} article{'' if overview.articles == 1 else 's'}",
+            latest=overview.latest_published or "undated",
+        )
+
+
+def open_configured_store(settings: Settings) -> ArticleStore:
+    return open_store(
+        settings.collection,
+        path=settings.chroma_dir,
+        host=settings.chroma_host,
+        port=settings.chroma_port,
+    )
+
+
+def build_service(
+    settings: Settings,
+    *,
+    store: ArticleStore | None = None,
+    embeddings: SentenceTransformerEmbeddings | None = None,
+    chat_model: BaseChatModel | None = None,
+) -> AnswerService:
+    """Wire the answering path from settings; parts passed in are used as they are."""
+    store = store or open_configured_store(settings)
+    embeddings = embeddings or make_embeddings(settings.embedding_model)
+    prompts = PromptLibrary(settings.prompts_dir)
+    if chat_model is None and settings.llm:
+        from bot.llm import make_chat_model
+
+        chat_model = make_chat_model(settings.llm)
+    answerer: Answerer
+    if chat_model is not None:
+        from bot.llm import LLMAnswerer
+
+        answerer = LLMAnswerer(chat_model, prompts)
+    else:
+        answerer = ExtractiveAnswerer(embeddings)
+    return AnswerService(
+        store=store,
+        retriever=ChunkRetriever(store=store, embeddings=embeddings, k=settings.top_k),
+        answerer=answerer,
+        prompts=prompts,
+        min_relevance=settings.min_relevance,
+        max_question_chars=settings.max_question_chars,
+    )

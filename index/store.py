@@ -1,0 +1,159 @@
+"""The Chroma collection that holds chunks, their embeddings and their articles' metadata.
+
+Embeddings are always computed by us and passed in: the collection is created without an
+embedding function, so Chroma's default one (which downloads a model) can never run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.chunking import Chunk
+
+WRITE_BATCH = 512
+
+
+class StoreError(Exception):
+    """The vector store can't be opened or used; the message says which store and why."""
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    chunk: Chunk
+    similarity: float  # cosine similarity, -1..1
+
+
+@dataclass(frozen=True)
+class Overview:
+    articles: int
+    chunks: int
+    latest_published: str
+
+
+class ArticleStore:
+    """Chunks in a Chroma collection, keyed by chunk id."""
+
+    def __init__(self, collection: Any, description: str) -> None:
+        self._collection = collection
+        self.description = description
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def chunk_ids_by_article(self) -> dict[str, set[str]]:
+        """Every stored chunk id, grouped by the article it came from."""
+        grouped: dict[str, set[str]] = defaultdict(set)
+        for chunk_id, meta in self._all_metadata():
+            grouped[str(meta.get("article", ""))].add(chunk_id)
+        return dict(grouped)
+
+    def overview(self) -> Overview:
+        """How many articles and chunks the store holds and its newest publication date."""
+        articles: set[str] = set()
+        latest = ""
+        count = 0
+        for _, meta in self._all_metadata():
+            count += 1
+            articles.add(str(meta.get("article", "")))
+            published = str(meta.get("published", ""))
+            if published[:4].isdigit() and published > latest:
+                latest = published
+        return Overview(articles=len(articles), chunks=count, latest_published=latest)
+
+    def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        for start in range(0, len(chunks), WRITE_BATCH):
+            batch = chunks[start : start + WRITE_BATCH]
+            self._collection.upsert(
+                ids=[chunk.id for chunk in batch],
+                embeddings=[list(vector) for vector in vectors[start : start + WRITE_BATCH]],
+                documents=[chunk.text for chunk in batch],
+                metadatas=[_metadata(chunk) for chunk in batch],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), WRITE_BATCH):
+            self._collection.delete(ids=list(ids[start : start + WRITE_BATCH]))
+
+    def search(self, query_vector: Sequence[float], k: int) -> list[ScoredChunk]:
+        """The k chunks nearest to the query vector, most similar first."""
+        if k <= 0 or self.count() == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[list(query_vector)],
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+        )
+        found = []
+        for chunk_id, text, meta, distance in zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
+        ):
+            found.append(ScoredChunk(_chunk(chunk_id, text, meta), 1.0 - float(distance)))
+        return found
+
+    def _all_metadata(self) -> list[tuple[str, dict[str, Any]]]:
+        result = self._collection.get(include=["metadatas"])
+        return list(zip(result["ids"], result["metadatas"] or [], strict=True))
+
+
+def _metadata(chunk: Chunk) -> dict[str, str | int]:
+    return {
+        "article": chunk.article_key,
+        "position": chunk.position,
+        "title": chunk.title,
+        "url": chunk.url,
+        "source": chunk.source,
+        "published": chunk.published,
+    }
+
+
+def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        article_key=str(meta.get("article", "")),
+        position=int(meta.get("position", 0)),
+        text=text,
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        source=str(meta.get("source", "")),
+        published=str(meta.get("published", "")),
+    )
+
+
+def open_store(
+    collection: str,
+    *,
+    path: Path | None = None,
+    host: str | None = None,
+    port: int = 8000,
+) -> ArticleStore:
+    """An embedded Chroma under `path`, or the Chroma server at `host:port` when host is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if host:
+            description = f"Chroma server at {host}:{port}"
+            client = chromadb.HttpClient(host=host, port=port, settings=client_settings)
+        elif path is not None:
+            description = f"Chroma at {path}"
+            path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(path), settings=client_settings)
+        else:
+            raise StoreError("no store configured: set NEWSDESK_HOME or NEWSDESK_CHROMA_HOST")
+        handle = client.get_or_create_collection(
+            collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+    except StoreError:
+        raise
+    except Exception as error:  # chromadb raises plain ValueError/ConnectionError/etc.
+        raise StoreError(f"could not open {description}: {error}") from error
+    return ArticleStore(handle, description)
