@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 NO_ANSWER = "NO_ANSWER"
-_MARKER = re.compile(r"\[(\d{1,6}(?:\s*,\s*\d{1,6})*)\]")
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
 class LLMConfigError(Exception):
@@ -61,7 +61,8 @@ def keep_valid_citations(text: str, passage_count: int) -> tuple[str, list[int]]
     order: list[int] = []
 
     def renumber(match: re.Match[str]) -> str:
-        valid = [int(n) for n in match.group(1).split(",") if 1 <= int(n) <= passage_count]
+        numbers = [n.strip() for n in match.group(1).split(",")]
+        valid = [int(n) for n in numbers if len(n) <= 6 and 1 <= int(n) <= passage_count]
         for n in valid:
             if n not in order:
                 order.append(n)

@@ -122,6 +122,10 @@ def chunk_spans(text: str) -> list[Span]:
         if last + 1 >= len(sentences):
             break
         next_first = last + 1
+        # Overlap: repeat the previous chunk's last sentences, up to OVERLAP_CHARS, and at least
+        # its last sentence unless that one is so long it would crowd out the new text.
+        if last > first and sentences[last][0].end - sentences[last][0].start <= CHUNK_CHARS // 2:
+            next_first = last
         while (
             next_first - 1 > first
             and sentences[last][0].end - sentences[next_first - 1][0].start <= OVERLAP_CHARS

@@ -13,6 +13,8 @@ from index.articles import Article, LoadProblem, normalize_date
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_RECORD_BYTES = 5 * 1024 * 1024
+# Less text than this on a page is a menu, a paywall or an error page, not an article.
+MIN_HTML_TEXT_CHARS = 100
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
 JSON_SUFFIXES = (".json", ".jsonl", ".jsonl.gz")
@@ -113,8 +115,10 @@ def _load_html(path: Path, raw: bytes) -> Loaded:
         raw, with_metadata=True, include_comments=False, favor_precision=True
     )
     text = (getattr(document, "text", None) or "").strip() if document else ""
-    if not text:
-        return LoadProblem(str(path), "no article text found in the HTML")
+    if len(text) < MIN_HTML_TEXT_CHARS:
+        return LoadProblem(
+            str(path), f"no article text found in the HTML (only {len(text)} characters of text)"
+        )
     meta = {k: getattr(document, k, None) or "" for k in ("title", "url", "date", "sitename")}
     return Article(
         key=str(meta["url"] or path.resolve()),

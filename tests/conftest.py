@@ -1,0 +1,62 @@
+"""Shared fixtures: the real bundled model, real Chroma in temp dirs, settings without .env."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.service import AnswerService, build_service
+from bot.settings import PROJECT_DIR, Settings
+from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
+from index.loaders import load_paths
+from index.pipeline import index_articles
+from index.store import ArticleStore, open_store
+
+SEED_DIR = PROJECT_DIR / "data" / "sample"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def make_settings(home: Path, **overrides: object) -> Settings:
+    """Settings for a test: environment and .env are ignored, only what the test says counts."""
+    values: dict[str, object] = {"NEWSDESK_HOME": str(home), **overrides}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+def _no_newsdesk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("NEWSDESK_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def embeddings() -> SentenceTransformerEmbeddings:
+    return make_embeddings()
+
+
+@pytest.fixture(scope="session")
+def seed_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("seed-home")
+
+
+@pytest.fixture(scope="session")
+def seed_store(seed_home: Path, embeddings: SentenceTransformerEmbeddings) -> ArticleStore:
+    settings = make_settings(seed_home)
+    store = open_store(settings.collection, path=settings.chroma_dir)
+    index_articles(load_paths([SEED_DIR]), store, embeddings)
+    return store
+
+
+@pytest.fixture(scope="session")
+def seed_service(
+    seed_home: Path, seed_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
+) -> AnswerService:
+    return build_service(make_settings(seed_home), store=seed_store, embeddings=embeddings)
+
+
+@pytest.fixture
+def fresh_store(tmp_path: Path) -> Iterator[ArticleStore]:
+    yield open_store("test-articles", path=tmp_path / "chroma")

@@ -1,0 +1,251 @@
+"""A fake Telegram Bot API server on 127.0.0.1 that records every call.
+
+The real python-telegram-bot Application talks HTTP to it through `base_url`, exactly as it
+would to a self-hosted Bot API server. Like Telegram, it rejects HTML it can't parse and
+messages over 4096 characters, so rendering bugs fail the tests the way they'd fail in use.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+                 "blockquote", "tg-spoiler", "span"}  # fmt: skip
+BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Newsdesk", "username": "newsdesk_test_bot"}
+
+
+class _TelegramHTML(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.error = ""
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TELEGRAM_TAGS:
+            self.error = self.error or f'Unsupported start tag "{tag}"'
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.error = self.error or f'Unexpected end tag "{tag}"'
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_telegram_html(text: str) -> tuple[str, str]:
+    """(visible text, error) as Telegram's HTML parse mode would see the message."""
+    if BARE_AMPERSAND.search(text):
+        return "", "Can't find end of the entity starting at an &"
+    parser = _TelegramHTML()
+    parser.feed(text)
+    parser.close()
+    if parser.stack and not parser.error:
+        parser.error = f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"'
+    return "".join(parser.text), parser.error
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class FakeBotAPI:
+    """Queue updates with push_*; read what the bot did from `calls`."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.reject_html = False  # answer every HTML message with "can't parse entities"
+        self._cond = threading.Condition()
+        self._next_update = 1
+        self._next_message = 1000
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/file/bot"
+
+    def start(self) -> FakeBotAPI:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- what a user does -------------------------------------------------------------------
+
+    def push_message(
+        self,
+        text: str | None,
+        *,
+        extra: dict[str, Any] | None = None,
+        chat_id: int = 111,
+        chat_type: str = "private",
+        user_id: int = 111,
+        entities: list[dict[str, Any]] | None = None,
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = "Reader"
+        else:
+            chat["title"] = "Newsroom"
+        if entities is None and text and text.startswith("/"):
+            entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": "Reader"},
+            **({"text": text} if text is not None else {}),
+            **(extra or {}),
+        }
+        if entities:
+            message["entities"] = entities
+        if reply_to:
+            message["reply_to_message"] = reply_to
+        with self._cond:
+            self.updates.append({"update_id": self._next_update, "message": message})
+            self._next_update += 1
+            self._cond.notify_all()
+        return message
+
+    # --- what the bot did -------------------------------------------------------------------
+
+    def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict[str, Any]]:
+        with self._cond:
+            return [
+                params
+                for name, params in self.calls
+                if name == method
+                and (chat_id is None or str(params.get("chat_id")) == str(chat_id))
+            ]
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not condition():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out; calls so far: {[c[0] for c in self.calls]}")
+                self._cond.wait(min(left, 0.5))
+
+    # --- the HTTP side ----------------------------------------------------------------------
+
+    def _new_message_id(self) -> int:
+        self._next_message += 1
+        return self._next_message
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        with self._cond:
+            self.calls.append((method, params))
+            self._cond.notify_all()
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT_USER}
+        if method == "sendMessage":
+            return self._send_message(params)
+        return 200, {"ok": True, "result": True}
+
+    def _send_message(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        text = str(params.get("text", ""))
+        visible = text
+        if params.get("parse_mode") == "HTML":
+            visible, error = parse_telegram_html(text)
+            if self.reject_html:
+                error = error or 'Unsupported start tag "b"'
+            if error:
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": f"Bad Request: can't parse entities: {error}",
+                }
+        if not visible.strip():
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message text is empty",
+            }
+        if utf16_length(visible) > 4096:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message is too long",
+            }
+        chat_id = int(params["chat_id"])
+        message = {
+            "message_id": self._new_message_id(),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": BOT_USER,
+            "text": html.unescape(visible),
+        }
+        return 200, {"ok": True, "result": message}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), 1.0)
+        deadline = time.monotonic() + wait
+        with self._cond:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            while not self.updates and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
+            return list(self.updates)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                prefix = f"/bot{fake.token}/"
+                if not self.path.startswith(prefix):
+                    self._reply(
+                        401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                    )
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode()
+                params: dict[str, Any]
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    params = json.loads(body or "{}")
+                else:
+                    params = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+                status, payload = fake._answer(self.path[len(prefix) :], params)
+                self._reply(status, payload)
+
+            def _reply(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot stopped while a long poll was open
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # keep test output quiet
+
+        return Handler

@@ -1,0 +1,86 @@
+from index.articles import Article
+from index.chunking import CHUNK_CHARS, chunk_article, chunk_spans, sentence_spans
+from tests.conftest import SEED_DIR
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in sentence_spans(text)]
+
+
+def test_sentences_split_on_end_punctuation_but_not_abbreviations() -> None:
+    text = "Mr. Smith went to the U.S. Army base. He met Gen. Jones! Did John F. Kennedy go? Yes."
+    assert sentences(text) == [
+        "Mr. Smith went to the U.S. Army base.",
+        "He met Gen. Jones!",
+        "Did John F. Kennedy go?",
+        "Yes.",
+    ]
+
+
+def test_sentences_keep_closing_quotes() -> None:
+    text = "He said “we will win.” Then he left."
+    assert sentences(text) == ["He said “we will win.”", "Then he left."]
+
+
+def test_chunks_are_verbatim_slices_within_the_size_limit_and_overlap() -> None:
+    text = (SEED_DIR / "mosul-campaign-2017.txt").read_text(encoding="utf-8")
+    spans = chunk_spans(text)
+    assert len(spans) > 3
+    for span in spans:
+        assert span.end - span.start <= CHUNK_CHARS
+        piece = text[span.start : span.end]
+        assert piece == piece.strip()
+    # consecutive chunks share text (overlap) and together cover every sentence
+    assert all(b.start < a.end for a, b in zip(spans, spans[1:], strict=False))
+    covered = "".join(text[s.start : s.end] for s in spans)
+    for sentence in sentences(text):
+        assert sentence in covered
+
+
+def test_chunks_end_on_sentence_boundaries() -> None:
+    text = " ".join(f"Sentence number {i} says something about Mosul." for i in range(60))
+    for span in chunk_spans(text):
+        assert text[span.start : span.end].endswith(".")
+        assert text[span.start].isupper()
+
+
+def test_a_sentence_longer_than_a_chunk_is_cut_at_whitespace() -> None:
+    text = "word " * 1000
+    spans = chunk_spans(text.strip())
+    assert len(spans) > 1
+    assert all(span.end - span.start <= CHUNK_CHARS for span in spans)
+    assert all(not text[span.start : span.end].startswith(" ") for span in spans)
+
+
+def test_empty_text_has_no_chunks() -> None:
+    assert chunk_spans("") == []
+    assert chunk_spans("   \n\n  ") == []
+
+
+def test_chunk_ids_are_stable_and_depend_on_identity_and_content() -> None:
+    article = Article(key="https://example.org/a", title="T", text="One. Two. Three.")
+    first, again = chunk_article(article), chunk_article(article)
+    assert [c.id for c in first] == [c.id for c in again]
+    moved = Article(key="https://example.org/b", title="T", text="One. Two. Three.")
+    edited = Article(key="https://example.org/a", title="T", text="One. Two. Four.")
+    assert chunk_article(moved)[0].id != first[0].id
+    assert chunk_article(edited)[0].id != first[0].id
+
+
+def test_chunks_carry_article_metadata() -> None:
+    article = Article(
+        key="k",
+        title="Title",
+        text="Body text here.",
+        url="https://x.org",
+        source="x.org",
+        published="2023-01-05",
+    )
+    (chunk,) = chunk_article(article)
+    assert (chunk.title, chunk.url, chunk.source, chunk.published) == (
+        "Title",
+        "https://x.org",
+        "x.org",
+        "2023-01-05",
+    )
+    assert chunk.embedding_text.startswith("Title\n")

@@ -1,0 +1,118 @@
+import random
+import re
+from html import unescape
+
+import pytest
+
+from bot.answers import Answer, Citation
+from bot.render import (
+    TELEGRAM_LIMIT,
+    render_html,
+    render_plain_messages,
+    render_text,
+    split_messages,
+    telegram_length,
+)
+
+
+def citation(n: int = 1, **fields: object) -> Citation:
+    values: dict[str, object] = {
+        "n": n,
+        "title": "Troops <advance> & win",
+        "source": "example.org",
+        "url": "https://example.org/a?x=1&y=2",
+        "published": "2017-05-26",
+        "quote": 'He said "<b>go</b>" & left.',
+        "chunk_id": "c1",
+        "score": 0.5,
+    }
+    values.update(fields)
+    return Citation(**values)  # type: ignore[arg-type]
+
+
+def answer(text: str = "They <script>won</script> & left [1].", **fields: object) -> Answer:
+    values: dict[str, object] = {"citations": [citation()], **fields}
+    return Answer(question="q", answer=text, refused=False, **values)  # type: ignore[arg-type]
+
+
+def visible_text(html: str) -> str:
+    return re.sub(r"\s+", "", unescape(re.sub(r"<[^>]*>", "", html)))
+
+
+def test_html_escapes_everything_from_articles() -> None:
+    (message,) = render_html(answer())
+    assert "<script>" not in message and "&lt;script&gt;" in message
+    assert "Troops &lt;advance&gt; &amp; win" in message
+    assert '<a href="https://example.org/a?x=1&amp;y=2">' in message
+    assert "&lt;b&gt;go&lt;/b&gt;" in message
+    assert "<blockquote>" in message and "[1]" in message
+    assert "example.org · 2017-05-26" in message
+    # only our own tags remain
+    assert set(re.findall(r"</?([a-z]+)", message)) <= {"a", "b", "blockquote", "i"}
+
+
+def test_non_http_urls_are_not_linked() -> None:
+    (message,) = render_html(answer(citations=[citation(url="javascript:alert(1)")]))
+    assert "href" not in message and "javascript" not in message
+
+
+def test_unsupported_answer_is_flagged() -> None:
+    flagged = Answer(question="q", answer="Claim.", refused=False, unsupported=True)
+    assert "No article passage supports" in render_html(flagged)[0]
+    assert "No article passage supports" in render_text(flagged)
+
+
+def test_plain_text_lists_numbered_sources() -> None:
+    text = render_text(answer())
+    assert "Sources:\n[1] Troops <advance> & win (example.org · 2017-05-26)" in text
+    assert "https://example.org/a?x=1&y=2" in text
+    assert '“He said "<b>go</b>" & left.”' in text
+
+
+def test_long_answer_splits_on_paragraph_boundaries() -> None:
+    citations = [citation(n, quote="Q" * 1500 + f" {n}") for n in range(1, 7)]
+    long = Answer(question="q", answer="A short answer [1].", refused=False, citations=citations)
+    messages = render_html(long)
+    assert len(messages) > 1
+    assert all(telegram_length(m) <= TELEGRAM_LIMIT for m in messages)
+    for message in messages:  # no citation is torn across two messages
+        assert message.count("<blockquote>") == message.count("</blockquote>")
+    assert visible_text("".join(messages)) == visible_text(
+        "\n".join(render_html(long, limit=10**6))
+    )
+
+
+def test_plain_fallback_fits_too() -> None:
+    citations = [citation(n, quote="<&> " * 600) for n in range(1, 4)]
+    long = Answer(question="q", answer="x [1]", refused=False, citations=citations)
+    messages = render_plain_messages(long)
+    assert len(messages) > 1 and all(telegram_length(m) <= TELEGRAM_LIMIT for m in messages)
+    assert "<&>" in messages[-1]
+
+
+def test_telegram_length_counts_utf16_units() -> None:
+    assert telegram_length("a") == 1
+    assert telegram_length("😀") == 2
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_split_never_exceeds_limit_loses_text_or_breaks_tags(seed: int) -> None:
+    rng = random.Random(seed)
+    limit = rng.choice([60, 120, 500, TELEGRAM_LIMIT])
+    words = [
+        rng.choice(["word", "&lt;&amp;&gt;", "😀😀", "Qairawan", "x" * rng.randint(1, 150)])
+        for _ in range(rng.randint(1, 600))
+    ]
+    paragraph = " ".join(words)
+    if rng.random() < 0.5:
+        paragraph = f'<b>bold</b> <a href="https://x.org/?a=1&amp;b=2">{paragraph}</a> tail'
+    if rng.random() < 0.5:
+        paragraph = f"<blockquote>{paragraph}</blockquote>"
+    messages = split_messages([paragraph, "second"], limit, html=True)
+    assert all(telegram_length(m) <= limit for m in messages)
+    for message in messages:
+        assert sorted(re.findall(r"<([a-z]+)[ >]", message)) == sorted(
+            re.findall(r"</([a-z]+)>", message)
+        )
+        assert not re.search(r"&[#\w]*$", message.split(">")[-1])  # no entity cut in half
+    assert visible_text("".join(messages)) == visible_text(paragraph + "second")

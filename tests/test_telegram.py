@@ -1,0 +1,240 @@
+"""End to end: the real Application polls our fake Bot API server over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.logs import configure_logging
+from bot.service import AnswerService, build_service
+from bot.telegram_app import APOLOGY, build_application
+from index.articles import Article
+from index.embeddings import SentenceTransformerEmbeddings
+from index.pipeline import index_articles
+from index.store import ArticleStore, open_store
+from tests.conftest import make_settings
+from tests.fake_telegram import BOT_USER, FakeBotAPI, parse_telegram_html, utf16_length
+from tests.fakes import RecordingChatModel
+
+TOKEN = "123456:TEST-token-that-must-never-be-logged"
+StartBot = Callable[..., FakeBotAPI]
+
+
+@pytest.fixture
+def start_bot(tmp_path: Path) -> Iterator[StartBot]:
+    """Start the bot against a fresh fake server; stops both at the end of the test."""
+    running: list[tuple[FakeBotAPI, Any, threading.Thread, asyncio.AbstractEventLoop]] = []
+
+    def start(service: AnswerService) -> FakeBotAPI:
+        fake = FakeBotAPI(TOKEN).start()
+        settings = make_settings(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=fake.base_url,
+            TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+        )
+        application = build_application(settings, service)
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            application.run_polling(
+                poll_interval=0.0, timeout=1, stop_signals=None, close_loop=False
+            )
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        fake.wait_for(lambda: any(name == "setMyCommands" for name, _ in fake.calls))
+        running.append((fake, application, thread, loop))
+        return fake
+
+    yield start
+    for fake, application, thread, loop in running:
+        loop.call_soon_threadsafe(application.stop_running)
+        thread.join(timeout=30)
+        fake.stop()
+        loop.close()
+
+
+def texts(fake: FakeBotAPI, chat_id: int = 111) -> list[str]:
+    return [str(params["text"]) for params in fake.sent(chat_id=chat_id)]
+
+
+def wait_for_messages(fake: FakeBotAPI, count: int, chat_id: int = 111) -> list[str]:
+    fake.wait_for(lambda: len(fake.sent(chat_id=chat_id)) >= count)
+    return texts(fake, chat_id)
+
+
+def test_start_explains_what_the_bot_knows_and_registers_commands(
+    start_bot: StartBot, seed_service: AnswerService
+) -> None:
+    fake = start_bot(seed_service)
+    (commands,) = fake.sent("setMyCommands")
+    assert {c["command"] for c in json.loads(commands["commands"])} >= {"start", "help", "ask"}
+    fake.push_message("/start")
+    (reply,) = wait_for_messages(fake, 1)
+    assert "1 article from the news" in reply
+    assert "who controls Qairawan?" in reply
+
+
+def test_question_in_private_chat_is_answered_with_citations(
+    start_bot: StartBot, seed_service: AnswerService
+) -> None:
+    fake = start_bot(seed_service)
+    fake.push_message("who controls Qairawan?")
+    (reply,) = wait_for_messages(fake, 1)
+    assert fake.sent("sendChatAction", chat_id=111)[0]["action"] == "typing"
+    (params,) = fake.sent(chat_id=111)
+    assert params["parse_mode"] == "HTML"
+    visible, error = parse_telegram_html(reply)
+    assert error == ""
+    assert "Qairawan. [1]" in visible
+    assert "Sources" in visible and "al-Hashd al-Shaabi" in visible
+    assert "<blockquote>" in reply
+
+
+def test_group_messages_need_a_mention_a_reply_or_a_command(
+    start_bot: StartBot, seed_service: AnswerService
+) -> None:
+    fake = start_bot(seed_service)
+    group = -100
+    fake.push_message("who controls Qairawan?", chat_id=group, chat_type="group")
+    mention = "@newsdesk_test_bot"
+    asked = fake.push_message(
+        f"{mention} who controls Qairawan?",
+        chat_id=group,
+        chat_type="group",
+        entities=[{"type": "mention", "offset": 0, "length": len(mention)}],
+    )
+    replies = wait_for_messages(fake, 1, chat_id=group)
+    assert "Qairawan" in replies[0]
+    (params,) = fake.sent(chat_id=group)
+    assert json.loads(params["reply_parameters"])["message_id"] == asked["message_id"]
+
+    bot_message = {"message_id": 5, "date": 0, "chat": {"id": group, "type": "group"},
+                   "from": BOT_USER, "text": "earlier answer"}  # fmt: skip
+    fake.push_message("and Badr Organization?", chat_id=group, chat_type="group",
+                      reply_to=bot_message)  # fmt: skip
+    fake.push_message("/ask@newsdesk_test_bot who leads the Badr Organization?",
+                      chat_id=group, chat_type="group")  # fmt: skip
+    fake.push_message("/start")  # a private message after all of them: the group ones are done
+    wait_for_messages(fake, 1, chat_id=111)
+    group_replies = texts(fake, group)
+    assert len(group_replies) == 3, "the unaddressed message got no reply, the other three did"
+    assert all("Badr" in reply for reply in group_replies[1:])
+
+
+def test_a_5000_character_question_gets_a_clear_message(
+    start_bot: StartBot, seed_service: AnswerService
+) -> None:
+    fake = start_bot(seed_service)
+    fake.push_message("w" * 4999 + "?")
+    (reply,) = wait_for_messages(fake, 1)
+    assert "5,000 characters long" in reply and "under 1,000" in reply
+
+
+def test_an_answer_longer_than_4096_characters_is_split(
+    start_bot: StartBot,
+    seed_store: ArticleStore,
+    embeddings: SentenceTransformerEmbeddings,
+    tmp_path: Path,
+) -> None:
+    sentence = "The Popular Mobilization Units hold Qairawan, according to the statement [1]. "
+    model = RecordingChatModel(responses=[sentence * 80], prompts=[])  # ~6,300 characters
+    service = build_service(
+        make_settings(tmp_path), store=seed_store, embeddings=embeddings, chat_model=model
+    )
+    fake = start_bot(service)
+    fake.push_message("who controls Qairawan?")
+    fake.push_message("/help")  # answered after the long answer is fully sent
+    fake.wait_for(lambda: any("I answer questions" in text for text in texts(fake)))
+    replies = texts(fake)
+    answer_parts = [r for r in replies if "Popular Mobilization" in r]
+    assert len(answer_parts) >= 2
+    for part in answer_parts:
+        visible, error = parse_telegram_html(part)
+        assert error == "" and utf16_length(visible) <= 4096
+    assert "Sources" in answer_parts[-1]
+
+
+def test_html_hostile_article_is_rendered_safely(
+    start_bot: StartBot, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    store = open_store("hostile", path=tmp_path / "chroma")
+    hostile = Article(
+        key="https://evil.example/x?a=1&b=<2>",
+        title="<b>Breaking</b> & <script>alert('title')</script>",
+        text="The <script>alert('x')</script> council of Qairawan & Baaj voted <b>yes</b> on "
+        "the new bridge. Work starts in May & ends in June.",
+        url="https://evil.example/x?a=1&b=<2>",
+        source="evil.example",
+        published="2017-05-26",
+    )
+    index_articles([hostile], store, embeddings)
+    fake = start_bot(build_service(make_settings(tmp_path), store=store, embeddings=embeddings))
+    fake.push_message("What did the council of Qairawan vote on?")
+    (reply,) = wait_for_messages(fake, 1)
+    visible, error = parse_telegram_html(reply)
+    assert error == "", reply
+    assert "<script>" not in reply and "&lt;script&gt;" in reply
+    assert "<b>Breaking</b> & <script>alert('title')</script>" in visible
+    assert 'href="https://evil.example/x?a=1&amp;b=&lt;2&gt;"' in reply
+
+
+def test_unparseable_html_falls_back_to_plain_text(
+    start_bot: StartBot, seed_service: AnswerService
+) -> None:
+    fake = start_bot(seed_service)
+    fake.reject_html = True
+    fake.push_message("who controls Qairawan?")
+    fake.wait_for(lambda: any("parse_mode" not in p for p in fake.sent(chat_id=111)))
+    plain = [p for p in fake.sent(chat_id=111) if "parse_mode" not in p]
+    assert "Qairawan. [1]" in plain[0]["text"] and "Sources:" in plain[-1]["text"]
+
+
+def test_non_text_messages_get_a_polite_note(
+    start_bot: StartBot, seed_service: AnswerService
+) -> None:
+    fake = start_bot(seed_service)
+    sticker = {"file_id": "f1", "file_unique_id": "u1", "type": "regular", "width": 512,
+               "height": 512, "is_animated": False, "is_video": False}  # fmt: skip
+    fake.push_message(None, extra={"sticker": sticker})
+    (reply,) = wait_for_messages(fake, 1)
+    assert "only answer questions sent as text" in reply
+
+
+def test_errors_are_logged_without_the_token_and_the_user_gets_an_apology(
+    start_bot: StartBot,
+    seed_store: ArticleStore,
+    embeddings: SentenceTransformerEmbeddings,
+    tmp_path: Path,
+) -> None:
+    class FailingProvider(RecordingChatModel):
+        def _call(self, *args: Any, **kwargs: Any) -> str:
+            raise RuntimeError(f"provider rejected https://api.example/bot{TOKEN}/x")
+
+    log = io.StringIO()
+    configure_logging("INFO", [TOKEN], logging.StreamHandler(log))
+    service = build_service(
+        make_settings(tmp_path),
+        store=seed_store,
+        embeddings=embeddings,
+        chat_model=FailingProvider(responses=["unused"], prompts=[]),
+    )
+    fake = start_bot(service)
+    fake.push_message("who controls Qairawan?")
+    (reply,) = wait_for_messages(fake, 1)
+    assert reply == APOLOGY
+    logged = log.getvalue()
+    assert "Traceback" in logged and "RuntimeError: provider rejected" in logged
+    assert TOKEN not in logged and "[REDACTED]" in logged
+    assert TOKEN not in reply
+    logging.getLogger().handlers = []
