@@ -54,7 +54,8 @@ def make_embeddings(model_name: str = BUNDLED_MODEL) -> SentenceTransformerEmbed
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()  # a weights bar on every start is noise
+    # A progress bar for loading the weights on every start is noise.
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     source = str(bundled_model_path()) if model_name == BUNDLED_MODEL else model_name
     try:
         model = SentenceTransformer(source, device="cpu", local_files_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def make_settings(home: Path, **overrides: object) -> Settings:
     """Settings for a test: environment and .env are ignored, only what the test says counts."""
-    values: dict[str, object] = {"NEWSDESK_HOME": str(home), **overrides}
+    values: dict[str, Any] = {"NEWSDESK_HOME": str(home), **overrides}
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

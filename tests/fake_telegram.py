@@ -7,6 +7,7 @@ messages over 4096 characters, so rendering bugs fail the tests the way they'd f
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -240,10 +241,9 @@ class FakeBotAPI:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                try:
+                # the bot may stop while a long poll is open
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the bot stopped while a long poll was open
 
             def log_message(self, format: str, *args: Any) -> None:
                 return  # keep test output quiet

@@ -6,12 +6,13 @@ from typing import Any
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage
+from pydantic import Field
 
 
 class RecordingChatModel(FakeListChatModel):
     """LangChain's fake chat model, also keeping the prompts it was sent."""
 
-    prompts: list[str] = []
+    prompts: list[str] = Field(default_factory=list)
 
     def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
         self.prompts.append("\n".join(str(m.content) for m in messages))

@@ -1,3 +1,5 @@
+import itertools
+
 from index.articles import Article
 from index.chunking import CHUNK_CHARS, chunk_article, chunk_spans, sentence_spans
 from tests.conftest import SEED_DIR
@@ -31,7 +33,7 @@ def test_chunks_are_verbatim_slices_within_the_size_limit_and_overlap() -> None:
         piece = text[span.start : span.end]
         assert piece == piece.strip()
     # consecutive chunks share text (overlap) and together cover every sentence
-    assert all(b.start < a.end for a, b in zip(spans, spans[1:], strict=False))
+    assert all(b.start < a.end for a, b in itertools.pairwise(spans))
     covered = "".join(text[s.start : s.end] for s in spans)
     for sentence in sentences(text):
         assert sentence in covered
