@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,17 @@ def test_edits_on_disk_are_live(tmp_path: Path) -> None:
 def test_missing_prompt_file_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(PromptError, match="refusal"):
         PromptLibrary(tmp_path).template("refusal")
+
+
+def test_env_example_documents_every_setting_and_is_valid(tmp_path: Path) -> None:
+    from bot.settings import Settings
+
+    text = (PROJECT_DIR / ".env.example").read_text()
+    documented = set(re.findall(r"^#? ?([A-Z][A-Z_]+)=", text, flags=re.MULTILINE))
+    names = {field.validation_alias for field in Settings.model_fields.values()}
+    assert documented == names
+    env_file = tmp_path / ".env"
+    env_file.write_text(text)
+    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    assert settings.telegram_bot_token is None and settings.llm is None
+    assert settings.chroma_host is None

@@ -1,0 +1,79 @@
+"""Server mode: a real `chroma run` on a free loopback port."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.service import build_service, open_configured_store
+from index.embeddings import SentenceTransformerEmbeddings
+from index.loaders import load_paths
+from index.pipeline import index_articles
+from index.store import StoreError, open_store
+from tests.conftest import SEED_DIR, make_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    assert chroma, "the chroma command comes with the chromadb package"
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    log = (data / "server.log").open("w")
+    server = subprocess.Popen(
+        [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert server.poll() is None, (data / "server.log").read_text()
+            assert time.monotonic() < deadline, "chroma run did not start in 60 s"
+            time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_index_and_answer_through_a_chroma_server(
+    chroma_server: int, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        tmp_path, NEWSDESK_CHROMA_HOST="127.0.0.1", NEWSDESK_CHROMA_PORT=chroma_server
+    )
+    store = open_configured_store(settings)
+    assert store.description == f"Chroma server at 127.0.0.1:{chroma_server}"
+    summary = index_articles(load_paths([SEED_DIR]), store, embeddings)
+    assert summary.chunks_added > 0 and not summary.problems
+    assert not (tmp_path / "chroma").exists(), "nothing was written to the embedded store"
+
+    again = open_configured_store(settings)  # a second client sees the same collection
+    assert again.count() == summary.chunks_added
+    answer = build_service(settings, store=again, embeddings=embeddings).answer(
+        "who controls Qairawan?"
+    )
+    assert not answer.refused and "Qairawan" in answer.answer
+
+
+def test_unreachable_server_is_a_clear_error() -> None:
+    port = free_port()  # nothing listens here
+    with pytest.raises(StoreError, match=f"Chroma server at 127.0.0.1:{port}"):
+        open_store("articles", host="127.0.0.1", port=port)

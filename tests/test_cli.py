@@ -1,0 +1,101 @@
+"""The `newsdesk` command, run in-process and, for the main job, as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import PROJECT_DIR
+
+SUBCOMMANDS = ["index", "ask", "chat", "bot", "start"]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)  # no .env from the project directory
+    return tmp_path / "home"
+
+
+@pytest.mark.parametrize("args", [["--help"], *[[c, "--help"] for c in SUBCOMMANDS]])
+def test_every_command_explains_itself(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: newsdesk")
+    assert len(out.splitlines()) > 4
+
+
+def test_index_reports_bad_files_and_keeps_the_rest(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "good.jsonl").write_text(
+        json.dumps({"title": "Bridge opens", "text": "The new bridge over the Tigris opened."})
+        + "\n{oops\n"
+    )
+    (articles / "binary.txt").write_bytes(b"\x00\x01\x02garbage")
+    (articles / "empty.md").write_text("")
+    assert main(["index", str(articles)]) == 1
+    captured = capsys.readouterr()
+    assert "1 articles read, 1 chunks added, 0 unchanged, 0 removed, 3 errors" in captured.out
+    assert f"skipped {articles / 'binary.txt'}: binary file" in captured.err
+    assert f"skipped {articles / 'empty.md'}: empty file" in captured.err
+    assert f"skipped {articles / 'good.jsonl'}:2: not valid JSON" in captured.err
+
+    assert main(["index", str(articles / "good.jsonl")]) == 1  # again: nothing new
+    assert "0 chunks added, 1 unchanged" in capsys.readouterr().out
+    assert main(["ask", "--json", "When did the Tigris bridge open?"]) == 0
+    assert json.loads(capsys.readouterr().out)["citations"][0]["title"] == "Bridge opens"
+
+
+def test_invalid_setting_is_named_without_crashing(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSDESK_TOP_K", "lots")
+    assert main(["ask", "anything"]) == 2
+    assert "invalid settings: NEWSDESK_TOP_K" in capsys.readouterr().err
+
+
+def test_unknown_embedding_model_names_the_choices(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSDESK_EMBEDDING_MODEL", "no-such/model-anywhere")
+    assert main(["ask", "anything"]) == 2
+    err = capsys.readouterr().err
+    assert "could not load embedding model 'no-such/model-anywhere'" in err
+    assert "all-MiniLM-L6-v2" in err
+
+
+def test_bot_without_token_says_how_to_add_one(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bot"]) == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_start_without_token_indexes_the_sample_and_chats_until_end_of_input(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "TELEGRAM_"))}
+    env |= {"NEWSDESK_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "start"],
+        input="who controls Qairawan?\n\nWhat is the population of Baghdad?\n",
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "indexing the sample articles" in result.stderr
+    assert "put TELEGRAM_BOT_TOKEN=" in result.stderr
+    assert "Qairawan. [1]" in result.stdout and "Sources:" in result.stdout
+    assert "don't cover" in result.stdout
+    assert result.stdout.rstrip().endswith("bye")
+    assert PROJECT_DIR.exists()
