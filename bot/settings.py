@@ -14,7 +14,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # Calibrated by bench/calibrate_floor.py on the seed article and ../shared/bench/rtqa-dev:
 # see BENCHMARKS.md for the distribution this value was read from.
-DEFAULT_MIN_RELEVANCE = 0.35
+DEFAULT_MIN_RELEVANCE = 0.48
 
 
 class Settings(BaseSettings):

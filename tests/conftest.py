@@ -17,7 +17,6 @@ from index.pipeline import index_articles
 from index.store import ArticleStore, open_store
 
 SEED_DIR = PROJECT_DIR / "data" / "sample"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def make_settings(home: Path, **overrides: object) -> Settings:

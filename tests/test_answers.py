@@ -60,7 +60,7 @@ def test_bad_questions_get_a_clear_message(seed_service: AnswerService) -> None:
     with pytest.raises(QuestionError, match="as text"):
         seed_service.answer("  \x00\n ")
     with pytest.raises(QuestionError, match="5,000 characters long"):
-        seed_service.answer("why " * 1250)
+        seed_service.answer("w" * 4999 + "?")
 
 
 def test_prompt_injection_in_a_question_is_just_a_question(seed_service: AnswerService) -> None:
