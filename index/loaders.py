@@ -105,7 +105,7 @@ def _load_text(path: Path, text: str) -> Loaded:
     body = "\n".join(lines[1:]).strip()
     if not body:
         return LoadProblem(str(path), "has a title line but no article text after it")
-    return Article(key=str(path.resolve()), title=title, text=body, source=path.parent.name)
+    return Article(key=str(path.resolve()), title=title, text=body, source=path.name)
 
 
 def _load_html(path: Path, raw: bytes) -> Loaded:
