@@ -135,9 +135,11 @@ def chunk_spans(text: str) -> list[Span]:
     return chunks
 
 
-def chunk_id(article_key: str, position: int, text: str) -> str:
-    """Stable across runs and machines: the same article text always gets the same ids."""
-    digest = hashlib.sha256(f"{article_key}\x1f{position}\x1f{text}".encode())
+def chunk_id(article: Article, position: int, text: str) -> str:
+    """Stable across runs and machines: the same article always gets the same ids. Title and
+    metadata count too, since the title is embedded with the text and both are shown."""
+    fields = (article.key, str(position), text, article.title, article.url, article.source)
+    digest = hashlib.sha256("\x1f".join((*fields, article.published)).encode())
     return digest.hexdigest()[:32]
 
 
@@ -148,7 +150,7 @@ def chunk_article(article: Article) -> list[Chunk]:
         text = article.text[span.start : span.end]
         chunks.append(
             Chunk(
-                id=chunk_id(article.key, position, text),
+                id=chunk_id(article, position, text),
                 article_key=article.key,
                 position=position,
                 text=text,

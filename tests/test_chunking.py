@@ -65,8 +65,10 @@ def test_chunk_ids_are_stable_and_depend_on_identity_and_content() -> None:
     assert [c.id for c in first] == [c.id for c in again]
     moved = Article(key="https://example.org/b", title="T", text="One. Two. Three.")
     edited = Article(key="https://example.org/a", title="T", text="One. Two. Four.")
+    retitled = Article(key="https://example.org/a", title="T2", text="One. Two. Three.")
     assert chunk_article(moved)[0].id != first[0].id
     assert chunk_article(edited)[0].id != first[0].id
+    assert chunk_article(retitled)[0].id != first[0].id
 
 
 def test_chunks_carry_article_metadata() -> None:
