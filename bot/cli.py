@@ -14,11 +14,18 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from bot.chat import run_chat
+from bot.evaluation import BenchError
 from bot.llm import LLMConfigError
 from bot.logs import configure_logging
 from bot.prompts import PromptError
 from bot.render import render_text
-from bot.service import AnswerService, QuestionError, build_service, open_configured_store
+from bot.service import (
+    AnswerService,
+    QuestionError,
+    build_service,
+    open_configured_store,
+    open_keyword_index,
+)
 from bot.settings import Settings
 from bot.telegram_app import MissingTokenError, build_application
 from index.embeddings import EmbeddingModelError, make_embeddings
@@ -43,6 +50,7 @@ class CommandError(Exception):
 
 USER_ERRORS = (
     CommandError,
+    BenchError,
     StoreError,
     EmbeddingModelError,
     PromptError,
@@ -80,6 +88,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("question", nargs="+", help="the question (quote it, or not)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure retrieval and answer quality on a bench folder",
+        description=(
+            "Index BENCH_DIR (articles.jsonl.gz + questions.jsonl, the format of "
+            "../shared/bench/rtqa-dev) into a store of its own, never yours, ask every question "
+            "the way the bot does, and report Hit@1/4/10, MRR@10, answer accuracy, citation "
+            "precision, refusal rate and latency."
+        ),
+    )
+    evaluate.add_argument("bench", type=Path, metavar="BENCH_DIR")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--limit", type=int, metavar="N", help="ask only the first N questions")
+    evaluate.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also measure the textbook LangChain pipeline in the same run",
+    )
+    evaluate.add_argument(
+        "--store",
+        type=Path,
+        metavar="DIR",
+        help="keep the bench index in DIR between runs (default: a new temp dir)",
+    )
 
     commands.add_parser(
         "chat",
@@ -126,6 +159,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
             return index_command(settings, args.paths, quiet=args.quiet)
         if args.command == "ask":
             return ask_command(settings, " ".join(args.question), as_json=args.json)
+        if args.command == "eval":
+            return eval_command(settings, args)
         if args.command == "chat":
             return run_chat(build_service(settings), stdin or sys.stdin, sys.stdout)
         if args.command == "bot":
@@ -163,7 +198,8 @@ def run_index(
 ) -> IndexSummary:
     embeddings = make_embeddings(settings.embedding_model)
     progress = _progress_printer(quiet)
-    summary = index_articles(load_paths(paths), store, embeddings, progress)
+    keyword = open_keyword_index(settings)
+    summary = index_articles(load_paths(paths), store, embeddings, progress, keyword)
     for problem in summary.problems:
         print(f"skipped {problem}", file=sys.stderr)
     return summary
@@ -183,6 +219,24 @@ def ask_command(settings: Settings, question: str, *, as_json: bool) -> int:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
         print(render_text(answer))
+    return 0
+
+
+def eval_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.evaluation import format_report, run_eval  # imports the bench-only parts lazily
+
+    if args.limit is not None and args.limit < 1:
+        raise CommandError("--limit must be at least 1")
+    embeddings = make_embeddings(settings.embedding_model)
+    report = run_eval(
+        args.bench,
+        settings,
+        embeddings,
+        limit=args.limit,
+        store_dir=args.store,
+        baseline=args.baseline,
+    )
+    print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
     return 0
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answers import Answer, Citation, citation_for, content_words, sentences_of, word_overlap
+from bot.answers import Answer, Citation, citation_for, sentences_of
 from index.embeddings import SentenceTransformerEmbeddings
+from index.text import content_words, word_overlap
 
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 700

@@ -15,6 +15,7 @@ from bot.prompts import PromptLibrary
 from bot.retrieval import ChunkRetriever
 from bot.settings import Settings
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
+from index.keyword import KeywordIndex
 from index.store import ArticleStore, open_store
 
 if TYPE_CHECKING:
@@ -36,9 +37,15 @@ class AnswerService:
     prompts: PromptLibrary
     min_relevance: float
     max_question_chars: int
+    top_k: int
 
     def answer(self, question: str) -> Answer:
-        """A cited answer, or a refusal when no passage is similar enough to the question."""
+        """A cited answer, or a refusal when no passage is relevant enough to the question."""
+        return self.answer_with_passages(question)[0]
+
+    def answer_with_passages(self, question: str) -> tuple[Answer, list[Document]]:
+        """The answer and every passage retrieved for it (the retriever may fetch more than
+        the top_k the answer is built from, as `newsdesk eval` does to measure Hit@10)."""
         question = " ".join(_CONTROL.sub(" ", question).split())
         if not question:
             raise QuestionError("Please send your question as text.")
@@ -48,10 +55,14 @@ class AnswerService:
                 f"{self.max_question_chars:,} characters."
             )
         documents = self.retriever.invoke(question)
-        relevant = [doc for doc in documents if doc.metadata["relevance"] >= self.min_relevance]
+        relevant = [
+            doc
+            for doc in documents[: self.top_k]
+            if doc.metadata["relevance"] >= self.min_relevance
+        ]
         if not relevant:
-            return Answer(question, self.prompts.render("refusal"), refused=True)
-        return self.answerer(question, relevant)
+            return Answer(question, self.prompts.render("refusal"), refused=True), documents
+        return self.answerer(question, relevant), documents
 
     def help_text(self) -> str:
         """What the bot knows and how to ask, from `prompts/help.txt`."""
@@ -72,15 +83,26 @@ def open_configured_store(settings: Settings) -> ArticleStore:
     )
 
 
+def open_keyword_index(settings: Settings) -> KeywordIndex:
+    """The BM25 index for the configured store, kept under NEWSDESK_HOME (also in server
+    mode, where each machine keeps its own copy, rebuilt from the server when out of step)."""
+    where = f"{settings.chroma_host}-{settings.chroma_port}-" if settings.chroma_host else ""
+    return KeywordIndex(settings.home / "keyword" / f"{where}{settings.collection}")
+
+
 def build_service(
     settings: Settings,
     *,
     store: ArticleStore | None = None,
+    keyword: KeywordIndex | None = None,
     embeddings: SentenceTransformerEmbeddings | None = None,
     chat_model: BaseChatModel | None = None,
 ) -> AnswerService:
     """Wire the answering path from settings; parts passed in are used as they are."""
     store = store or open_configured_store(settings)
+    if keyword is None:
+        keyword = open_keyword_index(settings)
+    keyword.sync(store)
     embeddings = embeddings or make_embeddings(settings.embedding_model)
     prompts = PromptLibrary(settings.prompts_dir)
     if chat_model is None and settings.llm:
@@ -96,9 +118,12 @@ def build_service(
         answerer = ExtractiveAnswerer(embeddings)
     return AnswerService(
         store=store,
-        retriever=ChunkRetriever(store=store, embeddings=embeddings, k=settings.top_k),
+        retriever=ChunkRetriever(
+            store=store, embeddings=embeddings, keyword=keyword, k=settings.top_k
+        ),
         answerer=answerer,
         prompts=prompts,
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
+        top_k=settings.top_k,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from index.articles import Article, LoadProblem
 from index.chunking import Chunk, chunk_article
 from index.embeddings import SentenceTransformerEmbeddings
+from index.keyword import KeywordIndex
 from index.store import ArticleStore
 
 EMBED_BATCH = 256
@@ -59,10 +60,12 @@ def index_articles(
     store: ArticleStore,
     embeddings: SentenceTransformerEmbeddings,
     progress: Progress | None = None,
+    keyword: KeywordIndex | None = None,
 ) -> IndexSummary:
     """Index every article; problems are collected, never raised, so one bad file can't stop
     the batch. An article whose text changed has its old chunks removed after the new ones
-    are stored, so a crash in between leaves extra chunks, never missing ones."""
+    are stored, so a crash in between leaves extra chunks, never missing ones. The keyword
+    index, if given, is brought in step with the store at the end."""
     summary = IndexSummary()
     stored = store.chunk_ids_by_article()
     pending = _Pending(store, embeddings)
@@ -93,6 +96,8 @@ def index_articles(
     summary.chunks_added += pending.flush()
     store.delete(stale)
     summary.chunks_removed = len(stale)
+    if keyword is not None:
+        keyword.sync(store)
     if progress:
         progress(summary)
     return summary

@@ -98,6 +98,37 @@ class ArticleStore:
             found.append(ScoredChunk(_chunk(chunk_id, text, meta), 1.0 - float(distance)))
         return found
 
+    def all_ids(self) -> list[str]:
+        return list(self._collection.get(include=[])["ids"])
+
+    def all_chunks(self) -> list[Chunk]:
+        result = self._collection.get(include=["documents", "metadatas"])
+        return [
+            _chunk(chunk_id, text, meta)
+            for chunk_id, text, meta in zip(
+                result["ids"], result["documents"], result["metadatas"], strict=True
+            )
+        ]
+
+    def get_with_vectors(self, ids: Sequence[str]) -> list[tuple[Chunk, list[float]]]:
+        """The chunks with these ids (unknown ids are left out) and their stored vectors."""
+        if not ids:
+            return []
+        result = self._collection.get(
+            ids=list(ids), include=["documents", "metadatas", "embeddings"]
+        )
+        found = {
+            chunk_id: (_chunk(chunk_id, text, meta), [float(x) for x in vector])
+            for chunk_id, text, meta, vector in zip(
+                result["ids"],
+                result["documents"],
+                result["metadatas"],
+                result["embeddings"],
+                strict=True,
+            )
+        }
+        return [found[chunk_id] for chunk_id in ids if chunk_id in found]
+
     def _all_metadata(self) -> list[tuple[str, dict[str, Any]]]:
         result = self._collection.get(include=["metadatas"])
         return list(zip(result["ids"], result["metadatas"] or [], strict=True))

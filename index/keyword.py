@@ -1,0 +1,99 @@
+"""BM25 over the chunks, kept on disk beside the Chroma data and in step with it.
+
+Chroma is the source of truth. The keyword index records a fingerprint of the chunk ids it was
+built from; whenever that differs from the store's ids (after indexing, after a crash, or
+because another process changed a Chroma server), it is rebuilt from the store's own text.
+Rebuilding 20,000 chunks takes seconds, so no incremental bookkeeping can drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from index.store import ArticleStore
+from index.text import terms
+
+log = logging.getLogger(__name__)
+IDS_FILE = "chunk_ids.json"
+
+
+def fingerprint(ids: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+class KeywordIndex:
+    """BM25 (Lucene variant, k1=1.5, b=0.75) over each chunk's title and text."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.ids: list[str] = []
+        self.fingerprint = fingerprint([])
+        self._bm25: object | None = None
+        self._load()
+
+    def _load(self) -> None:
+        ids_file = self.folder / IDS_FILE
+        if not ids_file.exists():
+            return
+        try:
+            import bm25s
+
+            saved = json.loads(ids_file.read_text())
+            bm25 = bm25s.BM25.load(str(self.folder), show_progress=False) if saved["ids"] else None
+        except (OSError, ValueError, KeyError) as error:
+            log.warning(
+                "keyword index at %s is unreadable (%s); it will be rebuilt", self.folder, error
+            )
+            return
+        self.ids, self.fingerprint, self._bm25 = saved["ids"], saved["fingerprint"], bm25
+
+    def sync(self, store: ArticleStore) -> bool:
+        """Rebuild from the store if out of step; returns whether it rebuilt."""
+        ids = store.all_ids()
+        if len(ids) == len(self.ids) and fingerprint(ids) == self.fingerprint:
+            return False
+        chunks = store.all_chunks()
+        self.rebuild([c.id for c in chunks], [c.embedding_text for c in chunks])
+        return True
+
+    def rebuild(self, ids: list[str], texts: list[str]) -> None:
+        import bm25s
+
+        bm25 = None
+        if ids:
+            bm25 = bm25s.BM25()
+            bm25.index([terms(text) or ["\x00"] for text in texts], show_progress=False)
+        # Write a complete new folder, then swap it in: a crash leaves the old index or none.
+        staging = self.folder.with_name(self.folder.name + ".new")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        if bm25 is not None:
+            bm25.save(str(staging), show_progress=False)
+        print_fp = fingerprint(ids)
+        (staging / IDS_FILE).write_text(json.dumps({"fingerprint": print_fp, "ids": ids}))
+        old = self.folder.with_name(self.folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.folder.exists():
+            os.replace(self.folder, old)
+        os.replace(staging, self.folder)
+        shutil.rmtree(old, ignore_errors=True)
+        self.ids, self.fingerprint, self._bm25 = ids, print_fp, bm25
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Up to k (chunk id, BM25 score) pairs with a positive score, best first."""
+        query_terms = terms(query)
+        if self._bm25 is None or not query_terms or k <= 0:
+            return []
+        scores = np.asarray(self._bm25.get_scores(query_terms))  # type: ignore[attr-defined]
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,82 @@
+"""`newsdesk eval` on a hand-made bench whose figures are known in advance."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ARTICLES = [
+    {"id": "a1", "url": "https://example.org/hamlin", "title": "Hamlin breathing on his own",
+     "published": "2023/01/05", "source": "example.org",
+     "text": "Damar Hamlin, the Buffalo Bills safety, is breathing on his own. Doctors removed "
+             "his breathing tube overnight.\n\nThe Bills play the Patriots on Sunday."},
+    {"id": "a2", "url": "https://example.org/sesame", "title": "FDA adds sesame to allergen list",
+     "published": "2023/01/02", "source": "example.org",
+     "text": "Sesame is now the ninth major food allergen in the United States. The FDA rule "
+             "took effect on January 1.\n\nFood makers must label sesame clearly."},
+    {"id": "a3", "url": "https://example.org/weather", "title": "Storms batter California",
+     "published": "2023/01/09", "source": "example.org",
+     "text": "Atmospheric rivers brought flooding to California this week. Thousands were "
+             "told to evacuate."},
+]  # fmt: skip
+QUESTIONS = [
+    {"id": "q1", "question": "Damar Hamlin is a safety for which NFL team?",
+     "answer": "Buffalo Bills", "answer_in_corpus": True},
+    {"id": "q2", "question": "Which seed did the FDA add to its list of major food allergens?",
+     "answer": "Sesame", "answer_in_corpus": True},
+    {"id": "q3", "question": "Which country won the 1950 football World Cup?",
+     "answer": "Uruguay", "answer_in_corpus": False},
+    {"id": "q4", "question": "Not asked with --limit 3", "answer": "x", "answer_in_corpus": True},
+]  # fmt: skip
+
+
+@pytest.fixture
+def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    with gzip.open(folder / "articles.jsonl.gz", "wt", encoding="utf-8") as stream:
+        stream.writelines(json.dumps(article) + "\n" for article in ARTICLES)
+    (folder / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path / "user-home"))
+    monkeypatch.chdir(tmp_path)
+    return folder
+
+
+def test_eval_reports_known_figures_and_never_touches_the_users_store(
+    bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", str(bench), "--limit", "3", "--json", "--baseline"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["articles"], report["questions"], report["answerable"]) == (3, 3, 2)
+    ours = report["newsdesk"]
+    assert ours["hit_at_1"] == 1.0 and ours["mrr_at_10"] == 1.0
+    assert report["answer_accuracy"] == 1.0
+    assert report["citation_precision"] == 1.0
+    assert report["refusal_rate"] == pytest.approx(1 / 3)
+    assert ours["latency_p50_ms"] > 0
+    assert report["baseline"]["hit_at_10"] == 1.0 and report["baseline_chunks"] == 3
+    assert not (tmp_path / "user-home").exists(), "the user's store was not created or touched"
+
+
+def test_eval_prints_a_table_next_to_the_baseline(
+    bench: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", str(bench), "--limit", "2", "--baseline"]) == 0
+    table = capsys.readouterr().out
+    assert "3 articles, 2 questions (2 with the answer in the corpus)" in table
+    assert table.splitlines()[3].split() == ["measure", "newsdesk", "textbook"]
+    assert "Hit@4" in table and "answer accuracy" in table
+
+
+def test_bad_bench_folders_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(tmp_path / "nowhere")]) == 2
+    assert "questions.jsonl not found" in capsys.readouterr().err
+    (tmp_path / "questions.jsonl").write_text('{"question": "q"}\n')
+    assert main(["eval", str(tmp_path)]) == 2
+    assert "questions.jsonl:1: not a question record" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path), "--limit", "0"]) == 2
