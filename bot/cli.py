@@ -19,6 +19,7 @@ from bot.llm import LLMConfigError
 from bot.logs import configure_logging
 from bot.prompts import PromptError
 from bot.render import render_text
+from bot.rerank import RerankerError
 from bot.service import (
     AnswerService,
     QuestionError,
@@ -57,6 +58,7 @@ USER_ERRORS = (
     QuestionError,
     LLMConfigError,
     MissingTokenError,
+    RerankerError,
 )
 
 

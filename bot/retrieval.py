@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -27,6 +28,10 @@ RRF_K = 60
 DENSE_WEIGHT = 1.0
 KEYWORD_WEIGHT = 1.0
 CANDIDATES = 30
+# With a reranker, this many fused candidates are rescored before the top k are kept.
+RERANK_CANDIDATES = 20
+
+Reranker = Callable[[str, list[Document]], list[Document]]
 
 
 class ChunkRetriever(BaseRetriever):
@@ -42,6 +47,7 @@ class ChunkRetriever(BaseRetriever):
     candidates: int = CANDIDATES
     dense_weight: float = DENSE_WEIGHT
     keyword_weight: float = KEYWORD_WEIGHT
+    reranker: Reranker | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -65,7 +71,8 @@ class ChunkRetriever(BaseRetriever):
         wanted = content_words(query)
         ranked = sorted((i for i in fused if i in chunks), key=lambda i: fused[i], reverse=True)
         documents = []
-        for chunk_id in ranked[: self.k]:
+        keep = max(self.k, RERANK_CANDIDATES) if self.reranker else self.k
+        for chunk_id in ranked[:keep]:
             chunk = chunks[chunk_id]
             relevance = similarity[chunk_id] + LEXICAL_WEIGHT * word_overlap(wanted, chunk.text)
             metadata = {
@@ -75,7 +82,9 @@ class ChunkRetriever(BaseRetriever):
                 "score": fused[chunk_id],
             }
             documents.append(Document(page_content=chunk.text, metadata=metadata))
-        return documents
+        if self.reranker:
+            documents = self.reranker(query, documents)
+        return documents[: self.k]
 
     def _keyword_hits(self, query: str) -> list[tuple[str, float]]:
         if self.keyword is None or self.keyword_weight == 0:

@@ -109,6 +109,11 @@ def build_service(
         from bot.llm import make_chat_model
 
         chat_model = make_chat_model(settings.llm)
+    reranker = None
+    if settings.reranker:
+        from bot.rerank import make_reranker
+
+        reranker = make_reranker(settings.reranker)
     answerer: Answerer
     if chat_model is not None:
         from bot.llm import LLMAnswerer
@@ -119,7 +124,11 @@ def build_service(
     return AnswerService(
         store=store,
         retriever=ChunkRetriever(
-            store=store, embeddings=embeddings, keyword=keyword, k=settings.top_k
+            store=store,
+            embeddings=embeddings,
+            keyword=keyword,
+            k=settings.top_k,
+            reranker=reranker,
         ),
         answerer=answerer,
         prompts=prompts,

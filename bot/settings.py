@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8000, validation_alias="NEWSDESK_CHROMA_PORT")
     collection: str = Field(default="newsdesk-articles", validation_alias="NEWSDESK_COLLECTION")
     llm: str | None = Field(default=None, validation_alias="NEWSDESK_LLM")
+    reranker: str | None = Field(default=None, validation_alias="NEWSDESK_RERANKER")
     top_k: int = Field(default=4, ge=1, le=20, validation_alias="NEWSDESK_TOP_K")
     min_relevance: float = Field(
         default=DEFAULT_MIN_RELEVANCE,
@@ -69,7 +70,9 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("llm", "chroma_host", "telegram_base_url", "telegram_base_file_url")
+    @field_validator(
+        "llm", "reranker", "chroma_host", "telegram_base_url", "telegram_base_file_url"
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None

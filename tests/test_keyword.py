@@ -1,0 +1,69 @@
+"""The BM25 keyword index stays in step with Chroma and survives restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.retrieval import ChunkRetriever
+from index.articles import Article
+from index.embeddings import SentenceTransformerEmbeddings
+from index.keyword import KeywordIndex
+from index.pipeline import index_articles
+from index.store import ArticleStore
+
+BRIDGE = Article(key="https://x.org/bridge", title="Bridge", text="The Tal Sufouq bridge opened.")
+TUNNEL = Article(key="https://x.org/tunnel", title="Tunnel", text="A tunnel under Baaj was dug.")
+
+
+def ids_for(index: KeywordIndex, query: str) -> list[str]:
+    return [chunk_id for chunk_id, _ in index.search(query, 10)]
+
+
+def test_in_step_after_indexing_and_reindexing(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    keyword = KeywordIndex(tmp_path / "keyword")
+    index_articles([BRIDGE, TUNNEL], fresh_store, embeddings, keyword=keyword)
+    assert sorted(keyword.ids) == sorted(fresh_store.all_ids())
+    (bridge_id,) = ids_for(keyword, "Sufouq")
+
+    changed = Article(key=BRIDGE.key, title="Bridge", text="The Qairawan bridge opened.")
+    index_articles([changed], fresh_store, embeddings, keyword=keyword)
+    assert ids_for(keyword, "Sufouq") == []
+    assert ids_for(keyword, "Qairawan") != [bridge_id]
+    assert sorted(keyword.ids) == sorted(fresh_store.all_ids())
+
+
+def test_survives_a_restart_without_rebuilding(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    index_articles([BRIDGE, TUNNEL], fresh_store, embeddings, keyword=KeywordIndex(tmp_path / "k"))
+    reopened = KeywordIndex(tmp_path / "k")
+    assert reopened.sync(fresh_store) is False, "loaded from disk, already in step"
+    assert len(ids_for(reopened, "tunnel Baaj")) == 1
+
+
+def test_rebuilt_when_the_store_changed_elsewhere_or_the_files_are_damaged(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    index_articles([BRIDGE], fresh_store, embeddings, keyword=KeywordIndex(tmp_path / "k"))
+    index_articles([TUNNEL], fresh_store, embeddings)  # another process, no keyword index
+    retriever = ChunkRetriever(
+        store=fresh_store, embeddings=embeddings, keyword=KeywordIndex(tmp_path / "k"), k=2
+    )
+    top = retriever.invoke("tunnel under Baaj")[0]
+    assert top.metadata["article_key"] == TUNNEL.key
+
+    for file in (tmp_path / "k").iterdir():
+        file.write_text("garbage")
+    damaged = KeywordIndex(tmp_path / "k")
+    assert damaged.ids == []
+    assert damaged.sync(fresh_store) is True
+    assert len(ids_for(damaged, "Sufouq bridge")) == 1
+
+
+def test_empty_store_and_empty_query(fresh_store: ArticleStore, tmp_path: Path) -> None:
+    keyword = KeywordIndex(tmp_path / "k")
+    keyword.sync(fresh_store)
+    assert keyword.search("anything", 5) == []
+    assert keyword.search("the of and", 5) == []
