@@ -19,7 +19,7 @@ from index.articles import Article, LoadProblem
 from index.embeddings import SentenceTransformerEmbeddings, bundled_model_path
 from index.keyword import KeywordIndex
 from index.loaders import load_paths
-from index.pipeline import index_articles
+from index.pipeline import IndexSummary, index_articles
 from index.store import open_store
 
 RETRIEVE_K = 10
@@ -134,7 +134,14 @@ def run_eval(
     store = open_store("eval-bench", path=work / "chroma")
     keyword = KeywordIndex(work / "keyword")
     started = time.perf_counter()
-    summary = index_articles(articles, store, embeddings, keyword=keyword)
+    shown = [0]
+
+    def progress(done: IndexSummary) -> None:
+        if done.chunks_added - shown[0] >= 2000:
+            shown[0] = done.chunks_added
+            say(f"  {done.articles_read:,} articles read, {done.chunks_added:,} chunks embedded")
+
+    summary = index_articles(articles, store, embeddings, progress, keyword)
     say(f"  {summary.describe()} in {time.perf_counter() - started:.0f} s")
 
     service = build_service(settings, store=store, keyword=keyword, embeddings=embeddings)

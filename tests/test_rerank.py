@@ -19,14 +19,18 @@ WORDS = ["qairawan", "controls", "who", "the", "pmu", "troops", "bridge", "iraq"
 def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A BERT with one layer of 8 units and random weights: a fake for any real reranker."""
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import (  # type: ignore[attr-defined]
+        BertConfig,
+        BertForSequenceClassification,
+        BertTokenizerFast,
+    )
 
     folder = tmp_path_factory.mktemp("tiny-cross-encoder")
     vocab = folder / "vocab.txt"
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
     BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(folder)
     torch.manual_seed(7)
-    config = BertConfig(
+    config = BertConfig(  # type: ignore[call-arg]
         vocab_size=len(WORDS) + 5, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
         intermediate_size=16, max_position_embeddings=512, num_labels=1,
     )  # fmt: skip
