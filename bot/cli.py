@@ -23,20 +23,24 @@ from bot.rerank import RerankerError
 from bot.service import (
     AnswerService,
     QuestionError,
+    build_indexer,
     build_service,
     open_configured_store,
-    open_keyword_index,
 )
 from bot.settings import Settings
 from bot.telegram_app import MissingTokenError, build_application
 from index.embeddings import EmbeddingModelError, make_embeddings
-from index.loaders import SUPPORTED_SUFFIXES, load_paths
-from index.pipeline import IndexSummary, Progress, index_articles
+from index.feeds import FeedList, FeedListError
+from index.loaders import SUPPORTED_SUFFIXES
+from index.pipeline import IndexSummary, Progress
+from index.sources import Sources
 from index.store import ArticleStore, StoreError
 
 EXAMPLES = """\
 examples:
-  newsdesk index articles/ feed-dump.jsonl.gz
+  newsdesk index articles/ feed-dump.jsonl.gz https://example.org/news/story.html
+  newsdesk feeds add https://example.org/rss.xml && newsdesk index --feeds
+  newsdesk index articles/ --prune     # also drop articles whose files were deleted
   newsdesk ask "who controls Qairawan?"
   newsdesk ask "who controls Qairawan?" --json
   newsdesk start          # the bot if TELEGRAM_BOT_TOKEN is set, else a local chat
@@ -59,6 +63,7 @@ USER_ERRORS = (
     LLMConfigError,
     MissingTokenError,
     RerankerError,
+    FeedListError,
 )
 
 
@@ -73,15 +78,44 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser(
         "index",
-        help="add articles from files and folders to the index",
+        help="add articles from files, folders, web pages and feeds to the index",
         description=(
-            "Index articles from files and folders (recursively). Formats: "
-            f"{', '.join(SUPPORTED_SUFFIXES)}. Unchanged articles are not embedded again. "
-            "Files that can't be read are reported and skipped; the exit code is 1 if any were."
+            "Index articles from files and folders (recursively), web page URLs, and with "
+            f"--feeds the feeds added with `newsdesk feeds add`. File formats: "
+            f"{', '.join(SUPPORTED_SUFFIXES)}. Unchanged articles are not embedded again, and "
+            "a run cut short (even by kill -9) is completed by running it again. Sources that "
+            "can't be read are reported and skipped; the exit code is 1 if any were."
         ),
     )
-    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument("sources", nargs="*", metavar="SOURCE", help="a file, folder or URL")
+    index.add_argument("--feeds", action="store_true", help="also poll every listed feed")
+    index.add_argument(
+        "--prune",
+        action="store_true",
+        help=(
+            "remove articles whose source is gone: files deleted from the given folders, "
+            "records no longer in the given files, and (with --feeds) feeds no longer listed"
+        ),
+    )
+    index.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="in folders, index only files matching GLOB (e.g. '*.md'); may be repeated",
+    )
     index.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    feeds = commands.add_parser(
+        "feeds",
+        help="keep the list of RSS/Atom feeds that `index --feeds` and the bot poll",
+        description=(
+            "Add, list or remove feeds. `newsdesk index --feeds` polls them, and so does the bot "
+            "every NEWSDESK_FEED_POLL_MINUTES."
+        ),
+    )
+    feeds.add_argument("action", choices=["add", "list", "remove"])
+    feeds.add_argument("url", nargs="?", metavar="URL", help="the feed's URL (add and remove)")
 
     ask = commands.add_parser(
         "ask",
@@ -158,7 +192,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         token = settings.telegram_bot_token
         configure_logging(settings.log_level, [token.get_secret_value()] if token else [])
         if args.command == "index":
-            return index_command(settings, args.paths, quiet=args.quiet)
+            return index_command(settings, args)
+        if args.command == "feeds":
+            return feeds_command(settings, args.action, args.url)
         if args.command == "ask":
             return ask_command(settings, " ".join(args.question), as_json=args.json)
         if args.command == "eval":
@@ -196,22 +232,51 @@ def _progress_printer(quiet: bool) -> Progress:
 
 
 def run_index(
-    store: ArticleStore, settings: Settings, paths: Sequence[Path], *, quiet: bool = False
+    settings: Settings,
+    sources: Sources,
+    *,
+    prune: bool = False,
+    quiet: bool = False,
+    store: ArticleStore | None = None,
 ) -> IndexSummary:
-    embeddings = make_embeddings(settings.embedding_model)
-    progress = _progress_printer(quiet)
-    keyword = open_keyword_index(settings)
-    summary = index_articles(load_paths(paths), store, embeddings, progress, keyword)
+    indexer = build_indexer(settings, store=store)
+    summary = indexer.run(sources, prune=prune, progress=_progress_printer(quiet))
     for problem in summary.problems:
         print(f"skipped {problem}", file=sys.stderr)
     return summary
 
 
-def index_command(settings: Settings, paths: Sequence[Path], *, quiet: bool) -> int:
-    store = open_configured_store(settings)
-    summary = run_index(store, settings, paths, quiet=quiet)
+def index_command(settings: Settings, args: argparse.Namespace) -> int:
+    sources = Sources.parse(args.sources, args.include)
+    if args.feeds:
+        sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
+    if sources.is_empty():
+        if args.feeds:
+            raise CommandError("no feeds are listed yet: add one with `newsdesk feeds add URL`")
+        raise CommandError("give files, folders or URLs to index, or --feeds")
+    summary = run_index(settings, sources, prune=args.prune, quiet=args.quiet)
     print(summary.describe())
     return 1 if summary.problems else 0
+
+
+def feeds_command(settings: Settings, action: str, url: str | None) -> int:
+    feeds = FeedList(settings.feeds_file)
+    if action == "list":
+        listed = feeds.urls()
+        print(
+            "\n".join(listed) if listed else "no feeds yet: add one with `newsdesk feeds add URL`"
+        )
+        return 0
+    if not url:
+        raise CommandError(f"`newsdesk feeds {action}` needs the feed's URL")
+    if action == "add":
+        added = feeds.add(url)
+        print(f"added {url}; `newsdesk index --feeds` polls it" if added else f"{url} is listed")
+        return 0
+    if feeds.remove(url):
+        print(f"removed {url}; `newsdesk index --feeds --prune` removes its articles")
+        return 0
+    raise CommandError(f"{url} is not in the feed list (see `newsdesk feeds list`)")
 
 
 def ask_command(settings: Settings, question: str, *, as_json: bool) -> int:
@@ -249,10 +314,8 @@ def _ensure_sample(settings: Settings) -> AnswerService:
             f"newsdesk: empty index; indexing the sample articles in {settings.sample_dir}",
             file=sys.stderr,
         )
-        print(
-            run_index(store, settings, [settings.sample_dir], quiet=True).describe(),
-            file=sys.stderr,
-        )
+        summary = run_index(settings, Sources(paths=[settings.sample_dir]), quiet=True, store=store)
+        print(summary.describe(), file=sys.stderr)
     return build_service(settings, store=store)
 
 

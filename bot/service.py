@@ -15,7 +15,9 @@ from bot.prompts import PromptLibrary
 from bot.retrieval import ChunkRetriever
 from bot.settings import Settings
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
+from index.fetch import FetchPolicy
 from index.keyword import KeywordIndex
+from index.sources import Indexer
 from index.store import ArticleStore, open_store
 
 if TYPE_CHECKING:
@@ -135,4 +137,29 @@ def build_service(
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
         top_k=settings.top_k,
+    )
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        timeout_seconds=settings.fetch_timeout_seconds,
+        max_bytes=int(settings.fetch_max_mb * 1024 * 1024),
+        allow_private=settings.allow_private_urls,
+    )
+
+
+def build_indexer(
+    settings: Settings,
+    *,
+    store: ArticleStore | None = None,
+    keyword: KeywordIndex | None = None,
+    embeddings: SentenceTransformerEmbeddings | None = None,
+) -> Indexer:
+    """The indexing side, sharing the answering side's parts when they are given, so the bot
+    answers from what it just indexed. The model is loaded only if something needs embedding."""
+    return Indexer(
+        store=store or open_configured_store(settings),
+        embeddings=embeddings or make_embeddings(settings.embedding_model, lazy=True),
+        keyword=keyword if keyword is not None else open_keyword_index(settings),
+        fetch_policy=fetch_policy(settings),
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embeddings import BUNDLED_MODEL
 
@@ -57,6 +58,19 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", validation_alias="NEWSDESK_LOG_LEVEL")
 
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias="NEWSDESK_ADMIN_IDS"
+    )
+    sources: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="NEWSDESK_SOURCES"
+    )
+    feed_poll_minutes: int = Field(default=60, ge=0, validation_alias="NEWSDESK_FEED_POLL_MINUTES")
+    allow_private_urls: bool = Field(default=False, validation_alias="NEWSDESK_ALLOW_PRIVATE_URLS")
+    fetch_timeout_seconds: float = Field(
+        default=20.0, gt=0, validation_alias="NEWSDESK_FETCH_TIMEOUT_SECONDS"
+    )
+    fetch_max_mb: float = Field(default=10.0, gt=0, validation_alias="NEWSDESK_FETCH_MAX_MB")
+
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN"
     )
@@ -77,6 +91,13 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
+    @field_validator("admin_ids", "sources", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
@@ -87,3 +108,17 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def feeds_file(self) -> Path:
+        return self.home / "feeds.json"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Documents admins send the bot are kept here, so re-indexing finds them again."""
+        return self.home / "uploads"
+
+    def reindex_sources(self) -> list[str]:
+        """What /reindex re-syncs besides the feeds: NEWSDESK_SOURCES (default: the sample
+        folder) and the uploads folder."""
+        return [*(self.sources or [str(self.sample_dir)]), str(self.uploads_dir)]

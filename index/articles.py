@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,7 +12,9 @@ _DATE_PATTERNS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%d %B %Y", "%B %d, %Y")
 
 @dataclass(frozen=True)
 class Article:
-    """One news article; `key` is its stable identity (url, or file path with a record id)."""
+    """One news article. `key` is its stable identity: its url, its file path (with a record id
+    for JSON files), or a feed entry's guid. `origin` is where it was read from: the file, the
+    URL given, or `feed:` and the feed's URL; `newsdesk index --prune` works by origin."""
 
     key: str
     title: str
@@ -19,6 +22,13 @@ class Article:
     url: str = ""
     source: str = ""
     published: str = ""  # ISO date (YYYY-MM-DD) when it could be read, else as given
+    origin: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything that is embedded or shown changes."""
+        fields = (self.key, self.title, self.text, self.url, self.source, self.published)
+        return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class LoadProblem:
 
     where: str
     reason: str
+    origin: str = ""  # the file or URL whose articles must be kept, since it couldn't be read
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"

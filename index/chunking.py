@@ -45,6 +45,11 @@ class Chunk:
     url: str
     source: str
     published: str
+    # The manifest, kept in each chunk's metadata (see index/pipeline.py): where the article
+    # was read from, its content hash, and how many chunks it has in all.
+    origin: str = ""
+    article_hash: str = ""
+    chunks_total: int = 0
 
     @property
     def embedding_text(self) -> str:
@@ -146,7 +151,9 @@ def chunk_id(article: Article, position: int, text: str) -> str:
 def chunk_article(article: Article) -> list[Chunk]:
     """The article's chunks, in order."""
     chunks = []
-    for position, span in enumerate(chunk_spans(article.text)):
+    spans = chunk_spans(article.text)
+    content_hash = article.content_hash
+    for position, span in enumerate(spans):
         text = article.text[span.start : span.end]
         chunks.append(
             Chunk(
@@ -158,6 +165,9 @@ def chunk_article(article: Article) -> list[Chunk]:
                 url=article.url,
                 source=article.source,
                 published=article.published,
+                origin=article.origin,
+                article_hash=content_hash,
+                chunks_total=len(spans),
             )
         )
     return chunks

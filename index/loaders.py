@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,8 @@ MIN_HTML_TEXT_CHARS = 100
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
 JSON_SUFFIXES = (".json", ".jsonl", ".jsonl.gz")
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES
+PDF_SUFFIXES = (".pdf",)
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES + PDF_SUFFIXES
 
 Loaded = Article | LoadProblem
 
@@ -33,19 +36,28 @@ def kind_of(path: Path) -> str | None:
     return next((suffix for suffix in SUPPORTED_SUFFIXES if name.endswith(suffix)), None)
 
 
-def load_paths(paths: Iterable[Path]) -> Iterator[Loaded]:
-    """Every article under the given files and folders (folders recursively), in a stable order."""
+def load_paths(paths: Iterable[Path], include: Sequence[str] = ()) -> Iterator[Loaded]:
+    """Every article under the given files and folders (folders recursively, hidden files
+    skipped, only names matching one of the `include` glob patterns when there are any), in a
+    stable order. Each article and problem carries the file it came from as its origin."""
     for path in paths:
         if not path.exists():
-            yield LoadProblem(str(path), "no such file or directory")
+            yield LoadProblem(str(path), "no such file or directory", origin=str(path.absolute()))
         elif path.is_dir():
             for file in sorted(path.rglob("*")):
                 relative = file.relative_to(path)
                 hidden = any(part.startswith(".") for part in relative.parts)
-                if file.is_file() and not hidden and kind_of(file):
-                    yield from load_file(file)
+                wanted = not include or any(relative.match(pattern) for pattern in include)
+                if file.is_file() and not hidden and kind_of(file) and wanted:
+                    yield from _with_origin(file)
         else:
-            yield from load_file(path)
+            yield from _with_origin(path)
+
+
+def _with_origin(path: Path) -> Iterator[Loaded]:
+    origin = str(path.resolve())
+    for item in load_file(path):
+        yield replace(item, origin=origin)
 
 
 def load_file(path: Path) -> Iterator[Loaded]:
@@ -65,6 +77,8 @@ def load_file(path: Path) -> Iterator[Loaded]:
             yield _load_text(path, _decode(raw))
         elif kind in HTML_SUFFIXES:
             yield _load_html(path, raw)
+        elif kind in PDF_SUFFIXES:
+            yield _load_pdf(path, raw)
         elif kind == ".jsonl":
             yield from _load_jsonl(path, enumerate(raw.splitlines(), start=1))
         else:
@@ -84,9 +98,38 @@ def _read_bytes(path: Path) -> bytes:
     raw = path.read_bytes()
     if not raw.strip():
         raise UnreadableFile("empty file")
-    if b"\x00" in raw[:8192]:
+    if b"\x00" in raw[:8192] and kind_of(path) not in PDF_SUFFIXES:
         raise UnreadableFile("binary file, not text")
     return raw
+
+
+def _load_pdf(path: Path, raw: bytes) -> Loaded:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    if not raw.startswith(b"%PDF-"):
+        raise UnreadableFile("not a PDF file (no %PDF- header)")
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        info = reader.metadata
+        created = info.creation_date if info else None
+    except (PyPdfError, ValueError, KeyError, TypeError) as error:
+        raise UnreadableFile(f"damaged PDF ({type(error).__name__}: {error})") from error
+    text = "\n\n".join(page for page in pages if page)
+    if not text:
+        raise UnreadableFile("the PDF has no text layer (scanned pages can't be read)")
+    title = str(info.title).strip() if info and info.title else ""
+    if not title:
+        title, _, rest = text.partition("\n")
+        text = rest.strip() or text
+    return Article(
+        key=str(path.resolve()),
+        title=title.strip()[:200],
+        text=text,
+        source=path.name,
+        published=normalize_date(created),
+    )
 
 
 def _decode(raw: bytes) -> str:
@@ -109,22 +152,31 @@ def _load_text(path: Path, text: str) -> Loaded:
 
 
 def _load_html(path: Path, raw: bytes) -> Loaded:
+    return article_from_html(raw, where=str(path), key="", default_title=path.stem)
+
+
+def article_from_html(
+    raw: bytes, *, where: str, key: str, default_title: str, url: str = ""
+) -> Loaded:
+    """The main text of a news page, with title, date and site name from its metadata. The key
+    is the one given, else the page's canonical url, else `where`."""
     import trafilatura  # heavy import, only when there is HTML to read
 
     document = trafilatura.bare_extraction(
-        raw, with_metadata=True, include_comments=False, favor_precision=True
+        raw, url=url or None, with_metadata=True, include_comments=False, favor_precision=True
     )
     text = (getattr(document, "text", None) or "").strip() if document else ""
     if len(text) < MIN_HTML_TEXT_CHARS:
         return LoadProblem(
-            str(path), f"no article text found in the HTML (only {len(text)} characters of text)"
+            where, f"no article text found in the HTML (only {len(text)} characters of text)"
         )
     meta = {k: getattr(document, k, None) or "" for k in ("title", "url", "date", "sitename")}
+    page_url = str(meta["url"] or url)
     return Article(
-        key=str(meta["url"] or path.resolve()),
-        title=str(meta["title"] or path.stem),
+        key=key or page_url or str(Path(where).resolve()),
+        title=str(meta["title"] or default_title),
         text=text,
-        url=str(meta["url"]),
+        url=page_url,
         source=str(meta["sitename"]),
         published=normalize_date(meta["date"]),
     )

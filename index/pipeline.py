@@ -1,4 +1,20 @@
-"""article -> chunks -> embeddings -> store, embedding only chunks the store doesn't have yet."""
+"""article -> chunks -> embeddings -> store, embedding only what the store doesn't have yet.
+
+The manifest that makes re-indexing incremental is the Chroma collection itself, not a second
+database: every chunk's metadata carries its article's key, origin, content hash and chunk
+count (see index/store.py). We chose this over LangChain's `index()` with a SQL record manager
+because a record manager is a second store that must be kept in step with Chroma: a crash
+between the two writes, or a second machine writing to the same Chroma server, leaves them
+disagreeing, and the record manager's hashes can't tell. With the manifest inside the chunk
+records there is one source of truth, written in the same call as the vectors, so it can't
+drift.
+
+Crash safety follows from three rules. A chunk's id is derived from its content, so writing it
+twice is harmless (upsert). An article counts as indexed only when exactly its current
+version's chunks are all stored (`StoredArticle.is_complete`), so an article cut off half-way is
+redone on the next run. Old chunks are deleted only after the new ones are stored, so a crash in
+between leaves extra chunks that the next run removes, never missing ones.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +27,9 @@ from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.store import ArticleStore
 
-EMBED_BATCH = 256
+# Chunks per embedding call: large enough that sentence-transformers' length sorting keeps
+# padding low, small enough that progress shows and a crash loses little work.
+EMBED_BATCH = 512
 
 
 @dataclass
@@ -19,23 +37,35 @@ class IndexSummary:
     """What one indexing run did; shown to the operator at the end."""
 
     articles_read: int = 0
+    articles_new: int = 0
+    articles_changed: int = 0
+    articles_unchanged: int = 0
+    articles_removed: int = 0
     chunks_added: int = 0
     chunks_unchanged: int = 0
     chunks_removed: int = 0
     problems: list[LoadProblem] = field(default_factory=list)
+    added_titles: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         line = (
-            f"{self.articles_read} articles read, {self.chunks_added} chunks added, "
-            f"{self.chunks_unchanged} unchanged, {self.chunks_removed} removed, "
-            f"{len(self.problems)} errors"
+            f"{self.articles_read} articles read ({self.articles_new} new, "
+            f"{self.articles_changed} changed, {self.articles_unchanged} unchanged), "
+            f"{self.chunks_added} chunks added, {self.chunks_unchanged} unchanged, "
+            f"{self.chunks_removed} removed"
         )
-        if self.articles_read and not self.chunks_added and not self.chunks_removed:
-            line += " (index already up to date: nothing embedded)"
+        if self.articles_removed:
+            line += f", {self.articles_removed} articles pruned"
+        line += f", {len(self.problems)} errors"
+        if not self.chunks_added and not self.chunks_removed:
+            up_to_date = "" if self.problems else "index already up to date: "
+            line += f" ({up_to_date}nothing embedded)"
         return line
 
 
 Progress = Callable[[IndexSummary], None]
+# Given a stored article's origin, whether it may be removed when this run didn't read it.
+PrunePolicy = Callable[[str], bool]
 
 
 class _Pending:
@@ -61,39 +91,59 @@ def index_articles(
     embeddings: SentenceTransformerEmbeddings,
     progress: Progress | None = None,
     keyword: KeywordIndex | None = None,
+    prune: PrunePolicy | None = None,
 ) -> IndexSummary:
     """Index every article; problems are collected, never raised, so one bad file can't stop
-    the batch. An article whose text changed has its old chunks removed after the new ones
-    are stored, so a crash in between leaves extra chunks, never missing ones. The keyword
-    index, if given, is brought in step with the store at the end."""
+    the batch. With `prune`, stored articles this run didn't read are removed when the policy
+    says their origin is gone, except those whose file or URL failed to load this time:
+    nothing is lost to a read error. The keyword index, if given, is brought in step with the
+    store at the end."""
     summary = IndexSummary()
-    stored = store.chunk_ids_by_article()
+    stored = store.articles()
     pending = _Pending(store, embeddings)
     stale: list[str] = []
     seen: set[str] = set()
+    failed_origins: set[str] = set()
     for item in loaded:
         if isinstance(item, LoadProblem):
             summary.problems.append(item)
+            failed_origins.add(item.origin)
             continue
         if item.key in seen:
             summary.problems.append(
-                LoadProblem(item.key, "same article read twice; kept the first")
+                LoadProblem(item.key, "same article read twice; kept the first", item.origin)
             )
             continue
         seen.add(item.key)
         summary.articles_read += 1
+        before = stored.get(item.key)
+        if before is not None and before.is_complete(item.content_hash):
+            summary.articles_unchanged += 1
+            summary.chunks_unchanged += len(before.chunk_ids)
+            continue  # nothing to chunk or embed
         chunks = chunk_article(item)
-        have = stored.get(item.key, set())
-        new_ids = {chunk.id for chunk in chunks}
+        have = before.chunk_ids if before else set()
         fresh = [chunk for chunk in chunks if chunk.id not in have]
+        if before is None:
+            summary.articles_new += 1
+            summary.added_titles.append(item.title)
+        else:
+            summary.articles_changed += 1
         summary.chunks_unchanged += len(chunks) - len(fresh)
+        # Chunks already stored keep their vectors; only their manifest fields are refreshed.
+        store.update_metadata([chunk for chunk in chunks if chunk.id in have])
         pending.chunks.extend(fresh)
-        stale.extend(sorted(have - new_ids))
+        stale.extend(sorted(have - {chunk.id for chunk in chunks}))
         if len(pending.chunks) >= EMBED_BATCH:
             summary.chunks_added += pending.flush()
             if progress:
                 progress(summary)
     summary.chunks_added += pending.flush()
+    if prune is not None:
+        for key, state in stored.items():
+            if key not in seen and state.origin not in failed_origins and prune(state.origin):
+                stale.extend(sorted(state.chunk_ids))
+                summary.articles_removed += 1
     store.delete(stale)
     summary.chunks_removed = len(stale)
     if keyword is not None:

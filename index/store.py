@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,20 @@ class StoreError(Exception):
 class ScoredChunk:
     chunk: Chunk
     similarity: float  # cosine similarity, -1..1
+
+
+@dataclass
+class StoredArticle:
+    """What the store holds of one article: the manifest entry indexing compares against."""
+
+    origin: str = ""
+    chunk_ids: set[str] = field(default_factory=set)
+    hashes: set[str] = field(default_factory=set)
+    chunks_total: int = 0
+
+    def is_complete(self, content_hash: str) -> bool:
+        """All of this version's chunks are stored, and nothing of another version is."""
+        return self.hashes == {content_hash} and len(self.chunk_ids) == self.chunks_total
 
 
 @dataclass(frozen=True)
@@ -46,10 +60,22 @@ class ArticleStore:
 
     def chunk_ids_by_article(self) -> dict[str, set[str]]:
         """Every stored chunk id, grouped by the article it came from."""
-        grouped: dict[str, set[str]] = defaultdict(set)
+        return {key: state.chunk_ids for key, state in self.articles().items()}
+
+    def has_article(self, key: str) -> bool:
+        found = self._collection.get(where={"article": key}, limit=1, include=[])
+        return bool(found["ids"])
+
+    def articles(self) -> dict[str, StoredArticle]:
+        """Every stored article by key, with its chunk ids, origin and content hashes."""
+        found: dict[str, StoredArticle] = defaultdict(StoredArticle)
         for chunk_id, meta in self._all_metadata():
-            grouped[str(meta.get("article", ""))].add(chunk_id)
-        return dict(grouped)
+            state = found[str(meta.get("article", ""))]
+            state.origin = str(meta.get("origin", ""))
+            state.chunk_ids.add(chunk_id)
+            state.hashes.add(str(meta.get("article_hash", "")))
+            state.chunks_total = int(meta.get("chunks_total", 0))
+        return dict(found)
 
     def overview(self) -> Overview:
         """How many articles and chunks the store holds and its newest publication date."""
@@ -72,6 +98,14 @@ class ArticleStore:
                 embeddings=[list(vector) for vector in vectors[start : start + WRITE_BATCH]],
                 documents=[chunk.text for chunk in batch],
                 metadatas=[_metadata(chunk) for chunk in batch],
+            )
+
+    def update_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """Rewrite the metadata of stored chunks, leaving their vectors as they are."""
+        for start in range(0, len(chunks), WRITE_BATCH):
+            batch = chunks[start : start + WRITE_BATCH]
+            self._collection.update(
+                ids=[chunk.id for chunk in batch], metadatas=[_metadata(c) for c in batch]
             )
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -142,6 +176,9 @@ def _metadata(chunk: Chunk) -> dict[str, str | int]:
         "url": chunk.url,
         "source": chunk.source,
         "published": chunk.published,
+        "origin": chunk.origin,
+        "article_hash": chunk.article_hash,
+        "chunks_total": chunk.chunks_total,
     }
 
 
@@ -155,6 +192,9 @@ def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         url=str(meta.get("url", "")),
         source=str(meta.get("source", "")),
         published=str(meta.get("published", "")),
+        origin=str(meta.get("origin", "")),
+        article_hash=str(meta.get("article_hash", "")),
+        chunks_total=int(meta.get("chunks_total", 0)),
     )
 
 

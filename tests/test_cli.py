@@ -46,7 +46,10 @@ def test_index_reports_bad_files_and_keeps_the_rest(
     (articles / "empty.md").write_text("")
     assert main(["index", str(articles)]) == 1
     captured = capsys.readouterr()
-    assert "1 articles read, 1 chunks added, 0 unchanged, 0 removed, 3 errors" in captured.out
+    assert (
+        "1 articles read (1 new, 0 changed, 0 unchanged), 1 chunks added, 0 unchanged, "
+        "0 removed, 3 errors"
+    ) in captured.out
     assert f"skipped {articles / 'binary.txt'}: binary file" in captured.err
     assert f"skipped {articles / 'empty.md'}: empty file" in captured.err
     assert f"skipped {articles / 'good.jsonl'}:2: not valid JSON" in captured.err

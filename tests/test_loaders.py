@@ -7,6 +7,7 @@ import pytest
 from index.articles import Article, LoadProblem, normalize_date
 from index.loaders import MAX_FILE_BYTES, load_file, load_paths
 from tests.conftest import SEED_DIR
+from tests.documents import make_pdf
 
 
 def articles(items: list[Article | LoadProblem]) -> list[Article]:
@@ -98,7 +99,10 @@ def test_html_main_text_title_and_date(tmp_path: Path) -> None:
         ("no-text.json", b'{"title": "t"}', 'no "text"'),
         ("empty.html", b"<html><body><nav>menu</nav></body></html>", "no article text"),
         ("broken.jsonl.gz", b"this is not gzip", "not a valid gzip file"),
-        ("photo.pdf", b"%PDF-1.4", "unsupported file type"),
+        ("report.docx", b"PK\x03\x04 word", "unsupported file type"),
+        ("truncated.pdf", b"%PDF-1.4\n1 0 obj", "damaged PDF"),
+        ("renamed.pdf", b"plain text pretending to be a PDF", "not a PDF file"),
+        ("scanned.pdf", make_pdf([]), "no text layer"),
     ],
 )
 def test_unreadable_files_are_reported_by_name_with_reason(
@@ -171,3 +175,31 @@ def test_html_in_text_is_kept_as_text(tmp_path: Path) -> None:
 )
 def test_normalize_date(raw: object, expected: str) -> None:
     assert normalize_date(raw) == expected
+
+
+def test_pdf_text_layer_is_read_with_its_title(tmp_path: Path) -> None:
+    path = tmp_path / "briefing.pdf"
+    lines = ["Iraqi forces retook the airport on Thursday.", "The PMU holds Qairawan (west)."]
+    path.write_bytes(make_pdf(lines, title="Mosul briefing"))
+    (article,) = list(load_paths([path]))
+    assert isinstance(article, Article)
+    assert article.title == "Mosul briefing"
+    assert "retook the airport" in article.text and "Qairawan (west)" in article.text
+    assert article.source == "briefing.pdf" and article.origin == str(path.resolve())
+
+
+def test_pdf_without_title_uses_its_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "untitled.pdf"
+    path.write_bytes(make_pdf(["Airport retaken", "Iraqi forces retook the airport."]))
+    (article,) = list(load_paths([path]))
+    assert isinstance(article, Article)
+    assert (article.title, article.text) == ("Airport retaken", "Iraqi forces retook the airport.")
+
+
+def test_include_patterns_pick_files_in_folders(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("Title A\nBody of A.")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text("Title B\nBody of B.")
+    (tmp_path / "c.txt").write_text("Title C\nBody of C.")
+    loaded = list(load_paths([tmp_path], include=["*.md"]))
+    assert sorted(a.title for a in loaded if isinstance(a, Article)) == ["Title A", "Title B"]
