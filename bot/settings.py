@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     sources: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="NEWSDESK_SOURCES"
     )
-    feed_poll_minutes: int = Field(default=60, ge=0, validation_alias="NEWSDESK_FEED_POLL_MINUTES")
+    feed_poll_minutes: float = Field(
+        default=60, ge=0, validation_alias="NEWSDESK_FEED_POLL_MINUTES"
+    )
     allow_private_urls: bool = Field(default=False, validation_alias="NEWSDESK_ALLOW_PRIVATE_URLS")
     fetch_timeout_seconds: float = Field(
         default=20.0, gt=0, validation_alias="NEWSDESK_FETCH_TIMEOUT_SECONDS"

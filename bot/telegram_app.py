@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram import BotCommand, BotCommandScopeChat, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -17,9 +17,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot import admin
 from bot.render import render_html, render_plain_messages
-from bot.service import AnswerService, QuestionError
+from bot.service import AnswerService, QuestionError, build_indexer
 from bot.settings import Settings
+from index.sources import Indexer
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,9 @@ COMMANDS = [
     BotCommand("start", "What I know and how to ask"),
     BotCommand("help", "What I know and how to ask"),
     BotCommand("ask", "Ask a question (in groups: /ask your question)"),
+]
+ADMIN_COMMANDS = [
+    BotCommand("reindex", "Re-sync the sources and feeds"),
 ]
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 TEXT_ONLY = "I can only answer questions sent as text."
@@ -63,10 +68,18 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer any text sent in a private chat."""
+    """Answer any text sent in a private chat; a message of nothing but links is an admin's
+    request to index those pages."""
     message = update.effective_message
-    if message and message.text:
+    if message is None or not message.text:
+        return
+    urls = admin.only_urls(message.text)
+    if not urls:
         await answer_message(message, message.text, context)
+    elif admin.is_admin(update, context.bot_data["settings"]):
+        await admin.index_links(message, urls, context)
+    else:
+        await message.reply_text(admin.ADMINS_ONLY)
 
 
 async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -140,12 +153,20 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """Tell Telegram our commands so clients offer them in the menu."""
+    """Tell Telegram our commands so clients offer them in the menu; admins also see theirs."""
     await application.bot.set_my_commands(COMMANDS)
+    settings: Settings = application.bot_data["settings"]
+    for admin_id in settings.admin_ids:
+        await application.bot.set_my_commands(
+            COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
+        )
 
 
-def build_application(settings: Settings, service: AnswerService) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application with every handler wired."""
+def build_application(
+    settings: Settings, service: AnswerService, indexer: Indexer | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application with every handler wired. The indexer shares the
+    service's store, keyword index and model unless one is given."""
     if settings.telegram_bot_token is None:
         raise MissingTokenError("TELEGRAM_BOT_TOKEN is not set: put your bot's token in .env")
     builder = ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
@@ -155,9 +176,21 @@ def build_application(settings: Settings, service: AnswerService) -> Application
         builder = builder.base_file_url(settings.telegram_base_file_url)
     application = builder.post_init(register_commands).build()
     application.bot_data["service"] = service
+    application.bot_data["settings"] = settings
+    application.bot_data["indexer"] = indexer or build_indexer(
+        settings,
+        store=service.store,
+        keyword=service.retriever.keyword,
+        embeddings=service.retriever.embeddings,
+    )
+    application.bot_data["index_lock"] = asyncio.Lock()
 
     application.add_handler(CommandHandler(["start", "help"], start))
     application.add_handler(CommandHandler("ask", ask_command))
+    application.add_handler(CommandHandler("reindex", admin.reindex))
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, admin.document)
+    )
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text)
     )
@@ -170,4 +203,7 @@ def build_application(settings: Settings, service: AnswerService) -> Application
         )
     )
     application.add_error_handler(on_error)
+    if settings.feed_poll_minutes > 0 and application.job_queue is not None:
+        interval = settings.feed_poll_minutes * 60
+        application.job_queue.run_repeating(admin.poll_feeds, interval=interval, first=interval)
     return application

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
                  "blockquote", "tg-spoiler", "span"}  # fmt: skip
@@ -71,6 +71,7 @@ class FakeBotAPI:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.updates: list[dict[str, Any]] = []
         self.reject_html = False  # answer every HTML message with "can't parse entities"
+        self.files: dict[str, bytes] = {}  # file_id -> content, served at base_file_url
         self._cond = threading.Condition()
         self._next_update = 1
         self._next_message = 1000
@@ -131,6 +132,23 @@ class FakeBotAPI:
             self._cond.notify_all()
         return message
 
+    def push_document(
+        self, file_name: str, content: bytes, *, user_id: int = 111, mime_type: str = ""
+    ) -> dict[str, Any]:
+        """A private message carrying a file, as when a user sends a document."""
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = content
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type or "application/octet-stream",
+            "file_size": len(content),
+        }
+        return self.push_message(
+            None, extra={"document": document}, chat_id=user_id, user_id=user_id
+        )
+
     # --- what the bot did -------------------------------------------------------------------
 
     def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict[str, Any]]:
@@ -167,6 +185,19 @@ class FakeBotAPI:
             return 200, {"ok": True, "result": BOT_USER}
         if method == "sendMessage":
             return self._send_message(params)
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: no file"}
+            return 200, {
+                "ok": True,
+                "result": {
+                    "file_id": file_id,
+                    "file_unique_id": f"u{file_id}",
+                    "file_size": len(self.files[file_id]),
+                    "file_path": f"documents/{file_id}",
+                },
+            }
         return 200, {"ok": True, "result": True}
 
     def _send_message(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -234,6 +265,20 @@ class FakeBotAPI:
                     params = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
                 status, payload = fake._answer(self.path[len(prefix) :], params)
                 self._reply(status, payload)
+
+            def do_GET(self) -> None:
+                prefix = f"/file/bot{fake.token}/documents/"
+                path = unquote(self.path)
+                content = fake.files.get(path[len(prefix) :])
+                if not path.startswith(prefix) or content is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
 
             def _reply(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,53 +13,25 @@ import pytest
 
 from bot.logs import configure_logging
 from bot.service import AnswerService, build_service
-from bot.telegram_app import APOLOGY, build_application
+from bot.telegram_app import APOLOGY
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
 from index.store import ArticleStore, open_store
+from tests.bot_runner import TOKEN, BotRunner
 from tests.conftest import make_settings
 from tests.fake_telegram import BOT_USER, FakeBotAPI, parse_telegram_html, utf16_length
 from tests.fakes import RecordingChatModel
 
-TOKEN = "123456:TEST-token-that-must-never-be-logged"
 StartBot = Callable[..., FakeBotAPI]
 
 
 @pytest.fixture
 def start_bot(tmp_path: Path) -> Iterator[StartBot]:
     """Start the bot against a fresh fake server; stops both at the end of the test."""
-    running: list[tuple[FakeBotAPI, Any, threading.Thread, asyncio.AbstractEventLoop]] = []
-
-    def start(service: AnswerService) -> FakeBotAPI:
-        fake = FakeBotAPI(TOKEN).start()
-        settings = make_settings(
-            tmp_path,
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_BASE_URL=fake.base_url,
-            TELEGRAM_BASE_FILE_URL=fake.base_file_url,
-        )
-        application = build_application(settings, service)
-        loop = asyncio.new_event_loop()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            application.run_polling(
-                poll_interval=0.0, timeout=1, stop_signals=None, close_loop=False
-            )
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        fake.wait_for(lambda: any(name == "setMyCommands" for name, _ in fake.calls))
-        running.append((fake, application, thread, loop))
-        return fake
-
-    yield start
-    for fake, application, thread, loop in running:
-        loop.call_soon_threadsafe(application.stop_running)
-        thread.join(timeout=30)
-        fake.stop()
-        loop.close()
+    runner = BotRunner()
+    yield lambda service: runner.start(lambda **values: make_settings(tmp_path, **values), service)
+    runner.stop_all()
 
 
 def texts(fake: FakeBotAPI, chat_id: int = 111) -> list[str]:

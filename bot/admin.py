@@ -1,0 +1,167 @@
+"""Telegram handlers for operators: /reindex, documents and links sent to be indexed, and the
+scheduled feed poll. Only users in NEWSDESK_ADMIN_IDS may use them."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.settings import Settings
+from index.articles import Article, LoadProblem
+from index.feeds import FeedList, FeedListError
+from index.loaders import SUPPORTED_SUFFIXES, kind_of, load_file
+from index.pipeline import IndexSummary
+from index.sources import Indexer, Sources
+
+log = logging.getLogger(__name__)
+
+ADMINS_ONLY = "Sorry, only the bot's admins can do that. You can ask me questions, though."
+# Telegram lets bots download files up to 20 MB.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+SHOWN_PROBLEMS = 5
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    settings: Settings = context.bot_data["settings"]
+    return settings
+
+
+def _indexer(context: ContextTypes.DEFAULT_TYPE) -> Indexer:
+    indexer: Indexer = context.bot_data["indexer"]
+    return indexer
+
+
+def is_admin(update: Update, settings: Settings) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in settings.admin_ids
+
+
+def only_urls(text: str) -> list[str]:
+    """The URLs, if the message is nothing but URLs (a link to index, not a question)."""
+    words = text.split()
+    return words if words and all(_URL.fullmatch(word) for word in words) else []
+
+
+async def run_indexing(
+    context: ContextTypes.DEFAULT_TYPE, sources: Sources, *, prune: bool = False
+) -> IndexSummary:
+    """One indexing run at a time, off the event loop so answering goes on meanwhile."""
+    async with context.bot_data["index_lock"]:
+        return await asyncio.to_thread(_indexer(context).run, sources, prune=prune)
+
+
+def report(summary: IndexSummary) -> str:
+    """The summary as a Telegram HTML message: counts, new titles, and what was skipped."""
+    lines = [html.escape(summary.describe())]
+    if summary.added_titles:
+        titles = summary.added_titles[:10]
+        lines.append("Added: " + "; ".join(f"<b>{html.escape(t)}</b>" for t in titles))
+        if len(summary.added_titles) > len(titles):
+            lines[-1] += f" and {len(summary.added_titles) - len(titles)} more"
+    for problem in summary.problems[:SHOWN_PROBLEMS]:
+        lines.append(f"Skipped {html.escape(str(problem))}")
+    if len(summary.problems) > SHOWN_PROBLEMS:
+        lines.append(f"... and {len(summary.problems) - SHOWN_PROBLEMS} more problems")
+    return "\n".join(lines)[:4000]
+
+
+async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Re-sync the configured sources, the uploads and the feeds, then report."""
+    message = update.effective_message
+    if message is None:
+        return
+    settings = _settings(context)
+    if not is_admin(update, settings):
+        await message.reply_text(ADMINS_ONLY)
+        return
+    sources = Sources.parse(settings.reindex_sources())
+    try:
+        sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
+    except FeedListError as error:
+        await message.reply_text(f"{error}; re-indexing the other sources.")
+    await message.reply_text("Re-indexing the sources and feeds...")
+    summary = await run_indexing(context, sources, prune=True)
+    await message.reply_text(report(summary), parse_mode=ParseMode.HTML)
+
+
+async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Index a document an admin sent (.txt, .md, .html, .json, .jsonl, .pdf)."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    if not is_admin(update, _settings(context)):
+        await message.reply_text(ADMINS_ONLY)
+        return
+    sent = message.document
+    name = Path(sent.file_name or "document").name
+    if kind_of(Path(name)) is None:
+        await message.reply_text(
+            f"I can't index {name}: send one of {', '.join(SUPPORTED_SUFFIXES)}.", do_quote=True
+        )
+        return
+    if (sent.file_size or 0) > MAX_UPLOAD_BYTES:
+        await message.reply_text(f"{name} is too large: Telegram lets bots fetch up to 20 MB.")
+        return
+    data = bytes(await (await sent.get_file()).download_as_bytearray())
+    saved = await asyncio.to_thread(_keep_upload, _settings(context).uploads_dir, name, data)
+    if isinstance(saved, str):
+        await message.reply_text(f"I couldn't index {name}: {saved}. Nothing was changed.")
+        return
+    summary = await run_indexing(context, Sources(paths=[saved]))
+    await message.reply_text(report(summary), parse_mode=ParseMode.HTML)
+
+
+def _keep_upload(folder: Path, name: str, data: bytes) -> Path | str:
+    """Check the upload reads as articles before it replaces a file of the same name, so a
+    bad upload can't lose what was indexed. Returns the kept path, or the reason it wasn't."""
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^\w.\- ]", "_", name).lstrip(".") or "document"
+    # The checked copy keeps the real suffix (loaders go by it) under a name nothing indexes.
+    handle, staging_name = tempfile.mkstemp(prefix=".upload-", suffix="-" + safe, dir=folder)
+    staging = Path(staging_name)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    loaded = list(load_file(staging))
+    if not any(isinstance(item, Article) for item in loaded):
+        staging.unlink()
+        reasons = [item.reason for item in loaded if isinstance(item, LoadProblem)]
+        return reasons[0] if reasons else "no articles in it"
+    target = folder / safe
+    os.replace(staging, target)
+    return target
+
+
+async def index_links(
+    message: Message, urls: list[str], context: ContextTypes.DEFAULT_TYPE
+) -> None:
+    """Fetch and index the pages an admin sent as a message of links."""
+    await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")
+    summary = await run_indexing(context, Sources(urls=urls))
+    await message.reply_text(report(summary), parse_mode=ParseMode.HTML)
+
+
+async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Scheduled: index new entries of every listed feed and log what was added."""
+    try:
+        feeds = FeedList(_settings(context).feeds_file).urls()
+    except FeedListError as error:
+        log.error("feed poll skipped: %s", error)
+        return
+    if not feeds:
+        return
+    summary = await run_indexing(context, Sources(feeds=feeds, poll_feeds=True))
+    log.info("feed poll: %s", summary.describe())
+    for title in summary.added_titles:
+        log.info("feed poll added: %s", title)
+    for problem in summary.problems:
+        log.warning("feed poll skipped %s", problem)

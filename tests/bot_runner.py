@@ -1,0 +1,52 @@
+"""Run the real Application in a thread against a FakeBotAPI, and stop it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from bot.service import AnswerService
+from bot.settings import Settings
+from bot.telegram_app import build_application
+from tests.fake_telegram import FakeBotAPI
+
+TOKEN = "123456:TEST-token-that-must-never-be-logged"
+
+
+class BotRunner:
+    """start() brings up a fake server and a bot polling it; stop_all() ends every one."""
+
+    def __init__(self) -> None:
+        self.running: list[tuple[FakeBotAPI, Any, threading.Thread, asyncio.AbstractEventLoop]] = []
+
+    def start(self, make_settings: Any, service: AnswerService, **settings: object) -> FakeBotAPI:
+        """make_settings(TELEGRAM_... values, **settings) -> Settings for the bot."""
+        fake = FakeBotAPI(TOKEN).start()
+        configured: Settings = make_settings(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=fake.base_url,
+            TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+            **settings,
+        )
+        application = build_application(configured, service)
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            application.run_polling(
+                poll_interval=0.0, timeout=1, stop_signals=None, close_loop=False
+            )
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        fake.wait_for(lambda: any(name == "setMyCommands" for name, _ in fake.calls))
+        self.running.append((fake, application, thread, loop))
+        return fake
+
+    def stop_all(self) -> None:
+        for fake, application, thread, loop in self.running:
+            loop.call_soon_threadsafe(application.stop_running)
+            thread.join(timeout=30)
+            fake.stop()
+            loop.close()
