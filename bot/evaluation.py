@@ -179,11 +179,10 @@ def run_eval(
     return report
 
 
-def run_baseline(
-    articles: list[Article], questions: list[Question], work: Path, say: Say
-) -> tuple[RetrievalFigures, int]:
-    """The textbook LangChain pipeline: RecursiveCharacterTextSplitter 1000/200,
-    all-MiniLM-L6-v2 through HuggingFaceEmbeddings, Chroma.from_documents, similarity_search."""
+def build_textbook_store(articles: list[Article], work: Path, say: Say) -> tuple[Any, int, float]:
+    """The textbook LangChain indexing: RecursiveCharacterTextSplitter 1000/200,
+    all-MiniLM-L6-v2 through HuggingFaceEmbeddings, Chroma.from_documents. Returns the
+    LangChain Chroma store, its chunk count and the seconds from_documents took."""
     from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
@@ -204,7 +203,16 @@ def run_baseline(
         persist_directory=str(work / "textbook"),
         client_settings=ChromaSettings(anonymized_telemetry=False, is_persistent=True),
     )
-    say(f"  indexed in {time.perf_counter() - started:.0f} s")
+    seconds = time.perf_counter() - started
+    say(f"  indexed in {seconds:.0f} s")
+    return store, len(documents), seconds
+
+
+def run_baseline(
+    articles: list[Article], questions: list[Question], work: Path, say: Say
+) -> tuple[RetrievalFigures, int]:
+    """The textbook pipeline's retrieval: `similarity_search` over `build_textbook_store`."""
+    store, count, _ = build_textbook_store(articles, work, say)
     ranks: list[int | None] = []
     latencies: list[float] = []
     for q in questions:
@@ -213,7 +221,7 @@ def run_baseline(
         latencies.append(time.perf_counter() - started)
         if q.answer_in_corpus:
             ranks.append(first_hit_rank(q.answer, [d.page_content for d in found]))
-    return _figures(ranks, latencies), len(documents)
+    return _figures(ranks, latencies), count
 
 
 def format_report(report: EvalReport) -> str:

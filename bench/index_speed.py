@@ -1,0 +1,122 @@
+"""Indexing speed on a bench folder: our first index and an unchanged re-index, next to the
+raw throughput of the same model on the same chunks and the textbook LangChain indexing
+(`Chroma.from_documents`), all measured in this run.
+
+    .venv/bin/python bench/index_speed.py [BENCH_DIR] [--articles N] [--no-textbook]
+
+BENCH_DIR defaults to ../shared/bench/rtqa-dev. Everything is written to a temp folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.evaluation import build_textbook_store, read_articles
+from bot.settings import PROJECT_DIR
+from index.chunking import chunk_article
+from index.embeddings import BATCH_SIZE, make_embeddings
+from index.fetch import FetchPolicy
+from index.keyword import KeywordIndex
+from index.pipeline import index_articles
+from index.sources import Indexer, Sources
+from index.store import open_store
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "bench", nargs="?", type=Path, default=PROJECT_DIR.parent / "shared/bench/rtqa-dev"
+    )
+    parser.add_argument("--articles", type=int, help="use only the first N articles")
+    parser.add_argument("--no-textbook", action="store_true", help="skip the textbook baseline")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    articles = read_articles(args.bench)[: args.articles]
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-index-speed-"))
+    embeddings = make_embeddings()
+    embeddings.embed_documents(["warm up"])  # load and warm the model outside every timing
+
+    # 1. Ours, first index: chunking, embedding, Chroma writes, keyword index.
+    home = work / "home"
+    store = open_store("newsdesk-articles", path=home / "chroma")
+    keyword = KeywordIndex(home / "keyword" / "newsdesk-articles")
+    say(f"newsdesk: first index of {len(articles):,} articles")
+    started = time.perf_counter()
+    summary = index_articles(articles, store, embeddings, keyword=keyword)
+    first_seconds = time.perf_counter() - started
+    chunks = summary.chunks_added
+    say(f"  {summary.describe()} in {first_seconds:.1f} s")
+
+    # 2. Raw model throughput on exactly the same chunk texts, one encode call.
+    texts = [c.embedding_text for a in articles for c in chunk_article(a)]
+    say(f"raw model: encoding the same {len(texts):,} chunks")
+    started = time.perf_counter()
+    embeddings.model.encode(texts, batch_size=BATCH_SIZE, normalize_embeddings=True)
+    raw_seconds = time.perf_counter() - started
+
+    # 3. Unchanged re-index, in-process (fresh indexer, lazy model) and as the CLI runs it.
+    source = work / "articles.jsonl"
+    import json
+
+    source.write_text(
+        "\n".join(
+            json.dumps({"id": a.key, "title": a.title, "text": a.text, "url": a.url,
+                        "source": a.source, "published": a.published})
+            for a in articles
+        )
+    )  # fmt: skip
+    cli_home = work / "cli-home"
+    env = {**os.environ, "NEWSDESK_HOME": str(cli_home)}
+    command = [sys.executable, "-m", "bot", "index", str(source), "--quiet"]
+    say("CLI: first index of the same articles (not timed)")
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    started = time.perf_counter()
+    rerun = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    cli_seconds = time.perf_counter() - started
+    say(f"  re-index: {rerun.stdout.strip()}")
+    lazy = Indexer(
+        store=open_store("newsdesk-articles", path=cli_home / "chroma"),
+        embeddings=make_embeddings(lazy=True),
+        keyword=KeywordIndex(cli_home / "keyword" / "newsdesk-articles"),
+        fetch_policy=FetchPolicy(),
+    )
+    started = time.perf_counter()
+    again = lazy.run(Sources(paths=[source]))
+    inprocess_seconds = time.perf_counter() - started
+    assert again.chunks_added == 0 and not lazy.embeddings.loaded
+
+    textbook = None
+    if not args.no_textbook:
+        _, textbook_chunks, textbook_seconds = build_textbook_store(articles, work, say)
+        textbook = (textbook_chunks, textbook_seconds)
+
+    ours = chunks / first_seconds
+    raw = len(texts) / raw_seconds
+    print(f"bench {args.bench}: {len(articles):,} articles, {chunks:,} chunks (ours)")
+    print(f"{'run':<46}{'chunks':>8}{'seconds':>9}{'chunks/s':>10}")
+    print(f"{'newsdesk first index':<46}{chunks:>8,}{first_seconds:>9.1f}{ours:>10.1f}")
+    print(f"{'raw model.encode, same chunks':<46}{len(texts):>8,}{raw_seconds:>9.1f}{raw:>10.1f}")
+    if textbook:
+        rate = textbook[0] / textbook[1]
+        print(
+            f"{'textbook Chroma.from_documents':<46}{textbook[0]:>8,}{textbook[1]:>9.1f}{rate:>10.1f}"  # noqa: E501
+        )
+    print(f"newsdesk / raw model throughput: {ours / raw:.2f}x (goal >= 0.9x)")
+    print(f"unchanged re-index, `newsdesk index` end to end: {cli_seconds:.1f} s (goal <= 10 s)")
+    print(f"unchanged re-index, in-process (no interpreter start): {inprocess_seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
