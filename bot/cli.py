@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -124,6 +125,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("question", nargs="+", help="the question (quote it, or not)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="answer as if asked on that day: later articles are left out (default: today)",
+    )
 
     evaluate = commands.add_parser(
         "eval",
@@ -196,7 +203,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         if args.command == "feeds":
             return feeds_command(settings, args.action, args.url)
         if args.command == "ask":
-            return ask_command(settings, " ".join(args.question), as_json=args.json)
+            return ask_command(
+                settings, " ".join(args.question), as_json=args.json, as_of=args.as_of
+            )
         if args.command == "eval":
             return eval_command(settings, args)
         if args.command == "chat":
@@ -279,9 +288,16 @@ def feeds_command(settings: Settings, action: str, url: str | None) -> int:
     raise CommandError(f"{url} is not in the feed list (see `newsdesk feeds list`)")
 
 
-def ask_command(settings: Settings, question: str, *, as_json: bool) -> int:
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def ask_command(settings: Settings, question: str, *, as_json: bool, as_of: date | None) -> int:
     service = build_service(settings)
-    answer = service.answer(question)
+    answer = service.answer(question, as_of)
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:

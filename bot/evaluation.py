@@ -9,13 +9,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.metrics import first_hit_rank, hit_rate, mean_reciprocal_rank, percentile
 from bot.service import build_service
 from bot.settings import Settings
-from index.articles import Article, LoadProblem
+from index.articles import Article, LoadProblem, normalize_date
 from index.embeddings import SentenceTransformerEmbeddings, bundled_model_path
 from index.keyword import KeywordIndex
 from index.loaders import load_paths
@@ -36,6 +37,7 @@ class Question:
     question: str
     answer: str
     answer_in_corpus: bool
+    asked: date | None = None  # the bench's question date: answers are "as of" that day
 
 
 @dataclass
@@ -85,11 +87,19 @@ def read_questions(bench: Path, limit: int | None) -> list[Question]:
                     question=str(raw["question"]),
                     answer=str(raw["answer"]),
                     answer_in_corpus=bool(raw.get("answer_in_corpus", True)),
+                    asked=_as_date(raw.get("date")),
                 )
             )
         except (ValueError, KeyError, TypeError) as error:
             raise BenchError(f"{path}:{number}: not a question record ({error})") from error
     return questions[:limit] if limit else questions
+
+
+def _as_date(raw: object) -> date | None:
+    try:
+        return date.fromisoformat(normalize_date(raw))
+    except ValueError:
+        return None
 
 
 def read_articles(bench: Path) -> list[Article]:
@@ -151,7 +161,7 @@ def run_eval(
     correct = refused = cited = cited_right = 0
     for number, q in enumerate(questions, start=1):
         started = time.perf_counter()
-        answer, documents = service.answer_with_passages(q.question)
+        answer, documents = service.answer_with_passages(q.question, q.asked)
         latencies.append(time.perf_counter() - started)
         refused += answer.refused
         if q.answer_in_corpus:

@@ -17,6 +17,10 @@ KEEP_RATIO = 0.85
 # How much sharing the question's words counts next to semantic similarity: names and places
 # ("Qairawan") are matched exactly even when the embedding blurs them.
 LEXICAL_WEIGHT = 0.5
+# Embedding every sentence of every passage is most of a question's latency on a CPU, so only
+# the sentences sharing the most words with the question are embedded and scored (see
+# BENCHMARKS.md for what this costs in answer accuracy: nothing measurable on the dev bench).
+SHORTLIST = 8
 
 
 @dataclass(frozen=True)
@@ -30,8 +34,11 @@ class ExtractiveAnswerer:
     """Scores every sentence of the retrieved passages against the question and answers with
     the best few, each followed by the [n] of the passage it was taken from."""
 
-    def __init__(self, embeddings: SentenceTransformerEmbeddings) -> None:
+    def __init__(
+        self, embeddings: SentenceTransformerEmbeddings, shortlist: int | None = SHORTLIST
+    ) -> None:
         self.embeddings = embeddings
+        self.shortlist = shortlist
 
     def __call__(self, question: str, documents: list[Document]) -> Answer:
         candidates = self._rank(question, documents)
@@ -67,12 +74,15 @@ class ExtractiveAnswerer:
         if not pool:
             return []
         wanted = content_words(question)
-        query = self.embeddings.embed_query(question)
-        vectors = self.embeddings.embed_documents([sentence for _, sentence in pool])
+        overlaps = [word_overlap(wanted, sentence) for _, sentence in pool]
+        order = sorted(range(len(pool)), key=lambda i: overlaps[i], reverse=True)
+        kept = sorted(order[: self.shortlist] if self.shortlist else order)
+        # One encode call for the question and the sentences.
+        query, *vectors = self.embeddings.embed_documents([question, *(pool[i][1] for i in kept)])
         ranked = []
-        for (index, sentence), vector in zip(pool, vectors, strict=True):
+        for i, vector in zip(kept, vectors, strict=True):
+            index, sentence = pool[i]
             semantic = sum(q * v for q, v in zip(query, vector, strict=True))
-            overlap = word_overlap(wanted, sentence)
-            ranked.append(_Candidate(index, sentence, semantic + LEXICAL_WEIGHT * overlap))
+            ranked.append(_Candidate(index, sentence, semantic + LEXICAL_WEIGHT * overlaps[i]))
         ranked.sort(key=lambda candidate: candidate.score, reverse=True)
         return ranked

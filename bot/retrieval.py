@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import date
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -27,7 +29,17 @@ LEXICAL_WEIGHT = 0.5
 RRF_K = 60
 DENSE_WEIGHT = 1.0
 KEYWORD_WEIGHT = 1.0
-CANDIDATES = 30
+CANDIDATES = 100
+# News questions are mostly about recent events: a passage published `age` days before the
+# question has its fused score multiplied by 1 + RECENCY_WEIGHT * exp(-age / RECENCY_DAYS).
+# Multiplied, not added: a fresh passage that only one retriever found, far down its list,
+# can't overtake the one both rank first (an added bonus let any fresh candidate do that).
+# Chosen on the dev bench by bench/tune_retrieval.py; see BENCHMARKS.md.
+RECENCY_WEIGHT = 1.0
+RECENCY_DAYS = 10.0
+# Asked "as of" a past date, passages published after it didn't exist yet; one day of slack
+# covers time zones.
+FUTURE_SLACK_DAYS = 1
 # With a reranker, this many fused candidates are rescored before the top k are kept.
 RERANK_CANDIDATES = 20
 
@@ -47,37 +59,62 @@ class ChunkRetriever(BaseRetriever):
     candidates: int = CANDIDATES
     dense_weight: float = DENSE_WEIGHT
     keyword_weight: float = KEYWORD_WEIGHT
+    recency_weight: float = RECENCY_WEIGHT
     reranker: Reranker | None = None
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        as_of: date | None = None,
     ) -> list[Document]:
+        """`as_of` is when the question is asked: today if not given. Given, passages
+        published after it are left out, as they hadn't been written yet."""
+        today = (as_of or date.today()).toordinal()
         vector = self.embeddings.embed_query(query)
         dense = self.store.search(vector, max(self.candidates, self.k))
         chunks: dict[str, Chunk] = {hit.chunk.id: hit.chunk for hit in dense}
         similarity = {hit.chunk.id: hit.similarity for hit in dense}
-        fused: dict[str, float] = {}
-        for rank, hit in enumerate(dense, start=1):
-            fused[hit.chunk.id] = self.dense_weight / (RRF_K + rank)
-
         keyword_hits = self._keyword_hits(query)
-        for rank, (chunk_id, _) in enumerate(keyword_hits, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + self.keyword_weight / (RRF_K + rank)
         missing = [chunk_id for chunk_id, _ in keyword_hits if chunk_id not in chunks]
-        for chunk, stored_vector in self.store.get_with_vectors(missing):
-            chunks[chunk.id] = chunk
-            similarity[chunk.id] = sum(q * v for q, v in zip(vector, stored_vector, strict=True))
+        chunks.update((chunk.id, chunk) for chunk in self.store.get_chunks(missing))
 
-        wanted = content_words(query)
-        ranked = sorted((i for i in fused if i in chunks), key=lambda i: fused[i], reverse=True)
-        documents = []
+        published = {chunk_id: _day(chunk.published) for chunk_id, chunk in chunks.items()}
+        if as_of is not None:
+            latest = today + FUTURE_SLACK_DAYS
+            chunks = {i: c for i, c in chunks.items() if (published[i] or 0) <= latest}
+        fused: dict[str, float] = {}
+        dense_ids = [hit.chunk.id for hit in dense if hit.chunk.id in chunks]
+        for rank, chunk_id in enumerate(dense_ids, start=1):
+            fused[chunk_id] = self.dense_weight / (RRF_K + rank)
+        keyword_ids = [chunk_id for chunk_id, _ in keyword_hits if chunk_id in chunks]
+        for rank, chunk_id in enumerate(keyword_ids, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + self.keyword_weight / (RRF_K + rank)
+        if self.recency_weight:
+            for chunk_id in fused:
+                day = published[chunk_id]
+                if day is not None:
+                    age = max(0, today - day)
+                    fused[chunk_id] *= 1 + self.recency_weight * math.exp(-age / RECENCY_DAYS)
+
+        ranked = sorted(fused, key=lambda i: fused[i], reverse=True)
         keep = max(self.k, RERANK_CANDIDATES) if self.reranker else self.k
-        for chunk_id in ranked[:keep]:
+        ranked = ranked[:keep]
+        # Keyword-only hits get their cosine similarity from their stored vectors; fetched
+        # only for the few kept, since that read is the slow part.
+        unscored = [chunk_id for chunk_id in ranked if chunk_id not in similarity]
+        for chunk_id, stored in self.store.get_vectors(unscored).items():
+            similarity[chunk_id] = sum(q * v for q, v in zip(vector, stored, strict=True))
+        wanted = content_words(query)
+        documents = []
+        for chunk_id in ranked:
             chunk = chunks[chunk_id]
-            relevance = similarity[chunk_id] + LEXICAL_WEIGHT * word_overlap(wanted, chunk.text)
+            cosine = similarity.get(chunk_id, 0.0)
+            relevance = cosine + LEXICAL_WEIGHT * word_overlap(wanted, chunk.text)
             metadata = {
                 **asdict(chunk),
-                "similarity": similarity[chunk_id],
+                "similarity": cosine,
                 "relevance": relevance,
                 "score": fused[chunk_id],
             }
@@ -92,3 +129,11 @@ class ChunkRetriever(BaseRetriever):
         if len(self.keyword.ids) != self.store.count():  # another process changed the store
             self.keyword.sync(self.store)
         return self.keyword.search(query, self.candidates)
+
+
+def _day(published: str) -> int | None:
+    """The date as a day number, for ISO dates (what the loaders normalize to)."""
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None

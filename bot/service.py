@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
@@ -41,11 +42,14 @@ class AnswerService:
     max_question_chars: int
     top_k: int
 
-    def answer(self, question: str) -> Answer:
-        """A cited answer, or a refusal when no passage is relevant enough to the question."""
-        return self.answer_with_passages(question)[0]
+    def answer(self, question: str, as_of: date | None = None) -> Answer:
+        """A cited answer, or a refusal when no passage is relevant enough to the question.
+        `as_of`: answer as on that date (later articles left out); default today."""
+        return self.answer_with_passages(question, as_of)[0]
 
-    def answer_with_passages(self, question: str) -> tuple[Answer, list[Document]]:
+    def answer_with_passages(
+        self, question: str, as_of: date | None = None
+    ) -> tuple[Answer, list[Document]]:
         """The answer and every passage retrieved for it (the retriever may fetch more than
         the top_k the answer is built from, as `newsdesk eval` does to measure Hit@10)."""
         question = " ".join(_CONTROL.sub(" ", question).split())
@@ -56,7 +60,7 @@ class AnswerService:
                 f"That question is {len(question):,} characters long; please keep it under "
                 f"{self.max_question_chars:,} characters."
             )
-        documents = self.retriever.invoke(question)
+        documents = self.retriever.invoke(question, as_of=as_of)
         relevant = [
             doc
             for doc in documents[: self.top_k]

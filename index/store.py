@@ -144,6 +144,28 @@ class ArticleStore:
             )
         ]
 
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        """The chunks with these ids, without their vectors; unknown ids are left out."""
+        if not ids:
+            return []
+        result = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        return [
+            _chunk(chunk_id, text, meta)
+            for chunk_id, text, meta in zip(
+                result["ids"], result["documents"], result["metadatas"], strict=True
+            )
+        ]
+
+    def get_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of these chunk ids; unknown ids are left out."""
+        if not ids:
+            return {}
+        result = self._collection.get(ids=list(ids), include=["embeddings"])
+        return {
+            chunk_id: [float(x) for x in vector]
+            for chunk_id, vector in zip(result["ids"], result["embeddings"], strict=True)
+        }
+
     def get_with_vectors(self, ids: Sequence[str]) -> list[tuple[Chunk, list[float]]]:
         """The chunks with these ids (unknown ids are left out) and their stored vectors."""
         if not ids:
