@@ -4,6 +4,7 @@ same AnswerService the bot uses; optionally measure the textbook pipeline in the
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -199,6 +200,8 @@ def build_textbook_store(articles: list[Article], work: Path, say: Say) -> tuple
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+    # from_documents adds to an existing collection: start from an empty folder every run.
+    shutil.rmtree(work / "textbook", ignore_errors=True)
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     documents = splitter.split_documents(
         [Document(page_content=a.text, metadata={"title": a.title}) for a in articles]

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, validation_alias="NEWSDESK_ADMIN_IDS"
     )
+    allowed_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias="NEWSDESK_ALLOWED_USER_IDS"
+    )
+    allowed_chat_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias="NEWSDESK_ALLOWED_CHAT_IDS"
+    )
+    rate_limit_per_minute: int = Field(
+        default=10, ge=0, validation_alias="NEWSDESK_RATE_LIMIT_PER_MINUTE"
+    )
     sources: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="NEWSDESK_SOURCES"
     )
@@ -93,7 +102,7 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
-    @field_validator("admin_ids", "sources", mode="before")
+    @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", "sources", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -9,15 +9,19 @@ from telegram import BotCommand, BotCommandScopeChat, Message, ReplyParameters, 
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot import admin
+from bot.access import NOT_ALLOWED, RateLimiter, is_allowed, slow_down_message
 from bot.render import render_html, render_plain_messages
 from bot.service import AnswerService, QuestionError, build_indexer
 from bot.settings import Settings
@@ -44,6 +48,22 @@ class MissingTokenError(Exception):
 def _service(context: ContextTypes.DEFAULT_TYPE) -> AnswerService:
     service: AnswerService = context.bot_data["service"]
     return service
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop updates from people and chats not on the allowlists, with one polite message."""
+    settings: Settings = context.bot_data["settings"]
+    user, chat = update.effective_user, update.effective_chat
+    if is_allowed(settings, user.id if user else None, chat.id if chat else None):
+        return
+    message = update.effective_message
+    if message is not None and chat is not None:
+        addressed = chat.type == ChatType.PRIVATE or (message.text or "").startswith("/")
+        if addressed or addressed_question(message, context.bot.username, context.bot.id):
+            await message.reply_text(NOT_ALLOWED)
+    elif update.callback_query is not None:
+        await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+    raise ApplicationHandlerStop
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,6 +138,13 @@ async def answer_message(
     """Typing action, then the cited answer as HTML; plain text if Telegram rejects the HTML."""
     in_group = message.chat.type != ChatType.PRIVATE
     reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+    limiter: RateLimiter = context.bot_data["rate_limiter"]
+    wait = limiter.wait_seconds(message.from_user.id if message.from_user else message.chat_id)
+    if wait:
+        await message.reply_text(
+            slow_down_message(limiter.per_minute, wait), reply_parameters=reply_to
+        )
+        return
     await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
     try:
         answer = await asyncio.to_thread(_service(context).answer, question)
@@ -174,6 +201,9 @@ def build_application(
         builder = builder.base_url(settings.telegram_base_url)
     if settings.telegram_base_file_url:
         builder = builder.base_file_url(settings.telegram_base_file_url)
+    # Keeps outgoing messages within Telegram's flood limits, and retries a request Telegram
+    # answered with 429 RetryAfter after the time it asked for.
+    builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.post_init(register_commands).build()
     application.bot_data["service"] = service
     application.bot_data["settings"] = settings
@@ -184,7 +214,9 @@ def build_application(
         embeddings=service.retriever.embeddings,
     )
     application.bot_data["index_lock"] = asyncio.Lock()
+    application.bot_data["rate_limiter"] = RateLimiter(settings.rate_limit_per_minute)
 
+    application.add_handler(TypeHandler(Update, gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], start))
     application.add_handler(CommandHandler("ask", ask_command))
     application.add_handler(CommandHandler("reindex", admin.reindex))

@@ -19,6 +19,7 @@ between leaves extra chunks that the next run removes, never missing ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from index.articles import Article, LoadProblem
@@ -69,20 +70,33 @@ PrunePolicy = Callable[[str], bool]
 
 
 class _Pending:
-    """Chunks waiting to be embedded, flushed in batches for throughput."""
+    """Chunks waiting to be embedded, flushed in batches for throughput. Each batch is written
+    to Chroma on a background thread while the next one is embedded; writes stay in order,
+    and `wait` returns once the last one is stored (or raises its error)."""
 
     def __init__(self, store: ArticleStore, embeddings: SentenceTransformerEmbeddings) -> None:
         self.store = store
         self.embeddings = embeddings
         self.chunks: list[Chunk] = []
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer")
+        self._writing: Future[None] | None = None
 
     def flush(self) -> int:
         if not self.chunks:
             return 0
-        vectors = self.embeddings.embed_documents([c.embedding_text for c in self.chunks])
-        self.store.add(self.chunks, vectors)
-        added, self.chunks = len(self.chunks), []
-        return added
+        batch, self.chunks = self.chunks, []
+        vectors = self.embeddings.embed_documents([c.embedding_text for c in batch])
+        self.wait()
+        self._writing = self._writer.submit(self.store.add, batch, vectors)
+        return len(batch)
+
+    def wait(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
 
 
 def index_articles(
@@ -104,41 +118,48 @@ def index_articles(
     stale: list[str] = []
     seen: set[str] = set()
     failed_origins: set[str] = set()
-    for item in loaded:
-        if isinstance(item, LoadProblem):
-            summary.problems.append(item)
-            failed_origins.add(item.origin)
-            continue
-        if item.key in seen:
-            summary.problems.append(
-                LoadProblem(item.key, "same article read twice; kept the first", item.origin)
-            )
-            continue
-        seen.add(item.key)
-        summary.articles_read += 1
-        before = stored.get(item.key)
-        if before is not None and before.is_complete(item.content_hash):
-            summary.articles_unchanged += 1
-            summary.chunks_unchanged += len(before.chunk_ids)
-            continue  # nothing to chunk or embed
-        chunks = chunk_article(item)
-        have = before.chunk_ids if before else set()
-        fresh = [chunk for chunk in chunks if chunk.id not in have]
-        if before is None:
-            summary.articles_new += 1
-            summary.added_titles.append(item.title)
-        else:
-            summary.articles_changed += 1
-        summary.chunks_unchanged += len(chunks) - len(fresh)
-        # Chunks already stored keep their vectors; only their manifest fields are refreshed.
-        store.update_metadata([chunk for chunk in chunks if chunk.id in have])
-        pending.chunks.extend(fresh)
-        stale.extend(sorted(have - {chunk.id for chunk in chunks}))
-        if len(pending.chunks) >= EMBED_BATCH:
-            summary.chunks_added += pending.flush()
-            if progress:
-                progress(summary)
-    summary.chunks_added += pending.flush()
+    try:
+        for item in loaded:
+            if isinstance(item, LoadProblem):
+                summary.problems.append(item)
+                failed_origins.add(item.origin)
+                continue
+            if item.key in seen:
+                summary.problems.append(
+                    LoadProblem(item.key, "same article read twice; kept the first", item.origin)
+                )
+                continue
+            seen.add(item.key)
+            summary.articles_read += 1
+            before = stored.get(item.key)
+            if before is not None and before.is_complete(item.content_hash):
+                summary.articles_unchanged += 1
+                summary.chunks_unchanged += len(before.chunk_ids)
+                continue  # nothing to chunk or embed
+            chunks = chunk_article(item)
+            have = before.chunk_ids if before else set()
+            fresh = [chunk for chunk in chunks if chunk.id not in have]
+            obsolete = have - {chunk.id for chunk in chunks}
+            if before is None:
+                summary.articles_new += 1
+                summary.added_titles.append(item.title)
+            elif fresh or obsolete:
+                summary.articles_changed += 1
+            else:  # same text, stored by an older version without the manifest fields
+                summary.articles_unchanged += 1
+            summary.chunks_unchanged += len(chunks) - len(fresh)
+            # Chunks already stored keep their vectors; only their manifest fields are refreshed.
+            store.update_metadata([chunk for chunk in chunks if chunk.id in have])
+            pending.chunks.extend(fresh)
+            stale.extend(sorted(obsolete))
+            if len(pending.chunks) >= EMBED_BATCH:
+                summary.chunks_added += pending.flush()
+                if progress:
+                    progress(summary)
+        summary.chunks_added += pending.flush()
+        pending.wait()
+    finally:
+        pending.close()
     if prune is not None:
         for key, state in stored.items():
             if key not in seen and state.origin not in failed_origins and prune(state.origin):

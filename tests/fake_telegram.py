@@ -72,6 +72,8 @@ class FakeBotAPI:
         self.updates: list[dict[str, Any]] = []
         self.reject_html = False  # answer every HTML message with "can't parse entities"
         self.files: dict[str, bytes] = {}  # file_id -> content, served at base_file_url
+        # method -> how many more calls to answer 429 Too Many Requests (retry after 1 s)
+        self.flood: dict[str, int] = {}
         self._cond = threading.Condition()
         self._next_update = 1
         self._next_message = 1000
@@ -178,9 +180,18 @@ class FakeBotAPI:
     def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
+        params["_received"] = time.monotonic()
         with self._cond:
             self.calls.append((method, params))
             self._cond.notify_all()
+            if self.flood.get(method, 0) > 0:
+                self.flood[method] -= 1
+                return 429, {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                }
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
         if method == "sendMessage":

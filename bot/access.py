@@ -1,0 +1,56 @@
+"""Who may use the bot, and how often: allowlists and a per-user rate limit."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+from bot.settings import Settings
+
+NOT_ALLOWED = (
+    "Sorry, this bot answers only the people and chats it was set up for. "
+    "If you should have access, ask the bot's admin to add you."
+)
+WINDOW_SECONDS = 60.0
+
+
+def is_allowed(settings: Settings, user_id: int | None, chat_id: int | None) -> bool:
+    """Admins always; anyone else if they pass both allowlists (an empty list lets all pass).
+    A private chat's id is the user's id, so NEWSDESK_ALLOWED_CHAT_IDS can list users too."""
+    if user_id is not None and user_id in settings.admin_ids:
+        return True
+    users, chats = settings.allowed_user_ids, settings.allowed_chat_ids
+    user_ok = not users or (user_id is not None and user_id in users)
+    chat_ok = not chats or (chat_id is not None and chat_id in chats)
+    return user_ok and chat_ok
+
+
+class RateLimiter:
+    """At most `per_minute` questions per user in any sliding minute."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self._asked: dict[int, deque[float]] = defaultdict(deque)
+
+    def wait_seconds(self, user_id: int) -> int:
+        """0 and the question is counted, or how many seconds until the user may ask again."""
+        if self.per_minute <= 0:
+            return 0
+        now = self.clock()
+        asked = self._asked[user_id]
+        while asked and now - asked[0] >= WINDOW_SECONDS:
+            asked.popleft()
+        if len(asked) >= self.per_minute:
+            return max(1, math.ceil(WINDOW_SECONDS - (now - asked[0])))
+        asked.append(now)
+        return 0
+
+
+def slow_down_message(per_minute: int, seconds: int) -> str:
+    return (
+        f"You've asked {per_minute} questions in the last minute, the most I take. "
+        f"Please try again in {seconds} second{'s' if seconds != 1 else ''}."
+    )
