@@ -8,6 +8,7 @@ from string import Formatter
 # Each template's placeholders: all are required, no others are allowed.
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "answer": frozenset({"question", "passages"}),
+    "condense": frozenset({"history", "question"}),
     "refusal": frozenset(),
     "help": frozenset({"articles", "latest"}),
 }

@@ -12,6 +12,7 @@ from langchain_core.documents import Document
 
 from bot.answers import Answer
 from bot.extractive import ExtractiveAnswerer
+from bot.followups import ChatMemory, condense
 from bot.prompts import PromptLibrary
 from bot.retrieval import ChunkRetriever
 from bot.settings import Settings
@@ -41,6 +42,11 @@ class AnswerService:
     min_relevance: float
     max_question_chars: int
     top_k: int
+    chat_model: BaseChatModel | None = None
+
+    def standalone(self, question: str, memory: ChatMemory) -> str:
+        """The question rewritten to stand on its own if it follows up on the chat's last ones."""
+        return condense(question, memory, self.chat_model, self.prompts)
 
     def answer(self, question: str, as_of: date | None = None) -> Answer:
         """A cited answer, or a refusal when no passage is relevant enough to the question.
@@ -141,6 +147,7 @@ def build_service(
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
         top_k=settings.top_k,
+        chat_model=chat_model,
     )
 
 

@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot import admin
 from bot.access import NOT_ALLOWED, RateLimiter, is_allowed, slow_down_message
+from bot.followups import ChatMemory
 from bot.render import render_html, render_plain_messages
 from bot.service import AnswerService, QuestionError, build_indexer
 from bot.settings import Settings
@@ -33,6 +34,7 @@ COMMANDS = [
     BotCommand("start", "What I know and how to ask"),
     BotCommand("help", "What I know and how to ask"),
     BotCommand("ask", "Ask a question (in groups: /ask your question)"),
+    BotCommand("reset", "Forget earlier questions; the next one starts afresh"),
 ]
 ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-sync the sources and feeds"),
@@ -118,6 +120,21 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(TEXT_ONLY)
 
 
+def _memory(context: ContextTypes.DEFAULT_TYPE) -> ChatMemory:
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    memory: ChatMemory = chat_data.setdefault("memory", ChatMemory())
+    return memory
+
+
+async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Forget the chat's earlier questions, so the next one is taken on its own."""
+    _memory(context).clear()
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            "I've forgotten our conversation: your next question starts afresh."
+        )
+
+
 def addressed_question(message: Message, bot_username: str, bot_id: int) -> str | None:
     """The question in a group message addressed to the bot (mention removed), else None."""
     text = message.text or ""
@@ -146,11 +163,17 @@ async def answer_message(
         )
         return
     await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    service = _service(context)
+    memory = _memory(context)
     try:
-        answer = await asyncio.to_thread(_service(context).answer, question)
+        standalone = await asyncio.to_thread(service.standalone, question, memory)
+        answer = await asyncio.to_thread(service.answer, standalone)
     except QuestionError as problem:
         await message.reply_text(str(problem), reply_parameters=reply_to)
         return
+    memory.remember(standalone, answer.answer)
+    if standalone != question:
+        await message.reply_text(f"(Understood as: {standalone})", reply_parameters=reply_to)
     messages = render_html(answer)
     for index, html in enumerate(messages):
         try:
@@ -219,6 +242,7 @@ def build_application(
     application.add_handler(TypeHandler(Update, gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], start))
     application.add_handler(CommandHandler("ask", ask_command))
+    application.add_handler(CommandHandler("reset", reset))
     application.add_handler(CommandHandler("reindex", admin.reindex))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, admin.document)

@@ -1,0 +1,80 @@
+"""Follow-ups: the heuristic without an LLM, the condense prompt with one (a fake that records
+what it was asked), and the Telegram chat memory with /reset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.followups import ChatMemory, condense, looks_like_follow_up
+from bot.prompts import PromptLibrary
+from bot.service import AnswerService
+from bot.settings import PROJECT_DIR
+from tests.bot_runner import BotRunner
+from tests.conftest import make_settings
+from tests.fake_telegram import FakeBotAPI
+from tests.fakes import RecordingChatModel
+
+
+@pytest.mark.parametrize(
+    ("question", "follow_up"),
+    [
+        ("and who leads them?", True),
+        ("What about the airport?", True),
+        ("who leads them?", True),
+        ("when did it start?", True),
+        ("who controls Qairawan?", False),
+        ("who leads the PMU in Tal Afar?", False),
+        ("What is the population of Baghdad?", False),
+    ],
+)
+def test_follow_up_heuristic(question: str, follow_up: bool) -> None:
+    assert looks_like_follow_up(question) is follow_up
+
+
+def test_without_an_llm_a_follow_up_is_asked_with_the_previous_question() -> None:
+    memory = ChatMemory()
+    assert condense("and who leads them?", memory) == "and who leads them?"  # nothing before
+    memory.remember("who controls Qairawan?", "The PMU. [1]")
+    assert condense("and who leads them?", memory) == "who controls Qairawan? and who leads them?"
+    assert condense("who holds Tal Afar?", memory) == "who holds Tal Afar?"
+    memory.clear()
+    assert condense("and who leads them?", memory) == "and who leads them?"
+
+
+def test_with_an_llm_the_condense_prompt_is_used() -> None:
+    model = RecordingChatModel(responses=["Who leads the PMU, which controls Qairawan?\nextra"])
+    memory = ChatMemory()
+    memory.remember("who controls Qairawan?", "The PMU controls Qairawan. [1]")
+    prompts = PromptLibrary(PROJECT_DIR / "prompts")
+    standalone = condense("and who leads them?", memory, model, prompts)
+    assert standalone == "Who leads the PMU, which controls Qairawan?"
+    (prompt,) = model.prompts
+    assert "Reader: who controls Qairawan?" in prompt and "Bot: The PMU controls" in prompt
+    assert "Last question: and who leads them?" in prompt
+
+
+@pytest.fixture
+def bot(tmp_path: Path, seed_service: AnswerService) -> Iterator[FakeBotAPI]:
+    runner = BotRunner()
+    yield runner.start(lambda **telegram: make_settings(tmp_path, **telegram), seed_service)
+    runner.stop_all()
+
+
+def test_a_follow_up_in_telegram_is_understood_and_reset_forgets(bot: FakeBotAPI) -> None:
+    def replies(count: int) -> list[str]:
+        bot.wait_for(lambda: len(bot.sent()) >= count)
+        return [str(params["text"]) for params in bot.sent()]
+
+    bot.push_message("who controls Qairawan?")
+    replies(1)
+    bot.push_message("and who leads them?")
+    understood, answer = replies(3)[1:3]
+    assert understood == "(Understood as: who controls Qairawan? and who leads them?)"
+    assert "[1]" in answer
+    bot.push_message("/reset")
+    assert "forgotten" in replies(4)[3]
+    bot.push_message("and who leads them?")
+    assert "Understood as" not in replies(5)[4]
