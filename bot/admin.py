@@ -15,6 +15,7 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.prompt_admin import USAGE, PromptCommandError, prompt_command
 from bot.settings import Settings
 from index.articles import Article, LoadProblem
 from index.feeds import FeedList, FeedListError
@@ -165,3 +166,43 @@ async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("feed poll added: %s", title)
     for problem in summary.problems:
         log.warning("feed poll skipped %s", problem)
+
+
+_PROMPT_COMMAND = re.compile(r"^/prompt(?:@\w+)?[ \t]*(\S*)[ \t]*(\S*)[ \t]?(.*)$", re.DOTALL)
+
+
+async def prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins: list, show, set, diff, history, rollback and test the prompt templates."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not is_admin(update, _settings(context)):
+        await message.reply_text(ADMINS_ONLY)
+        return
+    matched = _PROMPT_COMMAND.match(message.text or "")
+    action, name, rest = matched.groups() if matched else ("", "", "")
+    if not action:
+        await message.reply_text(USAGE)
+        return
+    replied = message.reply_to_message.text if message.reply_to_message else None
+    text = (rest.strip() or replied) if action == "set" else replied
+    user = update.effective_user
+    author = "telegram:" + (
+        f"{user.id}" + (f" @{user.username}" if user.username else "") if user else "?"
+    )
+    memory = context.chat_data.get("memory") if context.chat_data is not None else None
+    try:
+        reply = await asyncio.to_thread(
+            prompt_command,
+            context.bot_data["service"],
+            action,
+            [name, *rest.split()] if name else [],
+            author=author,
+            text=text,
+            memory=memory,
+        )
+    except PromptCommandError as error:
+        reply = f"Not done: {error}"
+    if len(reply) > 4000:
+        reply = reply[:4000] + "\n[... cut: see the full text with `newsdesk prompts` on the CLI]"
+    await message.reply_text(reply)

@@ -9,15 +9,16 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
 
 from bot.chat import run_chat
+from bot.cli_parser import build_parser
 from bot.evaluation import BenchError
 from bot.llm import LLMConfigError
 from bot.logs import configure_logging
+from bot.prompt_admin import PromptCommandError
 from bot.prompts import PromptError
 from bot.render import render_text
 from bot.rerank import RerankerError
@@ -32,22 +33,9 @@ from bot.settings import Settings
 from bot.telegram_app import MissingTokenError, build_application
 from index.embeddings import EmbeddingModelError, make_embeddings
 from index.feeds import FeedList, FeedListError
-from index.loaders import SUPPORTED_SUFFIXES
 from index.pipeline import IndexSummary, Progress
 from index.sources import Sources
 from index.store import ArticleStore, StoreError
-
-EXAMPLES = """\
-examples:
-  newsdesk index articles/ feed-dump.jsonl.gz https://example.org/news/story.html
-  newsdesk feeds add https://example.org/rss.xml && newsdesk index --feeds
-  newsdesk index articles/ --prune     # also drop articles whose files were deleted
-  newsdesk ask "who controls Qairawan?"
-  newsdesk ask "who controls Qairawan?" --json
-  newsdesk start          # the bot if TELEGRAM_BOT_TOKEN is set, else a local chat
-
-Settings come from the environment and .env; see .env.example for every one.
-"""
 
 
 class CommandError(Exception):
@@ -65,117 +53,8 @@ USER_ERRORS = (
     MissingTokenError,
     RerankerError,
     FeedListError,
+    PromptCommandError,
 )
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="newsdesk",
-        description="Answer questions about a collection of news articles, citing every claim.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    index = commands.add_parser(
-        "index",
-        help="add articles from files, folders, web pages and feeds to the index",
-        description=(
-            "Index articles from files and folders (recursively), web page URLs, and with "
-            f"--feeds the feeds added with `newsdesk feeds add`. File formats: "
-            f"{', '.join(SUPPORTED_SUFFIXES)}. Unchanged articles are not embedded again, and "
-            "a run cut short (even by kill -9) is completed by running it again. Sources that "
-            "can't be read are reported and skipped; the exit code is 1 if any were."
-        ),
-    )
-    index.add_argument("sources", nargs="*", metavar="SOURCE", help="a file, folder or URL")
-    index.add_argument("--feeds", action="store_true", help="also poll every listed feed")
-    index.add_argument(
-        "--prune",
-        action="store_true",
-        help=(
-            "remove articles whose source is gone: files deleted from the given folders, "
-            "records no longer in the given files, and (with --feeds) feeds no longer listed"
-        ),
-    )
-    index.add_argument(
-        "--include",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="in folders, index only files matching GLOB (e.g. '*.md'); may be repeated",
-    )
-    index.add_argument("--quiet", action="store_true", help="print only the summary")
-
-    feeds = commands.add_parser(
-        "feeds",
-        help="keep the list of RSS/Atom feeds that `index --feeds` and the bot poll",
-        description=(
-            "Add, list or remove feeds. `newsdesk index --feeds` polls them, and so does the bot "
-            "every NEWSDESK_FEED_POLL_MINUTES."
-        ),
-    )
-    feeds.add_argument("action", choices=["add", "list", "remove"])
-    feeds.add_argument("url", nargs="?", metavar="URL", help="the feed's URL (add and remove)")
-
-    ask = commands.add_parser(
-        "ask",
-        help="answer one question from the indexed articles",
-        description="Answer a question with numbered citations of the passages it rests on.",
-    )
-    ask.add_argument("question", nargs="+", help="the question (quote it, or not)")
-    ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument(
-        "--as-of",
-        type=_iso_date,
-        metavar="YYYY-MM-DD",
-        help="answer as if asked on that day: later articles are left out (default: today)",
-    )
-
-    evaluate = commands.add_parser(
-        "eval",
-        help="measure retrieval and answer quality on a bench folder",
-        description=(
-            "Index BENCH_DIR (articles.jsonl.gz + questions.jsonl, the format of "
-            "../shared/bench/rtqa-dev) into a store of its own, never yours, ask every question "
-            "the way the bot does, and report Hit@1/4/10, MRR@10, answer accuracy, citation "
-            "precision, refusal rate and latency."
-        ),
-    )
-    evaluate.add_argument("bench", type=Path, metavar="BENCH_DIR")
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument("--limit", type=int, metavar="N", help="ask only the first N questions")
-    evaluate.add_argument(
-        "--baseline",
-        action="store_true",
-        help="also measure the textbook LangChain pipeline in the same run",
-    )
-    evaluate.add_argument(
-        "--store",
-        type=Path,
-        metavar="DIR",
-        help="keep the bench index in DIR between runs (default: a new temp dir)",
-    )
-
-    commands.add_parser(
-        "chat",
-        help="ask questions in the terminal, one per line",
-        description="A local chat over the same answering path as the bot. End with Ctrl-D.",
-    )
-    commands.add_parser(
-        "bot",
-        help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)",
-        description="Run the Telegram bot with long polling. Needs TELEGRAM_BOT_TOKEN.",
-    )
-    commands.add_parser(
-        "start",
-        help="index the sample article if the index is empty, then run the bot or a local chat",
-        description=(
-            "The main job: on first run indexes the bundled sample article, then runs the "
-            "Telegram bot if TELEGRAM_BOT_TOKEN is set, otherwise a local chat in the terminal."
-        ),
-    )
-    return parser
 
 
 def load_settings() -> Settings:
@@ -190,7 +69,7 @@ def load_settings() -> Settings:
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     """Entry point of the `newsdesk` command; returns the exit code."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     # Offline is the norm: nothing may download a model at run time.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -208,6 +87,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
             )
         if args.command == "eval":
             return eval_command(settings, args)
+        if args.command == "prompts":
+            return prompts_command(settings, args, stdin or sys.stdin)
         if args.command == "chat":
             return run_chat(build_service(settings), stdin or sys.stdin, sys.stdout)
         if args.command == "bot":
@@ -288,11 +169,19 @@ def feeds_command(settings: Settings, action: str, url: str | None) -> int:
     raise CommandError(f"{url} is not in the feed list (see `newsdesk feeds list`)")
 
 
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+def prompts_command(settings: Settings, args: argparse.Namespace, stdin: TextIO) -> int:
+    from bot.prompt_admin import prompt_command
+
+    text = None
+    if args.file is not None:
+        try:
+            text = stdin.read() if str(args.file) == "-" else args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"can't read {args.file}: {error}") from None
+    author = f"cli:{os.environ.get('USER') or os.environ.get('USERNAME') or 'unknown'}"
+    service = build_service(settings)
+    print(prompt_command(service, args.action, args.args, author=author, text=text))
+    return 0
 
 
 def ask_command(settings: Settings, question: str, *, as_json: bool, as_of: date | None) -> int:

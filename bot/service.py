@@ -116,7 +116,7 @@ def build_service(
         keyword = open_keyword_index(settings)
     keyword.sync(store)
     embeddings = embeddings or make_embeddings(settings.embedding_model)
-    prompts = PromptLibrary(settings.prompts_dir)
+    prompts = PromptLibrary(settings.prompts_dir, settings.home / "prompt-history")
     if chat_model is None and settings.llm:
         from bot.llm import make_chat_model
 

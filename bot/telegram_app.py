@@ -38,6 +38,7 @@ COMMANDS = [
 ]
 ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-sync the sources and feeds"),
+    BotCommand("prompt", "List, show, set, diff, history, rollback, test prompts"),
 ]
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 TEXT_ONLY = "I can only answer questions sent as text."
@@ -244,6 +245,7 @@ def build_application(
     application.add_handler(CommandHandler("ask", ask_command))
     application.add_handler(CommandHandler("reset", reset))
     application.add_handler(CommandHandler("reindex", admin.reindex))
+    application.add_handler(CommandHandler("prompt", admin.prompt))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, admin.document)
     )

@@ -47,6 +47,8 @@ class BotRunner:
     def stop_all(self) -> None:
         for fake, application, thread, loop in self.running:
             loop.call_soon_threadsafe(application.stop_running)
-            thread.join(timeout=30)
+            thread.join(timeout=120)  # a loaded machine can take a while to wind down
             fake.stop()
+            if thread.is_alive():
+                raise AssertionError("the bot did not stop within 120 s")
             loop.close()

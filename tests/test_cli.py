@@ -13,7 +13,7 @@ import pytest
 from bot.cli import main
 from bot.settings import PROJECT_DIR
 
-SUBCOMMANDS = ["index", "ask", "eval", "chat", "bot", "start"]
+SUBCOMMANDS = ["index", "feeds", "ask", "eval", "prompts", "chat", "bot", "start"]
 
 
 @pytest.fixture

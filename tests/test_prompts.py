@@ -56,3 +56,61 @@ def test_env_example_documents_every_setting_and_is_valid(tmp_path: Path) -> Non
     settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     assert settings.telegram_bot_token is None and settings.llm is None
     assert settings.chroma_host is None
+
+
+def shipped_copy(tmp_path: Path) -> PromptLibrary:
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    for name in PLACEHOLDERS:
+        text = (PROJECT_DIR / "prompts" / f"{name}.txt").read_text()
+        (folder / f"{name}.txt").write_text(text)
+    return PromptLibrary(folder, tmp_path / "history")
+
+
+def test_every_change_is_a_version_with_author_and_time(tmp_path: Path) -> None:
+    library = shipped_copy(tmp_path)
+    published = library.publish("refusal", "Not in the articles, sorry.", "telegram:7 @ed")
+    assert published.number == 2 and library.render("refusal") == "Not in the articles, sorry."
+    (tmp_path / "prompts" / "refusal.txt").write_text("Edited by hand.")
+    assert library.render("refusal") == "Edited by hand."
+    first, second, third = library.history("refusal")
+    assert (first.author, second.author, third.author) == (
+        "shipped",
+        "telegram:7 @ed",
+        "edited on disk",
+    )
+    assert third.text == "Edited by hand." and third.at.endswith("+00:00")
+    assert "-Not in the articles, sorry.\n+Edited by hand." in library.diff("refusal")
+
+
+def test_an_invalid_version_is_refused_and_the_live_one_stays(tmp_path: Path) -> None:
+    library = shipped_copy(tmp_path)
+    before = library.template("answer")
+    with pytest.raises(PromptError, match=r"lacks placeholder \{passages\}"):
+        library.publish("answer", "Answer {question}", "cli:ed")
+    assert library.template("answer") == before and len(library.history("answer")) == 1
+    # An invalid edit made on disk is refused too: the last valid version stays live.
+    (tmp_path / "prompts" / "answer.txt").write_text("Answer {question} {oops}")
+    assert library.template("answer") == before
+
+
+def test_rollback_publishes_an_earlier_version_again(tmp_path: Path) -> None:
+    library = shipped_copy(tmp_path)
+    shipped = library.template("refusal")
+    library.publish("refusal", "Second.", "a")
+    library.publish("refusal", "Third.", "a")
+    assert library.rollback("refusal", "b").note == "rollback to version 2"
+    assert library.template("refusal") == "Second."
+    assert library.rollback("refusal", "b", 1).number == 5
+    assert library.template("refusal") == shipped
+    with pytest.raises(PromptError, match="no version 9"):
+        library.rollback("refusal", "b", 9)
+
+
+def test_a_candidate_override_is_not_published(tmp_path: Path) -> None:
+    library = shipped_copy(tmp_path)
+    trial = library.with_override("refusal", "Candidate.")
+    assert trial.render("refusal") == "Candidate."
+    assert library.render("refusal") != "Candidate." and len(library.history("refusal")) == 1
+    with pytest.raises(PromptError, match="unknown placeholder"):
+        library.with_override("refusal", "{nope}")

@@ -4,19 +4,23 @@ poll, and non-admins refused with nothing indexed. Real Application, fake Bot AP
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models import BaseChatModel
 
 from bot.admin import ADMINS_ONLY
 from bot.service import AnswerService, build_service
+from bot.settings import PROJECT_DIR
 from index.embeddings import SentenceTransformerEmbeddings
 from index.feeds import FeedList
 from tests.bot_runner import BotRunner
 from tests.conftest import make_settings
 from tests.documents import make_pdf
 from tests.fake_telegram import FakeBotAPI
+from tests.fakes import RecordingChatModel
 from tests.web_server import Page, WebServer, news_page
 
 ADMIN = 7001
@@ -40,14 +44,22 @@ def start_bot(tmp_path: Path, embeddings: SentenceTransformerEmbeddings) -> Iter
     """A bot with admin ADMIN over an empty index of its own in tmp_path."""
     runner = BotRunner()
 
-    def start(**settings: object) -> tuple[FakeBotAPI, AnswerService]:
+    prompts = tmp_path / "prompts"
+    shutil.copytree(PROJECT_DIR / "prompts", prompts)
+
+    def start(
+        chat_model: BaseChatModel | None = None, **settings: object
+    ) -> tuple[FakeBotAPI, AnswerService]:
         values: dict[str, object] = {
             "NEWSDESK_ADMIN_IDS": str(ADMIN),
             "NEWSDESK_ALLOW_PRIVATE_URLS": "true",
             "NEWSDESK_FEED_POLL_MINUTES": "0",
+            "NEWSDESK_PROMPTS_DIR": str(prompts),
             **settings,
         }
-        service = build_service(make_settings(tmp_path, **values), embeddings=embeddings)
+        service = build_service(
+            make_settings(tmp_path, **values), embeddings=embeddings, chat_model=chat_model
+        )
         fake = runner.start(
             lambda **telegram: make_settings(tmp_path, **values, **telegram), service
         )
@@ -76,8 +88,12 @@ def test_non_admins_are_refused_and_nothing_is_indexed(start_bot: StartBot, web:
     fake.push_message("/reindex", chat_id=READER, user_id=READER)
     fake.push_document("story.md", b"Mayor elected\n\n" + STORY.encode(), user_id=READER)
     fake.push_message(url, chat_id=READER, user_id=READER)
-    assert replies(fake, READER, 3) == [ADMINS_ONLY] * 3
+    for command in ("/prompt list", "/prompt set refusal Hacked.", "/prompt rollback refusal"):
+        fake.push_message(command, chat_id=READER, user_id=READER)
+    assert replies(fake, READER, 6) == [ADMINS_ONLY] * 6
     assert service.store.count() == 0 and web.requests == []
+    assert "Hacked" not in service.prompts.template("refusal")
+    assert service.prompts.history("refusal")[-1].author == "shipped"
     assert fake.files and not fake.sent("getFile")  # the document was never even downloaded
 
 
@@ -171,3 +187,42 @@ def test_the_feed_poll_runs_on_schedule(
     fake, service = start_bot(NEWSDESK_FEED_POLL_MINUTES="0.01")
     fake.wait_for(lambda: service.store.has_article("urn:mayor"), timeout=60)
     assert "/story" in web.requests
+
+
+def test_an_admin_tunes_a_prompt_from_telegram(start_bot: StartBot, tmp_path: Path) -> None:
+    model = RecordingChatModel(responses=["Ahmed Jabouri is the mayor [1]."])
+    fake, service = start_bot(chat_model=model)
+    fake.push_document(
+        "mayor.md", b"Mayor elected in Tal Sufouq\n\n" + STORY.encode(), user_id=ADMIN
+    )
+    replies(fake, ADMIN, 1)
+
+    def send(text: str, reply_to: dict[str, object] | None = None) -> str:
+        count = len(fake.sent(chat_id=ADMIN))
+        fake.push_message(text, chat_id=ADMIN, user_id=ADMIN, reply_to=reply_to)
+        return replies(fake, ADMIN, count + 1)[-1]
+
+    assert send("/prompt set answer Just answer: {question}").startswith(
+        "Not done: prompt 'answer' lacks placeholder {passages}. Version 1 stays live."
+    )
+    answer_v1 = service.prompts.template("answer")
+    new_answer = "Passages:\n{passages}\n\nCite [n]. Question: {question}\nAnswer:"
+    assert send(f"/prompt set answer {new_answer}") == (
+        "Published answer version 2; it is live for the next question."
+    )
+    assert (tmp_path / "prompts" / "answer.txt").read_text().strip() == new_answer
+    diff = send("/prompt diff answer")
+    assert "+Cite [n]. Question: {question}" in diff and "-You answer questions" in diff
+    assert "telegram:7001" in send("/prompt history answer")
+
+    candidate = {"message_id": 77, "date": 0, "chat": {"id": ADMIN, "type": "private"},
+                 "text": "TRIAL {passages} {question}"}  # fmt: skip
+    tried = send("/prompt test answer who is the mayor of Tal Sufouq?", reply_to=candidate)
+    assert tried.startswith("[candidate answer]") and "Ahmed Jabouri is the mayor [1]" in tried
+    assert model.prompts[-1].startswith("TRIAL ") and "who is the mayor" in model.prompts[-1]
+    assert service.prompts.template("answer") == new_answer  # the candidate was not published
+
+    assert "version 3 (rollback to version 1) is live" in send("/prompt rollback answer")
+    assert service.prompts.template("answer") == answer_v1
+    assert "refusal: version 1" in send("/prompt list")
+    assert "Not done: unknown prompt 'secret'" in send("/prompt show secret")
