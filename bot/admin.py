@@ -15,6 +15,7 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.answer_log import AnswerLog
 from bot.prompt_admin import USAGE, PromptCommandError, prompt_command
 from bot.settings import Settings
 from index.articles import Article, LoadProblem
@@ -206,3 +207,25 @@ async def prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(reply) > 4000:
         reply = reply[:4000] + "\n[... cut: see the full text with `newsdesk prompts` on the CLI]"
     await message.reply_text(reply)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admins: questions, refusals, 👍/👎 and median latency for the last day and week."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not is_admin(update, _settings(context)):
+        await message.reply_text(ADMINS_ONLY)
+        return
+    log: AnswerLog = context.bot_data["answer_log"]
+    lines = []
+    for label, seconds in (("Last 24 hours", 86400), ("Last 7 days", 7 * 86400)):
+        figures = await asyncio.to_thread(log.stats, seconds)
+        latency = (
+            f"{figures.median_latency_ms:.0f} ms" if figures.median_latency_ms is not None else "-"
+        )
+        lines.append(
+            f"{label}: {figures.questions} questions, {figures.refusals} refused, "
+            f"{figures.thumbs_up} 👍, {figures.thumbs_down} 👎, median latency {latency}"
+        )
+    await message.reply_text("\n".join(lines))

@@ -44,6 +44,14 @@ class AnswerService:
     top_k: int
     chat_model: BaseChatModel | None = None
 
+    def prompt_version(self) -> str:
+        """Which prompt made the answers: the answer template's version, or no LLM at all."""
+        if self.chat_model is None:
+            return "extractive (no LLM)"
+        self.prompts.template("answer")
+        versions = self.prompts.history("answer")
+        return f"answer v{versions[-1].number}" if versions else "answer (unversioned)"
+
     def standalone(self, question: str, memory: ChatMemory) -> str:
         """The question rewritten to stand on its own if it follows up on the chat's last ones."""
         return condense(question, memory, self.chat_model, self.prompts)

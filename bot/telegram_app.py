@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from telegram import BotCommand, BotCommandScopeChat, Message, ReplyParameters, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -13,6 +21,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -22,6 +31,9 @@ from telegram.ext import (
 
 from bot import admin
 from bot.access import NOT_ALLOWED, RateLimiter, is_allowed, slow_down_message
+from bot.answer_log import AnswerLog
+from bot.answers import Answer
+from bot.buttons import keyboard, on_button
 from bot.followups import ChatMemory
 from bot.render import render_html, render_plain_messages
 from bot.service import AnswerService, QuestionError, build_indexer
@@ -39,6 +51,7 @@ COMMANDS = [
 ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-sync the sources and feeds"),
     BotCommand("prompt", "List, show, set, diff, history, rollback, test prompts"),
+    BotCommand("stats", "Questions, refusals, feedback and latency, last day and week"),
 ]
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 TEXT_ONLY = "I can only answer questions sent as text."
@@ -166,15 +179,35 @@ async def answer_message(
     await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
     service = _service(context)
     memory = _memory(context)
+    started = time.perf_counter()
     try:
         standalone = await asyncio.to_thread(service.standalone, question, memory)
         answer = await asyncio.to_thread(service.answer, standalone)
     except QuestionError as problem:
         await message.reply_text(str(problem), reply_parameters=reply_to)
         return
+    answer_log: AnswerLog = context.bot_data["answer_log"]
+    answer_id = await asyncio.to_thread(
+        answer_log.record,
+        answer,
+        chat_id=message.chat_id,
+        user_id=message.from_user.id if message.from_user else None,
+        latency_ms=(time.perf_counter() - started) * 1000,
+        prompt_version=service.prompt_version(),
+    )
     memory.remember(standalone, answer.answer)
     if standalone != question:
         await message.reply_text(f"(Understood as: {standalone})", reply_parameters=reply_to)
+    await _send_answer(message, answer, keyboard(answer_id, answer), reply_to)
+
+
+async def _send_answer(
+    message: Message,
+    answer: Answer,
+    markup: InlineKeyboardMarkup,
+    reply_to: ReplyParameters | None,
+) -> None:
+    """The answer's messages, the buttons under the last one; plain text if the HTML fails."""
     messages = render_html(answer)
     for index, html in enumerate(messages):
         try:
@@ -183,13 +216,19 @@ async def answer_message(
                 parse_mode=ParseMode.HTML,
                 disable_web_page_preview=True,
                 reply_parameters=reply_to if index == 0 else None,
+                reply_markup=markup if index == len(messages) - 1 else None,
             )
         except BadRequest as error:
             if "can't parse entities" not in str(error).lower():
                 raise
             log.warning("Telegram rejected the answer's HTML (%s); sending plain text", error)
-            for plain in render_plain_messages(answer):
-                await message.reply_text(plain, reply_parameters=reply_to if index == 0 else None)
+            plain = render_plain_messages(answer)
+            for number, text in enumerate(plain):
+                await message.reply_text(
+                    text,
+                    reply_parameters=reply_to if index == number == 0 else None,
+                    reply_markup=markup if number == len(plain) - 1 else None,
+                )
             return
 
 
@@ -239,6 +278,7 @@ def build_application(
     )
     application.bot_data["index_lock"] = asyncio.Lock()
     application.bot_data["rate_limiter"] = RateLimiter(settings.rate_limit_per_minute)
+    application.bot_data["answer_log"] = AnswerLog(settings.home / "answers.sqlite")
 
     application.add_handler(TypeHandler(Update, gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], start))
@@ -246,6 +286,8 @@ def build_application(
     application.add_handler(CommandHandler("reset", reset))
     application.add_handler(CommandHandler("reindex", admin.reindex))
     application.add_handler(CommandHandler("prompt", admin.prompt))
+    application.add_handler(CommandHandler("stats", admin.stats))
+    application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, admin.document)
     )
