@@ -155,7 +155,9 @@ def run_eval(
     summary = index_articles(articles, store, embeddings, progress, keyword)
     say(f"  {summary.describe()} in {time.perf_counter() - started:.0f} s")
 
-    service = build_service(settings, store=store, keyword=keyword, embeddings=embeddings)
+    # Everything the service writes (prompt history) goes to the eval's folder, not the user's.
+    own = settings.model_copy(update={"home": work / "home"})
+    service = build_service(own, store=store, keyword=keyword, embeddings=embeddings)
     service.retriever.k = max(RETRIEVE_K, settings.top_k)
     ranks: list[int | None] = []
     latencies: list[float] = []

@@ -151,6 +151,20 @@ class FakeBotAPI:
             None, extra={"document": document}, chat_id=user_id, user_id=user_id
         )
 
+    def push_callback(self, data: str, message: dict[str, Any], *, user_id: int = 111) -> None:
+        """A press on an inline button under `message` (as the bot sent it)."""
+        query = {
+            "id": f"cb{self._next_update}",
+            "from": {"id": user_id, "is_bot": False, "first_name": "Reader"},
+            "chat_instance": "ci",
+            "message": message,
+            "data": data,
+        }
+        with self._cond:
+            self.updates.append({"update_id": self._next_update, "callback_query": query})
+            self._next_update += 1
+            self._cond.notify_all()
+
     # --- what the bot did -------------------------------------------------------------------
 
     def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict[str, Any]]:
@@ -237,13 +251,16 @@ class FakeBotAPI:
                 "description": "Bad Request: message is too long",
             }
         chat_id = int(params["chat_id"])
-        message = {
+        message: dict[str, Any] = {
             "message_id": self._new_message_id(),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
             "from": BOT_USER,
             "text": html.unescape(visible),
         }
+        if params.get("reply_markup"):
+            markup = params["reply_markup"]
+            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
         return 200, {"ok": True, "result": message}
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,97 @@
+"""Source and feedback buttons under answers, kept working across a restart, and /stats.
+Real Application, fake Bot API server, SQLite answer log on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bot.answer_log import AnswerLog
+from bot.buttons import EXPIRED, MAX_CALLBACK_BYTES, THANKS
+from bot.service import AnswerService
+from tests.bot_runner import BotRunner
+from tests.conftest import make_settings
+from tests.fake_telegram import FakeBotAPI, parse_telegram_html
+
+ADMIN = 7001
+
+
+def start(runner: BotRunner, home: Path, service: AnswerService) -> FakeBotAPI:
+    return runner.start(
+        lambda **telegram: make_settings(home, NEWSDESK_ADMIN_IDS=str(ADMIN), **telegram), service
+    )
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, str]]:
+    return [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+def answered_message(fake: FakeBotAPI) -> dict[str, Any]:
+    """The bot's last answer message, as Telegram would hold it (with its keyboard)."""
+    (params,) = [p for p in fake.sent(chat_id=111) if p.get("reply_markup")][-1:]
+    return {
+        "message_id": 9000,
+        "date": 0,
+        "chat": {"id": 111, "type": "private"},
+        "text": str(params["text"]),
+        "reply_markup": json.loads(str(params["reply_markup"])),
+    }
+
+
+def test_source_and_feedback_buttons_survive_a_restart(
+    tmp_path: Path, seed_service: AnswerService
+) -> None:
+    runner = BotRunner()
+    fake = start(runner, tmp_path, seed_service)
+    fake.push_message("who controls Qairawan?")
+    fake.wait_for(lambda: bool(fake.sent(chat_id=111)))
+    message = answered_message(fake)
+    labels = [b["text"] for b in buttons(message)]
+    assert labels[-2:] == ["👍", "👎"] and labels[0].startswith("[1] ")
+    assert all(len(b["callback_data"].encode()) <= MAX_CALLBACK_BYTES for b in buttons(message))
+    runner.stop_all()
+
+    # A new process: the buttons of the old answer still work.
+    runner = BotRunner()
+    fake = start(runner, tmp_path, seed_service)
+    source = buttons(message)[0]["callback_data"]
+    fake.push_callback(source, message)
+    fake.wait_for(lambda: bool(fake.sent(chat_id=111)))
+    passage, error = parse_telegram_html(str(fake.sent(chat_id=111)[0]["text"]))
+    assert error == "" and passage.startswith("[1] ")
+    assert "al-Hashd al-Shaabi" in passage and "2017" in passage
+
+    up = buttons(message)[-2]["callback_data"]
+    fake.push_callback(up, message)
+    fake.push_callback("s:99999:1", message)
+    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 3)
+    answers = [p.get("text") for p in fake.sent("answerCallbackQuery")]
+    assert answers[1:] == [THANKS[1], EXPIRED]
+
+    answer_id = int(up.split(":")[1])
+    log = AnswerLog(tmp_path / "answers.sqlite")
+    assert log.feedback(answer_id) == [(111, 1)]
+    stored = log.get(answer_id)
+    assert stored is not None and stored.question == "who controls Qairawan?"
+    assert stored.citations and stored.citations[0].quote in stored.citations[0].quote
+
+    fake.push_message("/stats", chat_id=ADMIN, user_id=ADMIN)
+    fake.wait_for(lambda: bool(fake.sent(chat_id=ADMIN)))
+    stats = str(fake.sent(chat_id=ADMIN)[0]["text"])
+    assert stats.startswith("Last 24 hours: 1 questions, 0 refused, 1 👍, 0 👎, median latency")
+    runner.stop_all()
+
+
+def test_answer_log_stats_and_changed_votes(tmp_path: Path, seed_service: AnswerService) -> None:
+    log = AnswerLog(tmp_path / "answers.sqlite")
+    answered = seed_service.answer("who controls Qairawan?")
+    refused = seed_service.answer("What is the population of Baghdad?")
+    first = log.record(answered, chat_id=1, user_id=1, latency_ms=100, prompt_version="extractive")
+    log.record(refused, chat_id=1, user_id=2, latency_ms=300, prompt_version="extractive")
+    assert log.vote(first, 1, 1) and log.vote(first, 1, -1)  # a changed mind counts once
+    assert not log.vote(12345, 1, 1)
+    week = log.stats(7 * 86400)
+    assert (week.questions, week.refusals, week.thumbs_up, week.thumbs_down) == (2, 1, 0, 1)
+    assert week.median_latency_ms == 200
+    assert log.stats(60, now=10**11).questions == 0
