@@ -126,7 +126,8 @@ class ChunkRetriever(BaseRetriever):
     def _keyword_hits(self, query: str) -> list[tuple[str, float]]:
         if self.keyword is None or self.keyword_weight == 0:
             return []
-        if len(self.keyword.ids) != self.store.count():  # another process changed the store
+        changed = len(self.keyword.ids) != self.store.count()
+        if changed and not self.keyword.updating:  # another process changed the store
             self.keyword.sync(self.store)
         return self.keyword.search(query, self.candidates)
 

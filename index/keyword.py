@@ -34,9 +34,12 @@ class KeywordIndex:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.ids: list[str] = []
-        self.fingerprint = fingerprint([])
-        self._bm25: object | None = None
+        # Replaced as one tuple, so a search running while the bot re-indexes in another
+        # thread sees the old index or the new one, never ids of one with scores of the other.
+        self._state: tuple[list[str], str, object | None] = ([], fingerprint([]), None)
+        # True while this process indexes into the store: it syncs once at the end, so
+        # searches meanwhile use the index as it was rather than rebuilding on every question.
+        self.updating = False
         self._load()
 
     def _load(self) -> None:
@@ -53,7 +56,15 @@ class KeywordIndex:
                 "keyword index at %s is unreadable (%s); it will be rebuilt", self.folder, error
             )
             return
-        self.ids, self.fingerprint, self._bm25 = saved["ids"], saved["fingerprint"], bm25
+        self._state = (saved["ids"], saved["fingerprint"], bm25)
+
+    @property
+    def ids(self) -> list[str]:
+        return self._state[0]
+
+    @property
+    def fingerprint(self) -> str:
+        return self._state[1]
 
     def sync(self, store: ArticleStore) -> bool:
         """Rebuild from the store if out of step; returns whether it rebuilt."""
@@ -85,15 +96,16 @@ class KeywordIndex:
             os.replace(self.folder, old)
         os.replace(staging, self.folder)
         shutil.rmtree(old, ignore_errors=True)
-        self.ids, self.fingerprint, self._bm25 = ids, print_fp, bm25
+        self._state = (ids, print_fp, bm25)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to k (chunk id, BM25 score) pairs with a positive score, best first."""
         query_terms = terms(query)
-        if self._bm25 is None or not query_terms or k <= 0:
+        ids, _, bm25 = self._state
+        if bm25 is None or not query_terms or k <= 0:
             return []
-        scores = np.asarray(self._bm25.get_scores(query_terms))  # type: ignore[attr-defined]
+        scores = np.asarray(bm25.get_scores(query_terms))  # type: ignore[attr-defined]
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]

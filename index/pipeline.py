@@ -113,6 +113,24 @@ def index_articles(
     nothing is lost to a read error. The keyword index, if given, is brought in step with the
     store at the end."""
     summary = IndexSummary()
+    if keyword is not None:
+        keyword.updating = True
+    try:
+        return _index(loaded, store, embeddings, progress, keyword, prune, summary)
+    finally:
+        if keyword is not None:
+            keyword.updating = False
+
+
+def _index(
+    loaded: Iterable[Article | LoadProblem],
+    store: ArticleStore,
+    embeddings: SentenceTransformerEmbeddings,
+    progress: Progress | None,
+    keyword: KeywordIndex | None,
+    prune: PrunePolicy | None,
+    summary: IndexSummary,
+) -> IndexSummary:
     stored = store.articles()
     pending = _Pending(store, embeddings)
     stale: list[str] = []

@@ -4,6 +4,7 @@ Real Application, fake Bot API server, SQLite answer log on disk."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +75,18 @@ def test_source_and_feedback_buttons_survive_a_restart(
     assert log.feedback(answer_id) == [(111, 1)]
     stored = log.get(answer_id)
     assert stored is not None and stored.question == "who controls Qairawan?"
-    assert stored.citations and stored.citations[0].quote in stored.citations[0].quote
+    assert stored.citations and stored.answer.endswith("[1]")
+    with sqlite3.connect(tmp_path / "answers.sqlite") as db:
+        (version,) = db.execute(
+            "SELECT prompt_version FROM answers WHERE id = ?", (answer_id,)
+        ).fetchone()
+    assert version == "extractive (no LLM)"
 
     fake.push_message("/stats", chat_id=ADMIN, user_id=ADMIN)
     fake.wait_for(lambda: bool(fake.sent(chat_id=ADMIN)))
-    stats = str(fake.sent(chat_id=ADMIN)[0]["text"])
-    assert stats.startswith("Last 24 hours: 1 questions, 0 refused, 1 👍, 0 👎, median latency")
+    day, week = str(fake.sent(chat_id=ADMIN)[0]["text"]).splitlines()
+    assert day.startswith("Last 24 hours: 1 questions, 0 refused, 1 👍, 0 👎, median latency")
+    assert week.startswith("Last 7 days: 1 questions") and week.endswith(" ms")
     runner.stop_all()
 
 

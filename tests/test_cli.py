@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,28 @@ def test_start_without_token_indexes_the_sample_and_chats_until_end_of_input(
     assert "don't cover" in result.stdout
     assert result.stdout.rstrip().endswith("bye")
     assert PROJECT_DIR.exists()
+
+
+def test_prompts_on_the_cli(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prompts = tmp_path / "prompts"
+    shutil.copytree(PROJECT_DIR / "prompts", prompts)
+    monkeypatch.setenv("NEWSDESK_PROMPTS_DIR", str(prompts))
+    monkeypatch.setenv("USER", "ed")
+    candidate = tmp_path / "refusal.txt"
+    candidate.write_text("The articles say nothing about that.")
+    assert main(["prompts", "set", "refusal", "--file", str(candidate)]) == 0
+    assert "Published refusal version 2" in capsys.readouterr().out
+    assert main(["prompts", "history", "refusal"]) == 0
+    assert "cli:ed" in capsys.readouterr().out
+    candidate.write_text("Oops {name}")
+    assert main(["prompts", "set", "refusal", "--file", str(candidate)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown placeholder {name}" in err and "Version 2 stays live" in err
+    assert main(["prompts", "rollback", "refusal"]) == 0
+    assert main(["prompts", "show", "refusal"]) == 0
+    shipped = (PROJECT_DIR / "prompts" / "refusal.txt").read_text().strip()
+    assert capsys.readouterr().out.strip().endswith(shipped)
+    assert main(["prompts", "test", "answer", "who?"]) == 0
+    assert "used only with an LLM" in capsys.readouterr().out

@@ -4,6 +4,7 @@ poll, and non-admins refused with nothing indexed. Real Application, fake Bot AP
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -88,9 +89,20 @@ def test_non_admins_are_refused_and_nothing_is_indexed(start_bot: StartBot, web:
     fake.push_message("/reindex", chat_id=READER, user_id=READER)
     fake.push_document("story.md", b"Mayor elected\n\n" + STORY.encode(), user_id=READER)
     fake.push_message(url, chat_id=READER, user_id=READER)
-    for command in ("/prompt list", "/prompt set refusal Hacked.", "/prompt rollback refusal"):
+    admin_commands = [
+        "/prompt list",
+        "/prompt show answer",
+        "/prompt set refusal Hacked.",
+        "/prompt diff refusal",
+        "/prompt history refusal",
+        "/prompt rollback refusal",
+        "/prompt test answer who is the mayor?",
+        "/stats",
+    ]
+    for command in admin_commands:
         fake.push_message(command, chat_id=READER, user_id=READER)
-    assert replies(fake, READER, 6) == [ADMINS_ONLY] * 6
+    expected = 3 + len(admin_commands)
+    assert replies(fake, READER, expected) == [ADMINS_ONLY] * expected
     assert service.store.count() == 0 and web.requests == []
     assert "Hacked" not in service.prompts.template("refusal")
     assert service.prompts.history("refusal")[-1].author == "shipped"
@@ -181,12 +193,15 @@ def test_reindex_resyncs_sources_uploads_and_feeds(
 
 
 def test_the_feed_poll_runs_on_schedule(
-    start_bot: StartBot, web: WebServer, tmp_path: Path
+    start_bot: StartBot, web: WebServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     FeedList(tmp_path / "feeds.json").add(serve_feed(web))
-    fake, service = start_bot(NEWSDESK_FEED_POLL_MINUTES="0.01")
-    fake.wait_for(lambda: service.store.has_article("urn:mayor"), timeout=60)
+    with caplog.at_level(logging.INFO, logger="bot.admin"):
+        fake, service = start_bot(NEWSDESK_FEED_POLL_MINUTES="0.01")
+        fake.wait_for(lambda: service.store.has_article("urn:mayor"), timeout=60)
+        fake.wait_for(lambda: "feed poll added: Mayor elected" in caplog.text, timeout=30)
     assert "/story" in web.requests
+    assert "feed poll: 1 articles read (1 new" in caplog.text
 
 
 def test_an_admin_tunes_a_prompt_from_telegram(start_bot: StartBot, tmp_path: Path) -> None:
@@ -222,7 +237,12 @@ def test_an_admin_tunes_a_prompt_from_telegram(start_bot: StartBot, tmp_path: Pa
     assert model.prompts[-1].startswith("TRIAL ") and "who is the mayor" in model.prompts[-1]
     assert service.prompts.template("answer") == new_answer  # the candidate was not published
 
+    held = {"message_id": 78, "date": 0, "chat": {"id": ADMIN, "type": "private"},
+            "text": "Nothing on that in the articles."}  # fmt: skip
+    assert "Published refusal version 2" in send("/prompt set refusal", reply_to=held)
+    assert service.prompts.template("refusal") == "Nothing on that in the articles."
+
     assert "version 3 (rollback to version 1) is live" in send("/prompt rollback answer")
     assert service.prompts.template("answer") == answer_v1
-    assert "refusal: version 1" in send("/prompt list")
+    assert "refusal: version 2" in send("/prompt list")
     assert "Not done: unknown prompt 'secret'" in send("/prompt show secret")
