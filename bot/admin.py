@@ -48,6 +48,17 @@ def is_admin(update: Update, settings: Settings) -> bool:
     return user is not None and user.id in settings.admin_ids
 
 
+async def admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
+    """The update's message if an admin sent it; anyone else gets the polite refusal."""
+    message = update.effective_message
+    if message is None:
+        return None
+    if not is_admin(update, _settings(context)):
+        await message.reply_text(ADMINS_ONLY)
+        return None
+    return message
+
+
 def only_urls(text: str) -> list[str]:
     """The URLs, if the message is nothing but URLs (a link to index, not a question)."""
     words = text.split()
@@ -79,13 +90,10 @@ def report(summary: IndexSummary) -> str:
 
 async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Re-sync the configured sources, the uploads and the feeds, then report."""
-    message = update.effective_message
+    message = await admin_message(update, context)
     if message is None:
         return
     settings = _settings(context)
-    if not is_admin(update, settings):
-        await message.reply_text(ADMINS_ONLY)
-        return
     sources = Sources.parse(settings.reindex_sources())
     try:
         sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
@@ -98,11 +106,8 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Index a document an admin sent (.txt, .md, .html, .json, .jsonl, .pdf)."""
-    message = update.effective_message
+    message = await admin_message(update, context)
     if message is None or message.document is None:
-        return
-    if not is_admin(update, _settings(context)):
-        await message.reply_text(ADMINS_ONLY)
         return
     sent = message.document
     name = Path(sent.file_name or "document").name
@@ -174,11 +179,8 @@ _PROMPT_COMMAND = re.compile(r"^/prompt(?:@\w+)?[ \t]*(\S*)[ \t]*(\S*)[ \t]?(.*)
 
 async def prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admins: list, show, set, diff, history, rollback and test the prompt templates."""
-    message = update.effective_message
+    message = await admin_message(update, context)
     if message is None:
-        return
-    if not is_admin(update, _settings(context)):
-        await message.reply_text(ADMINS_ONLY)
         return
     matched = _PROMPT_COMMAND.match(message.text or "")
     action, name, rest = matched.groups() if matched else ("", "", "")
@@ -211,11 +213,8 @@ async def prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Admins: questions, refusals, 👍/👎 and median latency for the last day and week."""
-    message = update.effective_message
+    message = await admin_message(update, context)
     if message is None:
-        return
-    if not is_admin(update, _settings(context)):
-        await message.reply_text(ADMINS_ONLY)
         return
     log: AnswerLog = context.bot_data["answer_log"]
     lines = []
