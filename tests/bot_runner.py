@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 from bot.service import AnswerService
@@ -41,13 +42,20 @@ class BotRunner:
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
         fake.wait_for(lambda: any(name == "setMyCommands" for name, _ in fake.calls))
+        deadline = time.monotonic() + 60
+        while not application.running and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.running.append((fake, application, thread, loop))
         return fake
 
     def stop_all(self) -> None:
         for fake, application, thread, loop in self.running:
-            loop.call_soon_threadsafe(application.stop_running)
-            thread.join(timeout=120)  # a loaded machine can take a while to wind down
+            # stop_running() does nothing until the Application is running, so ask until the
+            # thread ends; a loaded machine can take a while to wind down.
+            deadline = time.monotonic() + 120
+            while thread.is_alive() and time.monotonic() < deadline:
+                loop.call_soon_threadsafe(application.stop_running)
+                thread.join(timeout=0.5)
             fake.stop()
             if thread.is_alive():
                 raise AssertionError("the bot did not stop within 120 s")
