@@ -23,6 +23,10 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
 }
 
 
+# Every question sends the answer template to the LLM; a runaway paste must not.
+MAX_TEMPLATE_CHARS = 20_000
+
+
 class PromptError(Exception):
     """A template is missing, unreadable or has wrong placeholders; the message names it."""
 
@@ -40,6 +44,11 @@ def validate(name: str, text: str) -> str:
         raise PromptError(f"unknown prompt {name!r}; the prompts are {', '.join(PLACEHOLDERS)}")
     if not text.strip():
         raise PromptError(f"prompt {name!r} is empty")
+    if len(text) > MAX_TEMPLATE_CHARS:
+        raise PromptError(
+            f"prompt {name!r} is {len(text):,} characters long; the limit is "
+            f"{MAX_TEMPLATE_CHARS:,} (a template is instructions, not material)"
+        )
     found = placeholders_in(text)
     required = PLACEHOLDERS[name]
     if missing := sorted(required - found):

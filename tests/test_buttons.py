@@ -66,9 +66,10 @@ def test_source_and_feedback_buttons_survive_a_restart(
     up = buttons(message)[-2]["callback_data"]
     fake.push_callback(up, message)
     fake.push_callback("s:99999:1", message)
-    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 3)
+    fake.push_callback("<script>:x:y", message)  # not data we ever sent
+    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 4)
     answers = [p.get("text") for p in fake.sent("answerCallbackQuery")]
-    assert answers[1:] == [THANKS[1], EXPIRED]
+    assert answers[1:] == [THANKS[1], EXPIRED, "I don't know that button."]
 
     answer_id = int(up.split(":")[1])
     log = AnswerLog(tmp_path / "answers.sqlite")

@@ -22,6 +22,7 @@ def test_shipped_prompts_are_valid() -> None:
         ("help", "   ", "is empty"),
         ("answer", "{question} {passages} {", "literal brace"),
         ("nonsense", "x", "unknown prompt 'nonsense'"),
+        ("refusal", "x" * 20_001, "the limit is 20,000"),
     ],
 )
 def test_invalid_templates_are_rejected_with_a_message_naming_the_problem(
