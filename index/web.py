@@ -12,6 +12,9 @@ from index.fetch import FEED_TYPES, HTML_TYPES, FetchError, FetchPolicy, fetch
 from index.loaders import Loaded, article_from_html
 
 FEED_ORIGIN_PREFIX = "feed:"
+# Entries read per feed per poll (feeds list newest first): a feed of thousands of entries,
+# hostile or not, must not make one poll fetch thousands of pages.
+MAX_FEED_ENTRIES = 100
 
 
 def is_url(text: str) -> bool:
@@ -54,7 +57,7 @@ def load_feed(
         yield LoadProblem(feed_url, f"not an RSS or Atom feed with entries{detail}", origin=origin)
         return
     feed_title = str(parsed.feed.get("title", "")).strip()
-    for position, entry in enumerate(parsed.entries, start=1):
+    for position, entry in enumerate(parsed.entries[:MAX_FEED_ENTRIES], start=1):
         link = urljoin(feed_url, str(entry.get("link", "")).strip()) if entry.get("link") else ""
         identity = str(entry.get("id", "")).strip() or link
         if not identity:

@@ -13,7 +13,7 @@ from bot.cli import main
 from index.articles import Article, LoadProblem
 from index.feeds import FeedList, FeedListError
 from index.fetch import FetchPolicy
-from index.web import load_feed
+from index.web import MAX_FEED_ENTRIES, load_feed
 from tests.web_server import Page, WebServer, news_page
 
 LOCAL = FetchPolicy(allow_private=True, timeout_seconds=5)
@@ -167,3 +167,16 @@ def test_cli_refuses_private_urls_unless_allowed(
     monkeypatch.setenv("NEWSDESK_ALLOW_PRIVATE_URLS", "true")
     assert main(["index", url]) == 0
     assert "1 articles read (1 new" in capsys.readouterr().out
+
+
+def test_a_huge_feed_is_read_only_up_to_its_newest_entries(web: WebServer) -> None:
+    items = [(f"Story {n}", f"/news/{n}") for n in range(MAX_FEED_ENTRIES + 50)]
+    url = web.add("/big.xml", Page(rss(web, items), "application/rss+xml"))
+    checked: list[str] = []
+
+    def already_indexed(key: str) -> bool:
+        checked.append(key)
+        return True
+
+    assert list(load_feed(url, LOCAL, already_indexed)) == []
+    assert len(checked) == MAX_FEED_ENTRIES and checked[0] == "urn:wire:/news/0"
