@@ -67,3 +67,23 @@ def test_empty_store_and_empty_query(fresh_store: ArticleStore, tmp_path: Path) 
     keyword.sync(fresh_store)
     assert keyword.search("anything", 5) == []
     assert keyword.search("the of and", 5) == []
+
+
+def test_bm25s_debug_chatter_stays_out_of_the_log(
+    fresh_store: ArticleStore, tmp_path: Path
+) -> None:
+    import io
+    import logging
+
+    from bot.logs import configure_logging
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("DEBUG", [], logging.StreamHandler(stream))
+    try:
+        KeywordIndex(tmp_path / "keyword").rebuild(["a"], ["some text"])  # bm25s logs at DEBUG
+        logging.getLogger("bm25s").warning("a real problem")
+    finally:
+        root.handlers, root.level = saved[0], saved[1]
+    assert "Building index" not in stream.getvalue() and "a real problem" in stream.getvalue()
