@@ -13,7 +13,8 @@ from index.text import content_words
 
 @dataclass(frozen=True)
 class Citation:
-    """One cited passage; `quote` is always verbatim text of the chunk `chunk_id`."""
+    """One cited passage: the chunks `passage_ids` (found by `chunk_id`, one of them), of which
+    `quote` is always verbatim text."""
 
     n: int
     title: str
@@ -23,6 +24,7 @@ class Citation:
     quote: str
     chunk_id: str
     score: float
+    passage_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,4 +62,5 @@ def citation_for(document: Document, n: int, quote: str) -> Citation:
         quote=quote,
         chunk_id=str(meta.get("id", "")),
         score=round(float(meta.get("similarity", 0.0)), 4),
+        passage_ids=[str(i) for i in meta.get("passage_ids", [])],
     )

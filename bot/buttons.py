@@ -12,7 +12,9 @@ from telegram.ext import ContextTypes
 
 from bot.answer_log import AnswerLog
 from bot.answers import Answer, Citation
+from bot.render import split_messages
 from bot.service import AnswerService
+from index.chunking import join_chunks
 
 EXPIRED = "That answer is no longer on record; please ask the question again."
 THANKS = {1: "Thanks! Glad it helped.", -1: "Thanks for telling me; it helps improve answers."}
@@ -80,14 +82,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(EXPIRED, show_alert=True)
         return
     service: AnswerService = context.bot_data["service"]
-    found = await asyncio.to_thread(service.store.get_chunks, [citation.chunk_id])
+    wanted = citation.passage_ids or [citation.chunk_id]
+    found = await asyncio.to_thread(service.store.get_chunks, wanted)
     # A passage re-indexed since the answer is shown by its quote, which was verbatim then.
-    text = found[0].text if found else citation.quote
+    text = join_chunks(found) if len(found) == len(wanted) else citation.quote
     await query.answer()
-    if query.message is not None:
+    if query.message is None:
+        return
+    # A passage of a few chunks fits one message; a hostile title or text may not.
+    for message in split_messages([passage_html(citation, text)], html=True):
         await context.bot.send_message(
             query.message.chat.id,
-            passage_html(citation, text),
+            message,
             parse_mode=ParseMode.HTML,
             disable_web_page_preview=True,
         )

@@ -21,6 +21,7 @@ LEXICAL_WEIGHT = 0.5
 # the sentences sharing the most words with the question are embedded and scored (see
 # BENCHMARKS.md for what this costs in answer accuracy: nothing measurable on the dev bench).
 SHORTLIST = 8
+SCORING_BATCH = 4
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,10 @@ class ExtractiveAnswerer:
         overlaps = [word_overlap(wanted, sentence) for _, sentence in pool]
         order = sorted(range(len(pool)), key=lambda i: overlaps[i], reverse=True)
         kept = sorted(order[: self.shortlist] if self.shortlist else order)
-        # One encode call for the question and the sentences.
-        query, *vectors = self.embeddings.embed_documents([question, *(pool[i][1] for i in kept)])
+        # The question's vector is cached from retrieval. Small batches (of sentences sorted
+        # by length) so that one long sentence doesn't pad all the others to its length.
+        query = self.embeddings.embed_query(question)
+        vectors = self.embeddings.embed_documents([pool[i][1] for i in kept], SCORING_BATCH)
         ranked = []
         for i, vector in zip(kept, vectors, strict=True):
             index, sentence = pool[i]

@@ -12,7 +12,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from index.chunking import Chunk
+from index.chunking import Chunk, join_chunks
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.store import ArticleStore
@@ -42,13 +42,21 @@ RECENCY_DAYS = 10.0
 FUTURE_SLACK_DAYS = 1
 # With a reranker, this many fused candidates are rescored before the top k are kept.
 RERANK_CANDIDATES = 20
+# Small to big: chunks are ranked, but each is returned with this many chunks on either side of
+# it in its article, as one passage. A chunk is sized for a precise embedding; the reader and the
+# answerer need the sentences around it (the found chunk often sets the scene and the next one
+# names who or what). Chunks this close to a better one are skipped, so passages never overlap.
+# Chosen on the dev bench (BENCHMARKS.md): Hit@4 0.61 -> 0.67 at 1.5 kB passages.
+NEIGHBOURS = 1
 
 Reranker = Callable[[str, list[Document]], list[Document]]
 
 
 class ChunkRetriever(BaseRetriever):
-    """The k best chunks for a question. Each Document's metadata carries the chunk's fields,
-    its cosine `similarity` to the question, its `relevance` and its fused rank `score`."""
+    """The k best passages for a question: the best chunks, each with its `neighbours` on
+    either side. Each Document's metadata carries the found chunk's fields (its `text` is that
+    chunk's alone), its cosine `similarity` to the question, its `relevance`, its fused rank
+    `score`, and `passage_ids`, the chunks the passage is made of, in order."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -61,6 +69,7 @@ class ChunkRetriever(BaseRetriever):
     keyword_weight: float = KEYWORD_WEIGHT
     recency_weight: float = RECENCY_WEIGHT
     reranker: Reranker | None = None
+    neighbours: int = NEIGHBOURS
 
     def _get_relevant_documents(
         self,
@@ -98,9 +107,8 @@ class ChunkRetriever(BaseRetriever):
                     age = max(0, today - day)
                     fused[chunk_id] *= 1 + self.recency_weight * math.exp(-age / RECENCY_DAYS)
 
-        ranked = sorted(fused, key=lambda i: fused[i], reverse=True)
         keep = max(self.k, RERANK_CANDIDATES) if self.reranker else self.k
-        ranked = ranked[:keep]
+        ranked = self._spaced(sorted(fused, key=lambda i: fused[i], reverse=True), chunks, keep)
         # Keyword-only hits get their cosine similarity from their stored vectors; fetched
         # only for the few kept, since that read is the slow part.
         unscored = [chunk_id for chunk_id in ranked if chunk_id not in similarity]
@@ -121,7 +129,48 @@ class ChunkRetriever(BaseRetriever):
             documents.append(Document(page_content=chunk.text, metadata=metadata))
         if self.reranker:
             documents = self.reranker(query, documents)
-        return documents[: self.k]
+        return self._widen(documents[: self.k])
+
+    def _spaced(self, ranked: list[str], chunks: dict[str, Chunk], keep: int) -> list[str]:
+        """The first `keep` chunk ids, skipping any that a better one's passage includes."""
+        taken: dict[str, list[int]] = {}
+        kept: list[str] = []
+        for chunk_id in ranked:
+            if len(kept) == keep:
+                break
+            chunk = chunks[chunk_id]
+            near = taken.setdefault(chunk.article_key, [])
+            if any(abs(chunk.position - p) <= self.neighbours for p in near):
+                continue
+            near.append(chunk.position)
+            kept.append(chunk_id)
+        return kept
+
+    def _widen(self, documents: list[Document]) -> list[Document]:
+        """Each found chunk's document as the passage of it and its neighbours."""
+        found = [self._chunk_of(document) for document in documents]
+        around = self.store.get_around(found, self.neighbours)
+        by_place = {(chunk.article_key, chunk.position): chunk for chunk in around}
+        used: set[str] = {chunk.id for chunk in found}
+        widened = []
+        for document, chunk in zip(documents, found, strict=True):
+            # A neighbour already in a better passage (or found itself) isn't repeated, and
+            # only chunks of the same version of the article are joined.
+            parts = [chunk]
+            for offset in range(-self.neighbours, self.neighbours + 1):
+                part = by_place.get((chunk.article_key, chunk.position + offset))
+                if part and part.id not in used and part.article_hash == chunk.article_hash:
+                    used.add(part.id)
+                    parts.append(part)
+            parts.sort(key=lambda part: part.position)
+            metadata = {**document.metadata, "passage_ids": [part.id for part in parts]}
+            widened.append(Document(page_content=join_chunks(parts), metadata=metadata))
+        return widened
+
+    @staticmethod
+    def _chunk_of(document: Document) -> Chunk:
+        fields = {name: document.metadata[name] for name in Chunk.__dataclass_fields__}
+        return Chunk(**fields)
 
     def _keyword_hits(self, query: str) -> list[tuple[str, float]]:
         if self.keyword is None or self.keyword_weight == 0:

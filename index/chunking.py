@@ -171,3 +171,26 @@ def chunk_article(article: Article) -> list[Chunk]:
             )
         )
     return chunks
+
+
+def join_chunks(chunks: list[Chunk]) -> str:
+    """The text of consecutive chunks of one article as one passage, each overlap once.
+
+    A chunk repeats the end of the one before it (at most OVERLAP_CHARS, on a sentence
+    boundary), so the longest end of the text so far that the next chunk starts with is the
+    overlap. Chunks that don't overlap are joined by a line break."""
+    text = ""
+    for chunk in sorted(chunks, key=lambda c: c.position):
+        if not text:
+            text = chunk.text
+            continue
+        overlap = next(
+            (
+                size
+                for size in range(min(len(text), len(chunk.text)), 0, -1)
+                if text.endswith(chunk.text[:size])
+            ),
+            0,
+        )
+        text = text + chunk.text[overlap:] if overlap else f"{text}\n{chunk.text}"
+    return text

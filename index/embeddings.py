@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +15,8 @@ if TYPE_CHECKING:
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 BATCH_SIZE = 64
+# The retriever and the extractive answerer both embed the question; the second time is free.
+QUERY_CACHE_SIZE = 64
 
 
 class EmbeddingModelError(Exception):
@@ -35,6 +39,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         self._model = model
         self._loader = loader
         self.name = name
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._queries_lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
@@ -47,16 +53,26 @@ class SentenceTransformerEmbeddings(Embeddings):
             self._model = self._loader()
         return self._model
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+    def embed_documents(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[list[float]]:
+        """Each batch is padded to its longest text; texts are batched by length."""
         if not texts:
             return []
         vectors = self.model.encode(
-            texts, batch_size=BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
+            texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return [vector.tolist() for vector in vectors]
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        with self._queries_lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return list(self._queries[text])
+        vector = self.embed_documents([text])[0]
+        with self._queries_lock:
+            self._queries[text] = vector
+            if len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return list(vector)
 
 
 def bundled_model_path() -> Path:

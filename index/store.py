@@ -156,6 +156,30 @@ class ArticleStore:
             )
         ]
 
+    def get_around(self, chunks: Sequence[Chunk], reach: int) -> list[Chunk]:
+        """The chunks within `reach` positions of the given ones in their articles (the given
+        ones included). One query: its filter may match a few more, which are left out."""
+        if not chunks or reach <= 0:
+            return list(chunks)
+        wanted = {
+            (chunk.article_key, chunk.position + offset)
+            for chunk in chunks
+            for offset in range(-reach, reach + 1)
+        }
+        articles = sorted({article for article, _ in wanted})
+        positions = sorted({position for _, position in wanted if position >= 0})
+        result = self._collection.get(
+            where={"$and": [{"article": {"$in": articles}}, {"position": {"$in": positions}}]},
+            include=["documents", "metadatas"],
+        )
+        found = [
+            _chunk(chunk_id, text, meta)
+            for chunk_id, text, meta in zip(
+                result["ids"], result["documents"], result["metadatas"], strict=True
+            )
+        ]
+        return [chunk for chunk in found if (chunk.article_key, chunk.position) in wanted]
+
     def get_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored vectors of these chunk ids; unknown ids are left out."""
         if not ids:

@@ -15,9 +15,15 @@ def assert_well_cited(answer: Answer, store: ArticleStore) -> None:
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
     assert markers, "an answer cites at least one passage"
     assert markers == {c.n for c in answer.citations}
-    stored = {hit.chunk.id: hit.chunk.text for hit in store.search([0.0] * 384, 1000)}
+    stored = {hit.chunk.id: hit.chunk for hit in store.search([0.0] * 384, 1000)}
     for citation in answer.citations:
-        assert citation.quote in stored[citation.chunk_id], "quotes are verbatim chunk text"
+        # The passage is the found chunk and its neighbours: consecutive chunks of one article.
+        passage = [stored[i] for i in citation.passage_ids]
+        assert citation.chunk_id in citation.passage_ids
+        assert len({chunk.article_key for chunk in passage}) == 1
+        positions = [chunk.position for chunk in passage]
+        assert positions == list(range(positions[0], positions[0] + len(passage)))
+        assert any(citation.quote in chunk.text for chunk in passage), "quotes are verbatim"
 
 
 def test_qairawan_is_answered_with_the_pmu_passage_cited(
@@ -53,7 +59,7 @@ def test_extractive_answer_is_made_only_of_cited_passage_text(
         stored = {hit.chunk.id: hit.chunk.text for hit in seed_store.search([0.0] * 384, 1000)}
         for sentence, n in re.findall(r"(.+?) \[(\d+)\]\s*", answer.answer):
             cited = next(c for c in answer.citations if c.n == int(n))
-            assert sentence.strip() in stored[cited.chunk_id]
+            assert any(sentence.strip() in stored[i] for i in cited.passage_ids)
 
 
 def test_bad_questions_get_a_clear_message(seed_service: AnswerService) -> None:

@@ -62,6 +62,12 @@ def test_source_and_feedback_buttons_survive_a_restart(
     passage, error = parse_telegram_html(str(fake.sent(chat_id=111)[0]["text"]))
     assert error == "" and passage.startswith("[1] ")
     assert "al-Hashd al-Shaabi" in passage and "2017" in passage
+    # The whole passage: the found chunk and its neighbours.
+    logged = AnswerLog(tmp_path / "answers.sqlite").get(int(source.split(":")[1]))
+    assert logged is not None
+    cited = seed_service.store.get_chunks(logged.citations[0].passage_ids)
+    assert len(cited) > 1
+    assert all(" ".join(chunk.text.split()) in " ".join(passage.split()) for chunk in cited)
 
     up = buttons(message)[-2]["callback_data"]
     fake.push_callback(up, message)

@@ -1,7 +1,14 @@
 import itertools
 
 from index.articles import Article
-from index.chunking import CHUNK_CHARS, chunk_article, chunk_spans, sentence_spans
+from index.chunking import (
+    CHUNK_CHARS,
+    Chunk,
+    chunk_article,
+    chunk_spans,
+    join_chunks,
+    sentence_spans,
+)
 from tests.conftest import SEED_DIR
 
 
@@ -88,3 +95,26 @@ def test_chunks_carry_article_metadata() -> None:
         "2023-01-05",
     )
     assert chunk.embedding_text.startswith("Title\n")
+
+
+def test_consecutive_chunks_join_into_the_article_text_each_overlap_once() -> None:
+    text = (SEED_DIR / "mosul-campaign-2017.txt").read_text(encoding="utf-8").strip()
+    chunks = chunk_article(Article(key="seed", title="", text=text))
+    assert len(chunks) > 3
+    for start in range(len(chunks) - 2):
+        window = join_chunks(chunks[start : start + 3])
+        # Verbatim, or verbatim but for a line break where two chunks didn't overlap.
+        assert window in text or window.replace("\n", " ") in text.replace("\n", " ")
+        assert len(window) < sum(len(c.text) for c in chunks[start : start + 3])
+    # Given out of order, they are joined in article order.
+    assert join_chunks(list(reversed(chunks[:3]))) == join_chunks(chunks[:3])
+    assert join_chunks([]) == ""
+
+
+def test_chunks_that_do_not_overlap_are_joined_by_a_line_break() -> None:
+    first, second = (
+        Chunk(id=str(n), article_key="a", position=n, text=t, title="", url="", source="",
+              published="")
+        for n, t in enumerate(["The road is open.", "Traders came back."])
+    )  # fmt: skip
+    assert join_chunks([second, first]) == "The road is open.\nTraders came back."

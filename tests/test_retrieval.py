@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.retrieval import ChunkRetriever
 from index.articles import Article
+from index.chunking import join_chunks
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
@@ -76,3 +77,59 @@ def test_undated_articles_are_kept(
     retriever = indexed(fresh_store, tmp_path, embeddings, dated("undated", ""))
     found = retriever.invoke("who controls Qairawan?", as_of=date(2020, 1, 1))
     assert [d.metadata["article_key"] for d in found] == ["undated"]
+
+
+def long_report(key: str, topics: list[str]) -> Article:
+    """An article of one paragraph per topic, each several sentences: many chunks."""
+    paragraphs = [
+        " ".join(f"Sentence {n} of the report on {topic} adds detail {n}." for n in range(8))
+        for topic in topics
+    ]
+    return Article(key=key, title="Weekly report", text="\n".join(paragraphs))
+
+
+TOPICS = ["bread prices", "the river crossing", "the water supply", "the school year",
+          "the power station", "the football league", "the harvest", "the bus routes"]  # fmt: skip
+
+
+def test_a_passage_is_the_found_chunk_with_its_neighbours(
+    fresh_store: ArticleStore, tmp_path: Path, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    retriever = indexed(fresh_store, tmp_path, embeddings, long_report("weekly", TOPICS))
+    chunks = {c.id: c for c in fresh_store.all_chunks()}
+    assert len(chunks) >= 6
+    found = retriever.invoke("What does the report say about the power station?")
+    assert len(found) == 3
+    first = found[0]
+    anchor = chunks[first.metadata["id"]]
+    assert "power station" in anchor.text
+    passage = [chunks[i] for i in first.metadata["passage_ids"]]
+    assert [c.position for c in passage] == [
+        anchor.position - 1,
+        anchor.position,
+        anchor.position + 1,
+    ]
+    assert first.page_content == join_chunks(passage)
+    assert (
+        passage[0].text[:40] in first.page_content and passage[2].text[-40:] in first.page_content
+    )
+    # Passages never share a chunk: a chunk next to a better one is skipped, not repeated.
+    used = [i for document in found for i in document.metadata["passage_ids"]]
+    assert len(used) == len(set(used))
+
+    alone = retriever.model_copy(update={"neighbours": 0})
+    (only, *_) = alone.invoke("What does the report say about the power station?")
+    assert only.page_content == anchor.text and only.metadata["passage_ids"] == [anchor.id]
+
+
+def test_neighbours_come_from_the_same_article_only(
+    fresh_store: ArticleStore, tmp_path: Path, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    indexed(fresh_store, tmp_path, embeddings, long_report("a", TOPICS), long_report("b", TOPICS))
+    by_place = {(c.article_key, c.position): c for c in fresh_store.all_chunks()}
+    # One query for both: its filter also matches a's positions 3-5 and b's 0-1; left out.
+    around = fresh_store.get_around([by_place["a", 0], by_place["b", 4]], 1)
+    assert sorted((c.article_key, c.position) for c in around) == [
+        ("a", 0), ("a", 1), ("b", 3), ("b", 4), ("b", 5)
+    ]  # fmt: skip
+    assert fresh_store.get_around([by_place["a", 2]], 0) == [by_place["a", 2]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import chromadb
 import pytest
@@ -76,3 +77,26 @@ def test_embedding_model_from_a_local_path_matches_the_bundled_one(
 def test_missing_embedding_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EmbeddingModelError, match="NEWSDESK_EMBEDDING_MODEL"):
         make_embeddings(str(tmp_path / "nothing-here"))
+
+
+def test_a_question_embedded_twice_is_encoded_once(
+    embeddings: SentenceTransformerEmbeddings,
+) -> None:
+    calls: list[list[str]] = []
+    model = embeddings.model
+
+    class Recording:
+        """The real model, recording what it is asked to encode."""
+
+        def encode(self, texts: list[str], **options: Any) -> Any:
+            calls.append(list(texts))
+            return model.encode(texts, **options)
+
+    recording = SentenceTransformerEmbeddings(Recording(), "recording")  # type: ignore[arg-type]
+    first = recording.embed_query("who controls Qairawan?")
+    first.append(0.0)  # the caller's copy; the cached vector is untouched
+    again = recording.embed_query("who controls Qairawan?")
+    assert calls == [["who controls Qairawan?"]]
+    assert len(again) == 384 and again == embeddings.embed_query("who controls Qairawan?")
+    # Texts of very different lengths are batched by length, each batch padded to its longest.
+    assert len(recording.embed_documents(["short", "a much longer sentence " * 20], 1)) == 2
