@@ -3,7 +3,10 @@
 Reads the bench index that `newsdesk eval BENCH --store DIR` left in DIR (so nothing is
 embedded again) and prints Hit@1/4/10 and MRR@10 over the answerable questions for vector
 search alone, BM25 alone, and reciprocal-rank fusion with several weights and list lengths,
-then asked as of each question's date (later articles left out) with several recency weights.
+then asked as of each question's date (later articles left out) with several recency weights,
+and last with each found chunk widened by 0, 1 or 2 neighbours on either side (small to big).
+The passage column is the mean length of the top 4 passages, in characters: longer passages
+hold the answer string more often, so Hit@k is only comparable at similar lengths.
 
     .venv/bin/python bench/tune_retrieval.py --store DIR [--bench ../shared/bench/rtqa-dev]
 """
@@ -22,18 +25,22 @@ from index.embeddings import make_embeddings
 from index.keyword import KeywordIndex
 from index.store import open_store
 
-# (label, dense weight, keyword weight, candidates per list, recency weight, as of the question)
+# (label, dense weight, keyword weight, candidates per list, recency weight, as of the question,
+# neighbours)
 GRID = [
-    ("vector only", 1.0, 0.0, 100, 0.0, False),
-    ("BM25 only", 0.0, 1.0, 100, 0.0, False),
-    ("RRF 1:1, 30", 1.0, 1.0, 30, 0.0, False),
-    ("RRF 1:1, 100", 1.0, 1.0, 100, 0.0, False),
-    ("RRF 1:1.5, 100", 1.0, 1.5, 100, 0.0, False),
-    ("RRF 1.5:1, 100", 1.5, 1.0, 100, 0.0, False),
-    ("RRF 1:1, as of", 1.0, 1.0, 100, 0.0, True),
-    ("x recency 0.5", 1.0, 1.0, 100, 0.5, True),
-    ("x recency 1", 1.0, 1.0, 100, 1.0, True),
-    ("x recency 2", 1.0, 1.0, 100, 2.0, True),
+    ("vector only", 1.0, 0.0, 100, 0.0, False, 0),
+    ("BM25 only", 0.0, 1.0, 100, 0.0, False, 0),
+    ("RRF 1:1, 30", 1.0, 1.0, 30, 0.0, False, 0),
+    ("RRF 1:1, 100", 1.0, 1.0, 100, 0.0, False, 0),
+    ("RRF 1:1.5, 100", 1.0, 1.5, 100, 0.0, False, 0),
+    ("RRF 1.5:1, 100", 1.5, 1.0, 100, 0.0, False, 0),
+    ("RRF 1:1, as of", 1.0, 1.0, 100, 0.0, True, 0),
+    ("x recency 0.5", 1.0, 1.0, 100, 0.5, True, 0),
+    ("x recency 1", 1.0, 1.0, 100, 1.0, True, 0),
+    ("x recency 2", 1.0, 1.0, 100, 2.0, True, 0),
+    ("x rec 1, +-1 chunk", 1.0, 1.0, 100, 1.0, True, 1),
+    ("x rec 2, +-1 chunk", 1.0, 1.0, 100, 2.0, True, 1),
+    ("x rec 1, +-2 chunks", 1.0, 1.0, 100, 1.0, True, 2),
 ]
 
 
@@ -49,8 +56,8 @@ def main() -> int:
     embeddings = make_embeddings()
     questions = [q for q in read_questions(args.bench, None) if q.answer_in_corpus]
     print(f"{len(questions)} answerable questions, {store.count():,} chunks")
-    print(f"{'retriever':<18}{'Hit@1':>8}{'Hit@4':>8}{'Hit@10':>8}{'MRR@10':>8}")
-    for label, dense, lexical, candidates, recency, as_of in GRID:
+    print(f"{'retriever':<20}{'Hit@1':>8}{'Hit@4':>8}{'Hit@10':>8}{'MRR@10':>8}{'passage':>9}")
+    for label, dense, lexical, candidates, recency, as_of, neighbours in GRID:
         retriever = ChunkRetriever(
             store=store,
             embeddings=embeddings,
@@ -60,15 +67,19 @@ def main() -> int:
             dense_weight=dense,
             keyword_weight=lexical,
             recency_weight=recency,
+            neighbours=neighbours,
         )
         ranks = []
+        lengths: list[int] = []
         for q in questions:
             asked = q.asked if as_of else None
             passages = [d.page_content for d in retriever.invoke(q.question, as_of=asked)]
             ranks.append(first_hit_rank(q.answer, passages))
+            lengths.extend(len(passage) for passage in passages[:4])
         print(
-            f"{label:<18}{hit_rate(ranks, 1):>8.3f}{hit_rate(ranks, 4):>8.3f}"
+            f"{label:<20}{hit_rate(ranks, 1):>8.3f}{hit_rate(ranks, 4):>8.3f}"
             f"{hit_rate(ranks, 10):>8.3f}{mean_reciprocal_rank(ranks, 10):>8.3f}"
+            f"{sum(lengths) / max(1, len(lengths)):>9.0f}"
         )
     return 0
 

@@ -49,6 +49,9 @@ class RetrievalFigures:
     mrr_at_10: float
     latency_p50_ms: float
     latency_p95_ms: float
+    # Mean length of the top 4 passages: a longer passage holds the answer string more often,
+    # so Hit@k figures compare fairly only next to this.
+    passage_chars: float = 0.0
 
 
 @dataclass
@@ -116,7 +119,9 @@ def read_articles(bench: Path) -> list[Article]:
     return [item for item in loaded if isinstance(item, Article)]
 
 
-def _figures(ranks: list[int | None], latencies: list[float]) -> RetrievalFigures:
+def _figures(
+    ranks: list[int | None], latencies: list[float], lengths: list[int]
+) -> RetrievalFigures:
     return RetrievalFigures(
         hit_at_1=hit_rate(ranks, 1),
         hit_at_4=hit_rate(ranks, 4),
@@ -124,6 +129,7 @@ def _figures(ranks: list[int | None], latencies: list[float]) -> RetrievalFigure
         mrr_at_10=mean_reciprocal_rank(ranks, 10),
         latency_p50_ms=percentile(latencies, 50) * 1000,
         latency_p95_ms=percentile(latencies, 95) * 1000,
+        passage_chars=sum(lengths) / len(lengths) if lengths else 0.0,
     )
 
 
@@ -161,12 +167,14 @@ def run_eval(
     service.retriever.k = max(RETRIEVE_K, settings.top_k)
     ranks: list[int | None] = []
     latencies: list[float] = []
+    lengths: list[int] = []
     correct = refused = cited = cited_right = 0
     for number, q in enumerate(questions, start=1):
         started = time.perf_counter()
         answer, documents = service.answer_with_passages(q.question, q.asked)
         latencies.append(time.perf_counter() - started)
         refused += answer.refused
+        lengths.extend(len(d.page_content) for d in documents[:4])
         if q.answer_in_corpus:
             ranks.append(first_hit_rank(q.answer, [d.page_content for d in documents]))
             correct += q.answer.lower() in answer.answer.lower()
@@ -181,7 +189,7 @@ def run_eval(
         articles=len(articles),
         questions=len(questions),
         answerable=len(ranks),
-        newsdesk=_figures(ranks, latencies),
+        newsdesk=_figures(ranks, latencies, lengths),
         answer_accuracy=correct / len(ranks) if ranks else 0.0,
         citation_precision=cited_right / cited if cited else 0.0,
         refusal_rate=refused / len(questions) if questions else 0.0,
@@ -230,13 +238,15 @@ def run_baseline(
     store, count, _ = build_textbook_store(articles, work, say)
     ranks: list[int | None] = []
     latencies: list[float] = []
+    lengths: list[int] = []
     for q in questions:
         started = time.perf_counter()
         found = store.similarity_search(q.question, k=RETRIEVE_K)
         latencies.append(time.perf_counter() - started)
+        lengths.extend(len(d.page_content) for d in found[:4])
         if q.answer_in_corpus:
             ranks.append(first_hit_rank(q.answer, [d.page_content for d in found]))
-    return _figures(ranks, latencies), count
+    return _figures(ranks, latencies, lengths), count
 
 
 def format_report(report: EvalReport) -> str:
@@ -260,6 +270,7 @@ def format_report(report: EvalReport) -> str:
         ("refusal rate (all questions)", report.refusal_rate, None, ".3f"),
         ("latency p50, ms", ours.latency_p50_ms, base.latency_p50_ms if base else None, ".0f"),
         ("latency p95, ms", ours.latency_p95_ms, base.latency_p95_ms if base else None, ".0f"),
+        ("passage length, chars", ours.passage_chars, base.passage_chars if base else None, ".0f"),
     ]
     for name, value, other, spec in rows:
         line = f"{name:<28}{value:>10{spec}}"

@@ -71,6 +71,8 @@ def test_index_and_answer_through_a_chroma_server(
         "who controls Qairawan?"
     )
     assert not answer.refused and "Qairawan" in answer.answer
+    # The passages' neighbours were read from the server too.
+    assert any(len(citation.passage_ids) > 1 for citation in answer.citations)
 
 
 def test_unreachable_server_is_a_clear_error() -> None:

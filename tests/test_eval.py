@@ -59,6 +59,10 @@ def test_eval_reports_known_figures_and_never_touches_the_users_store(
     assert report["citation_precision"] == 1.0
     assert report["refusal_rate"] == pytest.approx(1 / 3)
     assert ours["latency_p50_ms"] > 0
+    # Each article is one short chunk, so every question's passages are the three articles.
+    mean_length = sum(len(a["text"]) for a in ARTICLES) / len(ARTICLES)
+    assert ours["passage_chars"] == pytest.approx(mean_length)
+    assert report["baseline"]["passage_chars"] == pytest.approx(mean_length)
     assert report["baseline"]["hit_at_10"] == 1.0 and report["baseline_chunks"] == 3
     assert not (tmp_path / "user-home").exists(), "the user's store was not created or touched"
 
@@ -70,7 +74,7 @@ def test_eval_prints_a_table_next_to_the_baseline(
     table = capsys.readouterr().out
     assert "3 articles, 2 questions (2 with the answer in the corpus)" in table
     assert table.splitlines()[3].split() == ["measure", "newsdesk", "textbook"]
-    assert "Hit@4" in table and "answer accuracy" in table
+    assert "Hit@4" in table and "answer accuracy" in table and "passage length" in table
 
 
 def test_bad_bench_folders_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
