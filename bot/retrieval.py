@@ -149,7 +149,11 @@ class ChunkRetriever(BaseRetriever):
     def _widen(self, documents: list[Document]) -> list[Document]:
         """Each found chunk's document as the passage of it and its neighbours."""
         found = [self._chunk_of(document) for document in documents]
-        around = self.store.get_around(found, self.neighbours)
+        known = self.keyword.ids_around(found, self.neighbours) if self.keyword else None
+        if known is not None:  # ids from the keyword index's layout: a fast read by id
+            around = self.store.get_chunks(known)
+        else:
+            around = self.store.get_around(found, self.neighbours)
         by_place = {(chunk.article_key, chunk.position): chunk for chunk in around}
         used: set[str] = {chunk.id for chunk in found}
         widened = []

@@ -1,4 +1,5 @@
-"""BM25 over the chunks, kept on disk beside the Chroma data and in step with it.
+"""BM25 over the chunks, kept on disk beside the Chroma data and in step with it, with where
+each chunk sits in its article (so a passage's neighbouring chunks are found without a query).
 
 Chroma is the source of truth. The keyword index records a fingerprint of the chunk ids it was
 built from; whenever that differs from the store's ids (after indexing, after a crash, or
@@ -13,16 +14,21 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.store import ArticleStore
 from index.text import terms
 
+if TYPE_CHECKING:
+    from index.chunking import Chunk
+
 log = logging.getLogger(__name__)
 IDS_FILE = "chunk_ids.json"
+Place = tuple[str, int]  # (article key, position in the article)
 
 
 def fingerprint(ids: Iterable[str]) -> str:
@@ -36,7 +42,12 @@ class KeywordIndex:
         self.folder = folder
         # Replaced as one tuple, so a search running while the bot re-indexes in another
         # thread sees the old index or the new one, never ids of one with scores of the other.
-        self._state: tuple[list[str], str, object | None] = ([], fingerprint([]), None)
+        self._state: tuple[list[str], str, object | None, dict[Place, str]] = (
+            [],
+            fingerprint([]),
+            None,
+            {},
+        )
         # True while this process indexes into the store: it syncs once at the end, so
         # searches meanwhile use the index as it was rather than rebuilding on every question.
         self.updating = False
@@ -50,13 +61,20 @@ class KeywordIndex:
             import bm25s
 
             saved = json.loads(ids_file.read_text())
+            if "ids" in saved and "places" not in saved:
+                log.info("keyword index at %s is from an older version; rebuilding", self.folder)
+                return
+            places = [(str(article), int(position)) for article, position in saved["places"]]
+            if len(places) != len(saved["ids"]):
+                raise ValueError("places and ids differ in length")
             bm25 = bm25s.BM25.load(str(self.folder), show_progress=False) if saved["ids"] else None
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, TypeError) as error:
             log.warning(
                 "keyword index at %s is unreadable (%s); it will be rebuilt", self.folder, error
             )
             return
-        self._state = (saved["ids"], saved["fingerprint"], bm25)
+        layout = dict(zip(places, saved["ids"], strict=True))
+        self._state = (saved["ids"], saved["fingerprint"], bm25, layout)
 
     @property
     def ids(self) -> list[str]:
@@ -72,10 +90,14 @@ class KeywordIndex:
         if len(ids) == len(self.ids) and fingerprint(ids) == self.fingerprint:
             return False
         chunks = store.all_chunks()
-        self.rebuild([c.id for c in chunks], [c.embedding_text for c in chunks])
+        self.rebuild(
+            [c.id for c in chunks],
+            [c.embedding_text for c in chunks],
+            [(c.article_key, c.position) for c in chunks],
+        )
         return True
 
-    def rebuild(self, ids: list[str], texts: list[str]) -> None:
+    def rebuild(self, ids: list[str], texts: list[str], places: list[Place]) -> None:
         import bm25s
 
         bm25 = None
@@ -89,19 +111,34 @@ class KeywordIndex:
         if bm25 is not None:
             bm25.save(str(staging), show_progress=False)
         print_fp = fingerprint(ids)
-        (staging / IDS_FILE).write_text(json.dumps({"fingerprint": print_fp, "ids": ids}))
+        saved = {"fingerprint": print_fp, "ids": ids, "places": places}
+        (staging / IDS_FILE).write_text(json.dumps(saved))
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.folder.exists():
             os.replace(self.folder, old)
         os.replace(staging, self.folder)
         shutil.rmtree(old, ignore_errors=True)
-        self._state = (ids, print_fp, bm25)
+        self._state = (ids, print_fp, bm25, dict(zip(places, ids, strict=True)))
+
+    def ids_around(self, chunks: Sequence[Chunk], reach: int) -> list[str] | None:
+        """The ids of the chunks within `reach` positions of the given ones in their articles
+        (the given ones included), or None if this index doesn't know every given chunk (it
+        is behind the store): then ask the store."""
+        layout = self._state[3]
+        if any(layout.get((c.article_key, c.position)) != c.id for c in chunks):
+            return None
+        places = (
+            (chunk.article_key, chunk.position + offset)
+            for chunk in chunks
+            for offset in range(-reach, reach + 1)
+        )
+        return list(dict.fromkeys(layout[place] for place in places if place in layout))
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to k (chunk id, BM25 score) pairs with a positive score, best first."""
         query_terms = terms(query)
-        ids, _, bm25 = self._state
+        ids, _, bm25, _ = self._state
         if bm25 is None or not query_terms or k <= 0:
             return []
         scores = np.asarray(bm25.get_scores(query_terms))  # type: ignore[attr-defined]

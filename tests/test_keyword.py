@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 from bot.retrieval import ChunkRetriever
 from index.articles import Article
+from index.chunking import Chunk
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
@@ -62,6 +65,37 @@ def test_rebuilt_when_the_store_changed_elsewhere_or_the_files_are_damaged(
     assert len(ids_for(damaged, "Sufouq bridge")) == 1
 
 
+def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    long_text = "\n".join(
+        f"Paragraph {n} about the Tal Sufouq bridge, part {n}. " * 12 for n in range(6)
+    )
+    report = Article(key="report", title="Report", text=long_text)
+    index_articles([report, TUNNEL], fresh_store, embeddings, keyword=KeywordIndex(tmp_path / "k"))
+    chunks = sorted(fresh_store.all_chunks(), key=lambda c: (c.article_key, c.position))
+    middle = next(c for c in chunks if c.article_key == "report" and c.position == 2)
+    expected = sorted(c.id for c in fresh_store.get_around([middle], 1))
+    assert len(expected) == 3
+
+    reopened = KeywordIndex(tmp_path / "k")
+    assert reopened.sync(fresh_store) is False
+    assert sorted(reopened.ids_around([middle], 1) or []) == expected
+    # A chunk it doesn't know (say, indexed by another process since): ask the store instead.
+    stranger = Chunk(**{**asdict(middle), "id": "not-indexed"})
+    assert reopened.ids_around([stranger], 1) is None
+
+    # An index written before the layout was kept is rebuilt once.
+    ids_file = tmp_path / "k" / "chunk_ids.json"
+    saved = json.loads(ids_file.read_text())
+    del saved["places"]
+    ids_file.write_text(json.dumps(saved))
+    old = KeywordIndex(tmp_path / "k")
+    assert old.ids_around([middle], 1) is None
+    assert old.sync(fresh_store) is True
+    assert sorted(old.ids_around([middle], 1) or []) == expected
+
+
 def test_empty_store_and_empty_query(fresh_store: ArticleStore, tmp_path: Path) -> None:
     keyword = KeywordIndex(tmp_path / "k")
     keyword.sync(fresh_store)
@@ -82,7 +116,8 @@ def test_bm25s_debug_chatter_stays_out_of_the_log(
     saved = root.handlers[:], root.level
     configure_logging("DEBUG", [], logging.StreamHandler(stream))
     try:
-        KeywordIndex(tmp_path / "keyword").rebuild(["a"], ["some text"])  # bm25s logs at DEBUG
+        # bm25s logs at DEBUG
+        KeywordIndex(tmp_path / "keyword").rebuild(["a"], ["some text"], [("article", 0)])
         logging.getLogger("bm25s").warning("a real problem")
     finally:
         root.handlers, root.level = saved[0], saved[1]

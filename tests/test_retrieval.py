@@ -117,6 +117,12 @@ def test_a_passage_is_the_found_chunk_with_its_neighbours(
     used = [i for document in found for i in document.metadata["passage_ids"]]
     assert len(used) == len(set(used))
 
+    # Without the keyword index's layout, the neighbours are asked of the store: same passage.
+    dense_only = retriever.model_copy(update={"keyword": None})
+    (same, *_) = dense_only.invoke("What does the report say about the power station?")
+    assert same.metadata["id"] == first.metadata["id"]
+    assert same.metadata["passage_ids"] == first.metadata["passage_ids"]
+
     alone = retriever.model_copy(update={"neighbours": 0})
     (only, *_) = alone.invoke("What does the report say about the power station?")
     assert only.page_content == anchor.text and only.metadata["passage_ids"] == [anchor.id]
