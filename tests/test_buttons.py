@@ -10,7 +10,12 @@ from typing import Any
 
 from bot.answer_log import AnswerLog
 from bot.buttons import EXPIRED, MAX_CALLBACK_BYTES, THANKS
-from bot.service import AnswerService
+from bot.render import TELEGRAM_LIMIT, telegram_length
+from bot.service import AnswerService, build_service
+from index.articles import Article
+from index.embeddings import SentenceTransformerEmbeddings
+from index.pipeline import index_articles
+from index.store import ArticleStore
 from tests.bot_runner import BotRunner
 from tests.conftest import make_settings
 from tests.fake_telegram import FakeBotAPI, parse_telegram_html
@@ -109,3 +114,39 @@ def test_answer_log_stats_and_changed_votes(tmp_path: Path, seed_service: Answer
     assert (week.questions, week.refusals, week.thumbs_up, week.thumbs_down) == (2, 1, 0, 1)
     assert week.median_latency_ms == 200
     assert log.stats(60, now=10**11).questions == 0
+
+
+def test_a_passage_too_long_for_one_message_is_sent_in_several(
+    tmp_path: Path, fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    """A hostile title (HTML, thousands of characters) on a long passage: every message fits
+    Telegram's limit and parses, and the whole passage is shown."""
+    paragraph = "The militia that controls Qairawan said on day {n} that the road is open. " * 9
+    article = Article(
+        key="long",
+        title="<b>Qairawan</b> & co " * 300,
+        text="\n".join(paragraph.format(n=n) for n in range(6)),
+        url="https://example.org/long",
+        source="example.org",
+        published="2023-01-02",
+    )
+    index_articles([article], fresh_store, embeddings)
+    service = build_service(make_settings(tmp_path), store=fresh_store, embeddings=embeddings)
+    runner = BotRunner()
+    fake = start(runner, tmp_path, service)
+    fake.push_message("who controls Qairawan?")
+    fake.wait_for(lambda: any(p.get("reply_markup") for p in fake.sent(chat_id=111)))
+    message = answered_message(fake)
+    before = len(fake.sent(chat_id=111))
+    fake.push_callback(buttons(message)[0]["callback_data"], message)
+    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 1)
+    fake.wait_for(lambda: len(fake.sent(chat_id=111)) >= before + 2)
+    runner.stop_all()
+    shown = ""
+    for params in fake.sent(chat_id=111)[before:]:
+        assert telegram_length(str(params["text"])) <= TELEGRAM_LIMIT
+        visible, error = parse_telegram_html(str(params["text"]))
+        assert error == ""
+        shown += visible
+    assert "<b>Qairawan</b> & co" in shown  # the title's HTML shown as text, not markup
+    assert "day 0" in shown or "day 5" in shown
