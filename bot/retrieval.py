@@ -45,8 +45,9 @@ RERANK_CANDIDATES = 20
 # Small to big: chunks are ranked, but each is returned with this many chunks on either side of
 # it in its article, as one passage. A chunk is sized for a precise embedding; the reader and the
 # answerer need the sentences around it (the found chunk often sets the scene and the next one
-# names who or what). Chunks this close to a better one are skipped, so passages never overlap.
-# Chosen on the dev bench (BENCHMARKS.md): Hit@4 0.61 -> 0.67 at 1.5 kB passages.
+# names who or what). A chunk inside a better one's passage is skipped, and a neighbour already
+# shown isn't repeated, so passages never overlap. Chosen on the dev bench (BENCHMARKS.md):
+# Hit@4 0.62 -> 0.67 with passages of about 1.4 kB; two neighbours a side add little more.
 NEIGHBOURS = 1
 
 Reranker = Callable[[str, list[Document]], list[Document]]

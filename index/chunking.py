@@ -176,21 +176,18 @@ def chunk_article(article: Article) -> list[Chunk]:
 def join_chunks(chunks: list[Chunk]) -> str:
     """The text of consecutive chunks of one article as one passage, each overlap once.
 
-    A chunk repeats the end of the one before it (at most OVERLAP_CHARS, on a sentence
-    boundary), so the longest end of the text so far that the next chunk starts with is the
-    overlap. Chunks that don't overlap are joined by a line break."""
+    A chunk repeats the end of the one before it (on a sentence boundary), so the longest end
+    of the text so far that the next chunk starts with is the overlap. Chunks that don't
+    overlap are joined by a line break."""
     text = ""
     for chunk in sorted(chunks, key=lambda c: c.position):
-        if not text:
-            text = chunk.text
+        if not text or not chunk.text:
+            text = text or chunk.text
             continue
-        overlap = next(
-            (
-                size
-                for size in range(min(len(text), len(chunk.text)), 0, -1)
-                if text.endswith(chunk.text[:size])
-            ),
-            0,
-        )
+        # Only where the text has the chunk's first character can the overlap begin.
+        start = text.find(chunk.text[0], max(0, len(text) - len(chunk.text)))
+        while start != -1 and not chunk.text.startswith(text[start:]):
+            start = text.find(chunk.text[0], start + 1)
+        overlap = len(text) - start if start != -1 else 0
         text = text + chunk.text[overlap:] if overlap else f"{text}\n{chunk.text}"
     return text
