@@ -73,14 +73,28 @@ def test_source_and_feedback_buttons_survive_a_restart(
     cited = seed_service.store.get_chunks(logged.citations[0].passage_ids)
     assert len(cited) > 1
     assert all(" ".join(chunk.text.split()) in " ".join(passage.split()) for chunk in cited)
+    # An answer recorded before passages were kept (no passage_ids): its found chunk is shown.
+    with sqlite3.connect(tmp_path / "answers.sqlite") as db:
+        where = int(source.split(":")[1])
+        (raw,) = db.execute("SELECT answer_json FROM answers WHERE id = ?", (where,)).fetchone()
+        old = json.loads(raw)
+        for citation in old["citations"]:
+            del citation["passage_ids"]
+        db.execute("UPDATE answers SET answer_json = ? WHERE id = ?", (json.dumps(old), where))
+    fake.push_callback(source, message)
+    fake.wait_for(lambda: len(fake.sent(chat_id=111)) >= 2)
+    chunk_only, error = parse_telegram_html(str(fake.sent(chat_id=111)[1]["text"]))
+    (found,) = seed_service.store.get_chunks([logged.citations[0].chunk_id])
+    assert error == "" and " ".join(found.text.split()) in " ".join(chunk_only.split())
+    assert len(chunk_only) < len(passage)
 
     up = buttons(message)[-2]["callback_data"]
     fake.push_callback(up, message)
     fake.push_callback("s:99999:1", message)
     fake.push_callback("<script>:x:y", message)  # not data we ever sent
-    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 4)
+    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 5)
     answers = [p.get("text") for p in fake.sent("answerCallbackQuery")]
-    assert answers[1:] == [THANKS[1], EXPIRED, "I don't know that button."]
+    assert answers[2:] == [THANKS[1], EXPIRED, "I don't know that button."]
 
     answer_id = int(up.split(":")[1])
     log = AnswerLog(tmp_path / "answers.sqlite")
