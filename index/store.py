@@ -7,7 +7,7 @@ embedding function, so Chroma's default one (which downloads a model) can never 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,9 @@ from typing import Any
 from index.chunking import Chunk
 
 WRITE_BATCH = 512
+# Whole-collection reads go page by page: one get() of a collection of more than about 32,000
+# chunks fails in Chroma's SQLite layer with "too many SQL variables".
+READ_PAGE = 5000
 
 
 class StoreError(Exception):
@@ -54,6 +57,7 @@ class ArticleStore:
     def __init__(self, collection: Any, description: str) -> None:
         self._collection = collection
         self.description = description
+        self.read_page = READ_PAGE
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -132,15 +136,25 @@ class ArticleStore:
             found.append(ScoredChunk(_chunk(chunk_id, text, meta), 1.0 - float(distance)))
         return found
 
+    def _read_all(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        """The whole collection, `read_page` rows per get()."""
+        offset = 0
+        while True:
+            page = self._collection.get(include=include, limit=self.read_page, offset=offset)
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])
+
     def all_ids(self) -> list[str]:
-        return list(self._collection.get(include=[])["ids"])
+        return [chunk_id for page in self._read_all([]) for chunk_id in page["ids"]]
 
     def all_chunks(self) -> list[Chunk]:
-        result = self._collection.get(include=["documents", "metadatas"])
         return [
             _chunk(chunk_id, text, meta)
+            for page in self._read_all(["documents", "metadatas"])
             for chunk_id, text, meta in zip(
-                result["ids"], result["documents"], result["metadatas"], strict=True
+                page["ids"], page["documents"], page["metadatas"], strict=True
             )
         ]
 
@@ -210,8 +224,11 @@ class ArticleStore:
         return [found[chunk_id] for chunk_id in ids if chunk_id in found]
 
     def _all_metadata(self) -> list[tuple[str, dict[str, Any]]]:
-        result = self._collection.get(include=["metadatas"])
-        return list(zip(result["ids"], result["metadatas"] or [], strict=True))
+        return [
+            pair
+            for page in self._read_all(["metadatas"])
+            for pair in zip(page["ids"], page["metadatas"] or [], strict=True)
+        ]
 
 
 def _metadata(chunk: Chunk) -> dict[str, str | int]:

@@ -100,3 +100,20 @@ def test_a_question_embedded_twice_is_encoded_once(
     assert len(again) == 384 and again == embeddings.embed_query("who controls Qairawan?")
     # Texts of very different lengths are batched by length, each batch padded to its longest.
     assert len(recording.embed_documents(["short", "a much longer sentence " * 20], 1)) == 2
+
+
+def test_the_whole_collection_is_read_page_by_page(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    """Chroma fails one get() of more than about 32,000 chunks ("too many SQL variables"), so
+    whole-store reads go in pages; small pages here, so that several are needed."""
+    articles = [
+        Article(key=f"a{n}", title=f"Report {n}", text=f"Report number {n} from Mosul.")
+        for n in range(11)
+    ]
+    index_articles(articles, fresh_store, embeddings)
+    everything = sorted(fresh_store.all_ids())
+    fresh_store.read_page = 3
+    assert sorted(fresh_store.all_ids()) == everything and len(everything) == 11
+    assert sorted(c.id for c in fresh_store.all_chunks()) == everything
+    assert set(fresh_store.articles()) == {f"a{n}" for n in range(11)}
