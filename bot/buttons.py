@@ -20,6 +20,8 @@ EXPIRED = "That answer is no longer on record; please ask the question again."
 THANKS = {1: "Thanks! Glad it helped.", -1: "Thanks for telling me; it helps improve answers."}
 MAX_CALLBACK_BYTES = 64  # Telegram's limit on callback_data
 TITLE_CHARS = 24
+# Marks where a shown passage skips part of the article (between its lede and the rest).
+SKIPPED = "\n[…]\n"
 
 
 def keyboard(answer_id: int, answer: Answer) -> InlineKeyboardMarkup:
@@ -85,7 +87,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     wanted = citation.passage_ids or [citation.chunk_id]
     found = await asyncio.to_thread(service.store.get_chunks, wanted)
     # A passage re-indexed since the answer is shown by its quote, which was verbatim then.
-    text = join_chunks(found) if len(found) == len(wanted) else citation.quote
+    text = join_chunks(found, gap=SKIPPED) if len(found) == len(wanted) else citation.quote
     await query.answer()
     if query.message is None:
         return

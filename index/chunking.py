@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from index.articles import Article
@@ -173,21 +173,47 @@ def chunk_article(article: Article) -> list[Chunk]:
     return chunks
 
 
-def join_chunks(chunks: list[Chunk]) -> str:
-    """The text of consecutive chunks of one article as one passage, each overlap once.
+def places_around(chunks: Sequence[Chunk], reach: int, ledes: bool = False) -> set[tuple[str, int]]:
+    """The (article key, position) of every chunk within `reach` of the given ones, and with
+    `ledes` of each of their articles' first chunk."""
+    places = {
+        (chunk.article_key, chunk.position + offset)
+        for chunk in chunks
+        for offset in range(-reach, reach + 1)
+        if chunk.position + offset >= 0
+    }
+    if ledes:
+        places.update((chunk.article_key, 0) for chunk in chunks)
+    return places
+
+
+def join_chunks(chunks: list[Chunk], gap: str = "\n") -> str:
+    """The text of chunks of one article as one passage, in article order, each overlap once.
 
     A chunk repeats the end of the one before it (on a sentence boundary), so the longest end
     of the text so far that the next chunk starts with is the overlap. Chunks that don't
-    overlap are joined by a line break."""
+    overlap are joined by a line break, or by `gap` where the article's text skips (chunks
+    not next to each other, as an article's lede before a passage from further down)."""
     text = ""
+    previous: Chunk | None = None
     for chunk in sorted(chunks, key=lambda c: c.position):
-        if not text or not chunk.text:
+        if previous is None or not text or not chunk.text:
             text = text or chunk.text
+            previous = chunk
             continue
-        # Only where the text has the chunk's first character can the overlap begin.
-        start = text.find(chunk.text[0], max(0, len(text) - len(chunk.text)))
-        while start != -1 and not chunk.text.startswith(text[start:]):
-            start = text.find(chunk.text[0], start + 1)
-        overlap = len(text) - start if start != -1 else 0
-        text = text + chunk.text[overlap:] if overlap else f"{text}\n{chunk.text}"
+        if chunk.position > previous.position + 1:  # a skip in the article: no overlap
+            text += gap + chunk.text
+        else:
+            overlap = _overlap(text, chunk.text)
+            text += chunk.text[overlap:] if overlap else "\n" + chunk.text
+        previous = chunk
     return text
+
+
+def _overlap(text: str, following: str) -> int:
+    """The length of the longest end of `text` that `following` starts with."""
+    # Only where the text has the following chunk's first character can the overlap begin.
+    start = text.find(following[0], max(0, len(text) - len(following)))
+    while start != -1 and not following.startswith(text[start:]):
+        start = text.find(following[0], start + 1)
+    return len(text) - start if start != -1 else 0

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from index.chunking import places_around
 from index.store import ArticleStore
 from index.text import terms
 
@@ -121,19 +122,18 @@ class KeywordIndex:
         shutil.rmtree(old, ignore_errors=True)
         self._state = (ids, print_fp, bm25, dict(zip(places, ids, strict=True)))
 
-    def ids_around(self, chunks: Sequence[Chunk], reach: int) -> list[str] | None:
+    def ids_around(
+        self, chunks: Sequence[Chunk], reach: int, ledes: bool = False
+    ) -> list[str] | None:
         """The ids of the chunks within `reach` positions of the given ones in their articles
-        (the given ones included), or None if this index doesn't know every given chunk (it
-        is behind the store): then ask the store."""
+        (the given ones included), and with `ledes` each article's first chunk, or None if
+        this index doesn't know every given chunk (it is behind the store): then ask the
+        store."""
         layout = self._state[3]
         if any(layout.get((c.article_key, c.position)) != c.id for c in chunks):
             return None
-        places = (
-            (chunk.article_key, chunk.position + offset)
-            for chunk in chunks
-            for offset in range(-reach, reach + 1)
-        )
-        return list(dict.fromkeys(layout[place] for place in places if place in layout))
+        places = places_around(chunks, reach, ledes)
+        return [layout[place] for place in sorted(places) if place in layout]
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to k (chunk id, BM25 score) pairs with a positive score, best first."""

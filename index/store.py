@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.chunking import Chunk
+from index.chunking import Chunk, places_around
 
 WRITE_BATCH = 512
 # Whole-collection reads go page by page: one get() of a collection of more than about 32,000
@@ -170,18 +170,15 @@ class ArticleStore:
             )
         ]
 
-    def get_around(self, chunks: Sequence[Chunk], reach: int) -> list[Chunk]:
+    def get_around(self, chunks: Sequence[Chunk], reach: int, ledes: bool = False) -> list[Chunk]:
         """The chunks within `reach` positions of the given ones in their articles (the given
-        ones included). One query: its filter may match a few more, which are left out."""
-        if not chunks or reach <= 0:
+        ones included), and with `ledes` each article's first chunk. One query: its filter
+        may match a few more, which are left out."""
+        wanted = places_around(chunks, reach, ledes)
+        if not chunks or wanted == {(c.article_key, c.position) for c in chunks}:
             return list(chunks)
-        wanted = {
-            (chunk.article_key, chunk.position + offset)
-            for chunk in chunks
-            for offset in range(-reach, reach + 1)
-        }
         articles = sorted({article for article, _ in wanted})
-        positions = sorted({position for _, position in wanted if position >= 0})
+        positions = sorted({position for _, position in wanted})
         result = self._collection.get(
             where={"$and": [{"article": {"$in": articles}}, {"position": {"$in": positions}}]},
             include=["documents", "metadatas"],

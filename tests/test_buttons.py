@@ -73,6 +73,7 @@ def test_source_and_feedback_buttons_survive_a_restart(
     cited = seed_service.store.get_chunks(logged.citations[0].passage_ids)
     assert len(cited) > 1
     assert all(" ".join(chunk.text.split()) in " ".join(passage.split()) for chunk in cited)
+    assert "[…]" not in passage  # consecutive chunks: nothing skipped
     # An answer recorded before passages were kept (no passage_ids): its found chunk is shown.
     with sqlite3.connect(tmp_path / "answers.sqlite") as db:
         where = int(source.split(":")[1])
@@ -87,14 +88,27 @@ def test_source_and_feedback_buttons_survive_a_restart(
     (found,) = seed_service.store.get_chunks([logged.citations[0].chunk_id])
     assert error == "" and " ".join(found.text.split()) in " ".join(chunk_only.split())
     assert len(chunk_only) < len(passage)
+    # A passage after its article's lede: the skip between them is marked.
+    (lede,) = [c for c in seed_service.store.all_chunks() if c.position == 0]
+    assert lede.id not in logged.citations[0].passage_ids
+    with sqlite3.connect(tmp_path / "answers.sqlite") as db:
+        old["citations"][0]["passage_ids"] = [lede.id, *logged.citations[0].passage_ids]
+        db.execute("UPDATE answers SET answer_json = ? WHERE id = ?", (json.dumps(old), where))
+    fake.push_callback(source, message)
+    fake.wait_for(lambda: len(fake.sent(chat_id=111)) >= 3)
+    with_lede, error = parse_telegram_html(str(fake.sent(chat_id=111)[2]["text"]))
+    assert error == "" and with_lede.count("\n[…]\n") == 1
+    before, after = with_lede.split("\n[…]\n")
+    assert " ".join(lede.text.split()) in " ".join(before.split())
+    assert " ".join(after.split()) in " ".join(passage.split())
 
     up = buttons(message)[-2]["callback_data"]
     fake.push_callback(up, message)
     fake.push_callback("s:99999:1", message)
     fake.push_callback("<script>:x:y", message)  # not data we ever sent
-    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 5)
+    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 6)
     answers = [p.get("text") for p in fake.sent("answerCallbackQuery")]
-    assert answers[2:] == [THANKS[1], EXPIRED, "I don't know that button."]
+    assert answers[3:] == [THANKS[1], EXPIRED, "I don't know that button."]
 
     answer_id = int(up.split(":")[1])
     log = AnswerLog(tmp_path / "answers.sqlite")

@@ -118,3 +118,14 @@ def test_chunks_that_do_not_overlap_are_joined_by_a_line_break() -> None:
         for n, t in enumerate(["The road is open.", "Traders came back."])
     )  # fmt: skip
     assert join_chunks([second, first]) == "The road is open.\nTraders came back."
+
+
+def test_a_skip_in_the_article_is_joined_by_the_gap() -> None:
+    text = (SEED_DIR / "mosul-campaign-2017.txt").read_text(encoding="utf-8").strip()
+    chunks = chunk_article(Article(key="seed", title="", text=text))
+    assert len(chunks) > 4
+    # The lede, then chunks 3 and 4: the skip is marked, the overlap of 3 and 4 is kept once.
+    passage = join_chunks([chunks[4], chunks[0], chunks[3]], gap="\n[…]\n")
+    lede, rest = passage.split("\n[…]\n")
+    assert lede == chunks[0].text and rest == join_chunks(chunks[3:5])
+    assert join_chunks([chunks[0], chunks[3]]) == chunks[0].text + "\n" + chunks[3].text

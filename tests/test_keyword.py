@@ -81,6 +81,9 @@ def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
     reopened = KeywordIndex(tmp_path / "k")
     assert reopened.sync(fresh_store) is False
     assert sorted(reopened.ids_around([middle], 1) or []) == expected
+    with_lede = sorted(c.id for c in fresh_store.get_around([middle], 1, ledes=True))
+    assert len(with_lede) == 4 and set(expected) < set(with_lede)
+    assert sorted(reopened.ids_around([middle], 1, ledes=True) or []) == with_lede
     # A chunk it doesn't know (say, indexed by another process since): ask the store instead.
     stranger = Chunk(**{**asdict(middle), "id": "not-indexed"})
     assert reopened.ids_around([stranger], 1) is None

@@ -92,7 +92,7 @@ TOPICS = ["bread prices", "the river crossing", "the water supply", "the school 
           "the power station", "the football league", "the harvest", "the bus routes"]  # fmt: skip
 
 
-def test_a_passage_is_the_found_chunk_with_its_neighbours(
+def test_a_passage_is_its_article_lede_and_the_found_chunk_with_its_neighbours(
     fresh_store: ArticleStore, tmp_path: Path, embeddings: SentenceTransformerEmbeddings
 ) -> None:
     retriever = indexed(fresh_store, tmp_path, embeddings, long_report("weekly", TOPICS))
@@ -103,16 +103,19 @@ def test_a_passage_is_the_found_chunk_with_its_neighbours(
     first = found[0]
     anchor = chunks[first.metadata["id"]]
     assert "power station" in anchor.text
+    assert anchor.position >= 3  # far enough down that the lede isn't a neighbour
     passage = [chunks[i] for i in first.metadata["passage_ids"]]
     assert [c.position for c in passage] == [
+        0,
         anchor.position - 1,
         anchor.position,
         anchor.position + 1,
     ]
     assert first.page_content == join_chunks(passage)
-    assert (
-        passage[0].text[:40] in first.page_content and passage[2].text[-40:] in first.page_content
-    )
+    # The lede, then a line break where the article's text skips to the found chunk's.
+    lede = passage[0].text
+    assert first.page_content.startswith(lede + "\n" + passage[1].text[:40])
+    assert passage[3].text[-40:] in first.page_content
     # Passages never share a chunk: a chunk next to a better one is skipped, not repeated.
     used = [i for document in found for i in document.metadata["passage_ids"]]
     assert len(used) == len(set(used))
@@ -123,9 +126,38 @@ def test_a_passage_is_the_found_chunk_with_its_neighbours(
     assert same.metadata["id"] == first.metadata["id"]
     assert same.metadata["passage_ids"] == first.metadata["passage_ids"]
 
-    alone = retriever.model_copy(update={"neighbours": 0})
+    no_lede = retriever.model_copy(update={"ledes": False})
+    (window, *_) = no_lede.invoke("What does the report say about the power station?")
+    assert window.metadata["passage_ids"] == first.metadata["passage_ids"][1:]
+
+    alone = retriever.model_copy(update={"neighbours": 0, "ledes": False})
     (only, *_) = alone.invoke("What does the report say about the power station?")
     assert only.page_content == anchor.text and only.metadata["passage_ids"] == [anchor.id]
+
+
+def test_the_lede_is_shown_once_and_not_before_a_passage_that_starts_the_article(
+    fresh_store: ArticleStore, tmp_path: Path, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    retriever = indexed(fresh_store, tmp_path, embeddings, long_report("weekly", TOPICS))
+    retriever = retriever.model_copy(update={"k": 4})
+    chunks = {c.id: c for c in fresh_store.all_chunks()}
+    for question in ("the power station and the bus routes", "bread prices", "the harvest"):
+        found = retriever.invoke(f"What does the report say about {question}?")
+        # One passage has the top of the article: the best one, unless the lede (or the
+        # chunk after it) was found itself.
+        ledes = [d for d in found if chunks[d.metadata["passage_ids"][0]].position == 0]
+        assert len(ledes) == 1, question
+        if all(chunks[d.metadata["id"]].position > 1 for d in found):
+            assert ledes == found[:1], question
+        used = [i for document in found for i in document.metadata["passage_ids"]]
+        assert len(used) == len(set(used)), question
+        for document in found:
+            positions = [chunks[i].position for i in document.metadata["passage_ids"]]
+            anchor = chunks[document.metadata["id"]].position
+            # Each passage is the found chunk's window, with the lede before it only if the
+            # window doesn't reach the top of the article.
+            window = [p for p in positions if abs(p - anchor) <= 1]
+            assert positions == ([0] if positions[0] < anchor - 1 else []) + window, question
 
 
 def test_neighbours_come_from_the_same_article_only(
