@@ -4,7 +4,8 @@ Reads the bench index that `newsdesk eval BENCH --store DIR` left in DIR (so not
 embedded again) and prints Hit@1/4/10 and MRR@10 over the answerable questions for vector
 search alone, BM25 alone, and reciprocal-rank fusion with several weights and list lengths,
 then asked as of each question's date (later articles left out) with several recency weights,
-and last with each found chunk widened by 0, 1 or 2 neighbours on either side (small to big).
+and last with each found chunk widened by 0, 1 or 2 neighbours on either side (small to big),
+and shown after its article's lede.
 The passage column is the mean length of the top 4 passages, in characters: longer passages
 hold the answer string more often, so Hit@k is only comparable at similar lengths.
 
@@ -26,21 +27,23 @@ from index.keyword import KeywordIndex
 from index.store import open_store
 
 # (label, dense weight, keyword weight, candidates per list, recency weight, as of the question,
-# neighbours)
+# neighbours, ledes)
 GRID = [
-    ("vector only", 1.0, 0.0, 100, 0.0, False, 0),
-    ("BM25 only", 0.0, 1.0, 100, 0.0, False, 0),
-    ("RRF 1:1, 30", 1.0, 1.0, 30, 0.0, False, 0),
-    ("RRF 1:1, 100", 1.0, 1.0, 100, 0.0, False, 0),
-    ("RRF 1:1.5, 100", 1.0, 1.5, 100, 0.0, False, 0),
-    ("RRF 1.5:1, 100", 1.5, 1.0, 100, 0.0, False, 0),
-    ("RRF 1:1, as of", 1.0, 1.0, 100, 0.0, True, 0),
-    ("x recency 0.5", 1.0, 1.0, 100, 0.5, True, 0),
-    ("x recency 1", 1.0, 1.0, 100, 1.0, True, 0),
-    ("x recency 2", 1.0, 1.0, 100, 2.0, True, 0),
-    ("x rec 1, +-1 chunk", 1.0, 1.0, 100, 1.0, True, 1),
-    ("x rec 2, +-1 chunk", 1.0, 1.0, 100, 2.0, True, 1),
-    ("x rec 1, +-2 chunks", 1.0, 1.0, 100, 1.0, True, 2),
+    ("vector only", 1.0, 0.0, 100, 0.0, False, 0, False),
+    ("BM25 only", 0.0, 1.0, 100, 0.0, False, 0, False),
+    ("RRF 1:1, 30", 1.0, 1.0, 30, 0.0, False, 0, False),
+    ("RRF 1:1, 100", 1.0, 1.0, 100, 0.0, False, 0, False),
+    ("RRF 1:1.5, 100", 1.0, 1.5, 100, 0.0, False, 0, False),
+    ("RRF 1.5:1, 100", 1.5, 1.0, 100, 0.0, False, 0, False),
+    ("RRF 1:1, as of", 1.0, 1.0, 100, 0.0, True, 0, False),
+    ("x recency 0.5", 1.0, 1.0, 100, 0.5, True, 0, False),
+    ("x recency 1", 1.0, 1.0, 100, 1.0, True, 0, False),
+    ("x recency 2", 1.0, 1.0, 100, 2.0, True, 0, False),
+    ("x rec 1, +-1 chunk", 1.0, 1.0, 100, 1.0, True, 1, False),
+    ("x rec 2, +-1 chunk", 1.0, 1.0, 100, 2.0, True, 1, False),
+    ("x rec 1, +-2 chunks", 1.0, 1.0, 100, 1.0, True, 2, False),
+    ("x rec 1, lede, +-1", 1.0, 1.0, 100, 1.0, True, 1, True),
+    ("x rec 1, lede+chunk", 1.0, 1.0, 100, 1.0, True, 0, True),
 ]
 
 
@@ -57,7 +60,7 @@ def main() -> int:
     questions = [q for q in read_questions(args.bench, None) if q.answer_in_corpus]
     print(f"{len(questions)} answerable questions, {store.count():,} chunks")
     print(f"{'retriever':<20}{'Hit@1':>8}{'Hit@4':>8}{'Hit@10':>8}{'MRR@10':>8}{'passage':>9}")
-    for label, dense, lexical, candidates, recency, as_of, neighbours in GRID:
+    for label, dense, lexical, candidates, recency, as_of, neighbours, ledes in GRID:
         retriever = ChunkRetriever(
             store=store,
             embeddings=embeddings,
@@ -68,6 +71,7 @@ def main() -> int:
             keyword_weight=lexical,
             recency_weight=recency,
             neighbours=neighbours,
+            ledes=ledes,
         )
         ranks = []
         lengths: list[int] = []
