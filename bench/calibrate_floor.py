@@ -21,10 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot.retrieval import ChunkRetriever
+from bot.answering.retrieval import ChunkRetriever
 from bot.settings import PROJECT_DIR
 from index.embeddings import make_embeddings
-from index.loaders import load_paths
+from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
 from index.store import open_store
 

@@ -18,16 +18,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.evaluation import build_textbook_store, read_articles
+from bot.evaluation.baseline import build_textbook_store
+from bot.evaluation.bench import read_articles
 from bot.settings import PROJECT_DIR
 from index.articles import Article
 from index.chunking import chunk_article
 from index.embeddings import BATCH_SIZE, make_embeddings
-from index.fetch import FetchPolicy
+from index.ingest.fetch import FetchPolicy
+from index.ingest.loaders import load_paths
+from index.ingest.sources import Indexer, Sources
 from index.keyword import KeywordIndex
-from index.loaders import load_paths
 from index.pipeline import index_articles
-from index.sources import Indexer, Sources
 from index.store import open_store
 
 

@@ -18,9 +18,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.evaluation import read_questions
-from bot.metrics import first_hit_rank, hit_rate, mean_reciprocal_rank
-from bot.retrieval import ChunkRetriever
+from bot.answering.retrieval import ChunkRetriever
+from bot.evaluation.bench import read_questions
+from bot.evaluation.metrics import first_hit_rank, hit_rate, mean_reciprocal_rank
 from bot.settings import PROJECT_DIR
 from index.embeddings import make_embeddings
 from index.keyword import KeywordIndex

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from bot.answers import Answer, Citation
+from bot.answering.answers import Answer, Citation
 
 TELEGRAM_LIMIT = 4096
 _HTML_TOKEN = re.compile(r"(<[^>]*>|&#?\w+;)")

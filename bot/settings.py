@@ -14,7 +14,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 # Calibrated by bench/calibrate_floor.py on the seed article and ../shared/bench/rtqa-dev:
-# see BENCHMARKS.md for the distribution this value was read from.
+# see BENCHMARKS.md, "Refusal floor", for the distribution this value was read from.
 DEFAULT_MIN_RELEVANCE = 0.48
 
 
@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     )
     feed_poll_minutes: float = Field(
         default=60, ge=0, validation_alias="NEWSDESK_FEED_POLL_MINUTES"
+    )
+    keyword_refresh_seconds: float = Field(
+        default=60, ge=0, validation_alias="NEWSDESK_KEYWORD_REFRESH_SECONDS"
     )
     allow_private_urls: bool = Field(default=False, validation_alias="NEWSDESK_ALLOW_PRIVATE_URLS")
     fetch_timeout_seconds: float = Field(

@@ -6,9 +6,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from langchain_core.embeddings import Embeddings
+
+from index.errors import NewsdeskError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -19,7 +21,7 @@ BATCH_SIZE = 64
 QUERY_CACHE_SIZE = 64
 
 
-class EmbeddingModelError(Exception):
+class EmbeddingModelError(NewsdeskError):
     """The configured embedding model could not be loaded; the message says what to do."""
 
 
@@ -103,12 +105,27 @@ def _load_model(model_name: str) -> SentenceTransformer:
     # A progress bar for loading the weights on every start is noise.
     transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     source = str(bundled_model_path()) if model_name == BUNDLED_MODEL else model_name
+    advice = (
+        "give NEWSDESK_EMBEDDING_MODEL a local model folder, a model already in the Hugging "
+        f"Face cache, or {BUNDLED_MODEL!r} for the bundled one"
+    )
+    return load_offline(
+        lambda: SentenceTransformer(source, device="cpu", local_files_only=True),
+        f"could not load embedding model {model_name!r}",
+        advice,
+        EmbeddingModelError,
+    )
+
+
+Model = TypeVar("Model")
+
+
+def load_offline(
+    load: Callable[[], Model], problem: str, advice: str, error_type: type[NewsdeskError]
+) -> Model:
+    """A model loaded from local files only, or `error_type` saying what to change: the
+    message is `problem: advice (the exception's type)`."""
     try:
-        model = SentenceTransformer(source, device="cpu", local_files_only=True)
+        return load()
     except Exception as error:  # sentence-transformers raises many types for a missing model
-        raise EmbeddingModelError(
-            f"could not load embedding model {model_name!r}: give NEWSDESK_EMBEDDING_MODEL a "
-            f"local model folder, a model already in the Hugging Face cache, or "
-            f"{BUNDLED_MODEL!r} for the bundled one ({type(error).__name__})"
-        ) from error
-    return model
+        raise error_type(f"{problem}: {advice} ({type(error).__name__})") from error

@@ -2,9 +2,11 @@
 each chunk sits in its article (so a passage's neighbouring chunks are found without a query).
 
 Chroma is the source of truth. The keyword index records a fingerprint of the chunk ids it was
-built from; whenever that differs from the store's ids (after indexing, after a crash, or
-because another process changed a Chroma server), it is rebuilt from the store's own text.
-Rebuilding 20,000 chunks takes seconds, so no incremental bookkeeping can drift.
+built from; `sync` rebuilds it from the store's own text whenever that differs from the
+store's ids. It is called when the parts are built, at the end of every indexing run, and by
+the bot's periodic refresh (another process may change the store), never while answering a
+question: a question reads the index as it is. Rebuilding is seconds at the bench's size (see
+BENCHMARKS.md, "Indexing speed"), so no incremental bookkeeping can drift.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ IDS_FILE = "chunk_ids.json"
 Place = tuple[str, int]  # (article key, position in the article)
 
 
-def fingerprint(ids: Iterable[str]) -> str:
+def ids_fingerprint(ids: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
@@ -45,13 +47,10 @@ class KeywordIndex:
         # thread sees the old index or the new one, never ids of one with scores of the other.
         self._state: tuple[list[str], str, object | None, dict[Place, str]] = (
             [],
-            fingerprint([]),
+            ids_fingerprint([]),
             None,
             {},
         )
-        # True while this process indexes into the store: it syncs once at the end, so
-        # searches meanwhile use the index as it was rather than rebuilding on every question.
-        self.updating = False
         self._load()
 
     def _load(self) -> None:
@@ -82,13 +81,14 @@ class KeywordIndex:
         return self._state[0]
 
     @property
-    def fingerprint(self) -> str:
+    def built_from(self) -> str:
+        """The fingerprint of the chunk ids this index was built from."""
         return self._state[1]
 
     def sync(self, store: ArticleStore) -> bool:
         """Rebuild from the store if out of step; returns whether it rebuilt."""
         ids = store.all_ids()
-        if len(ids) == len(self.ids) and fingerprint(ids) == self.fingerprint:
+        if len(ids) == len(self.ids) and ids_fingerprint(ids) == self.built_from:
             return False
         chunks = store.all_chunks()
         self.rebuild(
@@ -111,7 +111,7 @@ class KeywordIndex:
         staging.mkdir(parents=True)
         if bm25 is not None:
             bm25.save(str(staging), show_progress=False)
-        print_fp = fingerprint(ids)
+        print_fp = ids_fingerprint(ids)
         saved = {"fingerprint": print_fp, "ids": ids, "places": places}
         (staging / IDS_FILE).write_text(json.dumps(saved))
         old = self.folder.with_name(self.folder.name + ".old")

@@ -112,14 +112,7 @@ def index_articles(
     says their origin is gone, except those whose file or URL failed to load this time:
     nothing is lost to a read error. The keyword index, if given, is brought in step with the
     store at the end."""
-    summary = IndexSummary()
-    if keyword is not None:
-        keyword.updating = True
-    try:
-        return _index(loaded, store, embeddings, progress, keyword, prune, summary)
-    finally:
-        if keyword is not None:
-            keyword.updating = False
+    return _index(loaded, store, embeddings, progress, keyword, prune, IndexSummary())
 
 
 def _index(

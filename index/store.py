@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from index.chunking import Chunk, places_around
+from index.errors import NewsdeskError
 
 WRITE_BATCH = 512
 # Whole-collection reads go page by page: one get() of a collection of more than about 32,000
@@ -20,7 +21,7 @@ WRITE_BATCH = 512
 READ_PAGE = 5000
 
 
-class StoreError(Exception):
+class StoreError(NewsdeskError):
     """The vector store can't be opened or used; the message says which store and why."""
 
 

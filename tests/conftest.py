@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from bot.service import AnswerService, build_service
+from bot.answering.service import AnswerService
+from bot.app import Parts, build_parts
 from bot.settings import PROJECT_DIR, Settings
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
-from index.loaders import load_paths
+from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
 from index.store import ArticleStore, open_store
 
@@ -51,10 +52,16 @@ def seed_store(seed_home: Path, embeddings: SentenceTransformerEmbeddings) -> Ar
 
 
 @pytest.fixture(scope="session")
-def seed_service(
+def seed_parts(
     seed_home: Path, seed_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
-) -> AnswerService:
-    return build_service(make_settings(seed_home), store=seed_store, embeddings=embeddings)
+) -> Parts:
+    """Every part over the seed article, as `newsdesk start` builds them."""
+    return build_parts(make_settings(seed_home), store=seed_store, embeddings=embeddings)
+
+
+@pytest.fixture(scope="session")
+def seed_service(seed_parts: Parts) -> AnswerService:
+    return seed_parts.service
 
 
 @pytest.fixture

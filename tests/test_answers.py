@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from bot.answers import Answer
-from bot.cli import main
-from bot.service import AnswerService, QuestionError
+from bot.answering.answers import Answer
+from bot.answering.service import AnswerService, QuestionError
+from bot.cli.main import main
 from index.store import ArticleStore
 
 
@@ -75,7 +75,7 @@ def test_prompt_injection_in_a_question_is_just_a_question(seed_service: AnswerS
 
 
 def test_reindexing_the_same_files_changes_nothing(seed_store: ArticleStore, embeddings) -> None:
-    from index.loaders import load_paths
+    from index.ingest.loaders import load_paths
     from index.pipeline import index_articles
     from tests.conftest import SEED_DIR
 

@@ -8,24 +8,25 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from bot.answer_log import AnswerLog
-from bot.buttons import EXPIRED, MAX_CALLBACK_BYTES, THANKS
+from bot.answering.service import AnswerService
+from bot.app import Parts, build_parts
 from bot.render import TELEGRAM_LIMIT, telegram_length
-from bot.service import AnswerService, build_service
+from bot.telegram.answer_log import AnswerLog
+from bot.telegram.buttons import EXPIRED, MAX_CALLBACK_BYTES, THANKS
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
 from index.store import ArticleStore
-from tests.bot_runner import BotRunner
 from tests.conftest import make_settings
-from tests.fake_telegram import FakeBotAPI, parse_telegram_html
+from tests.support.bot_runner import BotRunner
+from tests.support.fake_telegram import FakeBotAPI, parse_telegram_html
 
 ADMIN = 7001
 
 
-def start(runner: BotRunner, home: Path, service: AnswerService) -> FakeBotAPI:
+def start(runner: BotRunner, home: Path, parts: Parts) -> FakeBotAPI:
     return runner.start(
-        lambda **telegram: make_settings(home, NEWSDESK_ADMIN_IDS=str(ADMIN), **telegram), service
+        lambda **telegram: make_settings(home, NEWSDESK_ADMIN_IDS=str(ADMIN), **telegram), parts
     )
 
 
@@ -45,11 +46,9 @@ def answered_message(fake: FakeBotAPI) -> dict[str, Any]:
     }
 
 
-def test_source_and_feedback_buttons_survive_a_restart(
-    tmp_path: Path, seed_service: AnswerService
-) -> None:
+def test_source_and_feedback_buttons_survive_a_restart(tmp_path: Path, seed_parts: Parts) -> None:
     runner = BotRunner()
-    fake = start(runner, tmp_path, seed_service)
+    fake = start(runner, tmp_path, seed_parts)
     fake.push_message("who controls Qairawan?")
     fake.wait_for(lambda: bool(fake.sent(chat_id=111)))
     message = answered_message(fake)
@@ -60,7 +59,7 @@ def test_source_and_feedback_buttons_survive_a_restart(
 
     # A new process: the buttons of the old answer still work.
     runner = BotRunner()
-    fake = start(runner, tmp_path, seed_service)
+    fake = start(runner, tmp_path, seed_parts)
     source = buttons(message)[0]["callback_data"]
     fake.push_callback(source, message)
     fake.wait_for(lambda: bool(fake.sent(chat_id=111)))
@@ -70,7 +69,7 @@ def test_source_and_feedback_buttons_survive_a_restart(
     # The whole passage: the found chunk and its neighbours.
     logged = AnswerLog(tmp_path / "answers.sqlite").get(int(source.split(":")[1]))
     assert logged is not None
-    cited = seed_service.store.get_chunks(logged.citations[0].passage_ids)
+    cited = seed_parts.store.get_chunks(logged.citations[0].passage_ids)
     assert len(cited) > 1
     assert all(" ".join(chunk.text.split()) in " ".join(passage.split()) for chunk in cited)
     assert "[…]" not in passage  # consecutive chunks: nothing skipped
@@ -85,11 +84,11 @@ def test_source_and_feedback_buttons_survive_a_restart(
     fake.push_callback(source, message)
     fake.wait_for(lambda: len(fake.sent(chat_id=111)) >= 2)
     chunk_only, error = parse_telegram_html(str(fake.sent(chat_id=111)[1]["text"]))
-    (found,) = seed_service.store.get_chunks([logged.citations[0].chunk_id])
+    (found,) = seed_parts.store.get_chunks([logged.citations[0].chunk_id])
     assert error == "" and " ".join(found.text.split()) in " ".join(chunk_only.split())
     assert len(chunk_only) < len(passage)
     # A passage after its article's lede: the skip between them is marked.
-    (lede,) = [c for c in seed_service.store.all_chunks() if c.position == 0]
+    (lede,) = [c for c in seed_parts.store.all_chunks() if c.position == 0]
     assert lede.id not in logged.citations[0].passage_ids
     with sqlite3.connect(tmp_path / "answers.sqlite") as db:
         old["citations"][0]["passage_ids"] = [lede.id, *logged.citations[0].passage_ids]
@@ -159,7 +158,7 @@ def test_a_passage_too_long_for_one_message_is_sent_in_several(
         published="2023-01-02",
     )
     index_articles([article], fresh_store, embeddings)
-    service = build_service(make_settings(tmp_path), store=fresh_store, embeddings=embeddings)
+    service = build_parts(make_settings(tmp_path), store=fresh_store, embeddings=embeddings)
     runner = BotRunner()
     fake = start(runner, tmp_path, service)
     fake.push_message("who controls Qairawan?")

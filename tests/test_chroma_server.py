@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.service import build_service, open_configured_store
+from bot.app import build_parts, open_configured_store
 from index.embeddings import SentenceTransformerEmbeddings
-from index.loaders import load_paths
+from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
 from index.store import StoreError, open_store
 from tests.conftest import SEED_DIR, make_settings
@@ -67,7 +67,7 @@ def test_index_and_answer_through_a_chroma_server(
 
     again = open_configured_store(settings)  # a second client sees the same collection
     assert again.count() == summary.chunks_added
-    answer = build_service(settings, store=again, embeddings=embeddings).answer(
+    answer = build_parts(settings, store=again, embeddings=embeddings).service.answer(
         "who controls Qairawan?"
     )
     assert not answer.refused and "Qairawan" in answer.answer

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.settings import PROJECT_DIR
 
 SUBCOMMANDS = ["index", "feeds", "ask", "eval", "prompts", "chat", "bot", "start"]

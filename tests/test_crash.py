@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from index.embeddings import SentenceTransformerEmbeddings
-from index.fetch import FetchPolicy
+from index.ingest.fetch import FetchPolicy
+from index.ingest.sources import Indexer, Sources
 from index.keyword import KeywordIndex
-from index.sources import Indexer, Sources
 from index.store import ArticleStore, open_store
 
 # Enough one-chunk articles for several embedding batches, so kills land mid-run.

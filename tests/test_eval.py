@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 
 ARTICLES = [
     {"id": "a1", "url": "https://example.org/hamlin", "title": "Hamlin breathing on his own",

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from index.articles import Article, LoadProblem
-from index.feeds import FeedList, FeedListError
-from index.fetch import FetchPolicy
-from index.web import MAX_FEED_ENTRIES, load_feed
-from tests.web_server import Page, WebServer, news_page
+from index.ingest.feeds import FeedList, FeedListError
+from index.ingest.fetch import FetchPolicy
+from index.ingest.web import MAX_FEED_ENTRIES, load_feed
+from tests.support.web_server import Page, WebServer, news_page
 
 LOCAL = FetchPolicy(allow_private=True, timeout_seconds=5)
 BODY = (

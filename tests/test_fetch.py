@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from index.articles import Article, LoadProblem
-from index.fetch import HTML_TYPES, FetchError, FetchPolicy, check_url, fetch
-from index.web import load_url
-from tests.web_server import Page, WebServer, news_page
+from index.ingest.fetch import HTML_TYPES, FetchError, FetchPolicy, check_url, fetch
+from index.ingest.web import load_url
+from tests.support.web_server import Page, WebServer, news_page
 
 LOCAL = FetchPolicy(allow_private=True, timeout_seconds=5)
 STORY = (

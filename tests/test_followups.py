@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.followups import ChatMemory, condense, looks_like_follow_up
-from bot.prompts import PromptLibrary
-from bot.service import AnswerService
+from bot.answering.followups import ChatMemory, condense, looks_like_follow_up
+from bot.answering.prompts import PromptLibrary
+from bot.app import Parts
 from bot.settings import PROJECT_DIR
-from tests.bot_runner import BotRunner
 from tests.conftest import make_settings
-from tests.fake_telegram import FakeBotAPI
-from tests.fakes import RecordingChatModel
+from tests.support.bot_runner import BotRunner
+from tests.support.fake_telegram import FakeBotAPI
+from tests.support.fakes import RecordingChatModel
 
 
 @pytest.mark.parametrize(
@@ -57,9 +57,9 @@ def test_with_an_llm_the_condense_prompt_is_used() -> None:
 
 
 @pytest.fixture
-def bot(tmp_path: Path, seed_service: AnswerService) -> Iterator[FakeBotAPI]:
+def bot(tmp_path: Path, seed_parts: Parts) -> Iterator[FakeBotAPI]:
     runner = BotRunner()
-    yield runner.start(lambda **telegram: make_settings(tmp_path, **telegram), seed_service)
+    yield runner.start(lambda **telegram: make_settings(tmp_path, **telegram), seed_parts)
     runner.stop_all()
 
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from bot.retrieval import ChunkRetriever
+from bot.answering.retrieval import ChunkRetriever
 from index.articles import Article
 from index.chunking import Chunk
 from index.embeddings import SentenceTransformerEmbeddings
@@ -125,3 +125,16 @@ def test_bm25s_debug_chatter_stays_out_of_the_log(
     finally:
         root.handlers, root.level = saved[0], saved[1]
     assert "Building index" not in stream.getvalue() and "a real problem" in stream.getvalue()
+
+
+def test_a_question_reads_the_keyword_index_as_it_is_and_never_rebuilds_it(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    keyword = KeywordIndex(tmp_path / "k")
+    index_articles([BRIDGE], fresh_store, embeddings, keyword=keyword)
+    index_articles([TUNNEL], fresh_store, embeddings)  # another process, no keyword index
+    retriever = ChunkRetriever(store=fresh_store, embeddings=embeddings, keyword=keyword, k=2)
+    retriever.invoke("tunnel under Baaj")
+    assert len(keyword.ids) == 1 and ids_for(keyword, "Baaj") == [], "not rebuilt by a question"
+    assert keyword.sync(fresh_store) is True  # the refresh step, outside any question
+    assert len(ids_for(keyword, "Baaj")) == 1

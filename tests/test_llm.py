@@ -5,14 +5,15 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from bot.answers import Answer
-from bot.llm import LLMAnswerer, LLMConfigError, keep_valid_citations, make_chat_model
-from bot.prompts import PromptError, PromptLibrary
-from bot.service import AnswerService, build_service
+from bot.answering.answers import Answer
+from bot.answering.llm import LLMAnswerer, LLMConfigError, keep_valid_citations, make_chat_model
+from bot.answering.prompts import PromptError, PromptLibrary
+from bot.answering.service import AnswerService
+from bot.app import build_parts
 from bot.settings import PROJECT_DIR
 from index.store import ArticleStore
 from tests.conftest import make_settings
-from tests.fakes import RecordingChatModel
+from tests.support.fakes import RecordingChatModel
 
 PROMPTS = PromptLibrary(PROJECT_DIR / "prompts")
 
@@ -95,9 +96,9 @@ def test_service_uses_the_llm_when_given_one(
     seed_home: Path, seed_store: ArticleStore, embeddings
 ) -> None:
     model = RecordingChatModel(responses=["Al-Hashd al-Shaabi (the PMU) [1]."], prompts=[])
-    service: AnswerService = build_service(
+    service: AnswerService = build_parts(
         make_settings(seed_home), store=seed_store, embeddings=embeddings, chat_model=model
-    )
+    ).service
     answer = service.answer("who controls Qairawan?")
     assert answer.answer == "Al-Hashd al-Shaabi (the PMU) [1]."
     assert "Qairawan" in model.prompts[0]

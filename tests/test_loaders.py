@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from index.articles import Article, LoadProblem, normalize_date
-from index.loaders import MAX_FILE_BYTES, load_file, load_paths
+from index.ingest.loaders import MAX_FILE_BYTES, load_file, load_paths
 from tests.conftest import SEED_DIR
-from tests.documents import make_pdf
+from tests.support.documents import make_pdf
 
 
 def articles(items: list[Article | LoadProblem]) -> list[Article]:

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.metrics import first_hit_rank, hit_rate, mean_reciprocal_rank, percentile
+from bot.evaluation.metrics import first_hit_rank, hit_rate, mean_reciprocal_rank, percentile
 
 
 def test_first_hit_rank_is_case_insensitive_and_one_based() -> None:

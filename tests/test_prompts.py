@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.prompts import PLACEHOLDERS, PromptError, PromptLibrary, validate
+from bot.answering.prompts import PLACEHOLDERS, PromptError, PromptLibrary, validate
 from bot.settings import PROJECT_DIR
 
 
@@ -65,7 +65,17 @@ def shipped_copy(tmp_path: Path) -> PromptLibrary:
     for name in PLACEHOLDERS:
         text = (PROJECT_DIR / "prompts" / f"{name}.txt").read_text()
         (folder / f"{name}.txt").write_text(text)
-    return PromptLibrary(folder, tmp_path / "history")
+    library = PromptLibrary(folder, tmp_path / "history")
+    library.notice_all_edits()  # as building the service does: the shipped texts are version 1
+    return library
+
+
+def test_reading_a_template_never_writes(tmp_path: Path) -> None:
+    library = PromptLibrary(PROJECT_DIR / "prompts", tmp_path / "history")
+    assert library.template("answer") and library.render("refusal")
+    assert not (tmp_path / "history").exists()
+    library.notice_all_edits()
+    assert sorted(path.stem for path in (tmp_path / "history").iterdir()) == sorted(PLACEHOLDERS)
 
 
 def test_every_change_is_a_version_with_author_and_time(tmp_path: Path) -> None:
@@ -74,6 +84,8 @@ def test_every_change_is_a_version_with_author_and_time(tmp_path: Path) -> None:
     assert published.number == 2 and library.render("refusal") == "Not in the articles, sorry."
     (tmp_path / "prompts" / "refusal.txt").write_text("Edited by hand.")
     assert library.render("refusal") == "Edited by hand."
+    assert len(library.history("refusal")) == 2, "reading a template never writes"
+    assert library.notice_edits("refusal") is not None
     first, second, third = library.history("refusal")
     assert (first.author, second.author, third.author) == (
         "shipped",

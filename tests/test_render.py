@@ -4,7 +4,7 @@ from html import unescape
 
 import pytest
 
-from bot.answers import Answer, Citation
+from bot.answering.answers import Answer, Citation
 from bot.render import (
     TELEGRAM_LIMIT,
     render_html,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.rerank import RerankerError, make_reranker
-from bot.service import build_service
+from bot.answering.rerank import RerankerError, make_reranker
+from bot.app import build_parts
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
 from tests.conftest import make_settings
@@ -45,7 +45,7 @@ def test_passages_come_back_in_the_cross_encoders_order(
     embeddings: SentenceTransformerEmbeddings,
 ) -> None:
     settings = make_settings(seed_home, NEWSDESK_RERANKER=str(tiny_cross_encoder))
-    service = build_service(settings, store=seed_store, embeddings=embeddings)
+    service = build_parts(settings, store=seed_store, embeddings=embeddings).service
     assert service.retriever.reranker is not None
     question = "who controls Qairawan?"
     # Chunks alone: the seed article has too few for many passages of three to rerank.
@@ -54,8 +54,9 @@ def test_passages_come_back_in_the_cross_encoders_order(
     assert len(documents) == settings.top_k
 
     model = service.retriever.reranker.model  # type: ignore[attr-defined]
-    plain = build_service(make_settings(seed_home), store=seed_store, embeddings=embeddings)
-    plain.retriever.k = 20
+    plain = build_parts(
+        make_settings(seed_home), store=seed_store, embeddings=embeddings, retrieve_k=20
+    ).service
     plain.retriever.neighbours = 0
     candidates = plain.retriever.invoke(question)
     # The reranker scores the found chunks; each is widened to its passage afterwards.

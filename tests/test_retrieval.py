@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from bot.retrieval import ChunkRetriever
+from bot.answering.retrieval import ChunkRetriever
 from index.articles import Article
 from index.chunking import join_chunks
 from index.embeddings import SentenceTransformerEmbeddings

@@ -5,23 +5,24 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.app import Parts, build_parts
 from bot.logs import configure_logging
-from bot.service import AnswerService, build_service
-from bot.telegram_app import APOLOGY
+from bot.telegram.app import APOLOGY
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
 from index.store import ArticleStore, open_store
-from tests.bot_runner import TOKEN, BotRunner
 from tests.conftest import make_settings
-from tests.fake_telegram import BOT_USER, FakeBotAPI, parse_telegram_html, utf16_length
-from tests.fakes import RecordingChatModel
+from tests.support.bot_runner import TOKEN, BotRunner
+from tests.support.fake_telegram import BOT_USER, FakeBotAPI, parse_telegram_html, utf16_length
+from tests.support.fakes import RecordingChatModel
 
 StartBot = Callable[..., FakeBotAPI]
 
@@ -30,7 +31,7 @@ StartBot = Callable[..., FakeBotAPI]
 def start_bot(tmp_path: Path) -> Iterator[StartBot]:
     """Start the bot against a fresh fake server; stops both at the end of the test."""
     runner = BotRunner()
-    yield lambda service: runner.start(lambda **values: make_settings(tmp_path, **values), service)
+    yield lambda parts: runner.start(lambda **values: make_settings(tmp_path, **values), parts)
     runner.stop_all()
 
 
@@ -44,9 +45,9 @@ def wait_for_messages(fake: FakeBotAPI, count: int, chat_id: int = 111) -> list[
 
 
 def test_start_explains_what_the_bot_knows_and_registers_commands(
-    start_bot: StartBot, seed_service: AnswerService
+    start_bot: StartBot, seed_parts: Parts
 ) -> None:
-    fake = start_bot(seed_service)
+    fake = start_bot(seed_parts)
     (commands,) = fake.sent("setMyCommands")
     assert {c["command"] for c in json.loads(commands["commands"])} >= {"start", "help", "ask"}
     fake.push_message("/start")
@@ -56,9 +57,9 @@ def test_start_explains_what_the_bot_knows_and_registers_commands(
 
 
 def test_question_in_private_chat_is_answered_with_citations(
-    start_bot: StartBot, seed_service: AnswerService
+    start_bot: StartBot, seed_parts: Parts
 ) -> None:
-    fake = start_bot(seed_service)
+    fake = start_bot(seed_parts)
     fake.push_message("who controls Qairawan?")
     (reply,) = wait_for_messages(fake, 1)
     assert fake.sent("sendChatAction", chat_id=111)[0]["action"] == "typing"
@@ -72,9 +73,9 @@ def test_question_in_private_chat_is_answered_with_citations(
 
 
 def test_group_messages_need_a_mention_a_reply_or_a_command(
-    start_bot: StartBot, seed_service: AnswerService
+    start_bot: StartBot, seed_parts: Parts
 ) -> None:
-    fake = start_bot(seed_service)
+    fake = start_bot(seed_parts)
     group = -100
     fake.push_message("who controls Qairawan?", chat_id=group, chat_type="group")
     mention = "@newsdesk_test_bot"
@@ -105,9 +106,9 @@ def test_group_messages_need_a_mention_a_reply_or_a_command(
 
 
 def test_a_5000_character_question_gets_a_clear_message(
-    start_bot: StartBot, seed_service: AnswerService
+    start_bot: StartBot, seed_parts: Parts
 ) -> None:
-    fake = start_bot(seed_service)
+    fake = start_bot(seed_parts)
     fake.push_message("w" * 4999 + "?")
     (reply,) = wait_for_messages(fake, 1)
     assert "5,000 characters long" in reply and "under 1,000" in reply
@@ -121,7 +122,7 @@ def test_an_answer_longer_than_4096_characters_is_split(
 ) -> None:
     sentence = "The Popular Mobilization Units hold Qairawan, according to the statement [1]. "
     model = RecordingChatModel(responses=[sentence * 80], prompts=[])  # ~6,300 characters
-    service = build_service(
+    service = build_parts(
         make_settings(tmp_path), store=seed_store, embeddings=embeddings, chat_model=model
     )
     fake = start_bot(service)
@@ -151,7 +152,7 @@ def test_html_hostile_article_is_rendered_safely(
         published="2017-05-26",
     )
     index_articles([hostile], store, embeddings)
-    fake = start_bot(build_service(make_settings(tmp_path), store=store, embeddings=embeddings))
+    fake = start_bot(build_parts(make_settings(tmp_path), store=store, embeddings=embeddings))
     fake.push_message("What did the council of Qairawan vote on?")
     (reply,) = wait_for_messages(fake, 1)
     visible, error = parse_telegram_html(reply)
@@ -161,10 +162,8 @@ def test_html_hostile_article_is_rendered_safely(
     assert 'href="https://evil.example/x?a=1&amp;b=&lt;2&gt;"' in reply
 
 
-def test_unparseable_html_falls_back_to_plain_text(
-    start_bot: StartBot, seed_service: AnswerService
-) -> None:
-    fake = start_bot(seed_service)
+def test_unparseable_html_falls_back_to_plain_text(start_bot: StartBot, seed_parts: Parts) -> None:
+    fake = start_bot(seed_parts)
     fake.reject_html = True
     fake.push_message("who controls Qairawan?")
     fake.wait_for(lambda: any("parse_mode" not in p for p in fake.sent(chat_id=111)))
@@ -172,10 +171,8 @@ def test_unparseable_html_falls_back_to_plain_text(
     assert "Qairawan. [1]" in plain[0]["text"] and "Sources:" in plain[-1]["text"]
 
 
-def test_non_text_messages_get_a_polite_note(
-    start_bot: StartBot, seed_service: AnswerService
-) -> None:
-    fake = start_bot(seed_service)
+def test_non_text_messages_get_a_polite_note(start_bot: StartBot, seed_parts: Parts) -> None:
+    fake = start_bot(seed_parts)
     sticker = {"file_id": "f1", "file_unique_id": "u1", "type": "regular", "width": 512,
                "height": 512, "is_animated": False, "is_video": False}  # fmt: skip
     fake.push_message(None, extra={"sticker": sticker})
@@ -195,7 +192,7 @@ def test_errors_are_logged_without_the_token_and_the_user_gets_an_apology(
 
     log = io.StringIO()
     configure_logging("INFO", [TOKEN], logging.StreamHandler(log))
-    service = build_service(
+    service = build_parts(
         make_settings(tmp_path),
         store=seed_store,
         embeddings=embeddings,
@@ -210,3 +207,22 @@ def test_errors_are_logged_without_the_token_and_the_user_gets_an_apology(
     assert TOKEN not in logged and "[REDACTED]" in logged
     assert TOKEN not in reply
     logging.getLogger().handlers = []
+
+
+def test_the_bot_refreshes_its_keyword_index_when_another_process_indexes(
+    embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    store = open_store("shared", path=tmp_path / "chroma")
+    parts = build_parts(make_settings(tmp_path), store=store, embeddings=embeddings)
+    runner = BotRunner()
+    refresh = {"NEWSDESK_KEYWORD_REFRESH_SECONDS": "0.2"}
+    runner.start(lambda **values: make_settings(tmp_path, **refresh, **values), parts)
+    assert parts.keyword.ids == []
+    # Another process indexes into the same store, with a keyword index of its own.
+    other = Article(key="urn:other", title="Ferry", text="A ferry now crosses to Baaj daily.")
+    index_articles([other], open_store("shared", path=tmp_path / "chroma"), embeddings)
+    deadline = time.monotonic() + 30
+    while not parts.keyword.search("Baaj ferry", 5) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    runner.stop_all()
+    assert len(parts.keyword.search("Baaj ferry", 5)) == 1

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.access import NOT_ALLOWED, RateLimiter
-from bot.service import AnswerService
-from tests.bot_runner import BotRunner
+from bot.app import Parts
+from bot.telegram.access import NOT_ALLOWED, RateLimiter
 from tests.conftest import make_settings
-from tests.fake_telegram import FakeBotAPI
+from tests.support.bot_runner import BotRunner
+from tests.support.fake_telegram import FakeBotAPI
 
 ALLOWED = 500
 STRANGER = 600
@@ -22,10 +22,10 @@ StartBot = Callable[..., FakeBotAPI]
 
 
 @pytest.fixture
-def start_bot(tmp_path: Path, seed_service: AnswerService) -> Iterator[StartBot]:
+def start_bot(tmp_path: Path, seed_parts: Parts) -> Iterator[StartBot]:
     runner = BotRunner()
     yield lambda **settings: runner.start(
-        lambda **telegram: make_settings(tmp_path, **settings, **telegram), seed_service
+        lambda **telegram: make_settings(tmp_path, **settings, **telegram), seed_parts
     )
     runner.stop_all()
 

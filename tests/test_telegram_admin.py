@@ -12,17 +12,18 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models import BaseChatModel
 
-from bot.admin import ADMINS_ONLY
-from bot.service import AnswerService, build_service
+from bot.answering.service import AnswerService
+from bot.app import build_parts
 from bot.settings import PROJECT_DIR
+from bot.telegram.admin import ADMINS_ONLY
 from index.embeddings import SentenceTransformerEmbeddings
-from index.feeds import FeedList
-from tests.bot_runner import BotRunner
+from index.ingest.feeds import FeedList
 from tests.conftest import make_settings
-from tests.documents import make_pdf
-from tests.fake_telegram import FakeBotAPI
-from tests.fakes import RecordingChatModel
-from tests.web_server import Page, WebServer, news_page
+from tests.support.bot_runner import BotRunner
+from tests.support.documents import make_pdf
+from tests.support.fake_telegram import FakeBotAPI
+from tests.support.fakes import RecordingChatModel
+from tests.support.web_server import Page, WebServer, news_page
 
 ADMIN = 7001
 READER = 111
@@ -58,13 +59,11 @@ def start_bot(tmp_path: Path, embeddings: SentenceTransformerEmbeddings) -> Iter
             "NEWSDESK_PROMPTS_DIR": str(prompts),
             **settings,
         }
-        service = build_service(
+        parts = build_parts(
             make_settings(tmp_path, **values), embeddings=embeddings, chat_model=chat_model
         )
-        fake = runner.start(
-            lambda **telegram: make_settings(tmp_path, **values, **telegram), service
-        )
-        return fake, service
+        fake = runner.start(lambda **telegram: make_settings(tmp_path, **values, **telegram), parts)
+        return fake, parts.service
 
     yield start
     runner.stop_all()
@@ -196,7 +195,7 @@ def test_the_feed_poll_runs_on_schedule(
     start_bot: StartBot, web: WebServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     FeedList(tmp_path / "feeds.json").add(serve_feed(web))
-    with caplog.at_level(logging.INFO, logger="bot.admin"):
+    with caplog.at_level(logging.INFO, logger="bot.telegram.admin"):
         fake, service = start_bot(NEWSDESK_FEED_POLL_MINUTES="0.01")
         fake.wait_for(lambda: service.store.has_article("urn:mayor"), timeout=60)
         fake.wait_for(lambda: "feed poll added: Mayor elected" in caplog.text, timeout=30)

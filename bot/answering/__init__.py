@@ -1,0 +1,16 @@
+"""question -> cited Answer: the answering core, shared by every front end.
+
+service.py          AnswerService: clean the question, retrieve, apply the refusal floor, answer
+retrieval.py        ChunkRetriever, a LangChain retriever running the steps of
+retrieval_steps.py  gather candidates, drop the future, fuse, recency, space, widen
+relevance.py        the one relevance formula (cosine + word overlap) and the cosine
+extractive.py       the default answerer: cited sentences of the passages, no LLM
+llm.py              any LangChain chat model, held to the passages it was given
+rerank.py           an optional cross-encoder over the fused candidates
+followups.py        chat memory and standalone follow-up questions
+prompts.py          the prompt templates, validated and versioned
+answers.py          what an Answer and a Citation are
+
+It imports only `index` and its own modules: no Telegram, no CLI, no Settings
+(tests/test_layout.py checks).
+"""

@@ -1,0 +1,112 @@
+"""Hybrid retrieval as a LangChain retriever: Chroma vector search fused with BM25, weighted
+toward recent reporting, each found chunk widened into a passage. The steps are the functions
+of `retrieval_steps`, run here in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from bot.answering import retrieval_steps as steps
+from bot.answering.relevance import cosine, relevance
+from index.chunking import join_chunks
+from index.embeddings import SentenceTransformerEmbeddings
+from index.keyword import KeywordIndex
+from index.store import ArticleStore
+from index.text import content_words
+
+# With a reranker, this many fused candidates are rescored before the top k are kept.
+RERANK_CANDIDATES = 20
+
+Reranker = Callable[[str, list[Document]], list[Document]]
+
+
+class ChunkRetriever(BaseRetriever):
+    """The k best passages for a question: the best chunks, each with its `neighbours` on
+    either side, after its article's lede (first chunk) if `ledes`. Each Document's metadata
+    carries the found chunk's fields (its `text` is that chunk's alone), its cosine
+    `similarity` to the question, its `relevance`, its fused rank `score`, and `passage_ids`,
+    the chunks the passage is made of, in order."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: ArticleStore
+    embeddings: SentenceTransformerEmbeddings
+    keyword: KeywordIndex | None = None
+    k: int = 4
+    candidates: int = steps.CANDIDATES
+    dense_weight: float = steps.DENSE_WEIGHT
+    keyword_weight: float = steps.KEYWORD_WEIGHT
+    recency_weight: float = steps.RECENCY_WEIGHT
+    reranker: Reranker | None = None
+    neighbours: int = steps.NEIGHBOURS
+    ledes: bool = steps.LEDES
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        as_of: date | None = None,
+    ) -> list[Document]:
+        """`as_of` is when the question is asked: today if not given. Given, passages
+        published after it are left out, as they hadn't been written yet."""
+        today = (as_of or date.today()).toordinal()
+        vector = self.embeddings.embed_query(query)
+        keyword = self.keyword if self.keyword_weight else None
+        found = steps.gather_candidates(
+            self.store, keyword, query, vector, max(self.candidates, self.k), self.candidates
+        )
+        chunks = found.chunks
+        published = {i: steps.day_number(chunk.published) for i, chunk in chunks.items()}
+        if as_of is not None:
+            chunks = steps.drop_future(chunks, published, today)
+        fused = steps.fuse(
+            [
+                ([i for i in found.dense_ids if i in chunks], self.dense_weight),
+                ([i for i in found.keyword_ids if i in chunks], self.keyword_weight),
+            ]
+        )
+        if self.recency_weight:
+            fused = steps.weight_recency(fused, published, today, self.recency_weight)
+        keep = max(self.k, RERANK_CANDIDATES) if self.reranker else self.k
+        ranked = steps.space(steps.best_first(fused), chunks, keep, self.neighbours)
+
+        # Keyword-only hits get their cosine similarity from their stored vectors; fetched
+        # only for the few kept, since that read is the slow part.
+        similarity = dict(found.similarity)
+        unscored = [chunk_id for chunk_id in ranked if chunk_id not in similarity]
+        for chunk_id, stored in self.store.get_vectors(unscored).items():
+            similarity[chunk_id] = cosine(vector, stored)
+        wanted = content_words(query)
+        documents = []
+        for chunk_id in ranked:
+            chunk, cos = chunks[chunk_id], similarity.get(chunk_id, 0.0)
+            score = relevance(cos, wanted, chunk.text)
+            documents.append(steps.scored_document(chunk, cos, score, fused[chunk_id]))
+        if self.reranker:
+            documents = self.reranker(query, documents)
+        return self._widen(documents[: self.k])
+
+    def _widen(self, documents: list[Document]) -> list[Document]:
+        """Each found chunk's document as the passage of it and its neighbours (after its
+        article's lede), read by id from the keyword index's layout when it knows every found
+        chunk, else by one query of the store."""
+        found = [steps.chunk_of(document) for document in documents]
+        reach, ledes = self.neighbours, self.ledes
+        known = self.keyword.ids_around(found, reach, ledes) if self.keyword else None
+        if known is not None:
+            around = self.store.get_chunks(known)
+        else:
+            around = self.store.get_around(found, reach, ledes)
+        widened = []
+        passages = steps.widen(found, around, reach, ledes)
+        for document, parts in zip(documents, passages, strict=True):
+            metadata = {**document.metadata, "passage_ids": [part.id for part in parts]}
+            widened.append(Document(page_content=join_chunks(parts), metadata=metadata))
+        return widened

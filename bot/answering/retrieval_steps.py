@@ -1,0 +1,184 @@
+"""The steps of hybrid retrieval, each a small function of its own, in the order
+`ChunkRetriever` runs them:
+
+1. `gather_candidates`: the nearest chunks from Chroma and the best BM25 matches.
+2. `drop_future`: asked "as of" a date, what was published after it didn't exist yet.
+3. `fuse`: reciprocal-rank fusion of the candidate lists.
+4. `weight_recency`: news questions are mostly about recent events.
+5. `space`: the best chunks, none inside a better one's passage.
+6. `scored_document`: a chunk as a Document with its similarity, relevance and fused score.
+7. `widen`: each found chunk with its neighbours (after its article's lede) as one passage.
+
+All but the first are pure. The constants were chosen on the dev bench: see BENCHMARKS.md,
+"Choosing the fusion, recency and passage width", for the figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from langchain_core.documents import Document
+
+from index.chunking import Chunk
+from index.keyword import KeywordIndex
+from index.store import ArticleStore
+
+# Reciprocal-rank fusion: score = sum over the lists of weight / (RRF_K + rank).
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+KEYWORD_WEIGHT = 1.0
+CANDIDATES = 100
+# A passage published `age` days before the question has its fused score multiplied by
+# 1 + RECENCY_WEIGHT * exp(-age / RECENCY_DAYS). Multiplied, not added: a fresh passage that
+# only one retriever found, far down its list, can't overtake the one both rank first.
+RECENCY_WEIGHT = 1.0
+RECENCY_DAYS = 10.0
+# One day of slack for time zones when leaving out what was published after "as of".
+FUTURE_SLACK_DAYS = 1
+# Small to big: chunks are ranked, but each is returned with this many chunks on either side
+# of it in its article, as one passage (the found chunk often sets the scene and the next one
+# names who or what).
+NEIGHBOURS = 1
+# A news article says who, what and where in its first paragraph (the lede), so a passage that
+# doesn't start at the top of its article is shown after the article's first chunk.
+LEDES = True
+
+
+@dataclass
+class Candidates:
+    """What the two retrievers found: every candidate chunk by id, the cosine similarity of
+    those the vector search found, and each retriever's ids, best first."""
+
+    chunks: dict[str, Chunk]
+    similarity: dict[str, float]
+    dense_ids: list[str]
+    keyword_ids: list[str]
+
+
+def gather_candidates(
+    store: ArticleStore,
+    keyword: KeywordIndex | None,
+    query: str,
+    vector: Sequence[float],
+    dense_count: int,
+    keyword_count: int,
+) -> Candidates:
+    """The nearest chunks from the store and the best BM25 matches (read from the keyword
+    index as it is: keeping it in step is the indexer's job, never a question's)."""
+    dense = store.search(vector, dense_count)
+    chunks: dict[str, Chunk] = {hit.chunk.id: hit.chunk for hit in dense}
+    similarity = {hit.chunk.id: hit.similarity for hit in dense}
+    keyword_hits = keyword.search(query, keyword_count) if keyword else []
+    keyword_ids = [chunk_id for chunk_id, _ in keyword_hits]
+    missing = [chunk_id for chunk_id in keyword_ids if chunk_id not in chunks]
+    chunks.update((chunk.id, chunk) for chunk in store.get_chunks(missing))
+    return Candidates(chunks, similarity, [hit.chunk.id for hit in dense], keyword_ids)
+
+
+def day_number(published: str) -> int | None:
+    """An ISO date (what the loaders normalize to) as a day number, else None."""
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def drop_future(
+    chunks: Mapping[str, Chunk], published: Mapping[str, int | None], as_of: int
+) -> dict[str, Chunk]:
+    """The chunks published by day `as_of` (with a day of slack); undated ones stay."""
+    latest = as_of + FUTURE_SLACK_DAYS
+    return {i: c for i, c in chunks.items() if (published[i] or 0) <= latest}
+
+
+def fuse(ranked_lists: Sequence[tuple[Sequence[str], float]]) -> dict[str, float]:
+    """Reciprocal-rank fusion of (ids best first, weight) lists, in order of first sight."""
+    fused: dict[str, float] = {}
+    for ids, weight in ranked_lists:
+        for rank, chunk_id in enumerate(ids, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+    return fused
+
+
+def weight_recency(
+    fused: Mapping[str, float],
+    published: Mapping[str, int | None],
+    today: int,
+    weight: float = RECENCY_WEIGHT,
+) -> dict[str, float]:
+    """Each score times 1 + weight · e^(−age / RECENCY_DAYS); undated chunks unchanged."""
+    weighted = dict(fused)
+    for chunk_id, score in fused.items():
+        day = published[chunk_id]
+        if day is not None:
+            age = max(0, today - day)
+            weighted[chunk_id] = score * (1 + weight * math.exp(-age / RECENCY_DAYS))
+    return weighted
+
+
+def best_first(scores: Mapping[str, float]) -> list[str]:
+    """The ids by score, best first; ties keep their order."""
+    return sorted(scores, key=lambda i: scores[i], reverse=True)
+
+
+def space(
+    ranked: Sequence[str], chunks: Mapping[str, Chunk], keep: int, neighbours: int = NEIGHBOURS
+) -> list[str]:
+    """The first `keep` chunk ids, skipping any that a better one's passage includes."""
+    taken: dict[str, list[int]] = {}
+    kept: list[str] = []
+    for chunk_id in ranked:
+        if len(kept) == keep:
+            break
+        chunk = chunks[chunk_id]
+        near = taken.setdefault(chunk.article_key, [])
+        if any(abs(chunk.position - p) <= neighbours for p in near):
+            continue
+        near.append(chunk.position)
+        kept.append(chunk_id)
+    return kept
+
+
+def scored_document(chunk: Chunk, similarity: float, relevance: float, score: float) -> Document:
+    """A found chunk as a Document: its own text, and its fields, cosine `similarity`,
+    `relevance` and fused `score` in the metadata."""
+    metadata = {**asdict(chunk), "similarity": similarity, "relevance": relevance, "score": score}
+    return Document(page_content=chunk.text, metadata=metadata)
+
+
+def chunk_of(document: Document) -> Chunk:
+    """The found chunk a `scored_document` was made from."""
+    return Chunk(**{name: document.metadata[name] for name in Chunk.__dataclass_fields__})
+
+
+def passage_places(chunk: Chunk, reach: int, ledes: bool) -> list[int]:
+    """The positions, in its article, of the chunks a found chunk's passage may add: its lede
+    first (if `ledes` and the passage doesn't reach the top), then its neighbours."""
+    places = [chunk.position + offset for offset in range(-reach, reach + 1) if offset]
+    if ledes and chunk.position - reach > 0:
+        places.insert(0, 0)
+    return places
+
+
+def widen(
+    found: Sequence[Chunk], around: Sequence[Chunk], reach: int, ledes: bool
+) -> list[list[Chunk]]:
+    """Each found chunk's passage, in article order: it and the chunks of `around` at its
+    `passage_places`. A chunk already in a better passage (or found itself) isn't repeated,
+    and only chunks of the same version of the article are joined."""
+    by_place = {(chunk.article_key, chunk.position): chunk for chunk in around}
+    used: set[str] = {chunk.id for chunk in found}
+    passages = []
+    for chunk in found:
+        parts = [chunk]
+        for position in passage_places(chunk, reach, ledes):
+            part = by_place.get((chunk.article_key, position))
+            if part and part.id not in used and part.article_hash == chunk.article_hash:
+                used.add(part.id)
+                parts.append(part)
+        parts.sort(key=lambda part: part.position)
+        passages.append(parts)
+    return passages

@@ -1,0 +1,144 @@
+"""The wiring: the store, keyword index, embeddings, answer service and indexer, built once
+from Settings and handed as the same parts to every front end (CLI, local chat, Telegram,
+eval). Nothing else in `bot/` turns Settings into parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.prompts import PromptLibrary
+from bot.answering.retrieval import ChunkRetriever
+from bot.answering.service import Answerer, AnswerService
+from bot.settings import Settings
+from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
+from index.ingest.fetch import FetchPolicy
+from index.ingest.sources import Indexer
+from index.keyword import KeywordIndex
+from index.store import ArticleStore, open_store
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Everything a front end uses, sharing one store, keyword index and model, so the bot
+    answers from what it just indexed."""
+
+    settings: Settings
+    store: ArticleStore
+    keyword: KeywordIndex
+    embeddings: SentenceTransformerEmbeddings
+    service: AnswerService
+    indexer: Indexer
+
+
+def open_configured_store(settings: Settings) -> ArticleStore:
+    return open_store(
+        settings.collection,
+        path=settings.chroma_dir,
+        host=settings.chroma_host,
+        port=settings.chroma_port,
+    )
+
+
+def open_keyword_index(settings: Settings) -> KeywordIndex:
+    """The BM25 index for the configured store, kept under NEWSDESK_HOME (also in server
+    mode, where each machine keeps its own copy, rebuilt from the server when out of step)."""
+    where = f"{settings.chroma_host}-{settings.chroma_port}-" if settings.chroma_host else ""
+    return KeywordIndex(settings.home / "keyword" / f"{where}{settings.collection}")
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        timeout_seconds=settings.fetch_timeout_seconds,
+        max_bytes=int(settings.fetch_max_mb * 1024 * 1024),
+        allow_private=settings.allow_private_urls,
+    )
+
+
+def build_service(
+    settings: Settings,
+    store: ArticleStore,
+    keyword: KeywordIndex,
+    embeddings: SentenceTransformerEmbeddings,
+    *,
+    chat_model: BaseChatModel | None = None,
+    retrieve_k: int | None = None,
+) -> AnswerService:
+    """The answering path over the given parts. `retrieve_k`: passages to retrieve when more
+    than NEWSDESK_TOP_K are wanted (eval measures Hit@10); the answer uses the top k."""
+    prompts = PromptLibrary(settings.prompts_dir, settings.home / "prompt-history")
+    prompts.notice_all_edits()
+    if chat_model is None and settings.llm:
+        from bot.answering.llm import make_chat_model
+
+        chat_model = make_chat_model(settings.llm)
+    reranker = None
+    if settings.reranker:
+        from bot.answering.rerank import make_reranker
+
+        reranker = make_reranker(settings.reranker)
+    answerer: Answerer
+    if chat_model is not None:
+        from bot.answering.llm import LLMAnswerer
+
+        answerer = LLMAnswerer(chat_model, prompts)
+    else:
+        answerer = ExtractiveAnswerer(embeddings)
+    retriever = ChunkRetriever(
+        store=store,
+        embeddings=embeddings,
+        keyword=keyword,
+        k=max(settings.top_k, retrieve_k or 0),
+        reranker=reranker,
+    )
+    return AnswerService(
+        store=store,
+        retriever=retriever,
+        answerer=answerer,
+        prompts=prompts,
+        min_relevance=settings.min_relevance,
+        max_question_chars=settings.max_question_chars,
+        top_k=settings.top_k,
+        chat_model=chat_model,
+    )
+
+
+def build_parts(
+    settings: Settings,
+    *,
+    store: ArticleStore | None = None,
+    keyword: KeywordIndex | None = None,
+    embeddings: SentenceTransformerEmbeddings | None = None,
+    chat_model: BaseChatModel | None = None,
+    retrieve_k: int | None = None,
+    lazy_model: bool = False,
+) -> Parts:
+    """Every part from settings; parts passed in are used as they are. The keyword index is
+    brought in step with the store here, before any question. With `lazy_model` the model is
+    loaded only when something needs embedding (indexing an unchanged source needs none)."""
+    store = store or open_configured_store(settings)
+    keyword = keyword if keyword is not None else open_keyword_index(settings)
+    keyword.sync(store)
+    embeddings = embeddings or make_embeddings(settings.embedding_model, lazy=lazy_model)
+    service = build_service(
+        settings, store, keyword, embeddings, chat_model=chat_model, retrieve_k=retrieve_k
+    )
+    indexer = Indexer(
+        store=store, embeddings=embeddings, keyword=keyword, fetch_policy=fetch_policy(settings)
+    )
+    return Parts(settings, store, keyword, embeddings, service, indexer)
+
+
+def build_indexer(settings: Settings, *, store: ArticleStore | None = None) -> Indexer:
+    """The indexing side alone, for `newsdesk index`: the model is loaded only if something
+    needs embedding, and the keyword index is synced by the run itself."""
+    return Indexer(
+        store=store or open_configured_store(settings),
+        embeddings=make_embeddings(settings.embedding_model, lazy=True),
+        keyword=open_keyword_index(settings),
+        fetch_policy=fetch_policy(settings),
+    )

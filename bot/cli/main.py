@@ -1,0 +1,219 @@
+"""The `newsdesk` command: index, feeds, ask, eval, prompts, chat, bot and start. Every
+NewsdeskError is printed as `newsdesk: error: ...` with exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from bot.app import Parts, build_indexer, build_parts, open_configured_store
+from bot.cli.chat import run_chat
+from bot.cli.parser import build_parser
+from bot.errors import NewsdeskError
+from bot.logs import configure_logging
+from bot.render import render_text
+from bot.settings import Settings
+from bot.telegram.app import build_application
+from index.embeddings import make_embeddings
+from index.ingest.feeds import FeedList
+from index.ingest.sources import Sources
+from index.pipeline import IndexSummary, Progress
+from index.store import ArticleStore
+
+
+class CommandError(NewsdeskError):
+    """A problem with the command line itself; printed like every NewsdeskError."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise CommandError(f"invalid settings: {problems}") from None
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
+    """Entry point of the `newsdesk` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    # Offline is the norm: nothing may download a model at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        settings = load_settings()
+        token = settings.telegram_bot_token
+        configure_logging(settings.log_level, [token.get_secret_value()] if token else [])
+        if args.command == "index":
+            return index_command(settings, args)
+        if args.command == "feeds":
+            return feeds_command(settings, args.action, args.url)
+        if args.command == "ask":
+            return ask_command(
+                settings, " ".join(args.question), as_json=args.json, as_of=args.as_of
+            )
+        if args.command == "eval":
+            return eval_command(settings, args)
+        if args.command == "prompts":
+            return prompts_command(settings, args, stdin or sys.stdin)
+        if args.command == "chat":
+            return run_chat(build_parts(settings).service, stdin or sys.stdin, sys.stdout)
+        if args.command == "bot":
+            return bot_command(settings)
+        return start_command(settings, stdin or sys.stdin)
+    except NewsdeskError as error:
+        print(f"newsdesk: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `newsdesk ask ... | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("\nnewsdesk: interrupted", file=sys.stderr)
+        return 130
+
+
+def _progress_printer(quiet: bool) -> Progress:
+    last = [0.0]
+
+    def show(summary: IndexSummary) -> None:
+        now = time.monotonic()
+        if not quiet and now - last[0] >= 2.0:
+            last[0] = now
+            print(
+                f"  ... {summary.articles_read} articles read, "
+                f"{summary.chunks_added} chunks embedded",
+                file=sys.stderr,
+            )
+
+    return show
+
+
+def run_index(
+    settings: Settings,
+    sources: Sources,
+    *,
+    prune: bool = False,
+    quiet: bool = False,
+    store: ArticleStore | None = None,
+) -> IndexSummary:
+    indexer = build_indexer(settings, store=store)
+    summary = indexer.run(sources, prune=prune, progress=_progress_printer(quiet))
+    for problem in summary.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    return summary
+
+
+def index_command(settings: Settings, args: argparse.Namespace) -> int:
+    sources = Sources.parse(args.sources, args.include)
+    if args.feeds:
+        sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
+    if sources.is_empty():
+        if args.feeds:
+            raise CommandError("no feeds are listed yet: add one with `newsdesk feeds add URL`")
+        raise CommandError("give files, folders or URLs to index, or --feeds")
+    summary = run_index(settings, sources, prune=args.prune, quiet=args.quiet)
+    print(summary.describe())
+    return 1 if summary.problems else 0
+
+
+def feeds_command(settings: Settings, action: str, url: str | None) -> int:
+    feeds = FeedList(settings.feeds_file)
+    if action == "list":
+        listed = feeds.urls()
+        print(
+            "\n".join(listed) if listed else "no feeds yet: add one with `newsdesk feeds add URL`"
+        )
+        return 0
+    if not url:
+        raise CommandError(f"`newsdesk feeds {action}` needs the feed's URL")
+    if action == "add":
+        added = feeds.add(url)
+        print(f"added {url}; `newsdesk index --feeds` polls it" if added else f"{url} is listed")
+        return 0
+    if feeds.remove(url):
+        print(f"removed {url}; `newsdesk index --feeds --prune` removes its articles")
+        return 0
+    raise CommandError(f"{url} is not in the feed list (see `newsdesk feeds list`)")
+
+
+def prompts_command(settings: Settings, args: argparse.Namespace, stdin: TextIO) -> int:
+    from bot.prompt_commands import prompt_command
+
+    text = None
+    if args.file is not None:
+        try:
+            text = stdin.read() if str(args.file) == "-" else args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"can't read {args.file}: {error}") from None
+    author = f"cli:{os.environ.get('USER') or os.environ.get('USERNAME') or 'unknown'}"
+    service = build_parts(settings, lazy_model=True).service
+    print(prompt_command(service, args.action, args.args, author=author, text=text))
+    return 0
+
+
+def ask_command(settings: Settings, question: str, *, as_json: bool, as_of: date | None) -> int:
+    answer = build_parts(settings).service.answer(question, as_of)
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(answer))
+    return 0
+
+
+def eval_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.evaluation.run import format_report, run_eval  # imports the bench-only parts lazily
+
+    if args.limit is not None and args.limit < 1:
+        raise CommandError("--limit must be at least 1")
+    embeddings = make_embeddings(settings.embedding_model)
+    report = run_eval(
+        args.bench,
+        settings,
+        embeddings,
+        limit=args.limit,
+        store_dir=args.store,
+        baseline=args.baseline,
+    )
+    print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _ensure_sample(settings: Settings) -> Parts:
+    store = open_configured_store(settings)
+    if store.count() == 0 and settings.sample_dir.exists():
+        print(
+            f"newsdesk: empty index; indexing the sample articles in {settings.sample_dir}",
+            file=sys.stderr,
+        )
+        summary = run_index(settings, Sources(paths=[settings.sample_dir]), quiet=True, store=store)
+        print(summary.describe(), file=sys.stderr)
+    return build_parts(settings, store=store)
+
+
+def bot_command(settings: Settings) -> int:
+    build_application(build_parts(settings)).run_polling()
+    return 0
+
+
+def start_command(settings: Settings, stdin: TextIO) -> int:
+    parts = _ensure_sample(settings)
+    if settings.telegram_bot_token is None:
+        print(
+            "newsdesk: no TELEGRAM_BOT_TOKEN set, so this is the local chat over the same answers "
+            "the bot gives.\n  To run the Telegram bot, put TELEGRAM_BOT_TOKEN=<token from "
+            "@BotFather> in .env (see .env.example) and run this again.",
+            file=sys.stderr,
+        )
+        return run_chat(parts.service, stdin, sys.stdout)
+    print("newsdesk: starting the Telegram bot (Ctrl-C to stop)", file=sys.stderr)
+    build_application(parts).run_polling()
+    return 0

@@ -1,0 +1,162 @@
+"""The `newsdesk` command line: every command, option and help text."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from index.ingest.loaders import SUPPORTED_SUFFIXES
+
+EXAMPLES = """\
+examples:
+  newsdesk index articles/ feed-dump.jsonl.gz https://example.org/news/story.html
+  newsdesk feeds add https://example.org/rss.xml && newsdesk index --feeds
+  newsdesk index articles/ --prune     # also drop articles whose files were deleted
+  newsdesk ask "who controls Qairawan?"
+  newsdesk ask "who controls Qairawan?" --json
+  newsdesk start          # the bot if TELEGRAM_BOT_TOKEN is set, else a local chat
+
+Settings come from the environment and .env; see .env.example for every one.
+"""
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def _add_json(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsdesk",
+        description="Answer questions about a collection of news articles, citing every claim.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser(
+        "index",
+        help="add articles from files, folders, web pages and feeds to the index",
+        description=(
+            "Index articles from files and folders (recursively), web page URLs, and with "
+            f"--feeds the feeds added with `newsdesk feeds add`. File formats: "
+            f"{', '.join(SUPPORTED_SUFFIXES)}. Unchanged articles are not embedded again, and "
+            "a run cut short (even by kill -9) is completed by running it again. Sources that "
+            "can't be read are reported and skipped; the exit code is 1 if any were."
+        ),
+    )
+    index.add_argument("sources", nargs="*", metavar="SOURCE", help="a file, folder or URL")
+    index.add_argument("--feeds", action="store_true", help="also poll every listed feed")
+    index.add_argument(
+        "--prune",
+        action="store_true",
+        help=(
+            "remove articles whose source is gone: files deleted from the given folders, "
+            "records no longer in the given files, and (with --feeds) feeds no longer listed"
+        ),
+    )
+    index.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="in folders, index only files matching GLOB (e.g. '*.md'); may be repeated",
+    )
+    index.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    feeds = commands.add_parser(
+        "feeds",
+        help="keep the list of RSS/Atom feeds that `index --feeds` and the bot poll",
+        description=(
+            "Add, list or remove feeds. `newsdesk index --feeds` polls them, and so does the bot "
+            "every NEWSDESK_FEED_POLL_MINUTES."
+        ),
+    )
+    feeds.add_argument("action", choices=["add", "list", "remove"])
+    feeds.add_argument("url", nargs="?", metavar="URL", help="the feed's URL (add and remove)")
+
+    ask = commands.add_parser(
+        "ask",
+        help="answer one question from the indexed articles",
+        description="Answer a question with numbered citations of the passages it rests on.",
+    )
+    ask.add_argument("question", nargs="+", help="the question (quote it, or not)")
+    _add_json(ask)
+    ask.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="answer as if asked on that day: later articles are left out (default: today)",
+    )
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure retrieval and answer quality on a bench folder",
+        description=(
+            "Index BENCH_DIR (articles.jsonl.gz + questions.jsonl, the format of "
+            "../shared/bench/rtqa-dev) into a store of its own, never yours, ask every question "
+            "the way the bot does, and report Hit@1/4/10, MRR@10, answer accuracy, citation "
+            "precision, refusal rate and latency."
+        ),
+    )
+    evaluate.add_argument("bench", type=Path, metavar="BENCH_DIR")
+    _add_json(evaluate)
+    evaluate.add_argument("--limit", type=int, metavar="N", help="ask only the first N questions")
+    evaluate.add_argument(
+        "--baseline", action="store_true", help="also measure the textbook pipeline in the same run"
+    )
+    keep = "keep the bench index in DIR between runs (default: a new temp dir)"
+    evaluate.add_argument("--store", type=Path, metavar="DIR", help=keep)
+
+    prompts = commands.add_parser(
+        "prompts",
+        help="list, show, set, diff, history, rollback and test the prompt templates",
+        description=(
+            "Every change is kept as a version (who, when, the text) under NEWSDESK_HOME and is "
+            "live for the next question, without a restart. An invalid template is refused "
+            "with the reason and the live version stays."
+        ),
+        epilog=(
+            "examples:\n  newsdesk prompts list\n  newsdesk prompts set refusal --file new.txt\n"
+            "  newsdesk prompts test answer 'who controls Qairawan?' --file candidate.txt\n"
+            "  newsdesk prompts rollback answer 3"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    prompts.add_argument(
+        "action", choices=["list", "show", "set", "diff", "history", "rollback", "test"]
+    )
+    prompts.add_argument("args", nargs="*", metavar="NAME [VERSION|QUESTION]")
+    prompts.add_argument(
+        "--file",
+        type=Path,
+        metavar="FILE",
+        help="the new text (set), or a candidate to diff or test; - reads stdin",
+    )
+
+    commands.add_parser(
+        "chat",
+        help="ask questions in the terminal, one per line",
+        description="A local chat over the same answering path as the bot. End with Ctrl-D.",
+    )
+    commands.add_parser(
+        "bot",
+        help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)",
+        description="Run the Telegram bot with long polling. Needs TELEGRAM_BOT_TOKEN.",
+    )
+    commands.add_parser(
+        "start",
+        help="index the sample article if the index is empty, then run the bot or a local chat",
+        description=(
+            "The main job: on first run indexes the bundled sample article, then runs the "
+            "Telegram bot if TELEGRAM_BOT_TOKEN is set, otherwise a local chat in the terminal."
+        ),
+    )
+    return parser

@@ -1,0 +1,218 @@
+"""Telegram handlers for operators: /reindex, documents and links sent to be indexed, and the
+scheduled feed poll. Only users in NEWSDESK_ADMIN_IDS may use them."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+
+from bot.prompt_commands import USAGE, PromptCommandError, prompt_command
+from bot.settings import Settings
+from bot.telegram.context import Context, chat_data
+from index.articles import Article, LoadProblem
+from index.ingest.feeds import FeedList, FeedListError
+from index.ingest.loaders import SUPPORTED_SUFFIXES, kind_of, load_file
+from index.ingest.sources import Sources
+from index.pipeline import IndexSummary
+
+log = logging.getLogger(__name__)
+
+ADMINS_ONLY = "Sorry, only the bot's admins can do that. You can ask me questions, though."
+# Telegram lets bots download files up to 20 MB.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+SHOWN_PROBLEMS = 5
+
+
+def is_admin(update: Update, settings: Settings) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in settings.admin_ids
+
+
+async def admin_message(update: Update, context: Context) -> Message | None:
+    """The update's message if an admin sent it; anyone else gets the polite refusal."""
+    message = update.effective_message
+    if message is None:
+        return None
+    if not is_admin(update, context.bot_data.parts.settings):
+        await message.reply_text(ADMINS_ONLY)
+        return None
+    return message
+
+
+def only_urls(text: str) -> list[str]:
+    """The URLs, if the message is nothing but URLs (a link to index, not a question)."""
+    words = text.split()
+    return words if words and all(_URL.fullmatch(word) for word in words) else []
+
+
+async def run_indexing(context: Context, sources: Sources, *, prune: bool = False) -> IndexSummary:
+    """One indexing run at a time, off the event loop so answering goes on meanwhile."""
+    data = context.bot_data
+    async with data.index_lock:
+        return await asyncio.to_thread(data.parts.indexer.run, sources, prune=prune)
+
+
+def report(summary: IndexSummary) -> str:
+    """The summary as a Telegram HTML message: counts, new titles, and what was skipped."""
+    lines = [html.escape(summary.describe())]
+    if summary.added_titles:
+        titles = summary.added_titles[:10]
+        lines.append("Added: " + "; ".join(f"<b>{html.escape(t)}</b>" for t in titles))
+        if len(summary.added_titles) > len(titles):
+            lines[-1] += f" and {len(summary.added_titles) - len(titles)} more"
+    for problem in summary.problems[:SHOWN_PROBLEMS]:
+        lines.append(f"Skipped {html.escape(str(problem))}")
+    if len(summary.problems) > SHOWN_PROBLEMS:
+        lines.append(f"... and {len(summary.problems) - SHOWN_PROBLEMS} more problems")
+    return "\n".join(lines)[:4000]
+
+
+async def reindex(update: Update, context: Context) -> None:
+    """Re-sync the configured sources, the uploads and the feeds, then report."""
+    message = await admin_message(update, context)
+    if message is None:
+        return
+    settings = context.bot_data.parts.settings
+    sources = Sources.parse(settings.reindex_sources())
+    try:
+        sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
+    except FeedListError as error:
+        await message.reply_text(f"{error}; re-indexing the other sources.")
+    await message.reply_text("Re-indexing the sources and feeds...")
+    summary = await run_indexing(context, sources, prune=True)
+    await message.reply_text(report(summary), parse_mode=ParseMode.HTML)
+
+
+async def document(update: Update, context: Context) -> None:
+    """Index a document an admin sent (.txt, .md, .html, .json, .jsonl, .pdf)."""
+    message = await admin_message(update, context)
+    if message is None or message.document is None:
+        return
+    sent = message.document
+    name = Path(sent.file_name or "document").name
+    if kind_of(Path(name)) is None:
+        await message.reply_text(
+            f"I can't index {name}: send one of {', '.join(SUPPORTED_SUFFIXES)}.", do_quote=True
+        )
+        return
+    if (sent.file_size or 0) > MAX_UPLOAD_BYTES:
+        await message.reply_text(f"{name} is too large: Telegram lets bots fetch up to 20 MB.")
+        return
+    data = bytes(await (await sent.get_file()).download_as_bytearray())
+    saved = await asyncio.to_thread(
+        _keep_upload, context.bot_data.parts.settings.uploads_dir, name, data
+    )
+    if isinstance(saved, str):
+        await message.reply_text(f"I couldn't index {name}: {saved}. Nothing was changed.")
+        return
+    summary = await run_indexing(context, Sources(paths=[saved]))
+    await message.reply_text(report(summary), parse_mode=ParseMode.HTML)
+
+
+def _keep_upload(folder: Path, name: str, data: bytes) -> Path | str:
+    """Check the upload reads as articles before it replaces a file of the same name, so a
+    bad upload can't lose what was indexed. Returns the kept path, or the reason it wasn't."""
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^\w.\- ]", "_", name).lstrip(".") or "document"
+    # The checked copy keeps the real suffix (loaders go by it) under a name nothing indexes.
+    handle, staging_name = tempfile.mkstemp(prefix=".upload-", suffix="-" + safe, dir=folder)
+    staging = Path(staging_name)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    loaded = list(load_file(staging))
+    if not any(isinstance(item, Article) for item in loaded):
+        staging.unlink()
+        reasons = [item.reason for item in loaded if isinstance(item, LoadProblem)]
+        return reasons[0] if reasons else "no articles in it"
+    target = folder / safe
+    os.replace(staging, target)
+    return target
+
+
+async def index_links(message: Message, urls: list[str], context: Context) -> None:
+    """Fetch and index the pages an admin sent as a message of links."""
+    await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")
+    summary = await run_indexing(context, Sources(urls=urls))
+    await message.reply_text(report(summary), parse_mode=ParseMode.HTML)
+
+
+async def poll_feeds(context: Context) -> None:
+    """Scheduled: index new entries of every listed feed and log what was added."""
+    try:
+        feeds = FeedList(context.bot_data.parts.settings.feeds_file).urls()
+    except FeedListError as error:
+        log.error("feed poll skipped: %s", error)
+        return
+    if not feeds:
+        return
+    summary = await run_indexing(context, Sources(feeds=feeds, poll_feeds=True))
+    log.info("feed poll: %s", summary.describe())
+    for title in summary.added_titles:
+        log.info("feed poll added: %s", title)
+    for problem in summary.problems:
+        log.warning("feed poll skipped %s", problem)
+
+
+_PROMPT_COMMAND = re.compile(r"^/prompt(?:@\w+)?[ \t]*(\S*)[ \t]*(\S*)[ \t]?(.*)$", re.DOTALL)
+
+
+async def prompt(update: Update, context: Context) -> None:
+    """Admins: list, show, set, diff, history, rollback and test the prompt templates."""
+    message = await admin_message(update, context)
+    if message is None:
+        return
+    matched = _PROMPT_COMMAND.match(message.text or "")
+    action, name, rest = matched.groups() if matched else ("", "", "")
+    if not action:
+        await message.reply_text(USAGE)
+        return
+    replied = message.reply_to_message.text if message.reply_to_message else None
+    text = (rest.strip() or replied) if action == "set" else replied
+    user = update.effective_user
+    author = "telegram:" + (
+        f"{user.id}" + (f" @{user.username}" if user.username else "") if user else "?"
+    )
+    memory = chat_data(context).memory
+    try:
+        reply = await asyncio.to_thread(
+            prompt_command,
+            context.bot_data.parts.service,
+            action,
+            [name, *rest.split()] if name else [],
+            author=author,
+            text=text,
+            memory=memory,
+        )
+    except PromptCommandError as error:
+        reply = f"Not done: {error}"
+    if len(reply) > 4000:
+        reply = reply[:4000] + "\n[... cut: see the full text with `newsdesk prompts` on the CLI]"
+    await message.reply_text(reply)
+
+
+async def stats(update: Update, context: Context) -> None:
+    """Admins: questions, refusals, 👍/👎 and median latency for the last day and week."""
+    message = await admin_message(update, context)
+    if message is None:
+        return
+    answer_log = context.bot_data.answer_log
+    lines = []
+    for label, seconds in (("Last 24 hours", 86400), ("Last 7 days", 7 * 86400)):
+        figures = await asyncio.to_thread(answer_log.stats, seconds)
+        latency = (
+            f"{figures.median_latency_ms:.0f} ms" if figures.median_latency_ms is not None else "-"
+        )
+        lines.append(
+            f"{label}: {figures.questions} questions, {figures.refusals} refused, "
+            f"{figures.thumbs_up} 👍, {figures.thumbs_down} 👎, median latency {latency}"
+        )
+    await message.reply_text("\n".join(lines))

@@ -1,0 +1,128 @@
+"""The Telegram front end, wired in one place: `build_application` adds every handler, the
+one error handler and the scheduled jobs to a python-telegram-bot Application over the parts
+built by `bot.app`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, ReplyParameters, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.app import Parts
+from bot.errors import NewsdeskError
+from bot.telegram import admin, questions
+from bot.telegram.answer_log import AnswerLog
+from bot.telegram.buttons import on_button
+from bot.telegram.context import Context, NewsdeskApplication, context_types
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("start", "What I know and how to ask"),
+    BotCommand("help", "What I know and how to ask"),
+    BotCommand("ask", "Ask a question (in groups: /ask your question)"),
+    BotCommand("reset", "Forget earlier questions; the next one starts afresh"),
+]
+ADMIN_COMMANDS = [
+    BotCommand("reindex", "Re-sync the sources and feeds"),
+    BotCommand("prompt", "List, show, set, diff, history, rollback, test prompts"),
+    BotCommand("stats", "Questions, refusals, feedback and latency, last day and week"),
+]
+APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
+
+
+class MissingTokenError(NewsdeskError):
+    """Raised when the bot is started without TELEGRAM_BOT_TOKEN."""
+
+
+async def on_error(update: object, context: Context) -> None:
+    """A NewsdeskError's message goes to the user as it is; anything else is logged with its
+    traceback, and the user gets an apology."""
+    error = context.error
+    if isinstance(error, NewsdeskError):
+        reply = str(error)
+    else:
+        log.error("Error while handling an update", exc_info=error)
+        reply = APOLOGY
+    if isinstance(update, Update) and (message := update.effective_message):
+        in_group = message.chat.type != ChatType.PRIVATE
+        reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+        try:
+            await message.reply_text(reply, reply_parameters=reply_to)
+        except Exception:  # the reply is best effort: the original error is already handled
+            log.warning("Could not send the error message", exc_info=True)
+
+
+async def register_commands(application: NewsdeskApplication) -> None:
+    """Tell Telegram our commands so clients offer them in the menu; admins also see theirs."""
+    await application.bot.set_my_commands(COMMANDS)
+    for admin_id in application.bot_data.parts.settings.admin_ids:
+        await application.bot.set_my_commands(
+            COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
+        )
+
+
+async def refresh_keyword_index(context: Context) -> None:
+    """Scheduled: bring the keyword index in step with the store if another process changed
+    it, between questions rather than during one, and never while this bot indexes."""
+    data = context.bot_data
+    async with data.index_lock:
+        if await asyncio.to_thread(data.parts.keyword.sync, data.parts.store):
+            log.info("keyword index rebuilt: the store was changed by another process")
+
+
+def build_application(parts: Parts) -> NewsdeskApplication:
+    """The python-telegram-bot Application with every handler wired, over `parts`."""
+    settings = parts.settings
+    if settings.telegram_bot_token is None:
+        raise MissingTokenError("TELEGRAM_BOT_TOKEN is not set: put your bot's token in .env")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .context_types(context_types())
+    )
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    if settings.telegram_base_file_url:
+        builder = builder.base_file_url(settings.telegram_base_file_url)
+    # Keeps outgoing messages within Telegram's flood limits, and retries a request Telegram
+    # answered with 429 RetryAfter after the time it asked for.
+    builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    application = builder.post_init(register_commands).build()
+    application.bot_data.attach(parts, AnswerLog(settings.home / "answers.sqlite"))
+
+    application.add_handler(TypeHandler(Update, questions.gate), group=-1)
+    application.add_handler(CommandHandler(["start", "help"], questions.start))
+    application.add_handler(CommandHandler("ask", questions.ask_command))
+    application.add_handler(CommandHandler("reset", questions.reset))
+    application.add_handler(CommandHandler("reindex", admin.reindex))
+    application.add_handler(CommandHandler("prompt", admin.prompt))
+    application.add_handler(CommandHandler("stats", admin.stats))
+    application.add_handler(CallbackQueryHandler(on_button))
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    application.add_handler(MessageHandler(private & filters.Document.ALL, admin.document))
+    text = filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(private & text, questions.private_text))
+    application.add_handler(MessageHandler(groups & text, questions.group_text))
+    not_text = private & ~filters.TEXT & ~filters.StatusUpdate.ALL
+    application.add_handler(MessageHandler(not_text, questions.not_text))
+    application.add_error_handler(on_error)
+    if application.job_queue is not None:
+        if settings.feed_poll_minutes > 0:
+            interval = settings.feed_poll_minutes * 60
+            application.job_queue.run_repeating(admin.poll_feeds, interval=interval, first=interval)
+        if settings.keyword_refresh_seconds > 0:
+            every = settings.keyword_refresh_seconds
+            application.job_queue.run_repeating(refresh_keyword_index, interval=every, first=every)
+    return application

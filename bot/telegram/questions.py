@@ -1,0 +1,179 @@
+"""The reader's side of the bot: who may ask, and questions in, cited answers out. Handlers
+stay thin: the answering is `AnswerService`'s, the formatting `bot.render`'s."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop
+
+from bot.answering.answers import Answer
+from bot.render import render_html, render_plain_messages
+from bot.telegram import admin
+from bot.telegram.access import NOT_ALLOWED, is_allowed, slow_down_message
+from bot.telegram.buttons import keyboard
+from bot.telegram.context import Context, chat_data
+
+log = logging.getLogger(__name__)
+
+TEXT_ONLY = "I can only answer questions sent as text."
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Stop updates from people and chats not on the allowlists, with one polite message."""
+    user, chat = update.effective_user, update.effective_chat
+    if is_allowed(
+        context.bot_data.parts.settings, user.id if user else None, chat.id if chat else None
+    ):
+        return
+    message = update.effective_message
+    if message is not None and chat is not None:
+        addressed = chat.type == ChatType.PRIVATE or (message.text or "").startswith("/")
+        if addressed or addressed_question(message, context.bot.username, context.bot.id):
+            await message.reply_text(NOT_ALLOWED)
+    elif update.callback_query is not None:
+        await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: Context) -> None:
+    """Explain what the bot knows and how to ask."""
+    if update.effective_message:
+        text = await asyncio.to_thread(context.bot_data.parts.service.help_text)
+        await update.effective_message.reply_text(text)
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    """Answer `/ask QUESTION`, the way to ask in a group without mentioning the bot."""
+    message = update.effective_message
+    if message is None:
+        return
+    question = " ".join(context.args or [])
+    if not question:
+        await message.reply_text(
+            "Send /ask followed by your question, for example: /ask who controls Qairawan?"
+        )
+        return
+    await answer_message(message, question, context)
+
+
+async def private_text(update: Update, context: Context) -> None:
+    """Answer any text sent in a private chat; a message of nothing but links is an admin's
+    request to index those pages."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    urls = admin.only_urls(message.text)
+    if not urls:
+        await answer_message(message, message.text, context)
+    elif admin.is_admin(update, context.bot_data.parts.settings):
+        await admin.index_links(message, urls, context)
+    else:
+        await message.reply_text(admin.ADMINS_ONLY)
+
+
+async def group_text(update: Update, context: Context) -> None:
+    """In groups, answer only messages that mention the bot or reply to it."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    question = addressed_question(message, context.bot.username, context.bot.id)
+    if question is not None:
+        await answer_message(message, question, context)
+
+
+async def not_text(update: Update, context: Context) -> None:
+    """Say politely that only text questions are answered."""
+    if update.effective_message:
+        await update.effective_message.reply_text(TEXT_ONLY)
+
+
+async def reset(update: Update, context: Context) -> None:
+    """Forget the chat's earlier questions, so the next one is taken on its own."""
+    chat_data(context).memory.clear()
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            "I've forgotten our conversation: your next question starts afresh."
+        )
+
+
+def addressed_question(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """The question in a group message addressed to the bot (mention removed), else None."""
+    text = message.text or ""
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == bot_id:
+        return text
+    mention = f"@{bot_username}".lower()
+    for entity in message.entities:
+        is_mention = entity.type == MessageEntityType.MENTION
+        if is_mention and message.parse_entity(entity).lower() == mention:
+            return (text[: entity.offset] + text[entity.offset + entity.length :]).strip()
+    return None
+
+
+async def answer_message(message: Message, question: str, context: Context) -> None:
+    """Typing action, then the cited answer as HTML; plain text if Telegram rejects the HTML."""
+    in_group = message.chat.type != ChatType.PRIVATE
+    reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+    limiter = context.bot_data.rate_limiter
+    wait = limiter.wait_seconds(message.from_user.id if message.from_user else message.chat_id)
+    if wait:
+        await message.reply_text(
+            slow_down_message(limiter.per_minute, wait), reply_parameters=reply_to
+        )
+        return
+    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    service = context.bot_data.parts.service
+    memory = chat_data(context).memory
+    started = time.perf_counter()
+    # A QuestionError (empty, too long) reaches on_error, which replies with its message.
+    standalone = await asyncio.to_thread(service.standalone, question, memory)
+    answer = await asyncio.to_thread(service.answer, standalone)
+    answer_id = await asyncio.to_thread(
+        context.bot_data.answer_log.record,
+        answer,
+        chat_id=message.chat_id,
+        user_id=message.from_user.id if message.from_user else None,
+        latency_ms=(time.perf_counter() - started) * 1000,
+        prompt_version=service.prompt_version(),
+    )
+    memory.remember(standalone, answer.answer)
+    if standalone != question:
+        await message.reply_text(f"(Understood as: {standalone})", reply_parameters=reply_to)
+    await _send_answer(message, answer, keyboard(answer_id, answer), reply_to)
+
+
+async def _send_answer(
+    message: Message,
+    answer: Answer,
+    markup: InlineKeyboardMarkup,
+    reply_to: ReplyParameters | None,
+) -> None:
+    """The answer's messages, the buttons under the last one; plain text if the HTML fails."""
+    messages = render_html(answer)
+    for index, html in enumerate(messages):
+        try:
+            await message.reply_text(
+                html,
+                parse_mode=ParseMode.HTML,
+                disable_web_page_preview=True,
+                reply_parameters=reply_to if index == 0 else None,
+                reply_markup=markup if index == len(messages) - 1 else None,
+            )
+        except BadRequest as error:
+            if "can't parse entities" not in str(error).lower():
+                raise
+            log.warning("Telegram rejected the answer's HTML (%s); sending plain text", error)
+            plain = render_plain_messages(answer)
+            for number, text in enumerate(plain):
+                await message.reply_text(
+                    text,
+                    reply_parameters=reply_to if index == number == 0 else None,
+                    reply_markup=markup if number == len(plain) - 1 else None,
+                )
+            return

@@ -1,0 +1,88 @@
+"""One indexing run over files, folders, URLs and feeds: what `newsdesk index`, the bot's
+/reindex and the feed poll all call."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.embeddings import SentenceTransformerEmbeddings
+from index.ingest.fetch import FetchPolicy
+from index.ingest.loaders import Loaded, load_paths
+from index.ingest.web import FEED_ORIGIN_PREFIX, is_url, load_feed, load_url
+from index.keyword import KeywordIndex
+from index.pipeline import IndexSummary, Progress, PrunePolicy, index_articles
+from index.store import ArticleStore
+
+
+@dataclass
+class Sources:
+    """What to read: paths (files or folders), page URLs, and feed URLs."""
+
+    paths: list[Path] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    include: list[str] = field(default_factory=list)  # glob patterns for files in folders
+    poll_feeds: bool = False  # whether `feeds` is the whole feed list (so prune may use it)
+
+    @classmethod
+    def parse(cls, items: Sequence[str], include: Sequence[str] = ()) -> Sources:
+        """Command-line sources: anything with a scheme is a URL, the rest are paths."""
+        return cls(
+            paths=[Path(item).expanduser() for item in items if not is_url(item)],
+            urls=[item for item in items if is_url(item)],
+            include=list(include),
+        )
+
+    def is_empty(self) -> bool:
+        return not (self.paths or self.urls or self.feeds)
+
+
+@dataclass
+class Indexer:
+    """The parts an indexing run writes to, passed in by whoever runs it."""
+
+    store: ArticleStore
+    embeddings: SentenceTransformerEmbeddings
+    keyword: KeywordIndex | None
+    fetch_policy: FetchPolicy
+
+    def run(
+        self, sources: Sources, *, prune: bool = False, progress: Progress | None = None
+    ) -> IndexSummary:
+        return index_articles(
+            self.load(sources),
+            self.store,
+            self.embeddings,
+            progress,
+            self.keyword,
+            prune=prune_policy(sources) if prune else None,
+        )
+
+    def load(self, sources: Sources) -> Iterator[Loaded]:
+        yield from load_paths(sources.paths, sources.include)
+        for url in sources.urls:
+            yield load_url(url, self.fetch_policy)
+        for feed in sources.feeds:
+            yield from load_feed(feed, self.fetch_policy, self.store.has_article)
+
+
+def prune_policy(sources: Sources) -> PrunePolicy:
+    """Which stored articles are gone when this run didn't read them: those from a file under
+    one of the paths (the file was deleted, or the record left it), from one of the URLs, or,
+    when the whole feed list was polled, from a feed no longer on the list. Entries that merely
+    scrolled off a feed stay: the news they carry is still news."""
+    roots = [str(path.resolve()) for path in sources.paths]
+    urls = set(sources.urls)
+    feeds = {FEED_ORIGIN_PREFIX + url for url in sources.feeds}
+
+    def gone(origin: str) -> bool:
+        if origin.startswith(FEED_ORIGIN_PREFIX):
+            return sources.poll_feeds and origin not in feeds
+        if origin in urls:
+            return True
+        return any(origin == root or origin.startswith(root + os.sep) for root in roots)
+
+    return gone

@@ -1,0 +1,105 @@
+"""Articles from web pages and from RSS/Atom feeds, fetched through the checks in fetch.py."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from urllib.parse import urljoin
+
+from index.articles import LoadProblem, normalize_date
+from index.ingest.fetch import FEED_TYPES, HTML_TYPES, FetchError, FetchPolicy, fetch
+from index.ingest.loaders import Loaded, article_from_html
+
+FEED_ORIGIN_PREFIX = "feed:"
+# Entries read per feed per poll (feeds list newest first): a feed of thousands of entries,
+# hostile or not, must not make one poll fetch thousands of pages.
+MAX_FEED_ENTRIES = 100
+
+
+def is_url(text: str) -> bool:
+    """Whether a command-line source is meant as a URL rather than a path."""
+    return "://" in text
+
+
+def feed_origin(feed_url: str) -> str:
+    return FEED_ORIGIN_PREFIX + feed_url
+
+
+def load_url(url: str, policy: FetchPolicy) -> Loaded:
+    """One article from a web page; its identity is the URL as given."""
+    try:
+        page = fetch(url, HTML_TYPES, policy)
+    except FetchError as error:
+        return LoadProblem(url, str(error), origin=url)
+    loaded = article_from_html(page.body, where=url, key=url, default_title=url, url=page.url)
+    return replace(loaded, origin=url)
+
+
+def load_feed(
+    feed_url: str, policy: FetchPolicy, already_indexed: Callable[[str], bool]
+) -> Iterator[Loaded]:
+    """The articles behind a feed's entries. Each entry's guid (else its link) is its identity.
+    Entries already indexed are not fetched again: news pages rarely change once published,
+    and refetching a whole feed every poll would hammer the sites."""
+    import feedparser
+
+    origin = feed_origin(feed_url)
+    try:
+        body = fetch(feed_url, FEED_TYPES, policy).body
+    except FetchError as error:
+        yield LoadProblem(feed_url, str(error), origin=origin)
+        return
+    parsed = feedparser.parse(body)
+    if not parsed.entries:
+        reason = parsed.get("bozo_exception") if parsed.get("bozo") else None
+        detail = f" ({reason})" if reason else ""
+        yield LoadProblem(feed_url, f"not an RSS or Atom feed with entries{detail}", origin=origin)
+        return
+    feed_title = str(parsed.feed.get("title", "")).strip()
+    for position, entry in enumerate(parsed.entries[:MAX_FEED_ENTRIES], start=1):
+        link = urljoin(feed_url, str(entry.get("link", "")).strip()) if entry.get("link") else ""
+        identity = str(entry.get("id", "")).strip() or link
+        if not identity:
+            yield LoadProblem(f"{feed_url} entry {position}", "has neither guid nor link", origin)
+            continue
+        if already_indexed(identity):
+            continue
+        if not link:
+            yield LoadProblem(identity, "the feed entry has no link to fetch", origin)
+            continue
+        yield _entry_article(entry, identity, link, feed_title, policy, origin)
+
+
+def _entry_article(
+    entry: dict[str, object],
+    identity: str,
+    link: str,
+    feed_title: str,
+    policy: FetchPolicy,
+    origin: str,
+) -> Loaded:
+    try:
+        page = fetch(link, HTML_TYPES, policy)
+    except FetchError as error:
+        return LoadProblem(link, str(error), origin)
+    title = str(entry.get("title", "")).strip() or link
+    loaded = article_from_html(page.body, where=link, key=identity, default_title=title, url=link)
+    if isinstance(loaded, LoadProblem):
+        return replace(loaded, origin=origin)
+    published = loaded.published or _entry_date(entry)
+    return replace(
+        loaded,
+        source=loaded.source or feed_title,
+        published=published,
+        origin=origin,
+        url=loaded.url or link,
+    )
+
+
+def _entry_date(entry: dict[str, object]) -> str:
+    for field in ("published_parsed", "updated_parsed"):
+        stamp = entry.get(field)
+        if isinstance(stamp, time.struct_time):
+            return time.strftime("%Y-%m-%d", stamp)
+    return normalize_date(entry.get("published") or entry.get("updated"))
