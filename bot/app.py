@@ -12,7 +12,12 @@ from bot.answering.prompts import PromptLibrary
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.service import Answerer, AnswerService
 from bot.settings import Settings
-from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
+from index.embeddings import (
+    DEFAULT_BACKEND,
+    SentenceTransformerEmbeddings,
+    can_export,
+    make_embeddings,
+)
 from index.ingest.fetch import FetchPolicy
 from index.ingest.sources import Indexer
 from index.keyword import KeywordIndex
@@ -56,6 +61,26 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         timeout_seconds=settings.fetch_timeout_seconds,
         max_bytes=int(settings.fetch_max_mb * 1024 * 1024),
         allow_private=settings.allow_private_urls,
+    )
+
+
+def configured_embeddings(
+    settings: Settings, store: ArticleStore, *, lazy: bool = False
+) -> SentenceTransformerEmbeddings:
+    """The embeddings for `store`: NEWSDESK_EMBEDDING_BACKEND, or with auto the backend the
+    store was built with (torch for a store from before backends were recorded), and for a new
+    store DEFAULT_BACKEND if the model is a local folder it can be exported from."""
+    backend = settings.embedding_backend
+    if backend == "auto":
+        recorded = store.recorded_embedding()
+        if recorded is not None:
+            backend = recorded.rsplit("/", 1)[1]
+        elif store.count() or not can_export(settings.embedding_model):
+            backend = "torch"
+        else:
+            backend = DEFAULT_BACKEND
+    return make_embeddings(
+        settings.embedding_model, backend=backend, cache_dir=settings.models_dir, lazy=lazy
     )
 
 
@@ -123,7 +148,8 @@ def build_parts(
     store = store or open_configured_store(settings)
     keyword = keyword if keyword is not None else open_keyword_index(settings)
     keyword.sync(store)
-    embeddings = embeddings or make_embeddings(settings.embedding_model, lazy=lazy_model)
+    embeddings = embeddings or configured_embeddings(settings, store, lazy=lazy_model)
+    store.check_embedding(embeddings.identity)
     service = build_service(
         settings, store, keyword, embeddings, chat_model=chat_model, retrieve_k=retrieve_k
     )
@@ -136,9 +162,12 @@ def build_parts(
 def build_indexer(settings: Settings, *, store: ArticleStore | None = None) -> Indexer:
     """The indexing side alone, for `newsdesk index`: the model is loaded only if something
     needs embedding, and the keyword index is synced by the run itself."""
+    store = store or open_configured_store(settings)
+    embeddings = configured_embeddings(settings, store, lazy=True)
+    store.check_embedding(embeddings.identity)
     return Indexer(
-        store=store or open_configured_store(settings),
-        embeddings=make_embeddings(settings.embedding_model, lazy=True),
+        store=store,
+        embeddings=embeddings,
         keyword=open_keyword_index(settings),
         fetch_policy=fetch_policy(settings),
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.embeddings import BUNDLED_MODEL
+from index.embeddings import BACKENDS, BUNDLED_MODEL
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,16 @@ class Settings(BaseSettings):
         default=BUNDLED_MODEL,
         validation_alias="NEWSDESK_EMBEDDING_MODEL",
         description="sentence-transformers model name or path; the default is bundled.",
+    )
+    embedding_backend: str = Field(
+        default="auto",
+        validation_alias="NEWSDESK_EMBEDDING_BACKEND",
+        description="torch, onnx, onnx-int8, or auto: the store's own, else DEFAULT_BACKEND.",
+    )
+    models_dir_setting: Path | None = Field(
+        default=None,
+        validation_alias="NEWSDESK_MODELS_DIR",
+        description="Where the ONNX exports of the model are cached; default NEWSDESK_HOME/models.",
     )
     chroma_host: str | None = Field(default=None, validation_alias="NEWSDESK_CHROMA_HOST")
     chroma_port: int = Field(default=8000, validation_alias="NEWSDESK_CHROMA_PORT")
@@ -93,6 +103,14 @@ class Settings(BaseSettings):
         default=None, validation_alias="TELEGRAM_BASE_FILE_URL"
     )
 
+    @field_validator("embedding_backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        value = value.strip().lower() or "auto"
+        if value not in ("auto", *BACKENDS):
+            raise ValueError(f"choose one of auto, {', '.join(BACKENDS)}")
+        return value
+
     @field_validator("home", "prompts_dir", "sample_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -118,6 +136,11 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         return SecretStr(value.get_secret_value().strip())
+
+    @property
+    def models_dir(self) -> Path:
+        """The ONNX exports of the embedding model, made once on this machine."""
+        return (self.models_dir_setting or self.home / "models").expanduser()
 
     @property
     def chroma_dir(self) -> Path:

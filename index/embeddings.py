@@ -1,21 +1,25 @@
-"""sentence-transformers embeddings behind LangChain's `Embeddings` interface."""
+"""sentence-transformers embeddings behind LangChain's `Embeddings` interface, run by torch or
+by ONNX Runtime (fp32, or int8 weights): see `index.onnx_encoder` and BENCHMARKS.md,
+"Embedding backends"."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
 from index.errors import NewsdeskError
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+# The backend of a new index: the fastest whose retrieval quality holds (BENCHMARKS.md,
+# "Embedding backends").
+DEFAULT_BACKEND = "onnx-int8"
 BATCH_SIZE = 64
 # The retriever and the extractive answerer both embed the question; the second time is free.
 QUERY_CACHE_SIZE = 64
@@ -25,6 +29,12 @@ class EmbeddingModelError(NewsdeskError):
     """The configured embedding model could not be loaded; the message says what to do."""
 
 
+class Encoder(Protocol):
+    """What embedding needs of a model: sentence-transformers' `encode`."""
+
+    def encode(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
 class SentenceTransformerEmbeddings(Embeddings):
     """Normalized embeddings, so a dot product is the cosine similarity. The model may be given
     loaded, or as a loader that runs on first use, so that a re-index with nothing to embed
@@ -32,15 +42,17 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def __init__(
         self,
-        model: SentenceTransformer | None,
+        model: Encoder | None,
         name: str,
-        loader: Callable[[], SentenceTransformer] | None = None,
+        loader: Callable[[], Encoder] | None = None,
+        backend: str = "torch",
     ) -> None:
         if model is None and loader is None:
             raise ValueError("give a model or a loader")
         self._model = model
         self._loader = loader
         self.name = name
+        self.backend = backend
         self._queries: OrderedDict[str, list[float]] = OrderedDict()
         self._queries_lock = threading.Lock()
 
@@ -49,7 +61,12 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._model is not None
 
     @property
-    def model(self) -> SentenceTransformer:
+    def identity(self) -> str:
+        """Which vectors these are: vectors of different identities must not share a store."""
+        return f"{self.name}/{self.backend}"
+
+    @property
+    def model(self) -> Encoder:
         if self._model is None:
             assert self._loader is not None
             self._model = self._loader()
@@ -89,16 +106,31 @@ def bundled_model_path() -> Path:
 
 
 def make_embeddings(
-    model_name: str = BUNDLED_MODEL, *, lazy: bool = False
+    model_name: str = BUNDLED_MODEL,
+    *,
+    backend: str = "torch",
+    cache_dir: Path | None = None,
+    lazy: bool = False,
 ) -> SentenceTransformerEmbeddings:
     """Load `model_name` (the bundled default, a local path, or a model name already in the
-    Hugging Face cache) on the CPU, without network access; with `lazy`, on first use."""
+    Hugging Face cache) on the CPU, without network access; with `lazy`, on first use. The ONNX
+    backends export the model once into `cache_dir` (see index.onnx_encoder)."""
+    if backend not in BACKENDS:
+        raise EmbeddingModelError(
+            f"unknown embedding backend {backend!r}: choose one of {', '.join(BACKENDS)}"
+        )
+
+    def load() -> Encoder:
+        if backend == "torch":
+            return _load_model(model_name)
+        return _load_onnx(model_name, backend == "onnx-int8", cache_dir)
+
     if lazy:
-        return SentenceTransformerEmbeddings(None, model_name, lambda: _load_model(model_name))
-    return SentenceTransformerEmbeddings(_load_model(model_name), model_name)
+        return SentenceTransformerEmbeddings(None, model_name, load, backend)
+    return SentenceTransformerEmbeddings(load(), model_name, backend=backend)
 
 
-def _load_model(model_name: str) -> SentenceTransformer:
+def _load_model(model_name: str) -> Encoder:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
@@ -109,12 +141,42 @@ def _load_model(model_name: str) -> SentenceTransformer:
         "give NEWSDESK_EMBEDDING_MODEL a local model folder, a model already in the Hugging "
         f"Face cache, or {BUNDLED_MODEL!r} for the bundled one"
     )
-    return load_offline(
+    model: Encoder = load_offline(
         lambda: SentenceTransformer(source, device="cpu", local_files_only=True),
         f"could not load embedding model {model_name!r}",
         advice,
         EmbeddingModelError,
     )
+    return model
+
+
+def can_export(model_name: str) -> bool:
+    """Whether the ONNX backends can run this model: the bundled one or a local folder."""
+    return model_name == BUNDLED_MODEL or Path(model_name).expanduser().is_dir()
+
+
+def _load_onnx(model_name: str, quantize: bool, cache_dir: Path | None) -> Encoder:
+    """The ONNX export of a local model folder, made on first use and cached."""
+    from index.onnx_encoder import DONE_MARK, OnnxEncoder, export
+
+    if not can_export(model_name):
+        raise EmbeddingModelError(
+            f"the ONNX backends need a local model folder; {model_name!r} is not one: give "
+            "NEWSDESK_EMBEDDING_MODEL a folder, or set NEWSDESK_EMBEDDING_BACKEND=torch"
+        )
+    if cache_dir is None:
+        raise EmbeddingModelError("the ONNX backends need a cache folder (NEWSDESK_HOME)")
+    folder = bundled_model_path() if model_name == BUNDLED_MODEL else Path(model_name).expanduser()
+    weights = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin"))
+    stamp = hashlib.sha256(
+        "|".join(
+            [str(folder.resolve()), *(f"{w.name}:{w.stat().st_size}" for w in weights)]
+        ).encode()
+    ).hexdigest()[:12]
+    target = cache_dir / f"{folder.name}-{'int8' if quantize else 'fp32'}-{stamp}"
+    if not (target / DONE_MARK).exists():
+        export(folder, target, quantize)
+    return OnnxEncoder(target)
 
 
 Model = TypeVar("Model")

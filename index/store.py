@@ -21,6 +21,10 @@ WRITE_BATCH = 512
 READ_PAGE = 5000
 
 
+# Collection metadata: which embeddings made the stored vectors.
+EMBEDDING_KEY = "newsdesk_embedding"
+
+
 class StoreError(NewsdeskError):
     """The vector store can't be opened or used; the message says which store and why."""
 
@@ -62,6 +66,31 @@ class ArticleStore:
 
     def count(self) -> int:
         return int(self._collection.count())
+
+    def recorded_embedding(self) -> str | None:
+        """Which embeddings (model/backend) made the vectors here, if recorded."""
+        value = (self._collection.metadata or {}).get(EMBEDDING_KEY)
+        return str(value) if value else None
+
+    def check_embedding(self, identity: str) -> None:
+        """Refuse vectors of another model or backend than those already stored; record
+        `identity` on a store that has no record yet. A store from before the record holds
+        torch vectors of whatever model it was built with, so it is recorded as torch."""
+        recorded = self.recorded_embedding()
+        if recorded is None and self.count() > 0 and not identity.endswith("/torch"):
+            recorded = identity.rsplit("/", 1)[0] + "/torch"
+        if recorded is not None and recorded != identity:
+            model, backend = recorded.rsplit("/", 1)
+            raise StoreError(
+                f"{self.description} holds vectors of {recorded}, not {identity}, and the two "
+                f"don't mix: set NEWSDESK_EMBEDDING_MODEL={model} and "
+                f"NEWSDESK_EMBEDDING_BACKEND={backend}, or re-index into a new collection "
+                f"(NEWSDESK_COLLECTION=another-name, then `newsdesk index` your sources)"
+            )
+        if self.recorded_embedding() is None:
+            metadata = {**(self._collection.metadata or {}), EMBEDDING_KEY: identity}
+            metadata.pop("hnsw:space", None)  # set at creation; Chroma refuses to change it
+            self._collection.modify(metadata=metadata)
 
     def chunk_ids_by_article(self) -> dict[str, set[str]]:
         """Every stored chunk id, grouped by the article it came from."""

@@ -26,11 +26,18 @@ def make_settings(home: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of ONNX exports for the session: each is made once, as on a user's machine."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def _no_newsdesk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_newsdesk_environment(monkeypatch: pytest.MonkeyPatch, models_dir: Path) -> None:
     for name in list(os.environ):
         if name.startswith(("NEWSDESK_", "TELEGRAM_")):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("NEWSDESK_MODELS_DIR", str(models_dir))
 
 
 @pytest.fixture(scope="session")

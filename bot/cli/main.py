@@ -22,7 +22,7 @@ from bot.logs import configure_logging
 from bot.render import render_text
 from bot.settings import Settings
 from bot.telegram.app import build_application
-from index.embeddings import make_embeddings
+from index.embeddings import DEFAULT_BACKEND, make_embeddings
 from index.ingest.feeds import FeedList
 from index.ingest.sources import Sources
 from index.pipeline import IndexSummary, Progress
@@ -174,16 +174,31 @@ def eval_command(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise CommandError("--limit must be at least 1")
-    embeddings = make_embeddings(settings.embedding_model)
-    report = run_eval(
-        args.bench,
-        settings,
-        embeddings,
-        limit=args.limit,
-        store_dir=args.store,
-        baseline=args.baseline,
-    )
-    print(json.dumps(report.to_json(), indent=2) if args.json else format_report(report))
+    backends = args.backend or [settings.embedding_backend]
+    backends = [DEFAULT_BACKEND if backend == "auto" else backend for backend in backends]
+    reports = []
+    for bench in args.bench:
+        for number, backend in enumerate(dict.fromkeys(backends)):
+            embeddings = make_embeddings(
+                settings.embedding_model, backend=backend, cache_dir=settings.models_dir
+            )
+            store_dir = args.store
+            if store_dir is not None and (len(args.bench) > 1 or len(backends) > 1):
+                store_dir = store_dir / f"{bench.name}-{backend}"  # one store per pair
+            report = run_eval(
+                bench,
+                settings,
+                embeddings,
+                limit=args.limit,
+                store_dir=store_dir,
+                baseline=args.baseline and number == 0,  # the textbook's figures, once a bench
+            )
+            reports.append(report)
+            if not args.json:
+                print(format_report(report) + "\n", flush=True)
+    if args.json:
+        shown = [r.to_json() for r in reports]
+        print(json.dumps(shown[0] if len(shown) == 1 else shown, indent=2))
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
+from index.embeddings import BACKENDS
 from index.ingest.loaders import SUPPORTED_SUFFIXES
 
 EXAMPLES = """\
@@ -100,19 +101,29 @@ def build_parser() -> argparse.ArgumentParser:
         "eval",
         help="measure retrieval and answer quality on a bench folder",
         description=(
-            "Index BENCH_DIR (articles.jsonl.gz + questions.jsonl, the format of "
+            "Index each BENCH_DIR (articles.jsonl.gz + questions.jsonl, the format of "
             "../shared/bench/rtqa-dev) into a store of its own, never yours, ask every question "
             "the way the bot does, and report Hit@1/4/10, MRR@10, answer accuracy, citation "
             "precision, refusal rate and latency."
         ),
     )
-    evaluate.add_argument("bench", type=Path, metavar="BENCH_DIR")
+    evaluate.add_argument("bench", type=Path, nargs="+", metavar="BENCH_DIR")
     _add_json(evaluate)
     evaluate.add_argument("--limit", type=int, metavar="N", help="ask only the first N questions")
     evaluate.add_argument(
         "--baseline", action="store_true", help="also measure the textbook pipeline in the same run"
     )
-    keep = "keep the bench index in DIR between runs (default: a new temp dir)"
+    evaluate.add_argument(
+        "--backend",
+        action="append",
+        choices=BACKENDS,
+        help="the embedding backend to measure; repeat it to compare backends "
+        "(default: NEWSDESK_EMBEDDING_BACKEND)",
+    )
+    keep = (
+        "keep the bench index in DIR between runs (default: a new temp dir); with several "
+        "benches or backends, one sub-folder each"
+    )
     evaluate.add_argument("--store", type=Path, metavar="DIR", help=keep)
 
     prompts = commands.add_parser(

@@ -35,6 +35,7 @@ class EvalReport:
     baseline: RetrievalFigures | None = None
     baseline_chunks: int = 0
     chunks: int = 0
+    embeddings: str = ""  # model/backend
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +57,7 @@ def run_eval(
     work = store_dir or Path(tempfile.mkdtemp(prefix="newsdesk-eval-"))
     say(f"indexing {len(articles):,} articles into {work} (a store of its own)")
     store = open_store("eval-bench", path=work / "chroma")
+    store.check_embedding(embeddings.identity)
     keyword = KeywordIndex(work / "keyword")
     started = time.perf_counter()
     shown = [0]
@@ -103,6 +105,7 @@ def run_eval(
         citation_precision=cited_right / cited if cited else 0.0,
         refusal_rate=refused / len(questions) if questions else 0.0,
         chunks=store.count(),
+        embeddings=embeddings.identity,
     )
     if baseline:
         report.baseline, report.baseline_chunks = run_baseline(articles, questions, work, say)
@@ -115,7 +118,7 @@ def format_report(report: EvalReport) -> str:
     lines = [
         f"bench {report.bench}: {report.articles:,} articles, {report.questions} questions "
         f"({report.answerable} with the answer in the corpus)",
-        f"chunks: newsdesk {report.chunks:,}"
+        f"embeddings: {report.embeddings}; chunks: newsdesk {report.chunks:,}"
         + (f", textbook {report.baseline_chunks:,}" if base else ""),
         "",
         f"{'measure':<28}{'newsdesk':>10}" + (f"{'textbook':>10}" if base else ""),

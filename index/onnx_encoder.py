@@ -1,0 +1,200 @@
+"""The embedding model run by ONNX Runtime instead of torch, fp32 or dynamically quantized to
+int8: the same vectors (within rounding, see BENCHMARKS.md, "Embedding backends") at a
+fraction of the cost on a CPU.
+
+The model folder ships only torch weights, so the ONNX graph is exported from them once, on
+this machine, and cached under NEWSDESK_HOME; nothing is downloaded. The export is written to
+a temporary folder and renamed into place, so a crash leaves either a whole cache or none.
+
+Supported: sentence-transformers folders of a Transformer with mean pooling (and optionally
+Normalize), as the bundled all-MiniLM-L6-v2 is. Anything else is refused with a message
+naming the torch backend, which runs every model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from index.errors import NewsdeskError
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+DONE_MARK = "export.json"
+
+
+class OnnxExportError(NewsdeskError):
+    """The model can't be exported to or run by ONNX Runtime; the message says what to do."""
+
+
+def _sentence_transformers_config(folder: Path) -> tuple[int, bool]:
+    """(max_seq_length, normalize) of a sentence-transformers folder, or OnnxExportError."""
+    refuse = (
+        f"the ONNX backends run sentence-transformers models of a Transformer with mean "
+        f"pooling; {folder} is not one: set NEWSDESK_EMBEDDING_BACKEND=torch"
+    )
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        types = [module["type"].rsplit(".", 1)[-1] for module in modules]
+        pooling_path = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pooling = json.loads((folder / pooling_path / "config.json").read_text())
+        length = json.loads((folder / "sentence_bert_config.json").read_text())["max_seq_length"]
+    except (OSError, ValueError, KeyError, StopIteration) as error:
+        raise OnnxExportError(f"{refuse} ({type(error).__name__})") from error
+    if types[:2] != ["Transformer", "Pooling"] or not pooling.get("pooling_mode_mean_tokens"):
+        raise OnnxExportError(refuse)
+    return int(length), "Normalize" in types
+
+
+def export(folder: Path, target: Path, quantize: bool) -> None:
+    """Export the Transformer of `folder` to `target/model.onnx` (int8 weights if `quantize`),
+    with the tokenizer beside it. Writes to a temporary folder and renames it into place."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel, AutoTokenizer
+
+    max_length, normalize = _sentence_transformers_config(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        model = AutoModel.from_pretrained(str(folder), attn_implementation="eager")
+        encoder = _last_hidden_state(model).eval()
+        example = tokenizer(
+            ["an example", "a longer example text"], padding=True, return_tensors="pt"
+        )
+        axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
+        exported = staging / "fp32.onnx"
+        with torch.no_grad():
+            torch.onnx.export(
+                encoder,
+                tuple(example[name] for name in INPUTS),
+                str(exported),
+                input_names=list(INPUTS),
+                output_names=["last_hidden_state"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+        if quantize:
+            # Per-channel int8 weights of the MatMuls only: per-tensor weights, or quantizing the
+            # embedding lookups too, moved the vectors several times further from fp32's.
+            quantize_dynamic(
+                str(exported),
+                str(staging / "model.onnx"),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
+            exported.unlink()
+        else:
+            exported.rename(staging / "model.onnx")
+        tokenizer.save_pretrained(str(staging))
+        config = {"max_seq_length": max_length, "normalize": normalize, "quantized": quantize}
+        (staging / DONE_MARK).write_text(json.dumps(config))
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(staging, target)
+    except NewsdeskError:
+        raise
+    except Exception as error:  # torch's exporter raises many types
+        raise OnnxExportError(
+            f"could not export {folder} to ONNX ({type(error).__name__}: {error}); "
+            "set NEWSDESK_EMBEDDING_BACKEND=torch"
+        ) from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _last_hidden_state(model: Any) -> Any:
+    """A torch Module around `model` (torch is imported only when exporting)."""
+    import torch
+
+    class LastHiddenState(torch.nn.Module):
+        """Keyword arguments in, the last hidden state out: what the exporter can trace."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    return LastHiddenState()
+
+
+class OnnxEncoder:
+    """`encode` as sentence-transformers has it (texts sorted by length into batches, mean
+    pooling over the attention mask, normalized), run by ONNX Runtime."""
+
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
+        import onnxruntime
+        from transformers import AutoTokenizer
+
+        config = json.loads((folder / DONE_MARK).read_text())
+        self.max_length = int(config["max_seq_length"])
+        self.normalize = bool(config["normalize"])
+        # Dynamic int8 quantization scales activations by the whole batch, so a text's vector
+        # would depend on the texts batched with it (cosine 0.987 to itself alone). One text a
+        # run makes every vector the same wherever it is embedded, and costs nothing here:
+        # without padding, one at a time is as fast (BENCHMARKS.md, "Embedding backends").
+        self.one_at_a_time = bool(config["quantized"])
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session: onnxruntime.InferenceSession = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        # One session serves every thread, but tokenizers' fast tokenizer isn't re-entrant.
+        self._tokenize_lock = threading.Lock()
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        normalize_embeddings: bool = True,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        if self.one_at_a_time:
+            batch_size = 1
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        pieces = [
+            self._embed([texts[i] for i in order[start : start + batch_size]], normalize_embeddings)
+            for start in range(0, len(texts), batch_size)
+        ]
+        if not pieces:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = np.concatenate(pieces)
+        result = np.empty_like(vectors)
+        result[order] = vectors
+        return result
+
+    def _embed(self, texts: list[str], normalize: bool) -> np.ndarray:
+        with self._tokenize_lock:
+            encoded = self.tokenizer(
+                texts,
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="np",
+            )
+        feeds = {name: encoded[name].astype(np.int64) for name in INPUTS}
+        (hidden,) = self.session.run(["last_hidden_state"], feeds)
+        mask = feeds["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        if normalize or self.normalize:
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        result: np.ndarray = pooled.astype(np.float32)
+        return result

@@ -1,0 +1,129 @@
+"""The ONNX backends: exported once from the bundled weights, vectors close to torch's, the
+default for a new index, and vectors of different backends never mixed in one store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.app import build_parts
+from bot.cli.main import main
+from index.embeddings import (
+    DEFAULT_BACKEND,
+    EmbeddingModelError,
+    SentenceTransformerEmbeddings,
+    bundled_model_path,
+    make_embeddings,
+)
+from index.onnx_encoder import OnnxExportError
+from index.store import StoreError, open_store
+from tests.conftest import SEED_DIR, make_settings
+
+TEXTS = [
+    "Who controls Qairawan?",
+    next(SEED_DIR.iterdir()).read_text()[:1500],
+    "A short one.",
+    "The Popular Mobilization Units said they had taken the town of Qairawan west of Mosul.",
+]
+
+
+def cosines(a: list[list[float]], b: list[list[float]]) -> np.ndarray:
+    return np.asarray((np.asarray(a) * np.asarray(b)).sum(axis=1))
+
+
+@pytest.mark.parametrize(("backend", "closest"), [("onnx", 0.99999), ("onnx-int8", 0.97)])
+def test_onnx_vectors_are_close_to_torch(
+    backend: str, closest: float, embeddings: SentenceTransformerEmbeddings, models_dir: Path
+) -> None:
+    onnx = make_embeddings(backend=backend, cache_dir=models_dir)
+    assert onnx.identity == f"all-MiniLM-L6-v2/{backend}"
+    vectors = onnx.embed_documents(TEXTS, batch_size=2)
+    assert cosines(vectors, embeddings.embed_documents(TEXTS)).min() > closest
+    assert np.linalg.norm(vectors, axis=1) == pytest.approx(1.0, abs=1e-5)
+    # Order is kept whatever the batching, and an empty call is empty.
+    assert cosines(onnx.embed_documents(TEXTS[::-1], batch_size=3)[::-1], vectors).min() > 0.9999
+    assert onnx.embed_documents([]) == []
+
+
+def test_the_export_is_made_once_and_reused(models_dir: Path) -> None:
+    make_embeddings(backend="onnx-int8", cache_dir=models_dir).embed_query("warm")
+    exports = sorted(p.name for p in models_dir.iterdir() if not p.name.startswith("."))
+    assert any("int8" in name for name in exports)
+    make_embeddings(backend="onnx-int8", cache_dir=models_dir).embed_query("again")
+    assert sorted(p.name for p in models_dir.iterdir() if not p.name.startswith(".")) == exports
+
+
+def test_a_new_index_uses_the_default_backend_and_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
+    assert main(["index", str(SEED_DIR), "--quiet"]) == 0
+    store = open_store("newsdesk-articles", path=tmp_path / "chroma")
+    assert store.recorded_embedding() == f"all-MiniLM-L6-v2/{DEFAULT_BACKEND}"
+    capsys.readouterr()
+    assert main(["ask", "--json", "who controls Qairawan?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert not answer["refused"] and "Qairawan" in answer["answer"]
+
+
+def test_vectors_of_another_backend_are_refused_with_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
+    monkeypatch.setenv("NEWSDESK_EMBEDDING_BACKEND", "torch")
+    assert main(["index", str(SEED_DIR), "--quiet"]) == 0
+    monkeypatch.setenv("NEWSDESK_EMBEDDING_BACKEND", "onnx-int8")
+    capsys.readouterr()
+    assert main(["ask", "who controls Qairawan?"]) == 2
+    err = capsys.readouterr().err
+    assert "holds vectors of all-MiniLM-L6-v2/torch, not all-MiniLM-L6-v2/onnx-int8" in err
+    assert "NEWSDESK_EMBEDDING_BACKEND=torch" in err and "Traceback" not in err
+    # auto follows what the store was built with.
+    monkeypatch.setenv("NEWSDESK_EMBEDDING_BACKEND", "auto")
+    assert main(["ask", "who controls Qairawan?"]) == 0
+
+
+def test_a_store_from_before_the_record_is_taken_as_torch(
+    tmp_path: Path, embeddings: SentenceTransformerEmbeddings, models_dir: Path
+) -> None:
+    store = open_store("older", path=tmp_path / "chroma")
+    from index.ingest.loaders import load_paths
+    from index.pipeline import index_articles
+
+    index_articles(load_paths([SEED_DIR]), store, embeddings)  # no record, as before backends
+    assert store.recorded_embedding() is None
+    settings = make_settings(tmp_path, NEWSDESK_COLLECTION="older")
+    parts = build_parts(settings, store=store)
+    assert parts.embeddings.backend == "torch"
+    assert store.recorded_embedding() == "all-MiniLM-L6-v2/torch"
+    int8 = make_embeddings(backend="onnx-int8", cache_dir=models_dir)
+    with pytest.raises(StoreError, match="don't mix"):
+        build_parts(settings, store=open_store("older", path=tmp_path / "chroma"), embeddings=int8)
+
+
+def test_bad_backend_settings_get_clear_messages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
+    monkeypatch.setenv("NEWSDESK_EMBEDDING_BACKEND", "tensorrt")
+    assert main(["ask", "anything"]) == 2
+    assert "NEWSDESK_EMBEDDING_BACKEND" in capsys.readouterr().err
+    with pytest.raises(EmbeddingModelError, match="choose one of torch, onnx, onnx-int8"):
+        make_embeddings(backend="tensorrt")
+    with pytest.raises(EmbeddingModelError, match="need a local model folder"):
+        make_embeddings("no-such/model", backend="onnx", cache_dir=tmp_path)
+
+
+def test_a_model_folder_that_is_not_mean_pooled_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(bundled_model_path(), folder)
+    pooling = folder / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    pooling.write_text(json.dumps({**config, "pooling_mode_mean_tokens": False}))
+    with pytest.raises(OnnxExportError, match="NEWSDESK_EMBEDDING_BACKEND=torch"):
+        make_embeddings(str(folder), backend="onnx", cache_dir=tmp_path / "cache")
+    assert not any((tmp_path / "cache").glob("*")), "nothing half-made is left in the cache"
