@@ -134,6 +134,8 @@ def _index(
     failed_origins: set[str] = set()
     try:
         for item in loaded:
+            if progress:  # before each article, so skipped and unchanged ones count too
+                progress(summary)
             if isinstance(item, LoadProblem):
                 summary.problems.append(item)
                 failed_origins.add(item.origin)
@@ -169,8 +171,6 @@ def _index(
             stale.extend(sorted(obsolete))
             if len(pending.chunks) >= EMBED_BATCH:
                 summary.chunks_added += pending.flush()
-                if progress:
-                    progress(summary)
         summary.chunks_added += pending.flush()
         pending.wait()
     finally:

@@ -7,7 +7,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Sequence
 from datetime import date
 from typing import TextIO
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 from bot.app import Parts, build_indexer, build_parts, open_configured_store
 from bot.cli.chat import run_chat
 from bot.cli.parser import build_parser
+from bot.cli.progress import IndexProgress
 from bot.errors import NewsdeskError
 from bot.logs import configure_logging
 from bot.render import render_text
@@ -25,7 +25,7 @@ from bot.telegram.app import build_application
 from index.embeddings import DEFAULT_BACKEND, make_embeddings
 from index.ingest.feeds import FeedList
 from index.ingest.sources import Sources
-from index.pipeline import IndexSummary, Progress
+from index.pipeline import IndexSummary
 from index.store import ArticleStore
 
 
@@ -81,22 +81,6 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         return 130
 
 
-def _progress_printer(quiet: bool) -> Progress:
-    last = [0.0]
-
-    def show(summary: IndexSummary) -> None:
-        now = time.monotonic()
-        if not quiet and now - last[0] >= 2.0:
-            last[0] = now
-            print(
-                f"  ... {summary.articles_read} articles read, "
-                f"{summary.chunks_added} chunks embedded",
-                file=sys.stderr,
-            )
-
-    return show
-
-
 def run_index(
     settings: Settings,
     sources: Sources,
@@ -106,7 +90,12 @@ def run_index(
     store: ArticleStore | None = None,
 ) -> IndexSummary:
     indexer = build_indexer(settings, store=store)
-    summary = indexer.run(sources, prune=prune, progress=_progress_printer(quiet))
+    loaded = list(indexer.load(sources))  # read first, so that progress has a total
+    progress = IndexProgress(len(loaded), sys.stderr, quiet=quiet)
+    try:
+        summary = indexer.run(sources, prune=prune, progress=progress, loaded=loaded)
+    finally:
+        progress.close()
     for problem in summary.problems:
         print(f"skipped {problem}", file=sys.stderr)
     return summary

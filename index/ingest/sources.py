@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,10 +50,16 @@ class Indexer:
     fetch_policy: FetchPolicy
 
     def run(
-        self, sources: Sources, *, prune: bool = False, progress: Progress | None = None
+        self,
+        sources: Sources,
+        *,
+        prune: bool = False,
+        progress: Progress | None = None,
+        loaded: Iterable[Loaded] | None = None,
     ) -> IndexSummary:
+        """Index what `sources` name; `loaded`: what `load(sources)` already read."""
         return index_articles(
-            self.load(sources),
+            self.load(sources) if loaded is None else loaded,
             self.store,
             self.embeddings,
             progress,
