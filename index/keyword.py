@@ -1,31 +1,28 @@
-"""BM25 over the chunks in SQLite FTS5, beside the Chroma data and in step with it, with where
+"""BM25 over the chunks, kept on disk beside the Chroma data and in step with it, with where
 each chunk sits in its article (so a passage's neighbouring chunks are found without a query).
 
-Why FTS5 (BENCHMARKS.md, "Keyword index"): it ships with Python's sqlite3, it updates in
-place, so a change costs what was changed rather than a rebuild of the whole corpus, and its
-transactions make every update all-or-nothing.
-
-Chroma is the source of truth. An indexing run marks the keyword index pending before it
-writes to the store, and applies what it added and removed, clearing the mark, in one
-transaction at the end. A run killed in between leaves the mark, and the next `sync` brings
-the index in step with the store by difference. `sync` also compares an order-independent
-fingerprint of the chunk ids (XOR of their hashes, updated with each change) with the store's,
-which catches changes made by another process. It runs when the parts are built, after a run,
-and in the bot's periodic refresh: never while answering a question.
+Chroma is the source of truth. The keyword index records a fingerprint of the chunk ids it was
+built from; `sync` rebuilds it from the store's own text whenever that differs from the
+store's ids. It is called when the parts are built, at the end of every indexing run, and by
+the bot's periodic refresh (another process may change the store), never while answering a
+question: a question reads the index as it is. Rebuilding is seconds at the bench's size (see
+BENCHMARKS.md, "Indexing speed"), so no incremental bookkeeping can drift.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import os
+import shutil
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from index.chunking import places_around
-from index.errors import NewsdeskError
 from index.store import ArticleStore
 from index.text import terms
 
@@ -33,157 +30,97 @@ if TYPE_CHECKING:
     from index.chunking import Chunk
 
 log = logging.getLogger(__name__)
-DATABASE = "keyword.sqlite"
-# Chunks read from the store per get() while catching up (Chroma limits SQL variables).
-READ_BATCH = 2000
-# unicode61 would split terms at the hyphens and underscores our tokenizer keeps inside words
-# ("al-amiri"); apostrophes are normalized to ’ first.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS chunks (
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
-    article_key TEXT NOT NULL, position INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_key, position);
-CREATE VIRTUAL TABLE IF NOT EXISTS bodies USING fts5(
-    body, tokenize = "unicode61 remove_diacritics 0 tokenchars '-_’'"
-);
-CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+IDS_FILE = "chunk_ids.json"
 Place = tuple[str, int]  # (article key, position in the article)
-# What bm25s, the keyword index before this one, left in the folder.
-LEGACY_FILES = ("chunk_ids.json", "params.index.json", "vocab.index.json", "corpus.jsonl")
-
-
-def id_hash(chunk_id: str) -> int:
-    return int.from_bytes(hashlib.sha256(chunk_id.encode()).digest()[:16], "big")
 
 
 def ids_fingerprint(ids: Iterable[str]) -> str:
-    """An order-independent fingerprint of a set of ids, updatable one id at a time."""
-    combined = 0
-    for chunk_id in ids:
-        combined ^= id_hash(chunk_id)
-    return f"{combined:032x}"
-
-
-def indexed_terms(text: str) -> list[str]:
-    return [term.replace("'", "’") for term in terms(text)]
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
 class KeywordIndex:
-    """BM25 (FTS5's, k1=1.2, b=0.75) over each chunk's title and text, in `folder`."""
+    """BM25 (Lucene variant, k1=1.5, b=0.75) over each chunk's title and text."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.path = folder / DATABASE
-        folder.mkdir(parents=True, exist_ok=True)
-        for legacy in [*LEGACY_FILES, *(p.name for p in folder.glob("*.index.npy"))]:
-            if (folder / legacy).exists():  # rebuilt from the store by the first sync
-                (folder / legacy).unlink()
-        try:
-            with self._connect() as db:
-                db.executescript(SCHEMA)
-        except KeywordIndexDamaged as error:
-            log.warning("keyword index at %s is damaged (%s); it will be rebuilt", self.path, error)
-            self._reset()
+        # Replaced as one tuple, so a search running while the bot re-indexes in another
+        # thread sees the old index or the new one, never ids of one with scores of the other.
+        self._state: tuple[list[str], str, object | None, dict[Place, str]] = (
+            [],
+            ids_fingerprint([]),
+            None,
+            {},
+        )
+        self._load()
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """One short-lived connection per call, so any thread may use the index; WAL lets a
-        search read the last committed state while an update is written."""
-        db = sqlite3.connect(self.path, timeout=60)
+    def _load(self) -> None:
+        ids_file = self.folder / IDS_FILE
+        if not ids_file.exists():
+            return
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            with db:  # commits, or rolls back on error
-                yield db
-        except sqlite3.DatabaseError as error:
-            if "malformed" in str(error) or "not a database" in str(error):
-                raise KeywordIndexDamaged(str(error)) from error
-            raise
-        finally:
-            db.close()
+            import bm25s
+
+            saved = json.loads(ids_file.read_text())
+            if "ids" in saved and "places" not in saved:
+                log.info("keyword index at %s is from an older version; rebuilding", self.folder)
+                return
+            places = [(str(article), int(position)) for article, position in saved["places"]]
+            if len(places) != len(saved["ids"]):
+                raise ValueError("places and ids differ in length")
+            bm25 = bm25s.BM25.load(str(self.folder), show_progress=False) if saved["ids"] else None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning(
+                "keyword index at %s is unreadable (%s); it will be rebuilt", self.folder, error
+            )
+            return
+        layout = dict(zip(places, saved["ids"], strict=True))
+        self._state = (saved["ids"], saved["fingerprint"], bm25, layout)
 
     @property
     def ids(self) -> list[str]:
-        with self._connect() as db:
-            return [row[0] for row in db.execute("SELECT id FROM chunks")]
+        return self._state[0]
 
     @property
     def built_from(self) -> str:
-        """The fingerprint of the chunk ids this index holds."""
-        return self._state("fingerprint") or ids_fingerprint([])
-
-    def _state(self, key: str) -> str | None:
-        with self._connect() as db:
-            row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-        return str(row[0]) if row else None
-
-    def count(self) -> int:
-        with self._connect() as db:
-            return int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
-
-    def begin_changes(self, store: ArticleStore) -> None:
-        """Mark the index pending before the store is written to: a run killed before
-        `apply` leaves the mark, and the next run catches up here first."""
-        if self._state("pending") is not None:
-            self.sync(store)
-        with self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO state VALUES ('pending', '1')")
-
-    def apply(self, added: Sequence[Chunk], removed: Sequence[str]) -> None:
-        """Add (or replace) chunks and remove ids in one transaction, clearing the mark."""
-        with self._connect() as db:
-            self._apply(db, added, removed)
-
-    def _apply(
-        self, db: sqlite3.Connection, added: Sequence[Chunk], removed: Sequence[str]
-    ) -> None:
-        row = db.execute("SELECT value FROM state WHERE key = 'fingerprint'").fetchone()
-        combined = int(row[0], 16) if row else 0
-        for chunk_id in [*removed, *(chunk.id for chunk in added)]:
-            found = db.execute("SELECT rowid FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-            if found is not None:
-                db.execute("DELETE FROM chunks WHERE rowid = ?", found)
-                db.execute("DELETE FROM bodies WHERE rowid = ?", found)
-                combined ^= id_hash(chunk_id)
-        for chunk in added:
-            cursor = db.execute(
-                "INSERT INTO chunks (id, article_key, position) VALUES (?, ?, ?)",
-                (chunk.id, chunk.article_key, chunk.position),
-            )
-            body = " ".join(indexed_terms(chunk.embedding_text))
-            db.execute("INSERT INTO bodies (rowid, body) VALUES (?, ?)", (cursor.lastrowid, body))
-            combined ^= id_hash(chunk.id)
-        db.execute("INSERT OR REPLACE INTO state VALUES ('fingerprint', ?)", (f"{combined:032x}",))
-        db.execute("DELETE FROM state WHERE key = 'pending'")
+        """The fingerprint of the chunk ids this index was built from."""
+        return self._state[1]
 
     def sync(self, store: ArticleStore) -> bool:
-        """Bring the index in step with the store by difference, if it is out of step (a
-        pending mark, or other ids); returns whether it changed anything."""
-        try:
-            pending = self._state("pending") is not None
-            ids = store.all_ids()
-            if not pending and ids_fingerprint(ids) == self.built_from:
-                return False
-            known = set(self.ids)
-        except KeywordIndexDamaged as error:
-            log.warning("keyword index at %s is damaged (%s); rebuilding it", self.path, error)
-            self._reset()
-            pending, known = True, set()
-            ids = store.all_ids()
-        wanted = set(ids)
-        missing = [chunk_id for chunk_id in ids if chunk_id not in known]
-        gone = sorted(known - wanted)
-        for start in range(0, max(len(missing), 1), READ_BATCH):
-            batch = store.get_chunks(missing[start : start + READ_BATCH])
-            self.apply(batch, gone if start == 0 else [])
-        return bool(missing or gone or pending)
+        """Rebuild from the store if out of step; returns whether it rebuilt."""
+        ids = store.all_ids()
+        if len(ids) == len(self.ids) and ids_fingerprint(ids) == self.built_from:
+            return False
+        chunks = store.all_chunks()
+        self.rebuild(
+            [c.id for c in chunks],
+            [c.embedding_text for c in chunks],
+            [(c.article_key, c.position) for c in chunks],
+        )
+        return True
 
-    def _reset(self) -> None:
-        for path in self.folder.glob(f"{DATABASE}*"):
-            path.unlink()
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+    def rebuild(self, ids: list[str], texts: list[str], places: list[Place]) -> None:
+        import bm25s
+
+        bm25 = None
+        if ids:
+            bm25 = bm25s.BM25()
+            bm25.index([terms(text) or ["\x00"] for text in texts], show_progress=False)
+        # Write a complete new folder, then swap it in: a crash leaves the old index or none.
+        staging = self.folder.with_name(self.folder.name + ".new")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        if bm25 is not None:
+            bm25.save(str(staging), show_progress=False)
+        print_fp = ids_fingerprint(ids)
+        saved = {"fingerprint": print_fp, "ids": ids, "places": places}
+        (staging / IDS_FILE).write_text(json.dumps(saved))
+        old = self.folder.with_name(self.folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.folder.exists():
+            os.replace(self.folder, old)
+        os.replace(staging, self.folder)
+        shutil.rmtree(old, ignore_errors=True)
+        self._state = (ids, print_fp, bm25, dict(zip(places, ids, strict=True)))
 
     def ids_around(
         self, chunks: Sequence[Chunk], reach: int, ledes: bool = False
@@ -192,16 +129,7 @@ class KeywordIndex:
         (the given ones included), and with `ledes` each article's first chunk, or None if
         this index doesn't know every given chunk (it is behind the store): then ask the
         store."""
-        keys = sorted({chunk.article_key for chunk in chunks})
-        if not keys:
-            return []
-        marks = ",".join("?" * len(keys))
-        with self._connect() as db:
-            rows = db.execute(
-                f"SELECT article_key, position, id FROM chunks WHERE article_key IN ({marks})",
-                keys,
-            ).fetchall()
-        layout: dict[Place, str] = {(key, int(position)): i for key, position, i in rows}
+        layout = self._state[3]
         if any(layout.get((c.article_key, c.position)) != c.id for c in chunks):
             return None
         places = places_around(chunks, reach, ledes)
@@ -209,19 +137,12 @@ class KeywordIndex:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to k (chunk id, BM25 score) pairs with a positive score, best first."""
-        wanted = list(dict.fromkeys(indexed_terms(query)))
-        if not wanted or k <= 0:
+        query_terms = terms(query)
+        ids, _, bm25, _ = self._state
+        if bm25 is None or not query_terms or k <= 0:
             return []
-        match = " OR ".join(f'"{term}"' for term in wanted)
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT chunks.id, -bm25(bodies) FROM bodies JOIN chunks "
-                "ON chunks.rowid = bodies.rowid WHERE bodies MATCH ? "
-                "ORDER BY bm25(bodies) LIMIT ?",
-                (match, k),
-            ).fetchall()
-        return [(str(chunk_id), float(score)) for chunk_id, score in rows if score > 0]
-
-
-class KeywordIndexDamaged(NewsdeskError):
-    """The database file is damaged; it is rebuilt from the store, never shown to users."""
+        scores = np.asarray(bm25.get_scores(query_terms))  # type: ignore[attr-defined]
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]

@@ -88,13 +88,12 @@ def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
     stranger = Chunk(**{**asdict(middle), "id": "not-indexed"})
     assert reopened.ids_around([stranger], 1) is None
 
-    # A folder of the keyword index before this one (bm25s files) is rebuilt once.
-    legacy = tmp_path / "legacy"
-    legacy.mkdir()
-    (legacy / "chunk_ids.json").write_text(json.dumps({"ids": [], "fingerprint": "x"}))
-    (legacy / "data.csc.index.npy").write_bytes(b"\x93NUMPY")
-    old = KeywordIndex(legacy)
-    assert sorted(p.name for p in legacy.iterdir() if p.suffix in (".json", ".npy")) == []
+    # An index written before the layout was kept is rebuilt once.
+    ids_file = tmp_path / "k" / "chunk_ids.json"
+    saved = json.loads(ids_file.read_text())
+    del saved["places"]
+    ids_file.write_text(json.dumps(saved))
+    old = KeywordIndex(tmp_path / "k")
     assert old.ids_around([middle], 1) is None
     assert old.sync(fresh_store) is True
     assert sorted(old.ids_around([middle], 1) or []) == expected
@@ -105,6 +104,27 @@ def test_empty_store_and_empty_query(fresh_store: ArticleStore, tmp_path: Path) 
     keyword.sync(fresh_store)
     assert keyword.search("anything", 5) == []
     assert keyword.search("the of and", 5) == []
+
+
+def test_bm25s_debug_chatter_stays_out_of_the_log(
+    fresh_store: ArticleStore, tmp_path: Path
+) -> None:
+    import io
+    import logging
+
+    from bot.logs import configure_logging
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("DEBUG", [], logging.StreamHandler(stream))
+    try:
+        # bm25s logs at DEBUG
+        KeywordIndex(tmp_path / "keyword").rebuild(["a"], ["some text"], [("article", 0)])
+        logging.getLogger("bm25s").warning("a real problem")
+    finally:
+        root.handlers, root.level = saved[0], saved[1]
+    assert "Building index" not in stream.getvalue() and "a real problem" in stream.getvalue()
 
 
 def test_a_question_reads_the_keyword_index_as_it_is_and_never_rebuilds_it(
