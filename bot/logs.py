@@ -40,6 +40,3 @@ def configure_logging(
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "chromadb", "sentence_transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # bm25s sets its own logger to DEBUG when it is imported (lazily, after this runs), so its
-    # chatter is dropped at the handler instead.
-    handler.addFilter(lambda record: record.name != "bm25s" or record.levelno >= logging.WARNING)

@@ -1,12 +1,17 @@
-"""BM25 over the chunks, kept on disk beside the Chroma data and in step with it, with where
+"""BM25 over the chunks in a tantivy index beside the Chroma data, in step with it, with where
 each chunk sits in its article (so a passage's neighbouring chunks are found without a query).
 
-Chroma is the source of truth. The keyword index records a fingerprint of the chunk ids it was
-built from; `sync` rebuilds it from the store's own text whenever that differs from the
-store's ids. It is called when the parts are built, at the end of every indexing run, and by
-the bot's periodic refresh (another process may change the store), never while answering a
-question: a question reads the index as it is. Rebuilding is seconds at the bench's size (see
-BENCHMARKS.md, "Indexing speed"), so no incremental bookkeeping can drift.
+Why tantivy (BENCHMARKS.md, "Keyword index"): its segments take added and deleted documents in
+place, so a change costs what was changed rather than a rebuild of the corpus; a commit is
+all-or-nothing; and a search over the question's terms takes about a millisecond.
+
+Chroma is the source of truth. An indexing run marks the keyword index pending before it
+writes to the store, and at the end applies what it added and removed and clears the mark. A
+run killed in between leaves the mark, and the next run (or `sync`) catches up by difference.
+`sync` also compares an order-independent fingerprint of the chunk ids (XOR of their hashes,
+updated with each change) with the store's, which catches changes another process made. It
+runs when the parts are built, after a run, and in the bot's periodic refresh: never while
+answering a question.
 """
 
 from __future__ import annotations
@@ -16,11 +21,11 @@ import json
 import logging
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from index.chunking import places_around
 from index.store import ArticleStore
@@ -30,97 +35,164 @@ if TYPE_CHECKING:
     from index.chunking import Chunk
 
 log = logging.getLogger(__name__)
-IDS_FILE = "chunk_ids.json"
+STATE_FILE = "state.json"
+INDEX_DIR = "tantivy"
+# Chunks read from the store per get() while catching up (Chroma limits SQL variables).
+READ_BATCH = 2000
+WRITER_HEAP_BYTES = 64 * 1024 * 1024
+# Another process may be writing (tantivy allows one writer per index): wait this long.
+WRITER_WAIT_SECONDS = 60.0
 Place = tuple[str, int]  # (article key, position in the article)
 
 
+def id_hash(chunk_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(chunk_id.encode()).digest()[:16], "big")
+
+
 def ids_fingerprint(ids: Iterable[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+    """An order-independent fingerprint of a set of ids, updatable one id at a time."""
+    combined = 0
+    for chunk_id in ids:
+        combined ^= id_hash(chunk_id)
+    return f"{combined:032x}"
+
+
+def _schema() -> Any:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("article", stored=True, tokenizer_name="raw")
+    builder.add_integer_field("position", stored=True)
+    # The terms of our own tokenizer (index.text), joined by spaces: the same words for the
+    # chunks and the questions, whatever tantivy's tokenizers would do.
+    builder.add_text_field("body", stored=False, tokenizer_name="whitespace")
+    return builder.build()
 
 
 class KeywordIndex:
-    """BM25 (Lucene variant, k1=1.5, b=0.75) over each chunk's title and text."""
+    """BM25 (tantivy's, k1=1.2, b=0.75) over each chunk's title and text, in `folder`."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        # Replaced as one tuple, so a search running while the bot re-indexes in another
-        # thread sees the old index or the new one, never ids of one with scores of the other.
-        self._state: tuple[list[str], str, object | None, dict[Place, str]] = (
-            [],
-            ids_fingerprint([]),
-            None,
-            {},
-        )
-        self._load()
+        self._lock = threading.Lock()  # one writer at a time within this process
+        self._index = self._open()
 
-    def _load(self) -> None:
-        ids_file = self.folder / IDS_FILE
-        if not ids_file.exists():
-            return
+    def _open(self) -> Any:
+        import tantivy
+
+        where = self.folder / INDEX_DIR
+        if not where.exists():  # also a folder of the bm25s index before this one
+            for old in self.folder.glob("*") if self.folder.exists() else []:
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+            where.mkdir(parents=True)
         try:
-            import bm25s
+            return tantivy.Index(_schema(), path=str(where), reuse=True)
+        except ValueError as error:  # a damaged or foreign folder: rebuilt from the store
+            log.warning("keyword index at %s is unreadable (%s); rebuilding it", where, error)
+            shutil.rmtree(self.folder, ignore_errors=True)
+            (self.folder / INDEX_DIR).mkdir(parents=True)
+            return tantivy.Index(_schema(), path=str(where))
 
-            saved = json.loads(ids_file.read_text())
-            if "ids" in saved and "places" not in saved:
-                log.info("keyword index at %s is from an older version; rebuilding", self.folder)
-                return
-            places = [(str(article), int(position)) for article, position in saved["places"]]
-            if len(places) != len(saved["ids"]):
-                raise ValueError("places and ids differ in length")
-            bm25 = bm25s.BM25.load(str(self.folder), show_progress=False) if saved["ids"] else None
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            log.warning(
-                "keyword index at %s is unreadable (%s); it will be rebuilt", self.folder, error
-            )
-            return
-        layout = dict(zip(places, saved["ids"], strict=True))
-        self._state = (saved["ids"], saved["fingerprint"], bm25, layout)
+    def _state(self) -> dict[str, Any]:
+        try:
+            state: dict[str, Any] = json.loads((self.folder / STATE_FILE).read_text())
+            return state
+        except (OSError, ValueError):
+            return {"fingerprint": ids_fingerprint([]), "pending": self.count() > 0}
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        staging = self.folder / f".{STATE_FILE}.new"
+        staging.write_text(json.dumps(state))
+        os.replace(staging, self.folder / STATE_FILE)
+
+    def count(self) -> int:
+        self._index.reload()
+        return int(self._index.searcher().num_docs)
 
     @property
     def ids(self) -> list[str]:
-        return self._state[0]
+        return [str(doc["id"][0]) for doc in self._all_docs()]
 
     @property
     def built_from(self) -> str:
-        """The fingerprint of the chunk ids this index was built from."""
-        return self._state[1]
+        """The fingerprint of the chunk ids this index holds."""
+        return str(self._state()["fingerprint"])
+
+    def _all_docs(self) -> list[Any]:
+        import tantivy
+
+        self._index.reload()
+        searcher = self._index.searcher()
+        if searcher.num_docs == 0:
+            return []
+        hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs).hits
+        return [searcher.doc(address) for _, address in hits]
+
+    def begin_changes(self, store: ArticleStore) -> None:
+        """Mark the index pending before the store is written to: a run killed before
+        `apply` leaves the mark, and the next run catches up here first."""
+        state = self._state()
+        if state.get("pending"):
+            self.sync(store)
+            state = self._state()
+        self._save_state({**state, "pending": True})
+
+    def apply(self, added: Sequence[Chunk], removed: Sequence[str]) -> None:
+        """Add (or replace) chunks and remove ids in one commit, then clear the mark."""
+        import tantivy
+
+        with self._lock:
+            writer = self._writer()
+            combined = int(self._state()["fingerprint"], 16)
+            self._index.reload()
+            searcher = self._index.searcher()
+            for chunk_id in dict.fromkeys([*removed, *(chunk.id for chunk in added)]):
+                query = tantivy.Query.term_query(self._index.schema, "id", chunk_id)
+                if searcher.search(query, 1).hits:
+                    writer.delete_documents_by_term("id", chunk_id)
+                    combined ^= id_hash(chunk_id)
+            for chunk in added:
+                writer.add_document(
+                    tantivy.Document(
+                        id=chunk.id,
+                        article=chunk.article_key,
+                        position=chunk.position,
+                        body=" ".join(terms(chunk.embedding_text)),
+                    )
+                )
+                combined ^= id_hash(chunk.id)
+            writer.commit()
+            writer.wait_merging_threads()
+            self._index.reload()
+            self._save_state({"fingerprint": f"{combined:032x}", "pending": False})
+
+    def _writer(self) -> Any:
+        deadline = time.monotonic() + WRITER_WAIT_SECONDS
+        while True:
+            try:
+                return self._index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+            except ValueError:  # another process holds the index's writer lock
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def sync(self, store: ArticleStore) -> bool:
-        """Rebuild from the store if out of step; returns whether it rebuilt."""
+        """Bring the index in step with the store by difference, if it is out of step (a
+        pending mark, or other ids); returns whether it changed anything."""
+        state = self._state()
         ids = store.all_ids()
-        if len(ids) == len(self.ids) and ids_fingerprint(ids) == self.built_from:
+        if not state.get("pending") and ids_fingerprint(ids) == state["fingerprint"]:
             return False
-        chunks = store.all_chunks()
-        self.rebuild(
-            [c.id for c in chunks],
-            [c.embedding_text for c in chunks],
-            [(c.article_key, c.position) for c in chunks],
-        )
+        known = set(self.ids)
+        missing = [chunk_id for chunk_id in ids if chunk_id not in known]
+        gone = sorted(known - set(ids))
+        for start in range(0, max(len(missing), 1), READ_BATCH):
+            batch = store.get_chunks(missing[start : start + READ_BATCH])
+            self.apply(batch, gone if start == 0 else [])
+        if state.get("pending") and not missing and not gone:  # in step after all: recount
+            self._save_state({"fingerprint": ids_fingerprint(ids), "pending": False})
         return True
-
-    def rebuild(self, ids: list[str], texts: list[str], places: list[Place]) -> None:
-        import bm25s
-
-        bm25 = None
-        if ids:
-            bm25 = bm25s.BM25()
-            bm25.index([terms(text) or ["\x00"] for text in texts], show_progress=False)
-        # Write a complete new folder, then swap it in: a crash leaves the old index or none.
-        staging = self.folder.with_name(self.folder.name + ".new")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        if bm25 is not None:
-            bm25.save(str(staging), show_progress=False)
-        print_fp = ids_fingerprint(ids)
-        saved = {"fingerprint": print_fp, "ids": ids, "places": places}
-        (staging / IDS_FILE).write_text(json.dumps(saved))
-        old = self.folder.with_name(self.folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.folder.exists():
-            os.replace(self.folder, old)
-        os.replace(staging, self.folder)
-        shutil.rmtree(old, ignore_errors=True)
-        self._state = (ids, print_fp, bm25, dict(zip(places, ids, strict=True)))
 
     def ids_around(
         self, chunks: Sequence[Chunk], reach: int, ledes: bool = False
@@ -129,7 +201,18 @@ class KeywordIndex:
         (the given ones included), and with `ledes` each article's first chunk, or None if
         this index doesn't know every given chunk (it is behind the store): then ask the
         store."""
-        layout = self._state[3]
+        import tantivy
+
+        keys = sorted({chunk.article_key for chunk in chunks})
+        if not keys:
+            return []
+        schema = self._index.schema
+        searcher = self._index.searcher()
+        query = tantivy.Query.term_set_query(schema, "article", keys)
+        layout: dict[Place, str] = {}
+        for _, address in searcher.search(query, max(searcher.num_docs, 1)).hits:
+            doc = searcher.doc(address)
+            layout[(str(doc["article"][0]), int(doc["position"][0]))] = str(doc["id"][0])
         if any(layout.get((c.article_key, c.position)) != c.id for c in chunks):
             return None
         places = places_around(chunks, reach, ledes)
@@ -137,12 +220,16 @@ class KeywordIndex:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to k (chunk id, BM25 score) pairs with a positive score, best first."""
-        query_terms = terms(query)
-        ids, _, bm25, _ = self._state
-        if bm25 is None or not query_terms or k <= 0:
+        import tantivy
+
+        wanted = list(dict.fromkeys(terms(query)))
+        if not wanted or k <= 0:
             return []
-        scores = np.asarray(bm25.get_scores(query_terms))  # type: ignore[attr-defined]
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        schema = self._index.schema
+        should = [
+            (tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", term))
+            for term in wanted
+        ]
+        searcher = self._index.searcher()
+        hits = searcher.search(tantivy.Query.boolean_query(should), k).hits
+        return [(str(searcher.doc(a)["id"][0]), float(s)) for s, a in hits if s > 0]

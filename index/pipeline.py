@@ -125,7 +125,10 @@ def _index(
     summary: IndexSummary,
 ) -> IndexSummary:
     stored = store.articles()
+    if keyword is not None:
+        keyword.begin_changes(store)
     pending = _Pending(store, embeddings)
+    added: list[Chunk] = []  # for the keyword index, applied once at the end
     stale: list[str] = []
     seen: set[str] = set()
     failed_origins: set[str] = set()
@@ -164,6 +167,7 @@ def _index(
             # Chunks already stored keep their vectors; only their manifest fields are refreshed.
             store.update_metadata([chunk for chunk in chunks if chunk.id in have])
             pending.chunks.extend(fresh)
+            added.extend(fresh)
             stale.extend(sorted(obsolete))
             if len(pending.chunks) >= EMBED_BATCH:
                 summary.chunks_added += pending.flush()
@@ -179,7 +183,9 @@ def _index(
     store.delete(stale)
     summary.chunks_removed = len(stale)
     if keyword is not None:
-        keyword.sync(store)
+        keyword.apply(added, stale)
+        if keyword.count() != store.count():  # it was behind before this run
+            keyword.sync(store)
     if progress:
         progress(summary)
     return summary

@@ -1,4 +1,5 @@
-"""The BM25 keyword index stays in step with Chroma and survives restarts."""
+"""The BM25 keyword index stays in step with Chroma, survives restarts and crashes, and an
+update costs what it changes."""
 
 from __future__ import annotations
 
@@ -57,8 +58,9 @@ def test_rebuilt_when_the_store_changed_elsewhere_or_the_files_are_damaged(
     top = retriever.invoke("tunnel under Baaj")[0]
     assert top.metadata["article_key"] == TUNNEL.key
 
-    for file in (tmp_path / "k").iterdir():
-        file.write_text("garbage")
+    for file in (tmp_path / "k").rglob("*"):
+        if file.is_file():
+            file.write_text("garbage")
     damaged = KeywordIndex(tmp_path / "k")
     assert damaged.ids == []
     assert damaged.sync(fresh_store) is True
@@ -88,12 +90,13 @@ def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
     stranger = Chunk(**{**asdict(middle), "id": "not-indexed"})
     assert reopened.ids_around([stranger], 1) is None
 
-    # An index written before the layout was kept is rebuilt once.
-    ids_file = tmp_path / "k" / "chunk_ids.json"
-    saved = json.loads(ids_file.read_text())
-    del saved["places"]
-    ids_file.write_text(json.dumps(saved))
-    old = KeywordIndex(tmp_path / "k")
+    # A folder of the keyword index before this one (bm25s files) is rebuilt once.
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "chunk_ids.json").write_text(json.dumps({"ids": [], "fingerprint": "x"}))
+    (legacy / "data.csc.index.npy").write_bytes(b"\x93NUMPY")
+    old = KeywordIndex(legacy)
+    assert sorted(p.name for p in legacy.iterdir()) == ["tantivy"]
     assert old.ids_around([middle], 1) is None
     assert old.sync(fresh_store) is True
     assert sorted(old.ids_around([middle], 1) or []) == expected
@@ -104,27 +107,6 @@ def test_empty_store_and_empty_query(fresh_store: ArticleStore, tmp_path: Path) 
     keyword.sync(fresh_store)
     assert keyword.search("anything", 5) == []
     assert keyword.search("the of and", 5) == []
-
-
-def test_bm25s_debug_chatter_stays_out_of_the_log(
-    fresh_store: ArticleStore, tmp_path: Path
-) -> None:
-    import io
-    import logging
-
-    from bot.logs import configure_logging
-
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    configure_logging("DEBUG", [], logging.StreamHandler(stream))
-    try:
-        # bm25s logs at DEBUG
-        KeywordIndex(tmp_path / "keyword").rebuild(["a"], ["some text"], [("article", 0)])
-        logging.getLogger("bm25s").warning("a real problem")
-    finally:
-        root.handlers, root.level = saved[0], saved[1]
-    assert "Building index" not in stream.getvalue() and "a real problem" in stream.getvalue()
 
 
 def test_a_question_reads_the_keyword_index_as_it_is_and_never_rebuilds_it(
@@ -138,3 +120,30 @@ def test_a_question_reads_the_keyword_index_as_it_is_and_never_rebuilds_it(
     assert len(keyword.ids) == 1 and ids_for(keyword, "Baaj") == [], "not rebuilt by a question"
     assert keyword.sync(fresh_store) is True  # the refresh step, outside any question
     assert len(ids_for(keyword, "Baaj")) == 1
+
+
+def test_a_run_killed_before_it_updated_the_keyword_index_is_caught_up_by_the_next(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    keyword = KeywordIndex(tmp_path / "k")
+    index_articles([BRIDGE], fresh_store, embeddings, keyword=keyword)
+    keyword.begin_changes(fresh_store)  # a run marks the index, writes the store, is killed:
+    index_articles([TUNNEL], fresh_store, embeddings)
+    again = KeywordIndex(tmp_path / "k")  # the next run, in a new process
+    assert ids_for(again, "Baaj") == []
+    index_articles([], fresh_store, embeddings, keyword=again)
+    assert len(ids_for(again, "Baaj")) == 1
+    assert sorted(again.ids) == sorted(fresh_store.all_ids())
+
+
+def test_an_update_adds_to_the_index_instead_of_rebuilding_it(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    keyword = KeywordIndex(tmp_path / "k")
+    index_articles([BRIDGE], fresh_store, embeddings, keyword=keyword)
+    before = {path.name for path in (tmp_path / "k").rglob("*.idx")}
+    assert before
+    index_articles([TUNNEL], fresh_store, embeddings, keyword=keyword)
+    after = {path.name for path in (tmp_path / "k").rglob("*.idx")}
+    assert before < after, "the first segment is kept, a new one holds the new article"
+    assert len(ids_for(keyword, "Baaj")) == 1 and len(ids_for(keyword, "Sufouq")) == 1
