@@ -147,7 +147,8 @@ class KeywordIndex:
             combined = int(self._state()["fingerprint"], 16)
             self._index.reload()
             searcher = self._index.searcher()
-            for chunk_id in dict.fromkeys([*removed, *(chunk.id for chunk in added)]):
+            replaced = dict.fromkeys([*removed, *(chunk.id for chunk in added)])
+            for chunk_id in replaced if searcher.num_docs else []:  # a first build has none
                 query = tantivy.Query.term_query(self._index.schema, "id", chunk_id)
                 if searcher.search(query, 1).hits:
                     writer.delete_documents_by_term("id", chunk_id)
@@ -180,6 +181,7 @@ class KeywordIndex:
     def sync(self, store: ArticleStore) -> bool:
         """Bring the index in step with the store by difference, if it is out of step (a
         pending mark, or other ids); returns whether it changed anything."""
+        self._index.reload()  # see what another process committed since
         state = self._state()
         ids = store.all_ids()
         if not state.get("pending") and ids_fingerprint(ids) == state["fingerprint"]:
