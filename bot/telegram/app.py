@@ -10,7 +10,6 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -25,6 +24,7 @@ from bot.telegram import admin, questions
 from bot.telegram.answer_log import AnswerLog
 from bot.telegram.buttons import on_button
 from bot.telegram.context import Context, NewsdeskApplication, context_types
+from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,13 @@ def build_application(parts: Parts) -> NewsdeskApplication:
         builder = builder.base_url(settings.telegram_base_url)
     if settings.telegram_base_file_url:
         builder = builder.base_file_url(settings.telegram_base_file_url)
-    # Keeps outgoing messages within Telegram's flood limits, and retries a request Telegram
-    # answered with 429 RetryAfter after the time it asked for.
-    builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    timeout = settings.telegram_timeout_seconds
+    builder = builder.request(outgoing_request(timeout))
+    builder = builder.get_updates_request(polling_request(timeout, lambda updates: None))
+    # Keeps outgoing messages within Telegram's flood limits, retries a request Telegram
+    # answered with 429 RetryAfter after the time it asked for, and retries 5xx, timeouts and
+    # lost connections with backoff.
+    builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.post_init(register_commands).build()
     application.bot_data.attach(parts, AnswerLog(settings.home / "answers.sqlite"))
 
