@@ -27,6 +27,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import AIORateLimiter
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from bot.errors import NewsdeskError
+
 log = logging.getLogger(__name__)
 
 # Attempts per outgoing call, and the waits between them: 0.5, 1, 2, 4, 8, 8 s (23.5 s at
@@ -41,8 +43,13 @@ LONGEST_POLL_WAIT_SECONDS = 4.0
 BEST_EFFORT = frozenset({"sendChatAction"})
 
 
-class TelegramUnavailable(NetworkError):
-    """Telegram answered 5xx, or the connection failed before any answer: worth retrying."""
+class TelegramUnavailable(NetworkError, NewsdeskError):
+    """Telegram answered 5xx, or the connection failed before any answer: worth retrying.
+    A NetworkError, so python-telegram-bot's own loops treat it as one; once the retries are
+    spent, the reader (if Telegram takes the reply) is told this plainly."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Telegram is not answering right now ({detail}); try again later")
 
 
 RETRYABLE = (TelegramUnavailable, TimedOut)
@@ -160,6 +167,7 @@ class RetryingRateLimiter(AIORateLimiter):
                 )
             except RETRYABLE as error:
                 if attempt == attempts:
+                    log.error("%s failed %d times (%s); giving up", endpoint, attempts, error)
                     raise
                 wait = backoff_seconds(attempt, LONGEST_WAIT_SECONDS)
                 log.warning("%s failed (%s); trying again in %.1f s", endpoint, error, wait)
