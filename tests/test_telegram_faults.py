@@ -53,7 +53,7 @@ def test_the_answer_arrives_once_through_every_fault_class(start_bot: StartBot) 
     fake.push_message(QUESTION)
     wait_for_answer(fake)
     assert len(answers(fake)) == 1
-    assert [fault for method, fault in fake.injected if method == "sendMessage"] == list(FAULTS)
+    assert [fault for method, fault, _ in fake.injected if method == "sendMessage"] == list(FAULTS)
 
 
 @pytest.mark.parametrize("fault", [500, "timeout", "drop"])
@@ -65,7 +65,10 @@ def test_a_failed_typing_indicator_does_not_cost_the_answer(
     fake.push_message(QUESTION)
     wait_for_answer(fake)
     assert len(answers(fake)) == 1
-    assert fake.injected == [("sendChatAction", fault)]  # best effort: tried once, not retried
+    # best effort: tried once, not retried
+    assert [(method, injected) for method, injected, _ in fake.injected] == [
+        ("sendChatAction", fault)
+    ]
 
 
 def test_a_refusal_is_not_retried_and_reaches_the_plain_text_fallback(
@@ -77,4 +80,22 @@ def test_a_refusal_is_not_retried_and_reaches_the_plain_text_fallback(
     wait_for_answer(fake)
     html_attempts = [p for p in fake.sent() if p.get("parse_mode") == "HTML"]
     assert len(html_attempts) == 1 and html_attempts[0]["_status"] == 400
+    assert len(answers(fake)) == 1
+
+
+def test_polling_recovers_within_seconds_after_many_failed_get_updates(
+    start_bot: StartBot,
+) -> None:
+    fake = start_bot()
+    # 7 failures in a row: python-telegram-bot's own backoff would then wait 11 s, and more
+    # after each further one, up to 30 s.
+    fake.fail("getUpdates", 502, times=3)
+    fake.fail("getUpdates", "drop", times=2)
+    fake.fail("getUpdates", 500, times=2)
+    fake.wait_for(lambda: not fake.planned_faults["getUpdates"], timeout=90)
+    fake.push_message(QUESTION)  # Telegram is back: the next getUpdates brings the question
+    wait_for_answer(fake)
+    recovered = max(at for method, _, at in fake.injected if method == "getUpdates")
+    answered = min(float(p["_received"]) for p in fake.sent() if ANSWER_MARK in str(p["text"]))
+    assert answered - recovered < 10
     assert len(answers(fake)) == 1

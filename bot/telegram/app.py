@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, ReplyParameters, Update
 from telegram.constants import ChatType
@@ -80,6 +81,14 @@ async def refresh_keyword_index(context: Context) -> None:
     async with data.index_lock:
         if await asyncio.to_thread(data.parts.keyword.sync, data.parts.store):
             log.info("keyword index rebuilt: the store was changed by another process")
+
+
+def run_polling(application: NewsdeskApplication, **options: Any) -> None:
+    """Poll Telegram until stopped. python-telegram-bot's own loop waits up to 30 s between
+    failed getUpdates; PollingRequest retries them itself at most LONGEST_POLL_WAIT_SECONDS
+    apart, so polling resumes within seconds of Telegram recovering. An outage at start-up is
+    waited out (bootstrap_retries=-1) rather than ending the bot."""
+    application.run_polling(bootstrap_retries=-1, **options)
 
 
 def build_application(parts: Parts) -> NewsdeskApplication:

@@ -85,7 +85,8 @@ class FakeBotAPI:
         self.planned_faults: dict[str, list[Fault]] = {}
         self.fault_rate = 0.0  # the share of calls failed with a fault chosen at random
         self.timeout_fault_seconds = 2.0  # set it longer than the client's timeout
-        self.injected: list[tuple[str, Fault]] = []  # every fault answered, in order
+        # every fault answered, in order: (method, fault, time.monotonic() when it was taken)
+        self.injected: list[tuple[str, Fault, float]] = []
         self.slow: dict[str, float] = {}  # method -> seconds to wait before handling it
         self._random = random.Random(0)
         self._cond = threading.Condition()
@@ -202,7 +203,7 @@ class FakeBotAPI:
             else:
                 fault = None
             if fault is not None:
-                self.injected.append((method, fault))
+                self.injected.append((method, fault, time.monotonic()))
             return fault
 
     # --- what the bot did -------------------------------------------------------------------
