@@ -25,6 +25,7 @@ from bot.telegram import admin, questions
 from bot.telegram.answer_log import AnswerLog
 from bot.telegram.buttons import on_button
 from bot.telegram.context import Context, NewsdeskApplication, context_types
+from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unfinished
 from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,13 @@ async def on_error(update: object, context: Context) -> None:
             await message.reply_text(reply, reply_parameters=reply_to)
         except Exception:  # the reply is best effort: the original error is already handled
             log.warning("Could not send the error message", exc_info=True)
+
+
+async def start_up(application: NewsdeskApplication) -> None:
+    """Before polling: the command menus, and the updates a killed run left unanswered."""
+    await register_commands(application)
+    if isinstance(application, JournaledApplication):
+        await replay_unfinished(application)
 
 
 async def register_commands(application: NewsdeskApplication) -> None:
@@ -107,12 +115,14 @@ def build_application(parts: Parts) -> NewsdeskApplication:
         builder = builder.base_file_url(settings.telegram_base_file_url)
     timeout = settings.telegram_timeout_seconds
     builder = builder.request(outgoing_request(timeout))
-    builder = builder.get_updates_request(polling_request(timeout, lambda updates: None))
+    journal = UpdateJournal(settings.home / "updates.sqlite")
+    builder = builder.get_updates_request(polling_request(timeout, journal.record))
+    builder = builder.application_class(JournaledApplication, {"journal": journal})
     # Keeps outgoing messages within Telegram's flood limits, retries a request Telegram
     # answered with 429 RetryAfter after the time it asked for, and retries 5xx, timeouts and
     # lost connections with backoff.
     builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))  # type: ignore[arg-type]
-    application = builder.post_init(register_commands).build()
+    application = builder.post_init(start_up).build()
     application.bot_data.attach(parts, AnswerLog(settings.home / "answers.sqlite"))
 
     application.add_handler(TypeHandler(Update, questions.gate), group=-1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import itertools
 import json
 import random
 import re
@@ -71,6 +72,9 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+_UPDATE_ID_BASES = itertools.count(1, 100_000)
+
+
 class FakeBotAPI:
     """Queue updates with push_*; read what the bot did from `calls`."""
 
@@ -89,8 +93,12 @@ class FakeBotAPI:
         self.injected: list[tuple[str, Fault, float]] = []
         self.slow: dict[str, float] = {}  # method -> seconds to wait before handling it
         self._random = random.Random(0)
+        self._update_of_message: dict[int, int] = {}
         self._cond = threading.Condition()
-        self._next_update = 1
+        # Telegram never hands a bot the same update_id twice (within days): nor do two fakes
+        # in one test run, so a bot restarted against a new fake over the same home (and its
+        # journal of handled updates) is not told a new update is an old one.
+        self._next_update = next(_UPDATE_ID_BASES)
         self._next_message = 1000
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -145,9 +153,18 @@ class FakeBotAPI:
             message["reply_to_message"] = reply_to
         with self._cond:
             self.updates.append({"update_id": self._next_update, "message": message})
+            self._update_of_message[message["message_id"]] = self._next_update
             self._next_update += 1
             self._cond.notify_all()
         return message
+
+    def redeliver(self, message: dict[str, Any]) -> None:
+        """Deliver a message's update again, as Telegram does when the bot didn't
+        acknowledge it (here under its old update_id, whatever was acknowledged)."""
+        with self._cond:
+            update_id = self._update_of_message[message["message_id"]]
+            self.updates.append({"update_id": update_id, "message": message})
+            self._cond.notify_all()
 
     def push_document(
         self, file_name: str, content: bytes, *, user_id: int = 111, mime_type: str = ""
