@@ -167,7 +167,8 @@ class RetryingRateLimiter(AIORateLimiter):
                 )
             except RETRYABLE as error:
                 if attempt == attempts:
-                    log.error("%s failed %d times (%s); giving up", endpoint, attempts, error)
+                    if attempts > 1:  # a best-effort call's caller says what it gave up
+                        log.error("%s failed %d times (%s); giving up", endpoint, attempts, error)
                     raise
                 wait = backoff_seconds(attempt, LONGEST_WAIT_SECONDS)
                 log.warning("%s failed (%s); trying again in %.1f s", endpoint, error, wait)
