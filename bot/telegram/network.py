@@ -38,7 +38,7 @@ FIRST_WAIT_SECONDS = 0.5
 LONGEST_WAIT_SECONDS = 8.0
 # Polling waits at most this long between failed getUpdates, so it resumes within this time
 # (plus one request) of Telegram recovering.
-LONGEST_POLL_WAIT_SECONDS = 4.0
+LONGEST_POLL_WAIT_SECONDS = 2.0
 # Calls that only decorate an answer: one try, so a failure never delays the answer itself.
 BEST_EFFORT = frozenset({"sendChatAction"})
 
