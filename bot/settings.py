@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     telegram_base_file_url: str | None = Field(
         default=None, validation_alias="TELEGRAM_BASE_FILE_URL"
     )
+    telegram_timeout_seconds: float = Field(
+        default=10.0, gt=0, validation_alias="TELEGRAM_TIMEOUT_SECONDS"
+    )
 
     @field_validator("embedding_backend")
     @classmethod

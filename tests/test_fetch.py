@@ -3,8 +3,10 @@ content types, time and size capped. Served by a real HTTP server on 127.0.0.1."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from index.articles import Article, LoadProblem
@@ -105,3 +107,59 @@ def test_a_page_without_article_text_is_a_problem(web: WebServer) -> None:
     url = web.add("/empty", Page(b"<html><body><nav>menu</nav></body></html>"))
     problem = load_url(url, LOCAL)
     assert isinstance(problem, LoadProblem) and "no article text" in problem.reason
+
+
+def test_the_time_limit_bounds_the_whole_fetch_of_a_trickling_page(web: WebServer) -> None:
+    # 60 bytes, one every 0.1 s: no single read waits long, but the whole takes 6 s.
+    url = web.add("/trickle", Page(b"<p>" + b"x" * 54 + b"</p>", trickle=0.1))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out after 2 s"):
+        fetch(url, HTML_TYPES, FetchPolicy(allow_private=True, timeout_seconds=2))
+    assert time.monotonic() - started < 3.5  # the limit plus a second, and some slack
+
+
+def test_the_time_limit_covers_redirects_together(web: WebServer) -> None:
+    web.add("/final", Page(b"<p>" + b"x" * 23 + b"</p>", trickle=0.1))  # 3 s to read
+    web.add("/hop", Page(status=302, headers={"Location": "/final"}, delay=1.0))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out"):
+        fetch(web.url("/hop"), HTML_TYPES, FetchPolicy(allow_private=True, timeout_seconds=2.5))
+    assert time.monotonic() - started < 4.5
+
+
+class RebindingResolver:
+    """DNS that answers a public address first and loopback after: a rebinding attack."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        return [PUBLIC] if len(self.asked) == 1 else ["127.0.0.1"]
+
+
+PUBLIC = "93.184.216.34"
+
+
+def test_the_connection_goes_to_the_checked_address_not_a_rebound_one() -> None:
+    """The public 'server' is a fake transport (nothing leaves the machine). It redirects to
+    its own name, which now resolves to loopback: that hop is checked again and refused."""
+    seen: list[httpx.Request] = []
+
+    def public_server(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(302, headers={"Location": "/next"})
+
+    resolver = RebindingResolver()
+    policy = FetchPolicy(resolve=resolver, timeout_seconds=5)
+    with pytest.raises(FetchError, match=r"resolves to 127\.0\.0\.1"):
+        fetch(
+            "https://news.example/story",
+            HTML_TYPES,
+            policy,
+            transport=httpx.MockTransport(public_server),
+        )
+    (request,) = seen  # the loopback hop was never requested
+    assert request.url.host == PUBLIC and request.headers["Host"] == "news.example"
+    assert request.extensions["sni_hostname"] == "news.example"
+    assert resolver.asked == ["news.example", "news.example"]  # once per hop, checked each time

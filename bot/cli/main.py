@@ -21,7 +21,7 @@ from bot.errors import NewsdeskError
 from bot.logs import configure_logging
 from bot.render import render_text
 from bot.settings import Settings
-from bot.telegram.app import build_application
+from bot.telegram.app import build_application, run_polling
 from index.embeddings import DEFAULT_BACKEND, make_embeddings
 from index.ingest.feeds import FeedList
 from index.ingest.sources import Sources
@@ -204,7 +204,7 @@ def _ensure_sample(settings: Settings) -> Parts:
 
 
 def bot_command(settings: Settings) -> int:
-    build_application(build_parts(settings)).run_polling()
+    run_polling(build_application(build_parts(settings)))
     return 0
 
 
@@ -219,5 +219,5 @@ def start_command(settings: Settings, stdin: TextIO) -> int:
         )
         return run_chat(parts.service, stdin, sys.stdout)
     print("newsdesk: starting the Telegram bot (Ctrl-C to stop)", file=sys.stderr)
-    build_application(parts).run_polling()
+    run_polling(build_application(parts))
     return 0

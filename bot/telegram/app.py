@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -25,6 +25,8 @@ from bot.telegram import admin, questions
 from bot.telegram.answer_log import AnswerLog
 from bot.telegram.buttons import on_button
 from bot.telegram.context import Context, NewsdeskApplication, context_types
+from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unfinished
+from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,13 @@ async def on_error(update: object, context: Context) -> None:
             log.warning("Could not send the error message", exc_info=True)
 
 
+async def start_up(application: NewsdeskApplication) -> None:
+    """Before polling: the command menus, and the updates a killed run left unanswered."""
+    await register_commands(application)
+    if isinstance(application, JournaledApplication):
+        await replay_unfinished(application)
+
+
 async def register_commands(application: NewsdeskApplication) -> None:
     """Tell Telegram our commands so clients offer them in the menu; admins also see theirs."""
     await application.bot.set_my_commands(COMMANDS)
@@ -82,6 +91,14 @@ async def refresh_keyword_index(context: Context) -> None:
             log.info("keyword index rebuilt: the store was changed by another process")
 
 
+def run_polling(application: NewsdeskApplication, **options: Any) -> None:
+    """Poll Telegram until stopped. python-telegram-bot's own loop waits up to 30 s between
+    failed getUpdates; PollingRequest retries them itself at most LONGEST_POLL_WAIT_SECONDS
+    apart, so polling resumes within seconds of Telegram recovering. An outage at start-up is
+    waited out (bootstrap_retries=-1) rather than ending the bot."""
+    application.run_polling(bootstrap_retries=-1, **options)
+
+
 def build_application(parts: Parts) -> NewsdeskApplication:
     """The python-telegram-bot Application with every handler wired, over `parts`."""
     settings = parts.settings
@@ -96,10 +113,16 @@ def build_application(parts: Parts) -> NewsdeskApplication:
         builder = builder.base_url(settings.telegram_base_url)
     if settings.telegram_base_file_url:
         builder = builder.base_file_url(settings.telegram_base_file_url)
-    # Keeps outgoing messages within Telegram's flood limits, and retries a request Telegram
-    # answered with 429 RetryAfter after the time it asked for.
-    builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
-    application = builder.post_init(register_commands).build()
+    timeout = settings.telegram_timeout_seconds
+    builder = builder.request(outgoing_request(timeout))
+    journal = UpdateJournal(settings.home / "updates.sqlite")
+    builder = builder.get_updates_request(polling_request(timeout, journal.record))
+    builder = builder.application_class(JournaledApplication, {"journal": journal})
+    # Keeps outgoing messages within Telegram's flood limits, retries a request Telegram
+    # answered with 429 RetryAfter after the time it asked for, and retries 5xx, timeouts and
+    # lost connections with backoff.
+    builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))  # type: ignore[arg-type]
+    application = builder.post_init(start_up).build()
     application.bot_data.attach(parts, AnswerLog(settings.home / "answers.sqlite"))
 
     application.add_handler(TypeHandler(Update, questions.gate), group=-1)

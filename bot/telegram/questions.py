@@ -9,7 +9,7 @@ import time
 
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.answering.answers import Answer
@@ -127,7 +127,7 @@ async def answer_message(message: Message, question: str, context: Context) -> N
             slow_down_message(limiter.per_minute, wait), reply_parameters=reply_to
         )
         return
-    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    await _show_typing(message.chat_id, context)
     service = context.bot_data.parts.service
     memory = chat_data(context).memory
     started = time.perf_counter()
@@ -146,6 +146,14 @@ async def answer_message(message: Message, question: str, context: Context) -> N
     if standalone != question:
         await message.reply_text(f"(Understood as: {standalone})", reply_parameters=reply_to)
     await _send_answer(message, answer, keyboard(answer_id, answer), reply_to)
+
+
+async def _show_typing(chat_id: int, context: Context) -> None:
+    """The typing indicator is a courtesy: if Telegram fails it, the answer still goes out."""
+    try:
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramError as error:
+        log.warning("Could not show the typing indicator (%s); answering anyway", error)
 
 
 async def _send_answer(

@@ -7,15 +7,19 @@ fetched, every address the host name resolves to is checked against private, loo
 link-local and other non-public ranges, every redirect is checked again before it is followed,
 the content type must be one we can read, and time and size are capped.
 
-Left alone: DNS rebinding between our check and httpx's own lookup. Closing it means pinning
-the checked address in the connection, which breaks TLS name checks on some setups; the
-checks here stop the common cases (a link or redirect to an internal address).
+The connection goes to the very address that was checked: the URL is rewritten to it, with
+the Host header and TLS server name (SNI, and so the certificate check) kept as the host name,
+so a name that resolves to a public address for the check and to a private one a moment later
+(DNS rebinding) can't reach the private one. The time limit bounds the whole fetch, redirects
+included, not each read, so a server that trickles bytes is cut off on time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -38,12 +42,23 @@ class FetchError(NewsdeskError):
     """A URL that was refused or could not be fetched; the message says why."""
 
 
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address the host name resolves to, in the resolver's order of preference."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+# The one place a host name becomes addresses: tests put a resolver of their own here.
+Resolver = Callable[[str, int], list[str]]
+
+
 @dataclass(frozen=True)
 class FetchPolicy:
-    timeout_seconds: float = 20.0
+    timeout_seconds: float = 20.0  # for the whole fetch: connect, headers, body, redirects
     max_bytes: int = 10 * 1024 * 1024
     allow_private: bool = False
     max_redirects: int = 5
+    resolve: Resolver = resolve_host
 
 
 @dataclass(frozen=True)
@@ -52,9 +67,9 @@ class Fetched:
     body: bytes
 
 
-def check_url(url: str, policy: FetchPolicy) -> None:
-    """Raise FetchError unless the URL is http(s) and its host resolves only to addresses the
-    policy allows."""
+def check_url(url: str, policy: FetchPolicy) -> str:
+    """The address to connect to for the URL; FetchError unless the URL is http(s) and its
+    host resolves only to addresses the policy allows."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         shown = parts.scheme or "none"
@@ -64,43 +79,86 @@ def check_url(url: str, policy: FetchPolicy) -> None:
         raise FetchError("the URL has no host name")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
-    except (socket.gaierror, UnicodeError, ValueError) as error:
+        addresses = policy.resolve(host, port)
+    except (OSError, UnicodeError, ValueError) as error:
         raise FetchError(f"could not resolve host {host!r} ({error})") from error
-    if policy.allow_private:
-        return
-    for address in sorted(addresses):
-        ip = ipaddress.ip_address(str(address).split("%")[0])
-        if not ip.is_global or ip.is_multicast:
+    if not addresses:
+        raise FetchError(f"could not resolve host {host!r} (no addresses)")
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not policy.allow_private and (not ip.is_global or ip.is_multicast):
             raise FetchError(
                 f"{host} resolves to {ip}, a private, loopback or link-local address; "
                 "set NEWSDESK_ALLOW_PRIVATE_URLS=true to fetch from such addresses"
             )
+    return addresses[0]
 
 
-def fetch(url: str, accept: tuple[str, ...], policy: FetchPolicy) -> Fetched:
+def fetch(
+    url: str,
+    accept: tuple[str, ...],
+    policy: FetchPolicy,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Fetched:
     """GET the URL following up to `max_redirects` checked redirects; the final response must
-    be 200 with one of the `accept` content types and at most `max_bytes` long."""
-    headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(accept) + ", */*;q=0.1"}
+    be 200 with one of the `accept` content types and at most `max_bytes` long, and all of it
+    must arrive within `timeout_seconds`. `transport`: where connections go (tests only)."""
     try:
-        with httpx.Client(
-            timeout=policy.timeout_seconds, follow_redirects=False, headers=headers
-        ) as client:
-            for _ in range(policy.max_redirects + 1):
-                check_url(url, policy)
-                with client.stream("GET", url) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        url = urljoin(url, response.headers["location"])
-                        continue
-                    return _read(url, response, accept, policy)
-    except httpx.TimeoutException as error:
+        return asyncio.run(_fetch_within_time(url, accept, policy, transport))
+    except (TimeoutError, httpx.TimeoutException) as error:
         raise FetchError(f"timed out after {policy.timeout_seconds:g} s") from error
     except httpx.HTTPError as error:
         raise FetchError(f"could not fetch ({type(error).__name__}: {error})") from error
+
+
+async def _fetch_within_time(
+    url: str,
+    accept: tuple[str, ...],
+    policy: FetchPolicy,
+    transport: httpx.AsyncBaseTransport | None,
+) -> Fetched:
+    headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(accept) + ", */*;q=0.1"}
+    async with (
+        asyncio.timeout(policy.timeout_seconds),
+        httpx.AsyncClient(
+            timeout=policy.timeout_seconds,
+            follow_redirects=False,
+            headers=headers,
+            transport=transport,
+        ) as client,
+    ):
+        for _ in range(policy.max_redirects + 1):
+            # Resolving blocks the loop and so is outside the time limit, like the OS resolver's
+            # own timeout; a resolver thread wouldn't help, as asyncio.run waits for it anyway.
+            address = check_url(url, policy)
+            response = await client.send(pinned_request(client, url, address), stream=True)
+            try:
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                return await _read(url, response, accept, policy)
+            finally:
+                await response.aclose()
     raise FetchError(f"more than {policy.max_redirects} redirects")
 
 
-def _read(
+def pinned_request(client: httpx.AsyncClient, url: str, address: str) -> httpx.Request:
+    """A GET of `url` that connects to `address`, while the server sees the host name as
+    Host and, over TLS, as the server name its certificate is checked against."""
+    original = httpx.URL(url)
+    extensions = (
+        {"sni_hostname": original.raw_host.decode("ascii")} if original.scheme == "https" else {}
+    )
+    return client.build_request(
+        "GET",
+        original.copy_with(host=address),
+        headers={"Host": original.netloc.decode("ascii")},
+        extensions=extensions,
+    )
+
+
+async def _read(
     url: str, response: httpx.Response, accept: tuple[str, ...], policy: FetchPolicy
 ) -> Fetched:
     if response.status_code != 200:
@@ -113,7 +171,7 @@ def _read(
     if declared.isdigit() and int(declared) > policy.max_bytes:
         raise FetchError(_too_large(int(declared), policy))
     body = bytearray()
-    for piece in response.iter_bytes():
+    async for piece in response.aiter_bytes():
         body += piece
         if len(body) > policy.max_bytes:
             raise FetchError(_too_large(len(body), policy))

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.app import Parts, fetch_policy
 from bot.settings import Settings
-from bot.telegram.app import build_application
+from bot.telegram.app import build_application, run_polling
 from tests.support.fake_telegram import FakeBotAPI
 
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
@@ -38,8 +38,8 @@ class BotRunner:
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            application.run_polling(
-                poll_interval=0.0, timeout=1, stop_signals=None, close_loop=False
+            run_polling(
+                application, poll_interval=0.0, timeout=1, stop_signals=None, close_loop=False
             )
 
         thread = threading.Thread(target=run, daemon=True)
@@ -53,11 +53,16 @@ class BotRunner:
 
     def stop_all(self) -> None:
         for fake, application, thread, loop in self.running:
-            # stop_running() does nothing until the Application is running, so ask until the
-            # thread ends; a loaded machine can take a while to wind down.
+            # stop_running() does nothing until the Application is running, so ask until it
+            # has been asked while running; asking again while it winds down (it stays
+            # `running` until then) would stop the loop under its shutdown. A loaded machine
+            # can take a while to wind down.
             deadline = time.monotonic() + 120
+            asked_while_running = False
             while thread.is_alive() and time.monotonic() < deadline:
-                loop.call_soon_threadsafe(application.stop_running)
+                if not asked_while_running:
+                    asked_while_running = application.running
+                    loop.call_soon_threadsafe(application.stop_running)
                 thread.join(timeout=0.5)
             fake.stop()
             if thread.is_alive():

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import html
+import itertools
 import json
+import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +25,12 @@ from urllib.parse import parse_qs, unquote
 TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
                  "blockquote", "tg-spoiler", "span"}  # fmt: skip
 BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
+# A fault the fake can answer a call with instead of handling it: an HTTP status (429, 500,
+# 502), "timeout" (no answer for longer than the client waits) or "drop" (the connection is
+# closed without an answer). A faulted call is not acted on and not recorded in `calls`, as
+# Telegram fails a request before acting on it.
+Fault = int | str
+FAULTS: tuple[Fault, ...] = (429, 500, 502, "timeout", "drop")
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Newsdesk", "username": "newsdesk_test_bot"}
 
 
@@ -63,6 +72,9 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+_UPDATE_ID_BASES = itertools.count(1, 100_000)
+
+
 class FakeBotAPI:
     """Queue updates with push_*; read what the bot did from `calls`."""
 
@@ -74,8 +86,19 @@ class FakeBotAPI:
         self.files: dict[str, bytes] = {}  # file_id -> content, served at base_file_url
         # method -> how many more calls to answer 429 Too Many Requests (retry after 1 s)
         self.flood: dict[str, int] = {}
+        self.planned_faults: dict[str, list[Fault]] = {}
+        self.fault_rate = 0.0  # the share of calls failed with a fault chosen at random
+        self.timeout_fault_seconds = 2.0  # set it longer than the client's timeout
+        # every fault answered, in order: (method, fault, time.monotonic() when it was taken)
+        self.injected: list[tuple[str, Fault, float]] = []
+        self.slow: dict[str, float] = {}  # method -> seconds to wait before handling it
+        self._random = random.Random(0)
+        self._update_of_message: dict[int, int] = {}
         self._cond = threading.Condition()
-        self._next_update = 1
+        # Telegram never hands a bot the same update_id twice (within days): nor do two fakes
+        # in one test run, so a bot restarted against a new fake over the same home (and its
+        # journal of handled updates) is not told a new update is an old one.
+        self._next_update = next(_UPDATE_ID_BASES)
         self._next_message = 1000
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -130,9 +153,18 @@ class FakeBotAPI:
             message["reply_to_message"] = reply_to
         with self._cond:
             self.updates.append({"update_id": self._next_update, "message": message})
+            self._update_of_message[message["message_id"]] = self._next_update
             self._next_update += 1
             self._cond.notify_all()
         return message
+
+    def redeliver(self, message: dict[str, Any]) -> None:
+        """Deliver a message's update again, as Telegram does when the bot didn't
+        acknowledge it (here under its old update_id, whatever was acknowledged)."""
+        with self._cond:
+            update_id = self._update_of_message[message["message_id"]]
+            self.updates.append({"update_id": update_id, "message": message})
+            self._cond.notify_all()
 
     def push_document(
         self, file_name: str, content: bytes, *, user_id: int = 111, mime_type: str = ""
@@ -165,6 +197,32 @@ class FakeBotAPI:
             self._next_update += 1
             self._cond.notify_all()
 
+    # --- what Telegram does wrong ---------------------------------------------------------
+
+    def fail(self, method: str, fault: Fault, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with `fault` instead of handling them."""
+        with self._cond:
+            self.planned_faults.setdefault(method, []).extend([fault] * times)
+
+    def fail_at_random(self, rate: float, seed: int = 0) -> None:
+        """From now on fail this share of all calls, each with one of FAULTS at random."""
+        with self._cond:
+            self.fault_rate = rate
+            self._random = random.Random(seed)
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._cond:
+            planned = self.planned_faults.get(method)
+            if planned:
+                fault: Fault | None = planned.pop(0)
+            elif self.fault_rate and self._random.random() < self.fault_rate:
+                fault = self._random.choice(FAULTS)
+            else:
+                fault = None
+            if fault is not None:
+                self.injected.append((method, fault, time.monotonic()))
+            return fault
+
     # --- what the bot did -------------------------------------------------------------------
 
     def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict[str, Any]]:
@@ -175,6 +233,10 @@ class FakeBotAPI:
                 if name == method
                 and (chat_id is None or str(params.get("chat_id")) == str(chat_id))
             ]
+
+    def delivered(self, chat_id: int = 111) -> list[str]:
+        """The texts of the messages the fake accepted (a reader would see) in the chat."""
+        return [str(p["text"]) for p in self.sent(chat_id=chat_id) if p.get("_status") == 200]
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -291,8 +353,36 @@ class FakeBotAPI:
                     params = json.loads(body or "{}")
                 else:
                     params = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
-                status, payload = fake._answer(self.path[len(prefix) :], params)
+                method = self.path[len(prefix) :]
+                fault = fake._take_fault(method)
+                if fault is not None:
+                    self._fault(fault)
+                    return
+                time.sleep(fake.slow.get(method, 0.0))
+                status, payload = fake._answer(method, params)
+                with fake._cond:
+                    params["_status"] = status
+                    fake._cond.notify_all()
                 self._reply(status, payload)
+
+            def _fault(self, fault: Fault) -> None:
+                if isinstance(fault, int):
+                    description = "Too Many Requests: retry after 1" if fault == 429 else "Error"
+                    payload: dict[str, Any] = {
+                        "ok": False,
+                        "error_code": fault,
+                        "description": description,
+                    }
+                    if fault == 429:
+                        payload["parameters"] = {"retry_after": 1}
+                    self._reply(fault, payload)
+                    return
+                if fault == "timeout":
+                    time.sleep(fake.timeout_fault_seconds)
+                # Close without a word; the handler writes nothing after this.
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
             def do_GET(self) -> None:
                 prefix = f"/file/bot{fake.token}/documents/"

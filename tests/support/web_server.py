@@ -17,6 +17,7 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     send_length: bool = True
+    trickle: float = 0.0  # seconds between the body's bytes, sent one at a time
 
 
 class WebServer:
@@ -39,7 +40,12 @@ class WebServer:
                 self.end_headers()
                 # The client may stop reading, as it should on an oversized body.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(page.body)
+                    if not page.trickle:
+                        self.wfile.write(page.body)
+                    for byte in page.body if page.trickle else b"":
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(page.trickle)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -1,0 +1,115 @@
+"""No lost questions: every update fetched from Telegram, kept in SQLite under NEWSDESK_HOME
+from the moment it arrives until it has been handled.
+
+python-telegram-bot acknowledges a batch of updates with the offset of its next getUpdates,
+sent as soon as the batch is queued, long before the questions in it are answered; a bot
+killed in between (kill -9, a crash, the machine going down) would never see them again. So
+`PollingRequest` hands each batch to `record` before python-telegram-bot even sees it,
+`JournaledApplication` marks each update finished once its handlers are done, and at start-up
+`replay_unfinished` queues again whatever a previous run fetched but never finished.
+
+An update is handled at most once per run, and never again once finished, even if Telegram
+delivers it again (it does, if the bot was killed before acknowledging it). An answer cut off
+half-way through its messages is sent again in full after a restart: at least once, as
+Telegram offers no way to ask whether a message was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS updates (
+    update_id INTEGER PRIMARY KEY, raw TEXT NOT NULL, fetched_at REAL NOT NULL, done_at REAL
+);
+"""
+# Finished updates are kept this long, to recognise one Telegram delivers again.
+KEEP_FINISHED_SECONDS = 24 * 3600
+
+
+class UpdateJournal:
+    """Used from the bot's event loop only: one connection, each statement committed (and so
+    on disk) before it returns."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.executescript(SCHEMA)
+        self._started: set[int] = set()
+
+    def record(self, updates: list[dict[str, Any]]) -> None:
+        """Keep updates just fetched; one already kept keeps its first record."""
+        now = time.time()
+        rows = [
+            (update["update_id"], json.dumps(update), now)
+            for update in updates
+            if isinstance(update.get("update_id"), int)
+        ]
+        self._db.executemany(
+            "INSERT OR IGNORE INTO updates (update_id, raw, fetched_at) VALUES (?, ?, ?)", rows
+        )
+
+    def start(self, update_id: int) -> bool:
+        """Whether to handle this update now: not if this run already started it, nor if an
+        earlier run finished it."""
+        if update_id in self._started:
+            return False
+        self._started.add(update_id)
+        row = self._db.execute(
+            "SELECT done_at FROM updates WHERE update_id = ?", (update_id,)
+        ).fetchone()
+        return row is None or row[0] is None
+
+    def finish(self, update_id: int) -> None:
+        self._db.execute(
+            "UPDATE updates SET done_at = ? WHERE update_id = ?", (time.time(), update_id)
+        )
+
+    def unfinished(self) -> list[dict[str, Any]]:
+        """Updates fetched but never finished, oldest first; forgets long-finished ones."""
+        cutoff = time.time() - KEEP_FINISHED_SECONDS
+        self._db.execute("DELETE FROM updates WHERE done_at < ?", (cutoff,))
+        rows = self._db.execute(
+            "SELECT raw FROM updates WHERE done_at IS NULL ORDER BY update_id"
+        ).fetchall()
+        return [json.loads(raw) for (raw,) in rows]
+
+
+class JournaledApplication(Application):  # type: ignore[type-arg]
+    """An Application that handles each update at most once and marks it finished in the
+    journal when its handlers are done, whether they answered, refused or failed."""
+
+    def __init__(self, *, journal: UpdateJournal, **options: Any) -> None:
+        super().__init__(**options)
+        self.journal = journal
+
+    async def process_update(self, update: object) -> None:
+        if not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        if not self.journal.start(update.update_id):
+            log.info("update %d was already handled; skipping it", update.update_id)
+            return
+        try:
+            await super().process_update(update)
+        finally:  # a handler's error is handled (on_error) too: finished, not replayed
+            self.journal.finish(update.update_id)
+
+
+async def replay_unfinished(application: JournaledApplication) -> None:
+    """Queue again the updates an earlier run fetched but did not finish (at start-up, before
+    polling brings new ones)."""
+    for raw in application.journal.unfinished():
+        update = Update.de_json(raw, application.bot)
+        log.info("answering update %d, left unfinished by an earlier run", update.update_id)
+        await application.update_queue.put(update)

@@ -1,0 +1,176 @@
+"""Talking to Telegram over a network that fails: which failures are worth another try, how
+long to wait before it, and polling that comes back quickly once Telegram does.
+
+python-telegram-bot's `AIORateLimiter` retries only 429 RetryAfter, and its polling loop
+backs off up to 30 s, so a few 502s could cost an answer or half a minute of silence. Here:
+
+- `TelegramRequest` tells a failure worth retrying (a 5xx answer, a dropped or refused
+  connection: `TelegramUnavailable`; no answer in time: `TimedOut`) from a refusal (any other
+  4xx, e.g. 400 "can't parse entities", which callers handle and retrying can't fix).
+- `RetryingRateLimiter` retries those for every outgoing call, with exponential backoff and a
+  bounded number of attempts, on top of the 429 handling it inherits.
+- `PollingRequest` keeps retrying getUpdates itself, with backoff capped at a few seconds, so
+  polling resumes within seconds of Telegram recovering however long it was down; and hands
+  each batch of updates to a callback before python-telegram-bot can acknowledge it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.ext import AIORateLimiter
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from bot.errors import NewsdeskError
+
+log = logging.getLogger(__name__)
+
+# Attempts per outgoing call, and the waits between them: 0.5, 1, 2, 4, 8, 8 s (23.5 s at
+# most), enough to ride out a short outage without keeping a reader waiting indefinitely.
+ATTEMPTS = 7
+FIRST_WAIT_SECONDS = 0.5
+LONGEST_WAIT_SECONDS = 8.0
+# Polling waits at most this long between failed getUpdates, so it resumes within this time
+# (plus one request) of Telegram recovering.
+LONGEST_POLL_WAIT_SECONDS = 2.0
+# Calls that only decorate an answer: one try, so a failure never delays the answer itself.
+BEST_EFFORT = frozenset({"sendChatAction"})
+
+
+class TelegramUnavailable(NetworkError, NewsdeskError):
+    """Telegram answered 5xx, or the connection failed before any answer: worth retrying.
+    A NetworkError, so python-telegram-bot's own loops treat it as one; once the retries are
+    spent, the reader (if Telegram takes the reply) is told this plainly."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Telegram is not answering right now ({detail}); try again later")
+
+
+RETRYABLE = (TelegramUnavailable, TimedOut)
+Endpoint = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
+
+
+def backoff_seconds(failures: int, longest: float) -> float:
+    """The wait after the `failures`-th failure in a row: doubling from half a second."""
+    return min(longest, FIRST_WAIT_SECONDS * 2.0 ** (failures - 1))
+
+
+class TelegramRequest(HTTPXRequest):
+    """HTTPXRequest whose failures say whether they are worth retrying."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        return await self._send(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+
+    async def _send(self, *request: Any) -> tuple[int, bytes]:
+        """One try of `do_request`'s arguments, its failure classified."""
+        try:
+            code, payload = await super().do_request(*request)
+        except TimedOut:
+            raise
+        except NetworkError as error:  # httpx could not connect, or lost the connection
+            raise TelegramUnavailable(str(error)) from error
+        if code >= 500:
+            raise TelegramUnavailable(f"Telegram answered HTTP {code}")
+        return code, payload
+
+
+class PollingRequest(TelegramRequest):
+    """The getUpdates request: retried here until it succeeds (python-telegram-bot's Updater
+    cancels it on shutdown), and each batch of updates passed to `on_updates` before it is
+    returned, that is before the next getUpdates acknowledges it to Telegram."""
+
+    def __init__(self, on_updates: Callable[[list[dict[str, Any]]], None], **options: Any) -> None:
+        super().__init__(**options)
+        self._on_updates = on_updates
+
+    async def _send(self, *request: Any) -> tuple[int, bytes]:
+        failures = 0
+        while True:
+            try:
+                code, payload = await super()._send(*request)
+            except RETRYABLE as error:
+                failures += 1
+                wait = backoff_seconds(failures, LONGEST_POLL_WAIT_SECONDS)
+                log.warning("getUpdates failed (%s); polling again in %.1f s", error, wait)
+                await asyncio.sleep(wait)
+                continue
+            if code == 200:
+                self._on_updates(_updates_in(payload))
+            return code, payload
+
+
+def outgoing_request(timeout: float) -> TelegramRequest:
+    """The request every call but getUpdates goes through: `timeout` to connect, send, read."""
+    return TelegramRequest(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout)
+
+
+def polling_request(
+    timeout: float, on_updates: Callable[[list[dict[str, Any]]], None]
+) -> PollingRequest:
+    """The getUpdates request; python-telegram-bot adds the long-poll time to `timeout`."""
+    return PollingRequest(
+        on_updates,
+        connection_pool_size=1,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        write_timeout=timeout,
+    )
+
+
+def _updates_in(payload: bytes) -> list[dict[str, Any]]:
+    try:
+        result = json.loads(payload).get("result")
+    except (ValueError, AttributeError):
+        return []  # python-telegram-bot reports the bad answer itself
+    if not isinstance(result, list):
+        return []
+    return [update for update in result if isinstance(update, dict)]
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """AIORateLimiter (flood limits, 429 RetryAfter) that also retries 5xx, timeouts and lost
+    connections, `ATTEMPTS` times with exponential backoff. The fake Bot API, like Telegram,
+    fails such a request before acting on it, so a retry doesn't duplicate a message; a real
+    timeout after Telegram acted could, which is the price of not losing the answer."""
+
+    async def process_request(
+        self,
+        callback: Endpoint,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        attempts = 1 if endpoint in BEST_EFFORT else ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except RETRYABLE as error:
+                if attempt == attempts:
+                    if attempts > 1:  # a best-effort call's caller says what it gave up
+                        log.error("%s failed %d times (%s); giving up", endpoint, attempts, error)
+                    raise
+                wait = backoff_seconds(attempt, LONGEST_WAIT_SECONDS)
+                log.warning("%s failed (%s); trying again in %.1f s", endpoint, error, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
