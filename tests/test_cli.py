@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli.main import main
 from bot.settings import PROJECT_DIR
+from tests.support.documents import make_pdf
 
 SUBCOMMANDS = ["index", "feeds", "ask", "eval", "prompts", "chat", "bot", "start"]
 
@@ -128,3 +129,18 @@ def test_prompts_on_the_cli(
     assert capsys.readouterr().out.strip().endswith(shipped)
     assert main(["prompts", "test", "answer", "who?"]) == 0
     assert "used only with an LLM" in capsys.readouterr().out
+
+
+def test_a_pdf_that_crashes_its_parser_is_skipped_by_name_and_the_batch_goes_on(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A reference inside a content stream makes pypdf raise AssertionError, not a PdfError.
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(make_pdf(["Schools reopen", "Six schools reopened."], operators="3 0 R "))
+    good = tmp_path / "good.txt"
+    good.write_text("Bridge opens\n\nThe new bridge over the Tigris opened on Monday.")
+    assert main(["index", str(bad), str(good)]) == 1
+    captured = capsys.readouterr()
+    assert f"skipped {bad}: could not be read (AssertionError" in captured.err
+    assert "Traceback" not in captured.err
+    assert "1 articles read (1 new" in captured.out and "1 errors" in captured.out
