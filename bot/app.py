@@ -11,6 +11,7 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.prompts import PromptLibrary
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.service import Answerer, AnswerService
+from bot.redaction import Redactor
 from bot.settings import Settings
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.fetch import FetchPolicy
@@ -33,6 +34,8 @@ class Parts:
     embeddings: SentenceTransformerEmbeddings
     service: AnswerService
     indexer: Indexer
+    # The one redaction for everything shown or logged (bot/redaction.py).
+    redact: Redactor
 
 
 def open_configured_store(settings: Settings) -> ArticleStore:
@@ -75,7 +78,10 @@ def build_service(
     if chat_model is None and settings.llm:
         from bot.answering.llm import make_chat_model
 
-        chat_model = make_chat_model(settings.llm)
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        chat_model = make_chat_model(
+            settings.llm, key, settings.llm_base_url, settings.llm_timeout_seconds
+        )
     reranker = None
     if settings.reranker:
         from bot.answering.rerank import make_reranker
@@ -116,10 +122,12 @@ def build_parts(
     chat_model: BaseChatModel | None = None,
     retrieve_k: int | None = None,
     lazy_model: bool = False,
+    redact: Redactor | None = None,
 ) -> Parts:
     """Every part from settings; parts passed in are used as they are. The keyword index is
     brought in step with the store here, before any question. With `lazy_model` the model is
-    loaded only when something needs embedding (indexing an unchanged source needs none)."""
+    loaded only when something needs embedding (indexing an unchanged source needs none).
+    `redact` defaults to the secrets among the settings; the CLI adds the environment's."""
     store = store or open_configured_store(settings)
     keyword = keyword if keyword is not None else open_keyword_index(settings)
     keyword.sync(store)
@@ -130,7 +138,8 @@ def build_parts(
     indexer = Indexer(
         store=store, embeddings=embeddings, keyword=keyword, fetch_policy=fetch_policy(settings)
     )
-    return Parts(settings, store, keyword, embeddings, service, indexer)
+    redact = redact or Redactor(settings.secrets())
+    return Parts(settings, store, keyword, embeddings, service, indexer, redact)
 
 
 def build_indexer(settings: Settings, *, store: ArticleStore | None = None) -> Indexer:

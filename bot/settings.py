@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8000, validation_alias="NEWSDESK_CHROMA_PORT")
     collection: str = Field(default="newsdesk-articles", validation_alias="NEWSDESK_COLLECTION")
     llm: str | None = Field(default=None, validation_alias="NEWSDESK_LLM")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias="NEWSDESK_LLM_API_KEY")
+    llm_base_url: str | None = Field(default=None, validation_alias="NEWSDESK_LLM_BASE_URL")
+    llm_timeout_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="NEWSDESK_LLM_TIMEOUT_SECONDS"
+    )
     reranker: str | None = Field(default=None, validation_alias="NEWSDESK_RERANKER")
     top_k: int = Field(default=4, ge=1, le=20, validation_alias="NEWSDESK_TOP_K")
     min_relevance: float = Field(
@@ -99,7 +104,12 @@ class Settings(BaseSettings):
         return value.expanduser()
 
     @field_validator(
-        "llm", "reranker", "chroma_host", "telegram_base_url", "telegram_base_file_url"
+        "llm",
+        "llm_base_url",
+        "reranker",
+        "chroma_host",
+        "telegram_base_url",
+        "telegram_base_file_url",
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
@@ -112,12 +122,17 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("telegram_bot_token")
+    @field_validator("telegram_bot_token", "llm_api_key")
     @classmethod
     def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
         return SecretStr(value.get_secret_value().strip())
+
+    def secrets(self) -> list[str]:
+        """Every secret among the settings, for the one redaction (bot/redaction.py)."""
+        held = (self.telegram_bot_token, self.llm_api_key)
+        return [secret.get_secret_value() for secret in held if secret is not None]
 
     @property
     def chroma_dir(self) -> Path:

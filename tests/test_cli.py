@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -144,3 +145,24 @@ def test_a_pdf_that_crashes_its_parser_is_skipped_by_name_and_the_batch_goes_on(
     assert f"skipped {bad}: could not be read (AssertionError" in captured.err
     assert "Traceback" not in captured.err
     assert "1 articles read (1 new" in captured.out and "1 errors" in captured.out
+
+
+def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["index", "--quiet", str(PROJECT_DIR / "data" / "sample")]) == 0
+    capsys.readouterr()
+    lines = io.StringIO(
+        "who controls Qairawan?\n/help\nand who leads them?\n/reset\nand who leads them?\n"
+        "/quit\n/help\n"
+    )
+    assert main(["chat"], stdin=lines) == 0
+    out = capsys.readouterr().out
+    replies = out.split("\n\n")
+    assert out.count("(Understood as: who controls Qairawan? and who leads them?)") == 1
+    assert "/reset (forget earlier questions)" in out  # /help was answered as a command
+    assert "I've forgotten our conversation" in out
+    # The greeting and the one /help: nothing after /quit was read.
+    assert out.count("I answer questions about") == 2
+    assert sum("Sources:" in reply for reply in replies) == 2  # the question, the follow-up
+    assert out.rstrip().endswith("bye")

@@ -113,11 +113,12 @@ def test_bm25s_debug_chatter_stays_out_of_the_log(
     import logging
 
     from bot.logs import configure_logging
+    from bot.redaction import Redactor
 
     stream = io.StringIO()
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    configure_logging("DEBUG", [], logging.StreamHandler(stream))
+    configure_logging("DEBUG", Redactor(), logging.StreamHandler(stream))
     try:
         # bm25s logs at DEBUG
         KeywordIndex(tmp_path / "keyword").rebuild(["a"], ["some text"], [("article", 0)])

@@ -14,7 +14,7 @@ import pytest
 
 from bot.app import Parts, build_parts
 from bot.logs import configure_logging
-from bot.telegram.app import APOLOGY
+from bot.redaction import Redactor
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
@@ -180,7 +180,7 @@ def test_non_text_messages_get_a_polite_note(start_bot: StartBot, seed_parts: Pa
     assert "only answer questions sent as text" in reply
 
 
-def test_errors_are_logged_without_the_token_and_the_user_gets_an_apology(
+def test_a_provider_error_is_one_line_to_the_user_and_logged_without_the_token(
     start_bot: StartBot,
     seed_store: ArticleStore,
     embeddings: SentenceTransformerEmbeddings,
@@ -191,7 +191,7 @@ def test_errors_are_logged_without_the_token_and_the_user_gets_an_apology(
             raise RuntimeError(f"provider rejected https://api.example/bot{TOKEN}/x")
 
     log = io.StringIO()
-    configure_logging("INFO", [TOKEN], logging.StreamHandler(log))
+    configure_logging("DEBUG", Redactor([TOKEN]), logging.StreamHandler(log))
     service = build_parts(
         make_settings(tmp_path),
         store=seed_store,
@@ -201,11 +201,12 @@ def test_errors_are_logged_without_the_token_and_the_user_gets_an_apology(
     fake = start_bot(service)
     fake.push_message("who controls Qairawan?")
     (reply,) = wait_for_messages(fake, 1)
-    assert reply == APOLOGY
+    assert reply.startswith("the LLM provider's reply could not be used (RuntimeError)")
     logged = log.getvalue()
-    assert "Traceback" in logged and "RuntimeError: provider rejected" in logged
+    assert "LLM request failed: RuntimeError: provider rejected" in logged
+    assert "told the user: the LLM provider's reply could not be used" in logged
     assert TOKEN not in logged and "[REDACTED]" in logged
-    assert TOKEN not in reply
+    assert TOKEN not in reply and "Traceback" not in logged
     logging.getLogger().handlers = []
 
 

@@ -51,7 +51,8 @@ async def on_error(update: object, context: Context) -> None:
     traceback, and the user gets an apology."""
     error = context.error
     if isinstance(error, NewsdeskError):
-        reply = str(error)
+        reply = context.bot_data.parts.redact(str(error))
+        log.info("told the user: %s", reply)
     else:
         log.error("Error while handling an update", exc_info=error)
         reply = APOLOGY
