@@ -136,7 +136,11 @@ def build_parts(
         settings, store, keyword, embeddings, chat_model=chat_model, retrieve_k=retrieve_k
     )
     indexer = Indexer(
-        store=store, embeddings=embeddings, keyword=keyword, fetch_policy=fetch_policy(settings)
+        store=store,
+        embeddings=embeddings,
+        keyword=keyword,
+        fetch_policy=fetch_policy(settings),
+        max_article_chars=settings.max_article_chars,
     )
     redact = redact or Redactor(settings.secrets())
     return Parts(settings, store, keyword, embeddings, service, indexer, redact)
@@ -150,4 +154,5 @@ def build_indexer(settings: Settings, *, store: ArticleStore | None = None) -> I
         embeddings=make_embeddings(settings.embedding_model, lazy=True),
         keyword=open_keyword_index(settings),
         fetch_policy=fetch_policy(settings),
+        max_article_chars=settings.max_article_chars,
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.articles import MAX_ARTICLE_CHARS
 from index.embeddings import BUNDLED_MODEL
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +90,9 @@ class Settings(BaseSettings):
         default=20.0, gt=0, validation_alias="NEWSDESK_FETCH_TIMEOUT_SECONDS"
     )
     fetch_max_mb: float = Field(default=10.0, gt=0, validation_alias="NEWSDESK_FETCH_MAX_MB")
+    max_article_chars: int = Field(
+        default=MAX_ARTICLE_CHARS, ge=1000, validation_alias="NEWSDESK_MAX_ARTICLE_CHARS"
+    )
 
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN"
@@ -148,6 +152,6 @@ class Settings(BaseSettings):
         return self.home / "uploads"
 
     def reindex_sources(self) -> list[str]:
-        """What /reindex re-syncs besides the feeds: NEWSDESK_SOURCES (default: the sample
-        folder) and the uploads folder."""
-        return [*(self.sources or [str(self.sample_dir)]), str(self.uploads_dir)]
+        """What /reindex re-syncs besides the feeds: NEWSDESK_SOURCES and the uploads folder.
+        Never the sample folder: it is for trying newsdesk on an empty index only."""
+        return [*self.sources, str(self.uploads_dir)]

@@ -15,6 +15,7 @@ import pytest
 from bot.app import Parts, build_parts
 from bot.logs import configure_logging
 from bot.redaction import Redactor
+from bot.render import plain_text_of
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
@@ -162,13 +163,22 @@ def test_html_hostile_article_is_rendered_safely(
     assert 'href="https://evil.example/x?a=1&amp;b=&lt;2&gt;"' in reply
 
 
-def test_unparseable_html_falls_back_to_plain_text(start_bot: StartBot, seed_parts: Parts) -> None:
+def test_each_message_telegram_cant_parse_falls_back_to_plain_text_alone(
+    start_bot: StartBot, seed_parts: Parts
+) -> None:
     fake = start_bot(seed_parts)
     fake.reject_html = True
     fake.push_message("who controls Qairawan?")
-    fake.wait_for(lambda: any("parse_mode" not in p for p in fake.sent(chat_id=111)))
+    fake.wait_for(
+        lambda: any("reply_markup" in p and "parse_mode" not in p for p in fake.sent(chat_id=111))
+    )
+    tried = [p for p in fake.sent(chat_id=111) if p.get("parse_mode") == "HTML"]
     plain = [p for p in fake.sent(chat_id=111) if "parse_mode" not in p]
-    assert "Qairawan. [1]" in plain[0]["text"] and "Sources:" in plain[-1]["text"]
+    # Every refused message went again as plain text, that one alone, in order, once.
+    assert len(tried) == len(plain) >= 1
+    assert [p["text"] for p in plain] == [plain_text_of(str(p["text"])) for p in tried]
+    assert "[1]" in plain[0]["text"] and "Sources" in "".join(str(p["text"]) for p in plain)
+    assert "reply_markup" in plain[-1] and all("reply_markup" not in p for p in plain[:-1])
 
 
 def test_non_text_messages_get_a_polite_note(start_bot: StartBot, seed_parts: Parts) -> None:
