@@ -73,7 +73,9 @@ def build_service(
 ) -> AnswerService:
     """The answering path over the given parts. `retrieve_k`: passages to retrieve when more
     than NEWSDESK_TOP_K are wanted (eval measures Hit@10); the answer uses the top k."""
-    prompts = PromptLibrary(settings.prompts_dir, settings.home / "prompt-history")
+    prompts = PromptLibrary(
+        settings.prompts_dir, settings.home / "prompt-history", live=settings.live_prompts_dir
+    )
     prompts.notice_all_edits()
     if chat_model is None and settings.llm:
         from bot.answering.llm import make_chat_model

@@ -147,6 +147,11 @@ class Settings(BaseSettings):
         return self.home / "feeds.json"
 
     @property
+    def live_prompts_dir(self) -> Path:
+        """The prompts as published by admins; NEWSDESK_PROMPTS_DIR holds the defaults."""
+        return self.home / "prompts"
+
+    @property
     def uploads_dir(self) -> Path:
         """Documents admins send the bot are kept here, so re-indexing finds them again."""
         return self.home / "uploads"
