@@ -151,6 +151,7 @@ async def prompt(update: Update, context: Context) -> None:
         )
     except PromptCommandError as error:
         reply = f"Not done: {error}"
+    reply = context.bot_data.parts.redact(reply)
     if len(reply) > 4000:
         reply = reply[:4000] + "\n[... cut: see the full text with `newsdesk prompts` on the CLI]"
     await message.reply_text(reply)

@@ -16,7 +16,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Document, Message, Update
 
 from bot.telegram.admin import admin_message, run_indexing, send_report
 from bot.telegram.context import Context
@@ -61,12 +61,11 @@ async def document(update: Update, context: Context) -> None:
     if (sent.file_size or 0) > MAX_UPLOAD_BYTES:
         await message.reply_text(f"{name} is too large: Telegram lets bots fetch up to 20 MB.")
         return
-    in_background(context, update, _check_and_index(message, name, context))
+    in_background(context, update, _check_and_index(message, sent, name, context))
 
 
-async def _check_and_index(message: Message, name: str, context: Context) -> None:
-    assert message.document is not None
-    data = bytes(await (await message.document.get_file()).download_as_bytearray())
+async def _check_and_index(message: Message, sent: Document, name: str, context: Context) -> None:
+    data = bytes(await (await sent.get_file()).download_as_bytearray())
     parts = context.bot_data.parts
     saved = await asyncio.to_thread(
         keep_upload, parts.settings.uploads_dir, name, data, parts.indexer.max_article_chars
