@@ -168,3 +168,17 @@ def test_one_redaction_covers_known_secrets_environment_secrets_and_url_password
         "GET https://api.telegram.org/bot[REDACTED]/getMe with key [REDACTED], "
         "postgresql://app:[REDACTED]@db.internal:5432/news, pw stays (too short to be a secret)"
     )
+
+
+def test_a_key_from_the_providers_own_variable_is_redacted_from_the_log_too(
+    llm_env: FakeLLMProvider, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    llm_env.mode = "auth"
+    monkeypatch.delenv("NEWSDESK_LLM_API_KEY")
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)  # read by the OpenAI client itself
+    monkeypatch.setenv("NEWSDESK_LOG_LEVEL", "DEBUG")
+    assert main(["ask", "who controls Qairawan?"]) == 2
+    err = capsys.readouterr().err
+    assert "Incorrect API key provided: [REDACTED]" in err  # the provider's echo, logged
+    assert err.strip().splitlines()[-1] == f"newsdesk: error: {KEY_REFUSED}"
+    assert KEY not in err
