@@ -11,6 +11,7 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.prompts import PromptLibrary
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.service import Answerer, AnswerService
+from bot.redaction import Redactor
 from bot.settings import Settings
 from index.embeddings import (
     DEFAULT_BACKEND,
@@ -38,6 +39,8 @@ class Parts:
     embeddings: SentenceTransformerEmbeddings
     service: AnswerService
     indexer: Indexer
+    # The one redaction for everything shown or logged (bot/redaction.py).
+    redact: Redactor
 
 
 def open_configured_store(settings: Settings) -> ArticleStore:
@@ -95,12 +98,17 @@ def build_service(
 ) -> AnswerService:
     """The answering path over the given parts. `retrieve_k`: passages to retrieve when more
     than NEWSDESK_TOP_K are wanted (eval measures Hit@10); the answer uses the top k."""
-    prompts = PromptLibrary(settings.prompts_dir, settings.home / "prompt-history")
+    prompts = PromptLibrary(
+        settings.prompts_dir, settings.home / "prompt-history", live=settings.live_prompts_dir
+    )
     prompts.notice_all_edits()
     if chat_model is None and settings.llm:
         from bot.answering.llm import make_chat_model
 
-        chat_model = make_chat_model(settings.llm)
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        chat_model = make_chat_model(
+            settings.llm, key, settings.llm_base_url, settings.llm_timeout_seconds
+        )
     reranker = None
     if settings.reranker:
         from bot.answering.rerank import make_reranker
@@ -141,10 +149,12 @@ def build_parts(
     chat_model: BaseChatModel | None = None,
     retrieve_k: int | None = None,
     lazy_model: bool = False,
+    redact: Redactor | None = None,
 ) -> Parts:
     """Every part from settings; parts passed in are used as they are. The keyword index is
     brought in step with the store here, before any question. With `lazy_model` the model is
-    loaded only when something needs embedding (indexing an unchanged source needs none)."""
+    loaded only when something needs embedding (indexing an unchanged source needs none).
+    `redact` defaults to the secrets among the settings; the CLI adds the environment's."""
     store = store or open_configured_store(settings)
     keyword = keyword if keyword is not None else open_keyword_index(settings)
     keyword.sync(store)
@@ -154,9 +164,14 @@ def build_parts(
         settings, store, keyword, embeddings, chat_model=chat_model, retrieve_k=retrieve_k
     )
     indexer = Indexer(
-        store=store, embeddings=embeddings, keyword=keyword, fetch_policy=fetch_policy(settings)
+        store=store,
+        embeddings=embeddings,
+        keyword=keyword,
+        fetch_policy=fetch_policy(settings),
+        max_article_chars=settings.max_article_chars,
     )
-    return Parts(settings, store, keyword, embeddings, service, indexer)
+    redact = redact or Redactor(settings.secrets())
+    return Parts(settings, store, keyword, embeddings, service, indexer, redact)
 
 
 def build_indexer(settings: Settings, *, store: ArticleStore | None = None) -> Indexer:
@@ -170,4 +185,5 @@ def build_indexer(settings: Settings, *, store: ArticleStore | None = None) -> I
         embeddings=embeddings,
         keyword=open_keyword_index(settings),
         fetch_policy=fetch_policy(settings),
+        max_article_chars=settings.max_article_chars,
     )

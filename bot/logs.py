@@ -3,40 +3,49 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+
+from bot.redaction import Redactor
+
+NOISY_LOGGERS = (
+    *("httpx", "httpx2", "httpcore", "chromadb", "sentence_transformers", "urllib3"),
+    *("openai", "anthropic"),
+)
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces each secret in a record's formatted message and traceback with [REDACTED]."""
+    """Passes each record's formatted message and traceback through the one redaction."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, redact: Redactor) -> None:
         super().__init__()
-        self.secrets = [secret for secret in secrets if len(secret) >= 6]
+        self.redact = redact
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
+        if record.exc_info and _is_refused_token(record.exc_info[1]):
+            record.exc_info = None  # the CLI says it in one line; the traceback adds nothing
         if record.exc_info:
             message += "\n" + logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
             record.exc_text = None
-        for secret in self.secrets:
-            message = message.replace(secret, "[REDACTED]")
-        record.msg, record.args = message, None
+        record.msg, record.args = self.redact(message), None
         return True
 
 
-def configure_logging(
-    level: str, secrets: Iterable[str], handler: logging.Handler | None = None
-) -> None:
+def _is_refused_token(error: BaseException | None) -> bool:
+    from telegram.error import InvalidToken  # python-telegram-bot logs it before raising it
+
+    return isinstance(error, InvalidToken)
+
+
+def configure_logging(level: str, redact: Redactor, handler: logging.Handler | None = None) -> None:
     """Root logging to stderr (or `handler`); httpx would log every request URL, and Telegram
     request URLs contain the bot token, so it only logs warnings."""
     handler = handler or logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets(secrets))
+    handler.addFilter(RedactSecrets(redact))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "chromadb", "sentence_transformers", "urllib3"):
+    # The LLM clients log each retry; the failure that counts reaches the user as one line.
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from html import escape
+from html import escape, unescape
 
 from bot.answering.answers import Answer, Citation
 
@@ -63,13 +63,32 @@ def render_html(answer: Answer, limit: int = TELEGRAM_LIMIT) -> list[str]:
 
 
 def render_plain_messages(answer: Answer, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """The fallback when Telegram can't parse our HTML: the same content as plain text."""
+    """The answer as plain-text messages, for a terminal-like client."""
     return split_messages(render_text(answer).split("\n\n"), limit, html=False)
 
 
-def split_messages(paragraphs: list[str], limit: int = TELEGRAM_LIMIT, *, html: bool) -> list[str]:
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+
+
+def plain_text_of(message: str) -> str:
+    """What one HTML message shows, as plain text (a link's address after its text): the
+    fallback for that message alone when Telegram can't parse it. The links are left out
+    where their addresses would make it too long: the text alone is never longer than the
+    HTML."""
+    linked = _without_tags(_LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", message))
+    return linked if telegram_length(linked) <= TELEGRAM_LIMIT else _without_tags(message)
+
+
+def _without_tags(message: str) -> str:
+    return unescape("".join(t for t in _HTML_TOKEN.split(message) if not t.startswith("<")))
+
+
+def split_messages(
+    paragraphs: list[str], limit: int = TELEGRAM_LIMIT, *, html: bool, separator: str = "\n\n"
+) -> list[str]:
     """Join paragraphs into messages of at most `limit`, breaking only between paragraphs; a
-    paragraph too long on its own is cut at whitespace, with HTML tags closed and reopened."""
+    paragraph too long on its own is cut at whitespace, between complete tags and entities,
+    with HTML tags closed and reopened."""
     messages: list[str] = []
     current = ""
     for paragraph in paragraphs:
@@ -77,7 +96,7 @@ def split_messages(paragraphs: list[str], limit: int = TELEGRAM_LIMIT, *, html: 
             [paragraph] if telegram_length(paragraph) <= limit else _cut(paragraph, limit, html)
         )
         for piece in pieces:
-            joined = f"{current}\n\n{piece}" if current else piece
+            joined = f"{current}{separator}{piece}" if current else piece
             if telegram_length(joined) <= limit:
                 current = joined
             else:

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.articles import MAX_ARTICLE_CHARS
 from index.embeddings import BACKENDS, BUNDLED_MODEL
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8000, validation_alias="NEWSDESK_CHROMA_PORT")
     collection: str = Field(default="newsdesk-articles", validation_alias="NEWSDESK_COLLECTION")
     llm: str | None = Field(default=None, validation_alias="NEWSDESK_LLM")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias="NEWSDESK_LLM_API_KEY")
+    llm_base_url: str | None = Field(default=None, validation_alias="NEWSDESK_LLM_BASE_URL")
+    llm_timeout_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="NEWSDESK_LLM_TIMEOUT_SECONDS"
+    )
     reranker: str | None = Field(default=None, validation_alias="NEWSDESK_RERANKER")
     top_k: int = Field(default=4, ge=1, le=20, validation_alias="NEWSDESK_TOP_K")
     min_relevance: float = Field(
@@ -94,6 +100,9 @@ class Settings(BaseSettings):
         default=20.0, gt=0, validation_alias="NEWSDESK_FETCH_TIMEOUT_SECONDS"
     )
     fetch_max_mb: float = Field(default=10.0, gt=0, validation_alias="NEWSDESK_FETCH_MAX_MB")
+    max_article_chars: int = Field(
+        default=MAX_ARTICLE_CHARS, ge=1000, validation_alias="NEWSDESK_MAX_ARTICLE_CHARS"
+    )
 
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN"
@@ -120,7 +129,12 @@ class Settings(BaseSettings):
         return value.expanduser()
 
     @field_validator(
-        "llm", "reranker", "chroma_host", "telegram_base_url", "telegram_base_file_url"
+        "llm",
+        "llm_base_url",
+        "reranker",
+        "chroma_host",
+        "telegram_base_url",
+        "telegram_base_file_url",
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
@@ -133,12 +147,17 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("telegram_bot_token")
+    @field_validator("telegram_bot_token", "llm_api_key")
     @classmethod
     def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
         return SecretStr(value.get_secret_value().strip())
+
+    def secrets(self) -> list[str]:
+        """Every secret among the settings, for the one redaction (bot/redaction.py)."""
+        held = (self.telegram_bot_token, self.llm_api_key)
+        return [secret.get_secret_value() for secret in held if secret is not None]
 
     @property
     def models_dir(self) -> Path:
@@ -154,11 +173,16 @@ class Settings(BaseSettings):
         return self.home / "feeds.json"
 
     @property
+    def live_prompts_dir(self) -> Path:
+        """The prompts as published by admins; NEWSDESK_PROMPTS_DIR holds the defaults."""
+        return self.home / "prompts"
+
+    @property
     def uploads_dir(self) -> Path:
         """Documents admins send the bot are kept here, so re-indexing finds them again."""
         return self.home / "uploads"
 
     def reindex_sources(self) -> list[str]:
-        """What /reindex re-syncs besides the feeds: NEWSDESK_SOURCES (default: the sample
-        folder) and the uploads folder."""
-        return [*(self.sources or [str(self.sample_dir)]), str(self.uploads_dir)]
+        """What /reindex re-syncs besides the feeds: NEWSDESK_SOURCES and the uploads folder.
+        Never the sample folder: it is for trying newsdesk on an empty index only."""
+        return [*self.sources, str(self.uploads_dir)]

@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+# About 170 chunks: a long feature is a tenth of it, and 2 MB of text would be 2,500 chunks
+# embedded before anything else could be indexed (see BENCHMARKS.md, "Indexing speed").
+MAX_ARTICLE_CHARS = 100_000
 _DATE_PATTERNS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%d %B %Y", "%B %d, %Y")
 
 

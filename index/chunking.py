@@ -18,7 +18,16 @@ OVERLAP_CHARS = 200
 
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by whitespace and an
 # uppercase letter, digit or opening quote. Common abbreviations are not sentence ends.
-_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])""")
+# Linear time on any text: a match starts only at the first mark of a run (the lookbehind), and
+# the possessive quantifiers never give back what they took (giving back could not make a
+# match anyway: the next part needs a different kind of character), so a long run of marks or
+# spaces is read once, not once per position. BENCHMARKS.md, "Chunking speed", has the figures.
+_SENTENCE_END = re.compile(r"""(?<![.!?…])[.!?…]++["'”’)\]]*+\s++(?=["'“‘(\[]?[A-Z0-9])""")
+# The word before a sentence mark, as far back as the run of word characters, dots and marks
+# that ends there: searched for in that run alone, since a search from where the sentence
+# began would read the whole sentence again at each skipped abbreviation ("A. A. A. ...").
+_LAST_WORD = re.compile(r"([\w.]+)[.!?…]*$")
+_WORD_RUN_CHAR = re.compile(r"[\w.!?…]")
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "gov",
     "sen", "rep", "rev", "no", "vs", "etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar",
@@ -63,8 +72,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
     spans: list[Span] = []
     cursor = start
     for match in _SENTENCE_END.finditer(text, start, end):
-        word = re.search(r"([\w.]+)[.!?…]*$", text[cursor : match.start() + 1])
-        token = word.group(1).rstrip(".").lower() if word else ""
+        token = _word_before(text, cursor, match.start() + 1)
         # Not a sentence end: "Mr. Smith", "the U.S. Army", or an initial as in "John F. Kennedy".
         if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
             continue
@@ -72,6 +80,16 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
         cursor = match.end()
     _add_trimmed(text, cursor, end, spans)
     return spans
+
+
+def _word_before(text: str, start: int, end: int) -> str:
+    """The lower-cased word (dots inside kept, trailing dots dropped) that text[start:end]
+    ends with: "U.S." gives "u.s", "F." gives "f"."""
+    run_start = end
+    while run_start > start and _WORD_RUN_CHAR.match(text, run_start - 1):
+        run_start -= 1
+    word = _LAST_WORD.search(text, run_start, end)
+    return word.group(1).rstrip(".").lower() if word else ""
 
 
 def _add_trimmed(text: str, start: int, end: int, spans: list[Span]) -> None:

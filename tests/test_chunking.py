@@ -1,4 +1,8 @@
+import hashlib
 import itertools
+import time
+
+import pytest
 
 from index.articles import Article
 from index.chunking import (
@@ -129,3 +133,30 @@ def test_a_skip_in_the_article_is_joined_by_the_gap() -> None:
     lede, rest = passage.split("\n[…]\n")
     assert lede == chunks[0].text and rest == join_chunks(chunks[3:5])
     assert join_chunks([chunks[0], chunks[3]]) == chunks[0].text + "\n" + chunks[3].text
+
+
+def test_chunk_ids_of_an_ordinary_article_are_those_existing_indexes_hold() -> None:
+    # Computed before sentence splitting was made linear: stores indexed then stay valid.
+    text = (SEED_DIR / "mosul-campaign-2017.txt").read_text(encoding="utf-8")
+    ids = [chunk.id for chunk in chunk_article(Article(key="seed", title="Mosul", text=text))]
+    assert len(ids) == 8
+    assert hashlib.sha256(" ".join(ids).encode()).hexdigest() == (
+        "9ca1ca75394997b7894302971272da9cef78679d9cf6727738869af20597be97"
+    )
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["A. ", "Mr. J. Smith Jr. ", "."],
+    ids=["abbreviation-like ends", "initials and titles", "a run of dots"],
+)
+def test_sentence_splitting_is_linear_on_adversarial_text(unit: str) -> None:
+    # 100 KB: about 0.1 s when linear, minutes when quadratic (30 KB took 17 s). The bound
+    # is far above the linear time so a busy machine can't fail it; the 1 MB figures are in
+    # BENCHMARKS.md, "Chunking speed" (bench/chunking_speed.py).
+    text = unit * (100_000 // len(unit)) + "Done."
+    started = time.perf_counter()
+    spans = chunk_spans(text)
+    assert time.perf_counter() - started < 10
+    assert spans and all(span.end - span.start <= CHUNK_CHARS for span in spans)
+    assert text[spans[-1].start : spans[-1].end].endswith("Done.")

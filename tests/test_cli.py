@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import pytest
 
 from bot.cli.main import main
 from bot.settings import PROJECT_DIR
+from tests.support.documents import make_pdf
 
 SUBCOMMANDS = ["index", "feeds", "ask", "eval", "prompts", "chat", "bot", "start"]
 
@@ -128,3 +130,63 @@ def test_prompts_on_the_cli(
     assert capsys.readouterr().out.strip().endswith(shipped)
     assert main(["prompts", "test", "answer", "who?"]) == 0
     assert "used only with an LLM" in capsys.readouterr().out
+
+
+def test_a_pdf_that_crashes_its_parser_is_skipped_by_name_and_the_batch_goes_on(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A reference inside a content stream makes pypdf raise AssertionError, not a PdfError.
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(make_pdf(["Schools reopen", "Six schools reopened."], operators="3 0 R "))
+    good = tmp_path / "good.txt"
+    good.write_text("Bridge opens\n\nThe new bridge over the Tigris opened on Monday.")
+    assert main(["index", str(bad), str(good)]) == 1
+    captured = capsys.readouterr()
+    assert f"skipped {bad}: could not be read (AssertionError" in captured.err
+    assert "Traceback" not in captured.err
+    assert "1 articles read (1 new" in captured.out and "1 errors" in captured.out
+
+
+def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["index", "--quiet", str(PROJECT_DIR / "data" / "sample")]) == 0
+    capsys.readouterr()
+    lines = io.StringIO(
+        "who controls Qairawan?\n/help\nand who leads them?\n/reset\nand who leads them?\n"
+        "/quit\n/help\n"
+    )
+    assert main(["chat"], stdin=lines) == 0
+    out = capsys.readouterr().out
+    replies = out.split("\n\n")
+    assert out.count("(Understood as: who controls Qairawan? and who leads them?)") == 1
+    assert "/reset (forget earlier questions)" in out  # /help was answered as a command
+    assert "I've forgotten our conversation" in out
+    # The greeting and the one /help: nothing after /quit was read.
+    assert out.count("I answer questions about") == 2
+    assert sum("Sources:" in reply for reply in replies) == 2  # the question, the follow-up
+    assert out.rstrip().endswith("bye")
+
+
+def test_prompts_set_writes_under_newsdesk_home_never_the_tracked_files(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped = {path.name: path.read_bytes() for path in (PROJECT_DIR / "prompts").glob("*.txt")}
+    monkeypatch.setenv("USER", "ed")
+    candidate = tmp_path / "refusal.txt"
+    candidate.write_text("The articles say nothing about that.")
+    assert main(["prompts", "set", "refusal", "--file", str(candidate)]) == 0
+    assert "Published refusal version 2" in capsys.readouterr().out
+    live = home / "prompts" / "refusal.txt"
+    assert live.read_text().strip() == "The articles say nothing about that."
+    assert main(["prompts", "show", "refusal"]) == 0
+    assert capsys.readouterr().out.strip() == "The articles say nothing about that."
+    # An edit to the live file by hand is noticed and versioned.
+    live.write_text("Edited by hand, no cover for that.")
+    assert main(["prompts", "history", "refusal"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("edited on disk")
+    assert main(["prompts", "rollback", "refusal", "1"]) == 0
+    assert main(["prompts", "show", "refusal"]) == 0
+    assert capsys.readouterr().out.strip().endswith(shipped["refusal.txt"].decode().strip())
+    after = {path.name: path.read_bytes() for path in (PROJECT_DIR / "prompts").glob("*.txt")}
+    assert after == shipped, "the shipped prompts in the checkout were not rewritten"

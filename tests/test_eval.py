@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
+from index.embeddings import SentenceTransformerEmbeddings
+from tests.conftest import make_settings
 
 ARTICLES = [
     {"id": "a1", "url": "https://example.org/hamlin", "title": "Hamlin breathing on his own",
@@ -84,3 +86,30 @@ def test_bad_bench_folders_are_named(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["eval", str(tmp_path)]) == 2
     assert "questions.jsonl:1: not a question record" in capsys.readouterr().err
     assert main(["eval", str(tmp_path), "--limit", "0"]) == 2
+
+
+def test_the_temporary_store_is_removed_after_a_run_and_when_interrupted(
+    bench: Path, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    from bot.evaluation.run import run_eval
+
+    settings = make_settings(tmp_path / "user-home")
+    lines: list[str] = []
+    report = run_eval(bench, settings, embeddings, limit=1, say=lines.append)
+    assert report.articles == 3, "every article is indexed, even with --limit"
+
+    def store_in(line: str) -> Path:  # "indexing all 3 articles into DIR (a store of its own)"
+        return Path(line.split(" into ")[1].split(" (")[0])
+
+    first = store_in(lines[0])
+    assert first.name.startswith("newsdesk-eval-") and not first.exists()
+
+    def interrupt(line: str) -> None:
+        lines.append(line)
+        if line.startswith("  "):  # the indexing summary: the store is written by now
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(bench, settings, embeddings, say=interrupt)
+    second = store_in(next(line for line in lines[1:] if " into " in line))
+    assert second != first and not second.exists()

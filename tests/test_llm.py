@@ -112,9 +112,16 @@ def test_service_uses_the_llm_when_given_one(
         ("gpt-4o", "provider:model"),
         (":x", "provider:model"),
         ("nosuchprovider:model", "nosuchprovider"),
-        ("openai:gpt-4o-mini", "pip install"),
+        ("anthropic:claude-3-5-haiku-latest", "pip install"),  # not installed by dev
+        (
+            "openai:gpt-4o-mini",
+            "could not be set up .* check NEWSDESK_LLM and NEWSDESK_LLM_API_KEY",
+        ),
     ],
 )
-def test_bad_llm_settings_name_the_fix(spec: str, message: str) -> None:
+def test_bad_llm_settings_name_the_fix(
+    spec: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)  # the client refuses to start without
     with pytest.raises(LLMConfigError, match=message):
         make_chat_model(spec)

@@ -127,3 +127,20 @@ def test_a_candidate_override_is_not_published(tmp_path: Path) -> None:
     assert library.render("refusal") != "Candidate." and len(library.history("refusal")) == 1
     with pytest.raises(PromptError, match="unknown placeholder"):
         library.with_override("refusal", "{nope}")
+
+
+def test_published_prompts_live_apart_from_the_shipped_defaults(tmp_path: Path) -> None:
+    defaults = shipped_copy(tmp_path).folder
+    shipped = (defaults / "refusal.txt").read_text()
+    library = PromptLibrary(defaults, tmp_path / "history", live=tmp_path / "home-prompts")
+    library.notice_all_edits()
+    assert library.render("refusal") == shipped.strip()  # no live copy yet: the default
+    library.publish("refusal", "Live text.", "cli:ed")
+    assert (tmp_path / "home-prompts" / "refusal.txt").read_text().strip() == "Live text."
+    assert (defaults / "refusal.txt").read_text() == shipped
+    (tmp_path / "home-prompts" / "refusal.txt").write_text("Edited live.")
+    assert library.notice_edits("refusal") is not None
+    assert library.history("refusal")[-1].author == "edited on disk"
+    assert library.with_override("answer", "{question} {passages}").render("refusal") == (
+        "Edited live."
+    )

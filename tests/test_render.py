@@ -7,6 +7,7 @@ import pytest
 from bot.answering.answers import Answer, Citation
 from bot.render import (
     TELEGRAM_LIMIT,
+    plain_text_of,
     render_html,
     render_plain_messages,
     render_text,
@@ -116,3 +117,36 @@ def test_split_never_exceeds_limit_loses_text_or_breaks_tags(seed: int) -> None:
         )
         assert not re.search(r"&[#\w]*$", message.split(">")[-1])  # no entity cut in half
     assert visible_text("".join(messages)) == visible_text(paragraph + "second")
+
+
+HOSTILE_TITLE = "<b>&amp; … &</i>" * 170
+
+
+@pytest.mark.parametrize("limit", [TELEGRAM_LIMIT, 700, 120])
+def test_the_hostile_title_is_split_only_between_complete_elements_and_entities(
+    limit: int,
+) -> None:
+    from bot.telegram.buttons import passage_html
+    from tests.support.fake_telegram import parse_telegram_html
+
+    cited = [citation(n, title=HOSTILE_TITLE, quote="Quote & <i>more</i>. " * 40) for n in (1, 2)]
+    answer = Answer("q", "The road is open [1][2].", refused=False, citations=cited)
+    passages = split_messages([passage_html(cited[0], "Text & <b>x</b>. " * 400)], limit, html=True)
+    messages = render_html(answer, limit) + passages
+    assert len(messages) > 2
+    shown = ""
+    for message in messages:
+        assert telegram_length(message) <= limit
+        visible, error = parse_telegram_html(message)
+        assert error == "", message
+        # No tag or entity cut open at either end of a message.
+        assert not re.search(r"<[^>]*$|&[#\w]*$", message) and not re.match(r"^[^<]*>", message)
+        shown += visible
+    assert "<b>&amp; … &</i>" in shown  # the title's markup shown as text
+
+
+def test_the_plain_fallback_of_a_message_is_what_it_shows() -> None:
+    html = '<b>[1]</b> <a href="https://x.org/?a=1&amp;b=2">Title &amp; co</a>\n<i>&lt;b&gt;</i>'
+    assert plain_text_of(html) == "[1] Title & co (https://x.org/?a=1&b=2)\n<b>"
+    long_link = f'<a href="https://x.org/{"a" * 4000}">t</a>' + "x" * 4000
+    assert plain_text_of(long_link) == "t" + "x" * 4000  # the address left out to fit

@@ -14,7 +14,8 @@ import pytest
 
 from bot.app import Parts, build_parts
 from bot.logs import configure_logging
-from bot.telegram.app import APOLOGY
+from bot.redaction import Redactor
+from bot.render import plain_text_of
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
@@ -162,13 +163,22 @@ def test_html_hostile_article_is_rendered_safely(
     assert 'href="https://evil.example/x?a=1&amp;b=&lt;2&gt;"' in reply
 
 
-def test_unparseable_html_falls_back_to_plain_text(start_bot: StartBot, seed_parts: Parts) -> None:
+def test_each_message_telegram_cant_parse_falls_back_to_plain_text_alone(
+    start_bot: StartBot, seed_parts: Parts
+) -> None:
     fake = start_bot(seed_parts)
     fake.reject_html = True
     fake.push_message("who controls Qairawan?")
-    fake.wait_for(lambda: any("parse_mode" not in p for p in fake.sent(chat_id=111)))
+    fake.wait_for(
+        lambda: any("reply_markup" in p and "parse_mode" not in p for p in fake.sent(chat_id=111))
+    )
+    tried = [p for p in fake.sent(chat_id=111) if p.get("parse_mode") == "HTML"]
     plain = [p for p in fake.sent(chat_id=111) if "parse_mode" not in p]
-    assert "Qairawan. [1]" in plain[0]["text"] and "Sources:" in plain[-1]["text"]
+    # Every refused message went again as plain text, that one alone, in order, once.
+    assert len(tried) == len(plain) >= 1
+    assert [p["text"] for p in plain] == [plain_text_of(str(p["text"])) for p in tried]
+    assert "[1]" in plain[0]["text"] and "Sources" in "".join(str(p["text"]) for p in plain)
+    assert "reply_markup" in plain[-1] and all("reply_markup" not in p for p in plain[:-1])
 
 
 def test_non_text_messages_get_a_polite_note(start_bot: StartBot, seed_parts: Parts) -> None:
@@ -180,7 +190,7 @@ def test_non_text_messages_get_a_polite_note(start_bot: StartBot, seed_parts: Pa
     assert "only answer questions sent as text" in reply
 
 
-def test_errors_are_logged_without_the_token_and_the_user_gets_an_apology(
+def test_a_provider_error_is_one_line_to_the_user_and_logged_without_the_token(
     start_bot: StartBot,
     seed_store: ArticleStore,
     embeddings: SentenceTransformerEmbeddings,
@@ -191,7 +201,7 @@ def test_errors_are_logged_without_the_token_and_the_user_gets_an_apology(
             raise RuntimeError(f"provider rejected https://api.example/bot{TOKEN}/x")
 
     log = io.StringIO()
-    configure_logging("INFO", [TOKEN], logging.StreamHandler(log))
+    configure_logging("DEBUG", Redactor([TOKEN]), logging.StreamHandler(log))
     service = build_parts(
         make_settings(tmp_path),
         store=seed_store,
@@ -201,11 +211,12 @@ def test_errors_are_logged_without_the_token_and_the_user_gets_an_apology(
     fake = start_bot(service)
     fake.push_message("who controls Qairawan?")
     (reply,) = wait_for_messages(fake, 1)
-    assert reply == APOLOGY
+    assert reply.startswith("the LLM provider's reply could not be used (RuntimeError)")
     logged = log.getvalue()
-    assert "Traceback" in logged and "RuntimeError: provider rejected" in logged
+    assert "LLM request failed: RuntimeError: provider rejected" in logged
+    assert "told the user: the LLM provider's reply could not be used" in logged
     assert TOKEN not in logged and "[REDACTED]" in logged
-    assert TOKEN not in reply
+    assert TOKEN not in reply and "Traceback" not in logged
     logging.getLogger().handlers = []
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Parts
-from bot.telegram.access import NOT_ALLOWED, RateLimiter
+from bot.telegram.access import NOT_ALLOWED, RateLimiter, RefusalOnce
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI
@@ -39,11 +39,14 @@ def test_people_not_on_the_allowlist_get_one_polite_message_and_no_answer(
     start_bot: StartBot,
 ) -> None:
     fake = start_bot(NEWSDESK_ALLOWED_USER_IDS=str(ALLOWED))
-    fake.push_message("who controls Qairawan?", chat_id=STRANGER, user_id=STRANGER)
-    fake.push_message("/start", chat_id=STRANGER, user_id=STRANGER)
+    for text in ["who controls Qairawan?", "/start", "hello?", "/help", "please", "/ask why"]:
+        fake.push_message(text, chat_id=STRANGER, user_id=STRANGER)
     fake.push_message("who controls Qairawan?", chat_id=ALLOWED, user_id=ALLOWED)
-    assert texts(fake, STRANGER, 2) == [NOT_ALLOWED, NOT_ALLOWED]
     assert "al-Hashd al-Shaabi" in texts(fake, ALLOWED, 1)[0]
+    # Six messages, one refusal (the README promises one), then silence.
+    assert texts(fake, STRANGER, 1) == [NOT_ALLOWED]
+    time.sleep(1.0)
+    assert len(fake.sent(chat_id=STRANGER)) == 1
     # Nothing of the stranger's reached the answering path: no typing action for them.
     assert not fake.sent("sendChatAction", chat_id=STRANGER)
 
@@ -85,6 +88,17 @@ def test_a_429_from_telegram_is_retried_after_the_time_it_asks(start_bot: StartB
 
 def _timed(fake: FakeBotAPI) -> list[tuple[str, float]]:
     return [(name, float(params.get("_received", 0))) for name, params in fake.calls]
+
+
+def test_a_refusal_is_repeated_only_after_a_day() -> None:
+    now = [0.0]
+    refusals = RefusalOnce(clock=lambda: now[0])
+    assert refusals.should_tell(STRANGER) and not refusals.should_tell(STRANGER)
+    assert refusals.should_tell(STRANGER + 1)
+    now[0] = 86399.0
+    assert not refusals.should_tell(STRANGER)
+    now[0] = 86400.0
+    assert refusals.should_tell(STRANGER)
 
 
 def test_rate_limiter_window_slides() -> None:

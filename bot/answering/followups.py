@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.answering.llm_errors import ask_provider
 from bot.answering.prompts import PromptLibrary
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def condense(
     if chat_model is not None and prompts is not None:
         history = "\n".join(f"Reader: {q}\nBot: {a}" for q, a in memory.turns)
         prompt = prompts.render("condense", history=history, question=question)
-        reply = chat_model.invoke(prompt)
+        reply = ask_provider(lambda: chat_model.invoke(prompt))
         text = str(reply.content).strip().splitlines()[0] if str(reply.content).strip() else ""
         return text[:MAX_CONDENSED_CHARS] or question
     if not looks_like_follow_up(question):

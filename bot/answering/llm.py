@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import PromptTemplate
 
 from bot.answering.answers import Answer, best_sentence, citation_for
+from bot.answering.llm_errors import ask_provider
 from bot.answering.prompts import PromptLibrary
 from index.errors import NewsdeskError
 
@@ -24,9 +25,20 @@ class LLMConfigError(NewsdeskError):
     """NEWSDESK_LLM names a model that can't be set up; the message says what to change."""
 
 
-def make_chat_model(spec: str) -> BaseChatModel:
-    """A chat model from `provider:model`, e.g. `openai:gpt-4o-mini` or `ollama:llama3.1`.
-    Providers are imported lazily, so only the one in use needs to be installed."""
+# Providers whose LangChain chat model takes `timeout` (seconds per request); the others keep
+# their own default.
+TAKES_TIMEOUT = frozenset({"openai", "azure_openai", "anthropic", "groq", "mistralai", "xai"})
+
+
+def make_chat_model(
+    spec: str,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout_seconds: float | None = None,
+) -> BaseChatModel:
+    """A chat model from `provider:model`, e.g. `openai:gpt-4o-mini` or `ollama:llama3.1`,
+    with the API key, server and time limit given (else the provider's own defaults and
+    variables). Providers are imported lazily, so only the one in use needs to be installed."""
     provider, _, model = spec.partition(":")
     if not provider or not model:
         raise LLMConfigError(
@@ -35,8 +47,16 @@ def make_chat_model(spec: str) -> BaseChatModel:
         )
     from langchain.chat_models import init_chat_model
 
+    options: dict[str, Any] = {"temperature": 0}
+    if api_key:
+        options["api_key"] = api_key
+    if base_url:
+        options["base_url"] = base_url
+    if timeout_seconds and provider in TAKES_TIMEOUT:
+        options["timeout"] = timeout_seconds
     try:
-        return init_chat_model(model, model_provider=provider, temperature=0)
+        chat_model: BaseChatModel = init_chat_model(model, model_provider=provider, **options)
+        return chat_model
     except ImportError as error:
         raise LLMConfigError(
             f"the {provider!r} provider is not installed ({error.name}): "
@@ -44,6 +64,11 @@ def make_chat_model(spec: str) -> BaseChatModel:
         ) from error
     except ValueError as error:
         raise LLMConfigError(f"NEWSDESK_LLM={spec!r}: {error}") from error
+    except Exception as error:  # e.g. the provider's client refusing to start without a key
+        raise LLMConfigError(
+            f"NEWSDESK_LLM={spec!r} could not be set up ({type(error).__name__}); "
+            "check NEWSDESK_LLM and NEWSDESK_LLM_API_KEY"
+        ) from None
 
 
 def format_passages(documents: list[Document]) -> str:
@@ -84,7 +109,8 @@ class LLMAnswerer:
     def __call__(self, question: str, documents: list[Document]) -> Answer:
         prompt = PromptTemplate.from_template(self.prompts.template("answer"))
         chain = prompt | self.chat_model | StrOutputParser()
-        raw = chain.invoke({"question": question, "passages": format_passages(documents)})
+        values = {"question": question, "passages": format_passages(documents)}
+        raw = ask_provider(lambda: chain.invoke(values))
         if raw.strip().startswith(NO_ANSWER) or not raw.strip():
             return Answer(question, self.prompts.render("refusal"), refused=True)
         text, used = keep_valid_citations(raw, len(documents))

@@ -74,25 +74,36 @@ class PromptVersion:
 
 
 class PromptLibrary:
-    """The live templates are `NAME.txt` in a folder, read on every use. With a history folder,
-    every change is kept as a numbered version (who, when, the text): changes published here,
-    and edits made to the files directly, noticed on the next read. A file edited into an
-    invalid template is refused with the reason logged, and the last valid version stays live.
-    `overrides` stand in for some templates, to try a candidate without publishing it."""
+    """The templates are `NAME.txt`, read on every use: from the `live` folder (under
+    NEWSDESK_HOME) once a template has been published there, else from `folder`, the shipped
+    defaults, which are never written when there is a live folder (they are tracked files).
+    With a history folder, every change is kept as a numbered version (who, when, the text):
+    changes published here, and edits made to the live files (or, while a template has none,
+    to its default) directly, noticed on the next read. A file edited into an invalid template
+    is refused with the reason logged, and the last valid version stays live. `overrides`
+    stand in for some templates, to try a candidate without publishing it."""
 
     def __init__(
         self,
         folder: Path,
         history: Path | None = None,
         overrides: dict[str, str] | None = None,
+        live: Path | None = None,
     ) -> None:
         self.folder = folder
         self.history_dir = history
+        self.live_dir = live or folder
         self.overrides = {name: validate(name, text) for name, text in (overrides or {}).items()}
 
     def with_override(self, name: str, text: str) -> PromptLibrary:
         """This library with `text` (validated) standing in for template `name`."""
-        return PromptLibrary(self.folder, self.history_dir, {**self.overrides, name: text})
+        overrides = {**self.overrides, name: text}
+        return PromptLibrary(self.folder, self.history_dir, overrides, self.live_dir)
+
+    def _path(self, name: str) -> Path:
+        """The file the template is read from: its live copy, else its shipped default."""
+        live = self.live_dir / f"{name}.txt"
+        return live if live.exists() else self.folder / f"{name}.txt"
 
     def template(self, name: str) -> str:
         """The live text of a template. Reading never writes: see `notice_edits`."""
@@ -117,7 +128,7 @@ class PromptLibrary:
     def _read_live(self, name: str) -> tuple[str, bool]:
         """The live text, and whether it is the file's (False: the file was refused, and the
         last valid version stands in)."""
-        path = self.folder / f"{name}.txt"
+        path = self._path(name)
         try:
             return validate(name, path.read_text(encoding="utf-8").strip()), True
         except (OSError, UnicodeDecodeError, PromptError) as error:
@@ -145,13 +156,15 @@ class PromptLibrary:
         return versions
 
     def publish(self, name: str, text: str, author: str, note: str = "") -> PromptVersion:
-        """Validate, record as a new version, and make it live (the file is replaced
-        atomically). Raises PromptError, naming the problem, and changes nothing if invalid."""
+        """Validate, record as a new version, and make it live: written to the live folder
+        (the file replaced atomically), never over a shipped default. Raises PromptError,
+        naming the problem, and changes nothing if invalid."""
         if name in PLACEHOLDERS:
             self.notice_edits(name)  # the live text is a version before it is replaced
         text = validate(name, text.strip())
         version = self._record(name, text, author, note, force=True)
-        path = self.folder / f"{name}.txt"
+        self.live_dir.mkdir(parents=True, exist_ok=True)
+        path = self.live_dir / f"{name}.txt"
         staging = path.with_name(f".{path.name}.new")
         staging.write_text(text + "\n", encoding="utf-8")
         os.replace(staging, path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from datetime import date
 from typing import TextIO
 
 from pydantic import ValidationError
+from telegram.error import InvalidToken
 
 from bot.app import Parts, build_indexer, build_parts, open_configured_store
 from bot.cli.chat import run_chat
@@ -19,6 +21,7 @@ from bot.cli.parser import build_parser
 from bot.cli.progress import IndexProgress
 from bot.errors import NewsdeskError
 from bot.logs import configure_logging
+from bot.redaction import Redactor, secrets_in_environment
 from bot.render import render_text
 from bot.settings import Settings
 from bot.telegram.app import build_application, run_polling
@@ -27,6 +30,8 @@ from index.ingest.feeds import FeedList
 from index.ingest.sources import Sources
 from index.pipeline import IndexSummary
 from index.store import ArticleStore
+
+log = logging.getLogger(__name__)
 
 
 class CommandError(NewsdeskError):
@@ -49,29 +54,14 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     # Offline is the norm: nothing may download a model at run time.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    redact = Redactor(secrets_in_environment(os.environ))
     try:
         settings = load_settings()
-        token = settings.telegram_bot_token
-        configure_logging(settings.log_level, [token.get_secret_value()] if token else [])
-        if args.command == "index":
-            return index_command(settings, args)
-        if args.command == "feeds":
-            return feeds_command(settings, args.action, args.url)
-        if args.command == "ask":
-            return ask_command(
-                settings, " ".join(args.question), as_json=args.json, as_of=args.as_of
-            )
-        if args.command == "eval":
-            return eval_command(settings, args)
-        if args.command == "prompts":
-            return prompts_command(settings, args, stdin or sys.stdin)
-        if args.command == "chat":
-            return run_chat(build_parts(settings).service, stdin or sys.stdin, sys.stdout)
-        if args.command == "bot":
-            return bot_command(settings)
-        return start_command(settings, stdin or sys.stdin)
+        redact = Redactor([*settings.secrets(), *redact.secrets])
+        configure_logging(settings.log_level, redact)
+        return run_command(args, settings, redact, stdin or sys.stdin)
     except NewsdeskError as error:
-        print(f"newsdesk: error: {error}", file=sys.stderr)
+        print(redact(f"newsdesk: error: {error}"), file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `newsdesk ask ... | head`: the reader left, not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -79,11 +69,39 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         print("\nnewsdesk: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug of ours: its traceback is logged, redacted like all
+        log.error("unexpected error", exc_info=error)
+        print(
+            redact(f"newsdesk: error: unexpected {type(error).__name__}: {error}"), file=sys.stderr
+        )
+        return 1
+
+
+def run_command(
+    args: argparse.Namespace, settings: Settings, redact: Redactor, stdin: TextIO
+) -> int:
+    if args.command == "index":
+        return index_command(settings, args, redact)
+    if args.command == "feeds":
+        return feeds_command(settings, args.action, args.url)
+    if args.command == "ask":
+        question = " ".join(args.question)
+        return ask_command(settings, redact, question, as_json=args.json, as_of=args.as_of)
+    if args.command == "eval":
+        return eval_command(settings, args)
+    if args.command == "prompts":
+        return prompts_command(settings, redact, args, stdin)
+    if args.command == "chat":
+        return run_chat(build_parts(settings, redact=redact), stdin, sys.stdout)
+    if args.command == "bot":
+        return bot_command(settings, redact)
+    return start_command(settings, redact, stdin)
 
 
 def run_index(
     settings: Settings,
     sources: Sources,
+    redact: Redactor,
     *,
     prune: bool = False,
     quiet: bool = False,
@@ -96,12 +114,12 @@ def run_index(
         summary = indexer.run(sources, prune=prune, progress=progress, loaded=loaded)
     finally:
         progress.close()
-    for problem in summary.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+    for problem in summary.problems:  # a URL may carry a password
+        print(redact(f"skipped {problem}"), file=sys.stderr)
     return summary
 
 
-def index_command(settings: Settings, args: argparse.Namespace) -> int:
+def index_command(settings: Settings, args: argparse.Namespace, redact: Redactor) -> int:
     sources = Sources.parse(args.sources, args.include)
     if args.feeds:
         sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
@@ -109,7 +127,7 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
         if args.feeds:
             raise CommandError("no feeds are listed yet: add one with `newsdesk feeds add URL`")
         raise CommandError("give files, folders or URLs to index, or --feeds")
-    summary = run_index(settings, sources, prune=args.prune, quiet=args.quiet)
+    summary = run_index(settings, sources, redact, prune=args.prune, quiet=args.quiet)
     print(summary.describe())
     return 1 if summary.problems else 0
 
@@ -134,7 +152,9 @@ def feeds_command(settings: Settings, action: str, url: str | None) -> int:
     raise CommandError(f"{url} is not in the feed list (see `newsdesk feeds list`)")
 
 
-def prompts_command(settings: Settings, args: argparse.Namespace, stdin: TextIO) -> int:
+def prompts_command(
+    settings: Settings, redact: Redactor, args: argparse.Namespace, stdin: TextIO
+) -> int:
     from bot.prompt_commands import prompt_command
 
     text = None
@@ -144,13 +164,15 @@ def prompts_command(settings: Settings, args: argparse.Namespace, stdin: TextIO)
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"can't read {args.file}: {error}") from None
     author = f"cli:{os.environ.get('USER') or os.environ.get('USERNAME') or 'unknown'}"
-    service = build_parts(settings, lazy_model=True).service
-    print(prompt_command(service, args.action, args.args, author=author, text=text))
+    service = build_parts(settings, lazy_model=True, redact=redact).service
+    print(redact(prompt_command(service, args.action, args.args, author=author, text=text)))
     return 0
 
 
-def ask_command(settings: Settings, question: str, *, as_json: bool, as_of: date | None) -> int:
-    answer = build_parts(settings).service.answer(question, as_of)
+def ask_command(
+    settings: Settings, redact: Redactor, question: str, *, as_json: bool, as_of: date | None
+) -> int:
+    answer = build_parts(settings, redact=redact).service.answer(question, as_of)
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -191,25 +213,36 @@ def eval_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _ensure_sample(settings: Settings) -> Parts:
+def _ensure_sample(settings: Settings, redact: Redactor) -> Parts:
     store = open_configured_store(settings)
     if store.count() == 0 and settings.sample_dir.exists():
         print(
             f"newsdesk: empty index; indexing the sample articles in {settings.sample_dir}",
             file=sys.stderr,
         )
-        summary = run_index(settings, Sources(paths=[settings.sample_dir]), quiet=True, store=store)
+        sample = Sources(paths=[settings.sample_dir])
+        summary = run_index(settings, sample, redact, quiet=True, store=store)
         print(summary.describe(), file=sys.stderr)
-    return build_parts(settings, store=store)
+    return build_parts(settings, store=store, redact=redact)
 
 
-def bot_command(settings: Settings) -> int:
-    run_polling(build_application(build_parts(settings)))
+def bot_command(settings: Settings, redact: Redactor) -> int:
+    return run_bot(build_parts(settings, redact=redact))
+
+
+def run_bot(parts: Parts) -> int:
+    """The Telegram bot, polling until stopped; a token Telegram refuses is one clear line."""
+    try:
+        run_polling(build_application(parts))
+    except InvalidToken:
+        raise CommandError(
+            "Telegram refused TELEGRAM_BOT_TOKEN: check it is the token @BotFather gave you"
+        ) from None
     return 0
 
 
-def start_command(settings: Settings, stdin: TextIO) -> int:
-    parts = _ensure_sample(settings)
+def start_command(settings: Settings, redact: Redactor, stdin: TextIO) -> int:
+    parts = _ensure_sample(settings, redact)
     if settings.telegram_bot_token is None:
         print(
             "newsdesk: no TELEGRAM_BOT_TOKEN set, so this is the local chat over the same answers "
@@ -217,7 +250,6 @@ def start_command(settings: Settings, stdin: TextIO) -> int:
             "@BotFather> in .env (see .env.example) and run this again.",
             file=sys.stderr,
         )
-        return run_chat(parts.service, stdin, sys.stdout)
+        return run_chat(parts, stdin, sys.stdout)
     print("newsdesk: starting the Telegram bot (Ctrl-C to stop)", file=sys.stderr)
-    run_polling(build_application(parts))
-    return 0
+    return run_bot(parts)

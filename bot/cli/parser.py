@@ -109,7 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("bench", type=Path, nargs="+", metavar="BENCH_DIR")
     _add_json(evaluate)
-    evaluate.add_argument("--limit", type=int, metavar="N", help="ask only the first N questions")
+    evaluate.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="ask only the first N questions; every article is still indexed, since retrieval "
+        "searches the whole corpus (--store DIR keeps that index for the next run)",
+    )
     evaluate.add_argument(
         "--baseline", action="store_true", help="also measure the textbook pipeline in the same run"
     )

@@ -3,6 +3,7 @@ same answering path the bot uses; optionally measure the textbook pipeline in th
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import time
@@ -12,10 +13,11 @@ from typing import Any
 
 from bot.app import build_parts
 from bot.evaluation.baseline import RETRIEVE_K, run_baseline
-from bot.evaluation.bench import read_articles, read_questions
+from bot.evaluation.bench import Question, read_articles, read_questions
 from bot.evaluation.figures import RetrievalFigures, Say, figures
 from bot.evaluation.metrics import first_hit_rank
 from bot.settings import Settings
+from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.pipeline import IndexSummary, index_articles
@@ -51,11 +53,35 @@ def run_eval(
     baseline: bool = False,
     say: Say = lambda line: print(line, file=sys.stderr),
 ) -> EvalReport:
-    """Measure newsdesk (and, with baseline, the textbook pipeline) on a bench folder."""
+    """Measure newsdesk (and, with baseline, the textbook pipeline) on a bench folder.
+
+    Every article is indexed even with `limit`: a question is retrieved for among the whole
+    corpus, so indexing only the articles that answer the first N questions would make
+    retrieval easy and the figures meaningless. Without `store_dir` the store is a temporary
+    folder, removed at the end however the run ends (an error, Ctrl-C); with it, the store is
+    kept, and a second run over the same bench embeds nothing."""
     questions = read_questions(bench, limit)
     articles = read_articles(bench)
-    work = store_dir or Path(tempfile.mkdtemp(prefix="newsdesk-eval-"))
-    say(f"indexing {len(articles):,} articles into {work} (a store of its own)")
+    if store_dir is not None:
+        return _measure(bench, articles, questions, settings, embeddings, store_dir, baseline, say)
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-eval-"))
+    try:
+        return _measure(bench, articles, questions, settings, embeddings, work, baseline, say)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(
+    bench: Path,
+    articles: list[Article],
+    questions: list[Question],
+    settings: Settings,
+    embeddings: SentenceTransformerEmbeddings,
+    work: Path,
+    baseline: bool,
+    say: Say,
+) -> EvalReport:
+    say(f"indexing all {len(articles):,} articles into {work} (a store of its own)")
     store = open_store("eval-bench", path=work / "chroma")
     store.check_embedding(embeddings.identity)
     keyword = KeywordIndex(work / "keyword")

@@ -14,6 +14,9 @@ NOT_ALLOWED = (
     "If you should have access, ask the bot's admin to add you."
 )
 WINDOW_SECONDS = 60.0
+# Someone not on the allowlist is told once a day; telling them at every message would let
+# them make the bot send as many messages as they like.
+REFUSAL_EVERY_SECONDS = 86400.0
 
 
 def is_allowed(settings: Settings, user_id: int | None, chat_id: int | None) -> bool:
@@ -54,3 +57,19 @@ def slow_down_message(per_minute: int, seconds: int) -> str:
         f"You've asked {per_minute} questions in the last minute, the most I take. "
         f"Please try again in {seconds} second{'s' if seconds != 1 else ''}."
     )
+
+
+class RefusalOnce:
+    """Whether to tell someone they aren't allowed: the first time, then once a day."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._told: dict[int, float] = {}
+
+    def should_tell(self, who: int) -> bool:
+        now = self.clock()
+        told = self._told.get(who)
+        if told is not None and now - told < REFUSAL_EVERY_SECONDS:
+            return False
+        self._told[who] = now
+        return True

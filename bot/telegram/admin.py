@@ -1,33 +1,35 @@
-"""Telegram handlers for operators: /reindex, documents and links sent to be indexed, and the
-scheduled feed poll. Only users in NEWSDESK_ADMIN_IDS may use them."""
+"""Telegram handlers for operators: /reindex, /prompt, /stats, the reports of indexing runs
+and the scheduled feed poll (documents and links to index are `bot.telegram.uploads`). Only
+users in NEWSDESK_ADMIN_IDS may use them."""
 
 from __future__ import annotations
 
 import asyncio
 import html
 import logging
-import os
 import re
-import tempfile
-from pathlib import Path
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
 
 from bot.prompt_commands import USAGE, PromptCommandError, prompt_command
+from bot.render import split_messages
 from bot.settings import Settings
 from bot.telegram.context import Context, chat_data
-from index.articles import Article, LoadProblem
+from bot.telegram.sending import send_html_messages
 from index.ingest.feeds import FeedList, FeedListError
-from index.ingest.loaders import SUPPORTED_SUFFIXES, kind_of, load_file
 from index.ingest.sources import Sources
 from index.pipeline import IndexSummary
 
 log = logging.getLogger(__name__)
 
 ADMINS_ONLY = "Sorry, only the bot's admins can do that. You can ask me questions, though."
-# Telegram lets bots download files up to 20 MB.
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+REINDEXING = "Re-indexing the sources, the uploaded documents and the feeds..."
+# The sample article is for trying newsdesk on an empty index (`newsdesk start`), never for
+# a production index, so /reindex leaves it out.
+REINDEXING_WITHOUT_SOURCES = (
+    "Re-indexing the uploaded documents and the feeds. NEWSDESK_SOURCES is empty, so there "
+    "are no other sources (the bundled sample is only for trying newsdesk on an empty index)..."
+)
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 SHOWN_PROBLEMS = 5
 
@@ -61,8 +63,9 @@ async def run_indexing(context: Context, sources: Sources, *, prune: bool = Fals
         return await asyncio.to_thread(data.parts.indexer.run, sources, prune=prune)
 
 
-def report(summary: IndexSummary) -> str:
-    """The summary as a Telegram HTML message: counts, new titles, and what was skipped."""
+def report(summary: IndexSummary) -> list[str]:
+    """The summary as Telegram HTML messages, split between complete lines and elements:
+    counts, new titles, and what was skipped."""
     lines = [html.escape(summary.describe())]
     if summary.added_titles:
         titles = summary.added_titles[:10]
@@ -73,7 +76,14 @@ def report(summary: IndexSummary) -> str:
         lines.append(f"Skipped {html.escape(str(problem))}")
     if len(summary.problems) > SHOWN_PROBLEMS:
         lines.append(f"... and {len(summary.problems) - SHOWN_PROBLEMS} more problems")
-    return "\n".join(lines)[:4000]
+    return split_messages(lines, html=True, separator="\n")
+
+
+async def send_report(message: Message, summary: IndexSummary, context: Context) -> None:
+    """The report of an indexing run, to the admin who asked for it."""
+    redact = context.bot_data.parts.redact  # a URL in a problem may carry a password
+    messages = [redact(text) for text in report(summary)]
+    await send_html_messages(context.bot, message.chat_id, messages)
 
 
 async def reindex(update: Update, context: Context) -> None:
@@ -87,62 +97,9 @@ async def reindex(update: Update, context: Context) -> None:
         sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
     except FeedListError as error:
         await message.reply_text(f"{error}; re-indexing the other sources.")
-    await message.reply_text("Re-indexing the sources and feeds...")
+    await message.reply_text(REINDEXING if settings.sources else REINDEXING_WITHOUT_SOURCES)
     summary = await run_indexing(context, sources, prune=True)
-    await message.reply_text(report(summary), parse_mode=ParseMode.HTML)
-
-
-async def document(update: Update, context: Context) -> None:
-    """Index a document an admin sent (.txt, .md, .html, .json, .jsonl, .pdf)."""
-    message = await admin_message(update, context)
-    if message is None or message.document is None:
-        return
-    sent = message.document
-    name = Path(sent.file_name or "document").name
-    if kind_of(Path(name)) is None:
-        await message.reply_text(
-            f"I can't index {name}: send one of {', '.join(SUPPORTED_SUFFIXES)}.", do_quote=True
-        )
-        return
-    if (sent.file_size or 0) > MAX_UPLOAD_BYTES:
-        await message.reply_text(f"{name} is too large: Telegram lets bots fetch up to 20 MB.")
-        return
-    data = bytes(await (await sent.get_file()).download_as_bytearray())
-    saved = await asyncio.to_thread(
-        _keep_upload, context.bot_data.parts.settings.uploads_dir, name, data
-    )
-    if isinstance(saved, str):
-        await message.reply_text(f"I couldn't index {name}: {saved}. Nothing was changed.")
-        return
-    summary = await run_indexing(context, Sources(paths=[saved]))
-    await message.reply_text(report(summary), parse_mode=ParseMode.HTML)
-
-
-def _keep_upload(folder: Path, name: str, data: bytes) -> Path | str:
-    """Check the upload reads as articles before it replaces a file of the same name, so a
-    bad upload can't lose what was indexed. Returns the kept path, or the reason it wasn't."""
-    folder.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^\w.\- ]", "_", name).lstrip(".") or "document"
-    # The checked copy keeps the real suffix (loaders go by it) under a name nothing indexes.
-    handle, staging_name = tempfile.mkstemp(prefix=".upload-", suffix="-" + safe, dir=folder)
-    staging = Path(staging_name)
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-    loaded = list(load_file(staging))
-    if not any(isinstance(item, Article) for item in loaded):
-        staging.unlink()
-        reasons = [item.reason for item in loaded if isinstance(item, LoadProblem)]
-        return reasons[0] if reasons else "no articles in it"
-    target = folder / safe
-    os.replace(staging, target)
-    return target
-
-
-async def index_links(message: Message, urls: list[str], context: Context) -> None:
-    """Fetch and index the pages an admin sent as a message of links."""
-    await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")
-    summary = await run_indexing(context, Sources(urls=urls))
-    await message.reply_text(report(summary), parse_mode=ParseMode.HTML)
+    await send_report(message, summary, context)
 
 
 async def poll_feeds(context: Context) -> None:
@@ -194,6 +151,7 @@ async def prompt(update: Update, context: Context) -> None:
         )
     except PromptCommandError as error:
         reply = f"Not done: {error}"
+    reply = context.bot_data.parts.redact(reply)
     if len(reply) > 4000:
         reply = reply[:4000] + "\n[... cut: see the full text with `newsdesk prompts` on the CLI]"
     await message.reply_text(reply)

@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot.app import Parts
 from bot.errors import NewsdeskError
-from bot.telegram import admin, questions
+from bot.telegram import admin, questions, uploads
 from bot.telegram.answer_log import AnswerLog
 from bot.telegram.buttons import on_button
 from bot.telegram.context import Context, NewsdeskApplication, context_types
@@ -53,7 +53,8 @@ async def on_error(update: object, context: Context) -> None:
     traceback, and the user gets an apology."""
     error = context.error
     if isinstance(error, NewsdeskError):
-        reply = str(error)
+        reply = context.bot_data.parts.redact(str(error))
+        log.info("told the user: %s", reply)
     else:
         log.error("Error while handling an update", exc_info=error)
         reply = APOLOGY
@@ -134,7 +135,7 @@ def build_application(parts: Parts) -> NewsdeskApplication:
     application.add_handler(CommandHandler("stats", admin.stats))
     application.add_handler(CallbackQueryHandler(on_button))
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
-    application.add_handler(MessageHandler(private & filters.Document.ALL, admin.document))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, uploads.document))
     text = filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(private & text, questions.private_text))
     application.add_handler(MessageHandler(groups & text, questions.group_text))

@@ -7,11 +7,11 @@ import asyncio
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from bot.answering.answers import Answer, Citation
 from bot.render import split_messages
 from bot.telegram.context import Context
+from bot.telegram.sending import send_html_messages
 from index.chunking import join_chunks
 
 EXPIRED = "That answer is no longer on record; please ask the question again."
@@ -89,10 +89,5 @@ async def on_button(update: Update, context: Context) -> None:
     if query.message is None:
         return
     # A passage of a few chunks fits one message; a hostile title or text may not.
-    for message in split_messages([passage_html(citation, text)], html=True):
-        await context.bot.send_message(
-            query.message.chat.id,
-            message,
-            parse_mode=ParseMode.HTML,
-            disable_web_page_preview=True,
-        )
+    messages = split_messages([passage_html(citation, text)], html=True)
+    await send_html_messages(context.bot, query.message.chat.id, messages)

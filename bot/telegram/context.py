@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.answering.followups import ChatMemory
 from bot.app import Parts
-from bot.telegram.access import RateLimiter
+from bot.telegram.access import RateLimiter, RefusalOnce
 from bot.telegram.answer_log import AnswerLog
 
 
@@ -22,6 +22,7 @@ class BotData:
     parts: Parts
     answer_log: AnswerLog
     rate_limiter: RateLimiter
+    refusals: RefusalOnce
     # One indexing run at a time: /reindex, uploads, links and the feed poll take turns.
     index_lock: asyncio.Lock
 
@@ -29,6 +30,7 @@ class BotData:
         self.parts = parts
         self.answer_log = answer_log
         self.rate_limiter = RateLimiter(parts.settings.rate_limit_per_minute)
+        self.refusals = RefusalOnce()
         self.index_lock = asyncio.Lock()
 
 

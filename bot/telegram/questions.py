@@ -8,16 +8,17 @@ import logging
 import time
 
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
-from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.constants import ChatAction, ChatType, MessageEntityType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.answering.answers import Answer
-from bot.render import render_html, render_plain_messages
-from bot.telegram import admin
+from bot.render import render_html
+from bot.telegram import admin, uploads
 from bot.telegram.access import NOT_ALLOWED, is_allowed, slow_down_message
 from bot.telegram.buttons import keyboard
 from bot.telegram.context import Context, chat_data
+from bot.telegram.sending import send_html_messages
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +26,21 @@ TEXT_ONLY = "I can only answer questions sent as text."
 
 
 async def gate(update: Update, context: Context) -> None:
-    """Stop updates from people and chats not on the allowlists, with one polite message."""
+    """Stop updates from people and chats not on the allowlists, with one polite message a
+    day; then silence. (A button press is still answered: the alert sends no message.)"""
     user, chat = update.effective_user, update.effective_chat
     if is_allowed(
         context.bot_data.parts.settings, user.id if user else None, chat.id if chat else None
     ):
         return
     message = update.effective_message
+    who = user.id if user else chat.id if chat else 0
     if message is not None and chat is not None:
         addressed = chat.type == ChatType.PRIVATE or (message.text or "").startswith("/")
-        if addressed or addressed_question(message, context.bot.username, context.bot.id):
+        addressed = addressed or bool(
+            addressed_question(message, context.bot.username, context.bot.id)
+        )
+        if addressed and context.bot_data.refusals.should_tell(who):
             await message.reply_text(NOT_ALLOWED)
     elif update.callback_query is not None:
         await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
@@ -72,7 +78,7 @@ async def private_text(update: Update, context: Context) -> None:
     if not urls:
         await answer_message(message, message.text, context)
     elif admin.is_admin(update, context.bot_data.parts.settings):
-        await admin.index_links(message, urls, context)
+        await uploads.index_links(update, message, urls, context)
     else:
         await message.reply_text(admin.ADMINS_ONLY)
 
@@ -162,26 +168,9 @@ async def _send_answer(
     markup: InlineKeyboardMarkup,
     reply_to: ReplyParameters | None,
 ) -> None:
-    """The answer's messages, the buttons under the last one; plain text if the HTML fails."""
+    """The answer's messages, the buttons under the last one; a message whose HTML Telegram
+    refuses goes again as plain text."""
     messages = render_html(answer)
-    for index, html in enumerate(messages):
-        try:
-            await message.reply_text(
-                html,
-                parse_mode=ParseMode.HTML,
-                disable_web_page_preview=True,
-                reply_parameters=reply_to if index == 0 else None,
-                reply_markup=markup if index == len(messages) - 1 else None,
-            )
-        except BadRequest as error:
-            if "can't parse entities" not in str(error).lower():
-                raise
-            log.warning("Telegram rejected the answer's HTML (%s); sending plain text", error)
-            plain = render_plain_messages(answer)
-            for number, text in enumerate(plain):
-                await message.reply_text(
-                    text,
-                    reply_parameters=reply_to if index == number == 0 else None,
-                    reply_markup=markup if number == len(plain) - 1 else None,
-                )
-            return
+    await send_html_messages(
+        message.get_bot(), message.chat_id, messages, reply_to=reply_to, markup=markup
+    )

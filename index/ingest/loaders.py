@@ -88,6 +88,10 @@ def load_file(path: Path) -> Iterator[Loaded]:
         yield LoadProblem(where, str(problem))
     except OSError as error:
         yield LoadProblem(where, f"could not be read ({error.strerror or error})")
+    except Exception as error:  # a parser's own bug must not stop the batch
+        # pypdf, trafilatura and the JSON readers raise more than they document (pypdf
+        # asserts on a reference inside a content stream): any of it is this file's problem.
+        yield LoadProblem(where, f"could not be read ({type(error).__name__}: {error})"[:300])
 
 
 def _read_bytes(path: Path) -> bytes:

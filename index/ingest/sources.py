@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.articles import MAX_ARTICLE_CHARS, Article, LoadProblem
 from index.embeddings import SentenceTransformerEmbeddings
 from index.ingest.fetch import FetchPolicy
 from index.ingest.loaders import Loaded, load_paths
@@ -40,6 +41,17 @@ class Sources:
         return not (self.paths or self.urls or self.feeds)
 
 
+def too_long(item: Loaded, max_chars: int) -> LoadProblem | None:
+    """The problem to report instead of an article longer than `max_chars`, else None."""
+    if not isinstance(item, Article) or len(item.text) <= max_chars:
+        return None
+    reason = (
+        f"too long to index ({len(item.text):,} characters; the limit is {max_chars:,} "
+        "per article, NEWSDESK_MAX_ARTICLE_CHARS)"
+    )
+    return LoadProblem(item.key, reason, origin=item.origin)
+
+
 @dataclass
 class Indexer:
     """The parts an indexing run writes to, passed in by whoever runs it."""
@@ -48,6 +60,7 @@ class Indexer:
     embeddings: SentenceTransformerEmbeddings
     keyword: KeywordIndex | None
     fetch_policy: FetchPolicy
+    max_article_chars: int = MAX_ARTICLE_CHARS
 
     def run(
         self,
@@ -68,6 +81,10 @@ class Indexer:
         )
 
     def load(self, sources: Sources) -> Iterator[Loaded]:
+        for item in self._read(sources):
+            yield too_long(item, self.max_article_chars) or item
+
+    def _read(self, sources: Sources) -> Iterator[Loaded]:
         yield from load_paths(sources.paths, sources.include)
         for url in sources.urls:
             yield load_url(url, self.fetch_policy)

@@ -7,10 +7,11 @@ def _pdf_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def make_pdf(lines: list[str], title: str | None = None) -> bytes:
-    """A one-page PDF whose text layer holds `lines` (none: a page without text, like a scan)."""
+def make_pdf(lines: list[str], title: str | None = None, operators: str = "") -> bytes:
+    """A one-page PDF whose text layer holds `lines` (none: a page without text, like a scan);
+    `operators` are written into the page's content stream as they are."""
     shown = "".join(f"({_pdf_string(line)}) Tj T* " for line in lines)
-    content = f"BT /F1 11 Tf 14 TL 72 720 Td {shown}ET".encode("latin-1")
+    content = f"BT /F1 11 Tf 14 TL 72 720 Td {shown}{operators}ET".encode("latin-1")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

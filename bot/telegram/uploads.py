@@ -1,0 +1,122 @@
+"""Documents and links admins send to be indexed. Each is checked at once and indexed in the
+background, so the bot goes on answering everyone meanwhile; the report follows when done.
+
+An upload is kept as `uploads/<content hash>/<sanitised name>`: two different documents both
+called news.txt never replace each other, and the same document sent again is the same file,
+so it is reported unchanged and nothing is embedded twice."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from telegram import Document, Message, Update
+
+from bot.telegram.admin import admin_message, run_indexing, send_report
+from bot.telegram.context import Context
+from index.articles import Article, LoadProblem
+from index.ingest.loaders import SUPPORTED_SUFFIXES, kind_of, load_file
+from index.ingest.sources import Sources, too_long
+
+# Telegram lets bots download files up to 20 MB.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_NAME_CHARS = 100
+HASH_CHARS = 16  # of the sha256: collisions are out of reach for any real collection
+
+
+def safe_name(name: str) -> str:
+    """A file name with no folders, no markup and nothing hidden: shown and stored as is."""
+    base = re.split(r"[\\/]", name)[-1]
+    cleaned = re.sub(r"[^\w.\- ]", "_", base).strip(" .")
+    stem, dot, suffix = cleaned.rpartition(".")
+    if dot and len(cleaned) > MAX_NAME_CHARS:
+        cleaned = stem[: MAX_NAME_CHARS - len(suffix) - 1] + "." + suffix
+    return cleaned[:MAX_NAME_CHARS] or "document"
+
+
+def in_background(context: Context, update: Update, work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` without holding up the next update; its errors reach the error handler,
+    which answers the user who sent `update`."""
+    context.application.create_task(work, update=update)
+
+
+async def document(update: Update, context: Context) -> None:
+    """Check a document an admin sent (.txt, .md, .html, .json, .jsonl, .pdf) and index it."""
+    message = await admin_message(update, context)
+    if message is None or message.document is None:
+        return
+    sent = message.document
+    name = safe_name(sent.file_name or "document")
+    if kind_of(Path(name)) is None:
+        await message.reply_text(
+            f"I can't index {name}: send one of {', '.join(SUPPORTED_SUFFIXES)}.", do_quote=True
+        )
+        return
+    if (sent.file_size or 0) > MAX_UPLOAD_BYTES:
+        await message.reply_text(f"{name} is too large: Telegram lets bots fetch up to 20 MB.")
+        return
+    in_background(context, update, _check_and_index(message, sent, name, context))
+
+
+async def _check_and_index(message: Message, sent: Document, name: str, context: Context) -> None:
+    data = bytes(await (await sent.get_file()).download_as_bytearray())
+    parts = context.bot_data.parts
+    saved = await asyncio.to_thread(
+        keep_upload, parts.settings.uploads_dir, name, data, parts.indexer.max_article_chars
+    )
+    if isinstance(saved, str):
+        await message.reply_text(f"I couldn't read {name}: {saved}. Nothing was changed.")
+        return
+    summary = await run_indexing(context, Sources(paths=[saved]))
+    await send_report(message, summary, context)
+
+
+def keep_upload(folder: Path, name: str, data: bytes, max_chars: int) -> Path | str:
+    """Check the upload reads as articles, then keep it under its content hash. Returns the
+    kept path, or the reason it wasn't kept; nothing is left behind either way."""
+    digest = hashlib.sha256(data).hexdigest()[:HASH_CHARS]
+    home = folder / digest
+    already = sorted(home.glob("*")) if home.is_dir() else []
+    if already:  # the same document, sent again (perhaps under another name)
+        return already[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    # The checked copy keeps the real suffix (loaders go by it) under a name nothing indexes.
+    handle, staging_name = tempfile.mkstemp(prefix=".upload-", suffix="-" + name, dir=folder)
+    staging = Path(staging_name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        reason = _unreadable(list(load_file(staging)), max_chars)
+        if reason:
+            return reason
+        home.mkdir(exist_ok=True)
+        os.replace(staging, home / name)
+        return home / name
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def _unreadable(loaded: list[Article | LoadProblem], max_chars: int) -> str:
+    """Why the loaded file can't be indexed, or "" if it can."""
+    checked = [too_long(item, max_chars) or item for item in loaded]
+    if any(isinstance(item, Article) for item in checked):
+        return ""
+    reasons = [item.reason for item in checked if isinstance(item, LoadProblem)]
+    return reasons[0] if reasons else "no articles in it"
+
+
+async def index_links(update: Update, message: Message, urls: list[str], context: Context) -> None:
+    """Fetch and index, in the background, the pages an admin sent as a message of links."""
+    await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")
+
+    async def fetch_and_index() -> None:
+        summary = await run_indexing(context, Sources(urls=urls))
+        await send_report(message, summary, context)
+
+    in_background(context, update, fetch_and_index())
