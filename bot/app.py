@@ -99,7 +99,10 @@ def build_service(
     """The answering path over the given parts. `retrieve_k`: passages to retrieve when more
     than NEWSDESK_TOP_K are wanted (eval measures Hit@10); the answer uses the top k."""
     prompts = PromptLibrary(
-        settings.prompts_dir, settings.home / "prompt-history", live=settings.live_prompts_dir
+        # Published prompts live under NEWSDESK_HOME; NEWSDESK_PROMPTS_DIR holds the defaults.
+        settings.prompts_dir,
+        settings.home / "prompt-history",
+        live=settings.home / "prompts",
     )
     prompts.notice_all_edits()
     if chat_model is None and settings.llm:

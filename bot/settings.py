@@ -166,16 +166,13 @@ class Settings(BaseSettings):
 
     @property
     def chroma_dir(self) -> Path:
+        """The embedded Chroma (unused with NEWSDESK_CHROMA_HOST)."""
         return self.home / "chroma"
 
     @property
     def feeds_file(self) -> Path:
+        """The operator's feed list, one URL per entry, in the order added."""
         return self.home / "feeds.json"
-
-    @property
-    def live_prompts_dir(self) -> Path:
-        """The prompts as published by admins; NEWSDESK_PROMPTS_DIR holds the defaults."""
-        return self.home / "prompts"
 
     @property
     def uploads_dir(self) -> Path:
