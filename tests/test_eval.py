@@ -113,3 +113,29 @@ def test_the_temporary_store_is_removed_after_a_run_and_when_interrupted(
         run_eval(bench, settings, embeddings, say=interrupt)
     second = store_in(next(line for line in lines[1:] if " into " in line))
     assert second != first and not second.exists()
+
+
+def test_eval_measures_each_bench_and_backend_in_a_store_of_its_own(
+    bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other-bench"
+    other.mkdir()
+    for name in ("articles.jsonl.gz", "questions.jsonl"):
+        (other / name).write_bytes((bench / name).read_bytes())
+    store = tmp_path / "stores"
+    argv = ["eval", str(bench), str(other), "--limit", "2", "--json", "--store", str(store)]
+    assert main([*argv, "--backend", "torch", "--backend", "onnx"]) == 0
+    reports = json.loads(capsys.readouterr().out)
+    assert [(Path(r["bench"]).name, r["embeddings"]) for r in reports] == [
+        ("bench", "all-MiniLM-L6-v2/torch"),
+        ("bench", "all-MiniLM-L6-v2/onnx"),
+        ("other-bench", "all-MiniLM-L6-v2/torch"),
+        ("other-bench", "all-MiniLM-L6-v2/onnx"),
+    ]
+    assert all(r["newsdesk"]["hit_at_1"] == 1.0 for r in reports), "onnx retrieves as torch"
+    assert sorted(p.name for p in store.iterdir()) == [
+        "bench-onnx",
+        "bench-torch",
+        "other-bench-onnx",
+        "other-bench-torch",
+    ]
