@@ -13,11 +13,14 @@ naming the torch backend, which runs every model.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +32,7 @@ from index.errors import NewsdeskError
 if TYPE_CHECKING:
     import onnxruntime
 
+log = logging.getLogger(__name__)
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 DONE_MARK = "export.json"
 
@@ -62,11 +66,22 @@ def export(folder: Path, target: Path, quantize: bool) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
 
     max_length, normalize = _sentence_transformers_config(folder)
+    log.info("exporting %s to ONNX%s, once, into %s", folder.name, " int8" if quantize else "",
+             target)  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    stack = contextlib.ExitStack()
     try:
+        # The exporter's tracer warnings, the weight-loading bar and the quantizer's per-tensor
+        # INFO lines are about the export's internals, not anything a user can act on.
+        stack.enter_context(warnings.catch_warnings())
+        warnings.simplefilter("ignore")
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        stack.callback(logging.getLogger().setLevel, logging.getLogger().level)
+        logging.getLogger().setLevel(logging.WARNING)
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         model = AutoModel.from_pretrained(str(folder), attn_implementation="eager")
         encoder = _last_hidden_state(model).eval()
@@ -112,6 +127,7 @@ def export(folder: Path, target: Path, quantize: bool) -> None:
             "set NEWSDESK_EMBEDDING_BACKEND=torch"
         ) from error
     finally:
+        stack.close()
         shutil.rmtree(staging, ignore_errors=True)
 
 
