@@ -17,11 +17,11 @@ from index.errors import NewsdeskError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")
-# The backend of a new index. ONNX fp32 gives torch's vectors (cosine 0.9999999 to them), so
-# retrieval is the same by construction, faster. int8 is faster still, but its vectors move
-# (cosine about 0.99) and its retrieval quality isn't confirmed on both benches yet
-# (BENCHMARKS.md, "Embedding backends"), so it is a choice, not the default.
-DEFAULT_BACKEND = "onnx"
+# The backend of a new index. ONNX fp32 gives torch's vectors (cosine 0.9999999 to them) and
+# int8 vectors close to them (about 0.99), but neither has yet been measured faster on a quiet
+# machine, nor int8's retrieval quality on both benches (BENCHMARKS.md, "Embedding
+# backends"): until then torch stays the default and the ONNX backends are a choice.
+DEFAULT_BACKEND = "torch"
 BATCH_SIZE = 64
 # The retriever and the extractive answerer both embed the question; the second time is free.
 QUERY_CACHE_SIZE = 64
