@@ -43,6 +43,7 @@ WRITER_HEAP_BYTES = 64 * 1024 * 1024
 # Another process may be writing (tantivy allows one writer per index): wait this long.
 WRITER_WAIT_SECONDS = 60.0
 Place = tuple[str, int]  # (article key, position in the article)
+MAX_CHUNKS_PER_ARTICLE = 1000
 
 
 def id_hash(chunk_id: str) -> int:
@@ -212,7 +213,11 @@ class KeywordIndex:
         searcher = self._index.searcher()
         query = tantivy.Query.term_set_query(schema, "article", keys)
         layout: dict[Place, str] = {}
-        for _, address in searcher.search(query, max(searcher.num_docs, 1)).hits:
+        # A cap on the hits (uploads are capped far below 1,000 chunks an article; an older, longer
+        # article may get a shorter passage), so
+        # a question never asks tantivy for a result list the size of the whole index.
+        limit = max(1, min(searcher.num_docs, MAX_CHUNKS_PER_ARTICLE * len(keys)))
+        for _, address in searcher.search(query, limit).hits:
             doc = searcher.doc(address)
             layout[(str(doc["article"][0]), int(doc["position"][0]))] = str(doc["id"][0])
         if any(layout.get((c.article_key, c.position)) != c.id for c in chunks):
