@@ -139,3 +139,28 @@ def test_eval_measures_each_bench_and_backend_in_a_store_of_its_own(
         "other-bench-onnx",
         "other-bench-torch",
     ]
+
+
+def test_a_kept_store_reuses_the_textbook_index_until_the_articles_change(
+    bench: Path, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    from bot.evaluation.run import run_eval
+
+    settings = make_settings(tmp_path / "user-home")
+    kept = tmp_path / "kept"
+    first: list[str] = []
+    before = run_eval(bench, settings, embeddings, store_dir=kept, baseline=True, say=first.append)
+    assert any(line.startswith("textbook baseline: embedding 3 chunks") for line in first)
+    again: list[str] = []
+    after = run_eval(bench, settings, embeddings, store_dir=kept, baseline=True, say=again.append)
+    assert any(line.startswith("textbook baseline: reusing its 3 chunks") for line in again)
+    assert after.baseline is not None and before.baseline is not None
+    assert after.baseline.hit_at_10 == before.baseline.hit_at_10 == pytest.approx(2 / 3)
+
+    # One article's text changes: the textbook index is built again, never reused stale.
+    changed = [dict(ARTICLES[0], text=ARTICLES[0]["text"] + " New line."), *ARTICLES[1:]]
+    with gzip.open(bench / "articles.jsonl.gz", "wt", encoding="utf-8") as stream:
+        stream.writelines(json.dumps(article) + "\n" for article in changed)
+    rebuilt: list[str] = []
+    run_eval(bench, settings, embeddings, store_dir=kept, baseline=True, say=rebuilt.append)
+    assert any(line.startswith("textbook baseline: embedding") for line in rebuilt)
