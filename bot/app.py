@@ -131,6 +131,16 @@ def build_service(
         k=max(settings.top_k, retrieve_k or 0),
         reranker=reranker,
     )
+    spelling = None
+    if keyword is not None:
+        from functools import partial
+
+        from bot.answering.spelling import correct_spelling
+        from index.embeddings import bundled_words
+
+        spelling = partial(
+            correct_spelling, frequencies=keyword.document_frequencies, english=bundled_words()
+        )
     return AnswerService(
         store=store,
         retriever=retriever,
@@ -140,6 +150,7 @@ def build_service(
         max_question_chars=settings.max_question_chars,
         top_k=settings.top_k,
         chat_model=chat_model,
+        spelling=spelling,
     )
 
 

@@ -4,6 +4,7 @@ by ONNX Runtime (fp32, or int8 weights): see `index.onnx_encoder` and BENCHMARKS
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -25,6 +26,15 @@ DEFAULT_BACKEND = "torch"
 BATCH_SIZE = 64
 # The retriever and the extractive answerer both embed the question; the second time is free.
 QUERY_CACHE_SIZE = 64
+
+
+@functools.cache
+def bundled_words() -> frozenset[str]:
+    """The whole words of the bundled model's vocabulary: about 20,000 common English words,
+    read on first use. Spelling correction leaves these alone."""
+    vocabulary = bundled_model_path() / "vocab.txt"
+    words = vocabulary.read_text(encoding="utf-8").split()
+    return frozenset(word for word in words if word.isalpha() and word.islower())
 
 
 class EmbeddingModelError(NewsdeskError):

@@ -225,6 +225,17 @@ class KeywordIndex:
         places = places_around(chunks, reach, ledes)
         return [layout[place] for place in sorted(places) if place in layout]
 
+    def document_frequencies(self, candidates: Iterable[str]) -> dict[str, int]:
+        """How many chunks hold each of `candidates` (terms as `index.text.terms` makes them),
+        for the ones that occur at all: the vocabulary spelling correction draws on."""
+        searcher = self._index.searcher()
+        found = {}
+        for term in dict.fromkeys(candidates):
+            count = int(searcher.doc_freq("body", term))
+            if count:
+                found[term] = count
+        return found
+
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to k (chunk id, BM25 score) pairs with a positive score, best first."""
         import tantivy

@@ -6,20 +6,32 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
+from bot.answering.answer_types import answer_strength, answer_type, holds_answer
 from bot.answering.answers import Answer, Citation, citation_for, sentences_of
-from bot.answering.relevance import combined, cosine
+from bot.answering.relevance import cosine
 from index.embeddings import SentenceTransformerEmbeddings
 from index.text import content_words, word_overlap
 
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 700
-# A sentence joins the answer only if it scores close to the best one.
-KEEP_RATIO = 0.85
+# A sentence joins the answer only if it scores close to the best one. 0.85 before sentences
+# were split at line breaks; 0.8 gives answers of the same median length (BENCHMARKS.md).
+KEEP_RATIO = 0.8
 # Embedding every sentence of every passage is most of a question's latency on a CPU, so only
 # the sentences sharing the most words with the question are embedded and scored (see
 # BENCHMARKS.md, "Retrieval and answer quality", for what this costs in answer accuracy).
 SHORTLIST = 8
 SCORING_BATCH = 4
+# What a sentence holding an answer of the asked type (answer_types.py) gains over one that
+# doesn't; the shortlist counts it too, so such a sentence is scored at all.
+TYPE_BONUS = 0.3
+SHORTLIST_TYPE_WEIGHT = 0.0
+# A sentence that asks a question ("What is the State of the Union address?") never answers one.
+QUESTION_PENALTY = 1.0
+# Words shared with the question count less in choosing a sentence than in judging a
+# passage's relevance (relevance.LEXICAL_WEIGHT): the sentence that repeats the question most
+# is often not the one that answers it.
+ANSWER_LEXICAL_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,8 @@ class _Candidate:
     document: int
     sentence: str
     score: float
+    answers: bool = False  # holds an answer of the asked type
+    position: int = 0  # in the pool, which keeps each passage's sentences in order
 
 
 class ExtractiveAnswerer:
@@ -34,21 +48,40 @@ class ExtractiveAnswerer:
     the best few, each followed by the [n] of the passage it was taken from."""
 
     def __init__(
-        self, embeddings: SentenceTransformerEmbeddings, shortlist: int | None = SHORTLIST
+        self,
+        embeddings: SentenceTransformerEmbeddings,
+        shortlist: int | None = SHORTLIST,
+        type_bonus: float = TYPE_BONUS,
+        shortlist_type_weight: float = SHORTLIST_TYPE_WEIGHT,
+        split_lines: bool = True,
+        follow_on: bool = True,
+        question_penalty: float = QUESTION_PENALTY,
+        lexical_weight: float = ANSWER_LEXICAL_WEIGHT,
+        keep_ratio: float = KEEP_RATIO,
     ) -> None:
         self.embeddings = embeddings
         self.shortlist = shortlist
+        self.type_bonus = type_bonus
+        self.shortlist_type_weight = shortlist_type_weight
+        self.split_lines = split_lines
+        self.follow_on = follow_on
+        self.question_penalty = question_penalty
+        self.lexical_weight = lexical_weight
+        self.keep_ratio = keep_ratio
 
     def __call__(self, question: str, documents: list[Document]) -> Answer:
-        candidates = self._rank(question, documents)
+        pool = self._pool(documents)
+        candidates = self._rank(question, pool)
         chosen: list[_Candidate] = []
+        floor = candidates[0].score * self.keep_ratio if candidates else 0.0
         for candidate in candidates:
-            if len(chosen) == MAX_SENTENCES or candidate.score < candidates[0].score * KEEP_RATIO:
+            if len(chosen) == MAX_SENTENCES or candidate.score < floor:
                 break
-            length = sum(len(c.sentence) for c in chosen) + len(candidate.sentence)
-            if chosen and length > MAX_ANSWER_CHARS:
+            if _length(chosen) + len(candidate.sentence) > MAX_ANSWER_CHARS and chosen:
                 continue
             chosen.append(candidate)
+        if self.follow_on and chosen and not chosen[0].answers:
+            chosen = self._with_next_sentence(chosen, pool, question)
 
         numbers: dict[int, int] = {}
         quotes: dict[int, str] = {}
@@ -62,19 +95,33 @@ class ExtractiveAnswerer:
         ]
         return Answer(question=question, answer=" ".join(parts), refused=False, citations=citations)
 
-    def _rank(self, question: str, documents: list[Document]) -> list[_Candidate]:
+    def _pool(self, documents: list[Document]) -> list[tuple[int, str]]:
+        """Every distinct sentence of the passages, each passage's in order. A headline or a
+        caption on a line of its own is a sentence of its own, not glued to the next one."""
         seen: set[str] = set()
         pool: list[tuple[int, str]] = []
         for index, document in enumerate(documents):
             for sentence in sentences_of(document.page_content):
-                if sentence not in seen:
-                    seen.add(sentence)
-                    pool.append((index, sentence))
+                pieces = sentence.split("\n") if self.split_lines else [sentence]
+                for piece in (p.strip() for p in pieces):
+                    if piece and piece not in seen:
+                        seen.add(piece)
+                        pool.append((index, piece))
+        return pool
+
+    def _rank(self, question: str, pool: list[tuple[int, str]]) -> list[_Candidate]:
         if not pool:
             return []
         wanted = content_words(question)
+        kind = answer_type(question)
         overlaps = [word_overlap(wanted, sentence) for _, sentence in pool]
-        order = sorted(range(len(pool)), key=lambda i: overlaps[i], reverse=True)
+        strengths = [answer_strength(sentence, question, kind) for _, sentence in pool]
+        weight = self.shortlist_type_weight
+
+        def promise(i: int) -> float:
+            return overlaps[i] + weight * strengths[i]
+
+        order = sorted(range(len(pool)), key=promise, reverse=True)
         kept = sorted(order[: self.shortlist] if self.shortlist else order)
         # The question's vector is cached from retrieval. Small batches (of sentences sorted
         # by length) so that one long sentence doesn't pad all the others to its length.
@@ -83,7 +130,38 @@ class ExtractiveAnswerer:
         ranked = []
         for i, vector in zip(kept, vectors, strict=True):
             index, sentence = pool[i]
-            score = combined(cosine(query, vector), overlaps[i])
-            ranked.append(_Candidate(index, sentence, score))
+            score = cosine(query, vector) + self.lexical_weight * overlaps[i]
+            score += self.type_bonus * strengths[i]
+            if sentence.rstrip("\"”’') ").endswith("?"):
+                score -= self.question_penalty
+            ranked.append(_Candidate(index, sentence, score, strengths[i] > 0, i))
         ranked.sort(key=lambda candidate: candidate.score, reverse=True)
         return ranked
+
+    def _with_next_sentence(
+        self, chosen: list[_Candidate], pool: list[tuple[int, str]], question: str
+    ) -> list[_Candidate]:
+        """The best sentence names the subject but holds no answer: when the sentence after it
+        in its passage does, that one follows it ("Hadi al-Amiri heads the organization." after
+        "Badr Organization announced ...")."""
+        best = chosen[0]
+        after = best.position + 1
+        if after >= len(pool) or pool[after][0] != best.document:
+            return chosen
+        sentence = pool[after][1]
+        if any(c.sentence == sentence for c in chosen):
+            return chosen
+        if not holds_answer(sentence, question, answer_type(question)):
+            return chosen
+        follow = _Candidate(best.document, sentence, best.score, True, after)
+        kept = [best, follow]
+        for candidate in chosen[1:]:
+            if len(kept) < MAX_SENTENCES and _length(kept) + len(candidate.sentence) <= (
+                MAX_ANSWER_CHARS
+            ):
+                kept.append(candidate)
+        return kept
+
+
+def _length(candidates: list[_Candidate]) -> int:
+    return sum(len(c.sentence) for c in candidates)

@@ -40,6 +40,8 @@ class AnswerService:
     max_question_chars: int
     top_k: int
     chat_model: BaseChatModel | None = None
+    # Rewrites misspelled names the way the articles spell them (spelling.py); None: as asked.
+    spelling: Callable[[str], str] | None = None
 
     def prompt_version(self) -> str:
         """Which prompt made the answers: the answer template's version, or no LLM at all."""
@@ -52,8 +54,10 @@ class AnswerService:
         return f"answer v{live.number}" if live else "answer (unversioned)"
 
     def standalone(self, question: str, memory: ChatMemory) -> str:
-        """The question rewritten to stand on its own if it follows up on the chat's last ones."""
-        return condense(question, memory, self.chat_model, self.prompts)
+        """The question rewritten to stand on its own if it follows up on the chat's last ones,
+        with misspelled names spelled as the articles spell them."""
+        rewritten = condense(question, memory, self.chat_model, self.prompts)
+        return self.spelling(rewritten) if self.spelling else rewritten
 
     def answer(self, question: str, as_of: date | None = None) -> Answer:
         """A cited answer, or a refusal when no passage is relevant enough to the question.

@@ -172,10 +172,17 @@ def prompts_command(
 def ask_command(
     settings: Settings, redact: Redactor, question: str, *, as_json: bool, as_of: date | None
 ) -> int:
-    answer = build_parts(settings, redact=redact).service.answer(question, as_of)
+    from bot.answering.followups import ChatMemory
+
+    service = build_parts(settings, redact=redact).service
+    understood = service.standalone(question, ChatMemory())
+    answer = service.answer(understood, as_of)
     if as_json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        record = {**answer.to_json(), "question": question, "understood_as": understood}
+        print(json.dumps(record, ensure_ascii=False, indent=2))
     else:
+        if understood != " ".join(question.split()):
+            print(f"(Understood as: {understood})")
         print(render_text(answer))
     return 0
 

@@ -1,0 +1,102 @@
+"""Questions with a misspelled name ("who controls Qairwan?", "Mousl", "al Amiri"), understood
+as if spelled the way the articles spell it.
+
+A word of the question the keyword index has never seen is replaced by the indexed word one
+edit away (a letter dropped, added, changed, or two swapped) that the most chunks hold. Two
+words the articles write hyphenated ("al Amiri") are joined. Left alone: short words, words
+the index knows, and ordinary English words it lacks (the embedding model's vocabulary), so a
+question about something the articles don't cover isn't turned into one they do. A made-up
+word with no indexed word one edit away stays as it is, and the question is refused as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from index.text import STOPWORDS, stem
+
+Frequencies = Callable[[Iterable[str]], dict[str, int]]
+MIN_LENGTH = 5  # shorter words ("ISIL") have too many neighbours one edit away to guess from
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_WORD = re.compile(r"[\w’'-]+")
+
+
+def correct_spelling(question: str, frequencies: Frequencies, english: frozenset[str]) -> str:
+    """`question` with its unknown words spelled as the index spells them (unchanged if none)."""
+    words = list(_WORD.finditer(question))
+    if not words:
+        return question
+    surface = [m.group(0).lower() for m in words]
+    known = frequencies([stem(word) for word in surface])
+    replacements: dict[int, str] = {}
+    skip = set()
+    for i, (match, word) in enumerate(zip(words, surface, strict=True)):
+        if i in skip:
+            continue
+        if i + 1 < len(words) and _adjacent(question, match, words[i + 1]):
+            joined = f"{word}-{surface[i + 1]}"
+            if frequencies([stem(joined)]):
+                replacements[i] = _cased(joined, match.group(0) + "-" + words[i + 1].group(0))
+                skip.add(i + 1)
+                continue
+        if len(word) < MIN_LENGTH or word in STOPWORDS or not word.isalpha():
+            continue
+        if stem(word) in known or word in english:
+            continue
+        better = _nearest(word, frequencies)
+        if better is not None:
+            replacements[i] = _cased(better, match.group(0))
+    if not replacements:
+        return question
+    out, cursor = [], 0
+    for i, match in enumerate(words):
+        if i in replacements:
+            out.append(question[cursor : match.start()] + replacements[i])
+            cursor = match.end()
+        elif i in skip:
+            cursor = match.end()
+    out.append(question[cursor:])
+    return "".join(out)
+
+
+def _adjacent(question: str, first: re.Match[str], second: re.Match[str]) -> bool:
+    """Two words with only a space between them."""
+    return question[first.end() : second.start()] == " "
+
+
+def _nearest(word: str, frequencies: Frequencies) -> str | None:
+    """The indexed word one edit from `word` that the most chunks hold (alphabetical on a tie)."""
+    variants = _one_edit(word)
+    stems = {variant: stem(variant) for variant in variants}
+    found = frequencies(stems.values())
+    scored = [(found[s], variant) for variant, s in stems.items() if s in found]
+    if not scored:
+        return None
+    best = max(count for count, _ in scored)
+    return min(variant for count, variant in scored if count == best)
+
+
+def _one_edit(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    changes = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    inserts = {a + c + b for a, b in splits for c in _LETTERS}
+    return (deletes | swaps | changes | inserts) - {word}
+
+
+def _cased(word: str, like: str) -> str:
+    """`word` written the way `like` was, part by part: capitalised, upper or lower case."""
+    parts, models = word.split("-"), like.split("-")
+    if len(parts) != len(models):
+        models = [like] * len(parts)
+    return "-".join(_cased_part(part, model) for part, model in zip(parts, models, strict=True))
+
+
+def _cased_part(word: str, like: str) -> str:
+    if like.isupper() and len(like) > 1:
+        return word.upper()
+    if like[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word

@@ -1,0 +1,73 @@
+"""Questions about the seed article, asked as readers ask them: plainly, in other words, and
+misspelled. Each must be answered with a passage that holds the answer, and cited; questions
+the article doesn't cover must be refused. Real Chroma, the real model, the real keyword index."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answering.answers import Answer
+from bot.answering.followups import ChatMemory
+from bot.answering.service import AnswerService
+from index.store import ArticleStore
+from tests.test_answers import assert_well_cited
+
+# (question, text the answer must contain)
+ANSWERED = [
+    ("who controls Qairawan?", "Qairawan"),
+    ("Who leads the Badr Organization?", "Hadi al-Amiri"),
+    ("Who is the leader of the Badr Organisation?", "al-Amiri"),
+    ("How many Iraqis were killed in April?", "317"),
+    ("How many Iraqis were injured in April?", "403"),
+    ("How much land do Islamic State militants still hold in western Mosul?", "ten"),
+    ("Who is the spokesman for Operation Inherent Resolve?", "Ryan Dillon"),
+    ("When did government troops regain control over eastern Mosul?", "January"),
+    ("Where did al-Baghdadi declare the group's rule in Iraq?", "Old City"),
+    ("How many militias make up the PMUs?", "60"),
+    ("How many civilians were killed in Bahzar?", "Two civilians"),
+    ("Which border crossing are the PMUs advancing toward?", "Tal Sufouq"),
+    ("Who counted the Iraqis killed in April?", "United Nations"),
+    ("What is Islamic State's largest stronghold in Iraq?", "Mosul"),
+    ("Which village did the troops clear on Thursday?", "al-Khubra"),
+    # Misspelled, the way readers type: understood as the article spells them.
+    ("who controls Qairwan?", "Qairawan"),
+    ("who controls Qairawn", "Qairawan"),
+    ("Who leads the Badr Organizaton?", "al-Amiri"),
+    ("what did al Amiri say?", "Amiri"),
+    ("How many kilometers of Mossul does ISIS still hold?", "ten"),
+    ("How close are the Iraqi forces to controlling Mousl?", "ten kilometers"),
+]
+REFUSED = [
+    "What is the population of Baghdad?",
+    "Who won the Super Bowl?",
+    "How do I bake sourdough bread?",
+    "Who controls Zorblaxia?",
+]
+
+
+def ask(service: AnswerService, question: str) -> tuple[str, Answer]:
+    understood = service.standalone(question, ChatMemory())
+    return understood, service.answer(understood)
+
+
+@pytest.mark.parametrize(("question", "expected"), ANSWERED)
+def test_seed_questions_are_answered_and_cited(
+    seed_service: AnswerService, seed_store: ArticleStore, question: str, expected: str
+) -> None:
+    _, answer = ask(seed_service, question)
+    assert not answer.refused, question
+    assert expected.lower() in answer.answer.lower(), (question, answer.answer)
+    assert_well_cited(answer, seed_store)
+
+
+@pytest.mark.parametrize("question", REFUSED)
+def test_questions_the_article_does_not_cover_are_refused(
+    seed_service: AnswerService, question: str
+) -> None:
+    understood, answer = ask(seed_service, question)
+    assert understood == question, "nothing in the question is 'corrected' into the article"
+    assert answer.refused, (question, answer.answer)
+
+
+def test_there_are_at_least_twenty_seed_questions() -> None:
+    assert len(ANSWERED) + len(REFUSED) >= 20

@@ -1,0 +1,71 @@
+"""Misspelled names corrected against the keyword index built from the seed article."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.answering.followups import ChatMemory
+from bot.answering.spelling import correct_spelling
+from bot.app import Parts
+from bot.cli.main import main
+
+
+@pytest.mark.parametrize(
+    ("asked", "understood"),
+    [
+        ("who controls Qairwan?", "who controls Qairawan?"),  # a letter dropped
+        ("who controls Qiarawan?", "who controls Qairawan?"),  # two letters swapped
+        ("WHO CONTROLS QAIRAWN", "WHO CONTROLS QAIRAWAN"),  # the case is kept
+        ("what did al Amiri say?", "what did al-Amiri say?"),  # written hyphenated
+        ("fighting in Mossul", "fighting in Mosul"),
+    ],
+)
+def test_misspelled_names_are_spelled_as_the_article_spells_them(
+    seed_parts: Parts, asked: str, understood: str
+) -> None:
+    assert seed_parts.service.standalone(asked, ChatMemory()) == understood
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "who controls Qairawan?",  # spelled right
+        "fighting in Mousl",  # the article itself spells it so
+        "who controls Zorblaxia?",  # made up: nothing indexed is one edit away
+        "Who won the Super Bowl in Uruguay?",  # English words the article lacks stay
+        "is it ISIL or ISIS",  # short words have too many neighbours to guess from
+    ],
+)
+def test_words_that_are_known_or_not_close_to_anything_are_left_alone(
+    seed_parts: Parts, asked: str
+) -> None:
+    assert seed_parts.service.standalone(asked, ChatMemory()) == asked
+
+
+def test_the_most_frequent_neighbour_wins_and_ties_are_stable() -> None:
+    counts = {"mosul": 5, "mosun": 1, "basra": 2, "basri": 2}
+
+    def frequencies(terms: object) -> dict[str, int]:
+        return {t: counts[t] for t in terms if t in counts}  # type: ignore[attr-defined]
+
+    assert correct_spelling("Mosol", frequencies, frozenset()) == "Mosul"
+    assert correct_spelling("basrx", frequencies, frozenset()) == "basra"
+    assert correct_spelling("", frequencies, frozenset()) == ""
+    assert correct_spelling("?!", frequencies, frozenset()) == "?!"
+
+
+def test_ask_says_how_it_understood_a_corrected_question(
+    seed_home, seed_store, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("NEWSDESK_HOME", str(seed_home))
+    monkeypatch.chdir(seed_home)  # no .env from the project directory
+    assert main(["ask", "who controls Qairwan?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("(Understood as: who controls Qairawan?)")
+    assert main(["ask", "who controls Qairwan?", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["question"] == "who controls Qairwan?"
+    assert record["understood_as"] == "who controls Qairawan?"
+    assert not record["refused"] and "Qairawan" in record["answer"]
