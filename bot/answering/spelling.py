@@ -2,10 +2,12 @@
 as if spelled the way the articles spell it.
 
 A word of the question the keyword index has never seen is replaced by the indexed word one
-edit away (a letter dropped, added, changed, or two swapped) that the most chunks hold. Two
-words the articles write hyphenated ("al Amiri") are joined. Left alone: short words, words
-the index knows, and ordinary English words it lacks (the embedding model's vocabulary), so a
-question about something the articles don't cover isn't turned into one they do. A made-up
+edit away (a letter dropped, added, changed, or two swapped) that the most chunks hold, if
+that word is a name or a rare word rather than an ordinary English one. Two words the
+articles write hyphenated ("al Amiri"), one of which the index doesn't know alone, are joined. Left alone: short words, words
+the index knows, ordinary English words it lacks (the embedding model's vocabulary), and in a
+question written with capitals the words not capitalised (names are), so a question about
+something the articles don't cover isn't turned into one they do, and "agave" isn't "agape". A made-up
 word with no indexed word one edit away stays as it is, and the question is refused as before.
 """
 
@@ -28,6 +30,9 @@ def correct_spelling(question: str, frequencies: Frequencies, english: frozenset
     if not words:
         return question
     surface = [m.group(0).lower() for m in words]
+    # In a question written with capitals, only capitalised words are taken for names; one
+    # typed all in lower case may have a name in any word.
+    cased = any(m.group(0)[:1].isupper() for m in words)
     known = frequencies([stem(word) for word in surface])
     replacements: dict[int, str] = {}
     skip = set()
@@ -36,7 +41,10 @@ def correct_spelling(question: str, frequencies: Frequencies, english: frozenset
             continue
         if i + 1 < len(words) and _adjacent(question, match, words[i + 1]):
             joined = f"{word}-{surface[i + 1]}"
-            if frequencies([stem(joined)]):
+            pair = (word, surface[i + 1])
+            apart = any(stem(part) not in known for part in pair)
+            ordinary = any(part in STOPWORDS or not part.isalpha() for part in pair)
+            if apart and not ordinary and frequencies([stem(joined)]):
                 replacements[i] = _cased(joined, match.group(0) + "-" + words[i + 1].group(0))
                 skip.add(i + 1)
                 continue
@@ -44,7 +52,9 @@ def correct_spelling(question: str, frequencies: Frequencies, english: frozenset
             continue
         if stem(word) in known or word in english:
             continue
-        better = _nearest(word, frequencies)
+        if cased and not match.group(0)[:1].isupper():
+            continue  # a word the asker didn't capitalise is no name: likely spelled as meant
+        better = _nearest(word, frequencies, english)
         if better is not None:
             replacements[i] = _cased(better, match.group(0))
     if not replacements:
@@ -65,9 +75,11 @@ def _adjacent(question: str, first: re.Match[str], second: re.Match[str]) -> boo
     return question[first.end() : second.start()] == " "
 
 
-def _nearest(word: str, frequencies: Frequencies) -> str | None:
-    """The indexed word one edit from `word` that the most chunks hold (alphabetical on a tie)."""
-    variants = _one_edit(word)
+def _nearest(word: str, frequencies: Frequencies, english: frozenset[str]) -> str | None:
+    """The indexed word one edit from `word` that the most chunks hold (alphabetical on a tie).
+    Only names and rare words are candidates: an ordinary English word one edit away ("gave"
+    for "agave") is more likely a different word than the one meant."""
+    variants = {variant for variant in _one_edit(word) if variant not in english}
     stems = {variant: stem(variant) for variant in variants}
     found = frequencies(stems.values())
     scored = [(found[s], variant) for variant, s in stems.items() if s in found]
