@@ -22,6 +22,7 @@ from bot.state.jobs import JobQueue
 from bot.state.limits import StoredWindows
 from bot.state.memory import ChatMemoryStore
 from bot.state.prompts import DatabasePromptStore
+from bot.state.uploads import UploadRecords
 from bot.telegram.access import RateLimiter, RefusalOnce
 from index.ingest.feeds import FeedListError
 from tests.support.postgres import PostgresServer
@@ -241,3 +242,54 @@ def test_an_unreachable_postgres_names_it_without_the_password(
     database = open_database(postgres.new_database())
     assert postgres.password not in caplog.text and "***" in caplog.text
     assert postgres.password not in repr(database.engine.url)
+
+
+def test_garbage_in_a_rate_window_counts_as_no_events(database_url: str) -> None:
+    database = open_database(database_url)
+    with database.transaction() as db:
+        db.execute(text("INSERT INTO rate_windows (key, stamps_json) VALUES ('ask:1', '{oops')"))
+        db.execute(text("INSERT INTO rate_windows (key, stamps_json) VALUES ('ask:2', '[\"x\"]')"))
+    limiter = RateLimiter(1, StoredWindows(database))
+    assert limiter.wait_seconds(1) == 0 and limiter.wait_seconds(2) == 0
+    assert limiter.wait_seconds(1) > 0
+
+
+def test_upload_records_are_written_back_and_unsafe_names_skipped(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    records = UploadRecords(open_database(database_url))
+    assert records.add("0123456789abcdef", "news.txt", b"Title\n\nBody.\n")
+    assert not records.add("0123456789abcdef", "other-name.txt", b"Title\n\nBody.\n")
+    records.add("fedcba9876543210", "../../escape.txt", b"x")
+    records.add("../..", "name.txt", b"x")
+    records.add("aaaaaaaaaaaaaaaa", ".hidden", b"x")
+    (path,) = records.materialize(tmp_path / "uploads")
+    assert path == tmp_path / "uploads" / "0123456789abcdef" / "news.txt"
+    assert path.read_bytes() == b"Title\n\nBody.\n"
+    written = [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()]
+    assert [p for p in written if not p.name.startswith("state.sqlite")] == [
+        Path("uploads/0123456789abcdef/news.txt")
+    ]
+    assert caplog.text.count("not a safe file name") == 3
+
+
+def test_an_unknown_role_is_refused_by_name(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from tests.conftest import make_settings
+
+    with pytest.raises(ValidationError, match="'all', 'bot' or 'indexer'"):
+        make_settings(tmp_path, NEWSDESK_ROLE="boss")
+    assert make_settings(tmp_path, NEWSDESK_ROLE=" Indexer ").role == "indexer"
+    assert not make_settings(tmp_path, NEWSDESK_ROLE="bot").runs_indexing_jobs
+    assert make_settings(tmp_path).runs_indexing_jobs  # all, the default
+
+
+def test_the_database_password_is_among_the_secrets(tmp_path: Path) -> None:
+    from tests.conftest import make_settings
+
+    url = "postgresql+psycopg://newsdesk:s3cret-Passw0rd@db:5432/newsdesk"
+    settings = make_settings(tmp_path, NEWSDESK_DATABASE_URL=url)
+    assert settings.database_url == url and "s3cret-Passw0rd" in settings.secrets()
+    assert "s3cret" not in repr(settings)
+    assert make_settings(tmp_path).database_url == f"sqlite:///{tmp_path / 'newsdesk.sqlite'}"

@@ -1,0 +1,92 @@
+"""kill -9 of a real `newsdesk bot` process right after it answered and took a vote loses
+neither (both are committed before Telegram is told), and the chat's memory survives the
+restart: the next process understands a follow-up to the question asked before the kill.
+On SQLite and on a real Postgres."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.state.answers import AnswerLog
+from bot.state.database import open_database
+from tests.support.bot_runner import TOKEN
+from tests.support.fake_telegram import FakeBotAPI
+
+QUESTION = "who controls Qairawan?"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotAPI]:
+    server = FakeBotAPI(TOKEN).start()
+    yield server
+    server.stop()
+
+
+def start_bot(home: Path, fake: FakeBotAPI, database_url: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "NEWSDESK_HOME": str(home),
+        "NEWSDESK_DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": fake.base_url,
+        "NEWSDESK_FEED_POLL_MINUTES": "0",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "bot"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill(bot: subprocess.Popen[bytes]) -> None:
+    bot.send_signal(signal.SIGKILL)
+    bot.wait(timeout=30)
+
+
+def test_kill_9_after_an_answer_and_a_vote_loses_neither_nor_the_chat_memory(
+    fake: FakeBotAPI, tmp_path: Path, database_url: str
+) -> None:
+    bot = start_bot(tmp_path, fake, database_url)
+    try:
+        fake.push_message(QUESTION)
+        fake.wait_for(lambda: any(p.get("reply_markup") for p in fake.sent(chat_id=111)), 180)
+        (sent,) = [p for p in fake.sent(chat_id=111) if p.get("reply_markup")]
+        message = {
+            "message_id": 9000,
+            "date": 0,
+            "chat": {"id": 111, "type": "private"},
+            "text": str(sent["text"]),
+            "reply_markup": json.loads(str(sent["reply_markup"])),
+        }
+        up = message["reply_markup"]["inline_keyboard"][-1][0]["callback_data"]
+        fake.push_callback(up, message)
+        fake.wait_for(lambda: bool(fake.sent("answerCallbackQuery")), 60)
+        kill(bot)  # at once: whatever was not committed by now is lost
+
+        log = AnswerLog(open_database(database_url))
+        answer_id = int(up.split(":")[1], 16)
+        recorded = log.get(answer_id)
+        assert recorded is not None and recorded.question == QUESTION
+        assert log.feedback(answer_id) == [(111, 1)] and log.count() == 1
+
+        bot = start_bot(tmp_path, fake, database_url)
+        before = len(fake.sent(chat_id=111))
+        fake.push_message("and who leads them?")
+        fake.wait_for(lambda: len(fake.sent(chat_id=111)) > before, 180)
+        assert fake.sent(chat_id=111)[before]["text"] == (
+            f"(Understood as: {QUESTION} and who leads them?)"
+        )
+    finally:
+        kill(bot)
