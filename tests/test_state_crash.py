@@ -6,10 +6,8 @@ On SQLite and on a real Postgres."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest
 
 from bot.state.answers import AnswerLog
 from bot.state.database import open_database
-from tests.support.bot_runner import TOKEN
+from tests.support.bot_runner import TOKEN, start_bot_process
 from tests.support.fake_telegram import FakeBotAPI
 
 QUESTION = "who controls Qairawan?"
@@ -31,23 +29,7 @@ def fake() -> Iterator[FakeBotAPI]:
 
 
 def start_bot(home: Path, fake: FakeBotAPI, database_url: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "NEWSDESK_HOME": str(home),
-        "NEWSDESK_DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_BASE_URL": fake.base_url,
-        "NEWSDESK_FEED_POLL_MINUTES": "0",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "bot"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return start_bot_process(home, fake, NEWSDESK_DATABASE_URL=database_url)
 
 
 def kill(bot: subprocess.Popen[bytes]) -> None:
