@@ -72,3 +72,36 @@ def test_kill_9_after_an_answer_and_a_vote_loses_neither_nor_the_chat_memory(
         )
     finally:
         kill(bot)
+
+
+def test_an_indexer_process_takes_no_updates_runs_queued_jobs_and_reports(
+    fake: FakeBotAPI, tmp_path: Path, database_url: str
+) -> None:
+    """NEWSDESK_ROLE=indexer: `newsdesk bot` never calls getUpdates (the replicas take the
+    updates), runs the jobs they queued, sends each report to the chat that asked, and stops
+    cleanly on SIGTERM."""
+    from bot.state.jobs import JobQueue
+
+    queue = JobQueue(open_database(database_url))
+    job = queue.enqueue("reindex", {}, chat_id=7001)
+    broken = queue.enqueue("links", {"urls": [1, 2]}, chat_id=7001)
+    bot = start_bot_process(
+        tmp_path, fake, NEWSDESK_DATABASE_URL=database_url, NEWSDESK_ROLE="indexer",
+        NEWSDESK_JOB_POLL_SECONDS="0.5",
+    )  # fmt: skip
+    try:
+        fake.wait_for(lambda: len(fake.sent(chat_id=7001)) >= 2, 180)
+        first, second = (str(p["text"]) for p in fake.sent(chat_id=7001))
+        assert "0 articles read" in first
+        assert (
+            second
+            == f"Job {broken} (links) failed: job {broken}: a 'links' job without what it needs"
+        )
+        done = queue.get(job)
+        assert done is not None and done.status == "done"
+        assert not any(name == "getUpdates" for name, _ in fake.calls)
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(timeout=60) == 0
+    finally:
+        if bot.poll() is None:
+            kill(bot)

@@ -91,20 +91,30 @@ class Database:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration; several processes starting at once take
-        turns (an advisory lock on Postgres, the write lock on SQLite)."""
-        from alembic import command
-        from alembic.config import Config
+        turns (an advisory lock on Postgres, the write lock on SQLite). A database already
+        at the newest is left alone, quietly: the CLI opens it on every command."""
+        with _quiet("alembic"):
+            from alembic.config import Config
+            from alembic.script import ScriptDirectory
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
+        newest = ScriptDirectory.from_config(config).get_current_head()
         started = time.perf_counter()
-        with self.transaction() as connection:
+        with self.transaction() as connection, _quiet("alembic"):
+            from alembic import command
+            from alembic.runtime.migration import MigrationContext
+
             self.lock(connection, MIGRATION_LOCK)
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == newest:
+                return
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-        log.info(
-            "database %s ready (%.0f ms)", self.shown_url, (time.perf_counter() - started) * 1000
-        )
+        # A new database is unremarkable (the CLI's first command makes one); an upgrade is not.
+        level = logging.INFO if current else logging.DEBUG
+        log.log(level, "database %s migrated from %s to %s (%.0f ms)", self.shown_url,
+                current or "empty", newest, (time.perf_counter() - started) * 1000)  # fmt: skip
 
     def lock(self, connection: Connection, key: int) -> None:
         """Hold a lock on `key` until the transaction ends: two processes changing the same
@@ -142,6 +152,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Alembic's own INFO lines (plugins, "Running upgrade") would reach the CLI's stderr."""
+    logger = logging.getLogger(logger_name)
+    before = logger.level
+    logger.setLevel(max(before, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
 
 
 def _sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
