@@ -4,6 +4,7 @@ eval). Nothing else in `bot/` turns Settings into parts."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from bot.answering.retrieval import ChunkRetriever
 from bot.answering.service import Answerer, AnswerService
 from bot.redaction import Redactor
 from bot.settings import Settings
+from bot.state.shared import SharedState, open_shared_state
 from index.embeddings import (
     DEFAULT_BACKEND,
     SentenceTransformerEmbeddings,
@@ -41,6 +43,21 @@ class Parts:
     indexer: Indexer
     # The one redaction for everything shown or logged (bot/redaction.py).
     redact: Redactor
+
+
+_opened: dict[str, SharedState] = {}
+_opening = threading.Lock()
+
+
+def open_state(settings: Settings) -> SharedState:
+    """The shared state in NEWSDESK_DATABASE_URL (default SQLite under NEWSDESK_HOME), opened
+    once per process: migrated to the newest schema, and the files older versions kept under
+    NEWSDESK_HOME imported the first time."""
+    url = settings.database_url
+    with _opening:
+        if url not in _opened:
+            _opened[url] = open_shared_state(url, settings.home)
+        return _opened[url]
 
 
 def open_configured_store(settings: Settings) -> ArticleStore:
@@ -98,12 +115,8 @@ def build_service(
 ) -> AnswerService:
     """The answering path over the given parts. `retrieve_k`: passages to retrieve when more
     than NEWSDESK_TOP_K are wanted (eval measures Hit@10); the answer uses the top k."""
-    prompts = PromptLibrary(
-        # Published prompts live under NEWSDESK_HOME; NEWSDESK_PROMPTS_DIR holds the defaults.
-        settings.prompts_dir,
-        settings.home / "prompt-history",
-        live=settings.home / "prompts",
-    )
+    # Versions live in the shared database; NEWSDESK_PROMPTS_DIR holds the shipped defaults.
+    prompts = PromptLibrary(settings.prompts_dir, open_state(settings).prompts)
     prompts.notice_all_edits()
     if chat_model is None and settings.llm:
         from bot.answering.llm import make_chat_model

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -104,6 +104,14 @@ class Settings(BaseSettings):
         default=MAX_ARTICLE_CHARS, ge=1000, validation_alias="NEWSDESK_MAX_ARTICLE_CHARS"
     )
 
+    database_url_setting: SecretStr | None = Field(
+        default=None,
+        validation_alias="NEWSDESK_DATABASE_URL",
+        description="The shared-state database; default SQLite at NEWSDESK_HOME/newsdesk.sqlite.",
+    )
+    role: Literal["all", "bot", "indexer"] = Field(default="all", validation_alias="NEWSDESK_ROLE")
+    job_poll_seconds: float = Field(default=2.0, gt=0, validation_alias="NEWSDESK_JOB_POLL_SECONDS")
+
     telegram_bot_token: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_BOT_TOKEN"
     )
@@ -147,7 +155,12 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("telegram_bot_token", "llm_api_key")
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role_lowercase(cls, value: object) -> object:
+        return (value.strip().lower() or "all") if isinstance(value, str) else value
+
+    @field_validator("telegram_bot_token", "llm_api_key", "database_url_setting")
     @classmethod
     def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
@@ -157,7 +170,29 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every secret among the settings, for the one redaction (bot/redaction.py)."""
         held = (self.telegram_bot_token, self.llm_api_key)
-        return [secret.get_secret_value() for secret in held if secret is not None]
+        found = [secret.get_secret_value() for secret in held if secret is not None]
+        if self.database_url_setting is not None:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                password = make_url(self.database_url_setting.get_secret_value()).password
+            except ArgumentError:
+                password = None
+            found += [str(password)] if password else []
+        return found
+
+    @property
+    def database_url(self) -> str:
+        """The shared state's database: NEWSDESK_DATABASE_URL, else SQLite under NEWSDESK_HOME."""
+        if self.database_url_setting is not None:
+            return self.database_url_setting.get_secret_value()
+        return f"sqlite:///{self.home / 'newsdesk.sqlite'}"
+
+    @property
+    def runs_indexing_jobs(self) -> bool:
+        """Whether this process polls the feeds and runs queued /reindex jobs."""
+        return self.role in ("all", "indexer")
 
     @property
     def models_dir(self) -> Path:
@@ -168,11 +203,6 @@ class Settings(BaseSettings):
     def chroma_dir(self) -> Path:
         """The embedded Chroma (unused with NEWSDESK_CHROMA_HOST)."""
         return self.home / "chroma"
-
-    @property
-    def feeds_file(self) -> Path:
-        """The operator's feed list, one URL per entry, in the order added."""
-        return self.home / "feeds.json"
 
     @property
     def uploads_dir(self) -> Path:

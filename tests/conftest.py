@@ -16,8 +16,10 @@ from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
 from index.store import ArticleStore, open_store
+from tests.support.postgres import PostgresServer, PostgresUnavailableError
 
 SEED_DIR = PROJECT_DIR / "data" / "sample"
+DATABASES = ["sqlite", "postgres"]
 
 
 def make_settings(home: Path, **overrides: object) -> Settings:
@@ -74,3 +76,27 @@ def seed_service(seed_parts: Parts) -> AnswerService:
 @pytest.fixture
 def fresh_store(tmp_path: Path) -> Iterator[ArticleStore]:
     yield open_store("test-articles", path=tmp_path / "chroma")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real Postgres on 127.0.0.1 for the session. Not installed: in CI the tests fail,
+    elsewhere they are skipped with the reason. Installed but failing to start: they fail."""
+    try:
+        server = PostgresServer()
+    except PostgresUnavailableError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs Postgres for the shared-state tests: {error}")
+        pytest.skip(str(error))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: SQLite in a temp folder, or a fresh one on the session's Postgres."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.sqlite'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()

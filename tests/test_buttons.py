@@ -1,18 +1,25 @@
 """Source and feedback buttons under answers, kept working across a restart, and /stats.
-Real Application, fake Bot API server, SQLite answer log on disk."""
+Real Application, fake Bot API server, the answer log in the shared database."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select, update
+
 from bot.answering.service import AnswerService
-from bot.app import Parts, build_parts
+from bot.app import Parts, build_parts, open_state
 from bot.render import TELEGRAM_LIMIT, telegram_length
-from bot.telegram.answer_log import AnswerLog
-from bot.telegram.buttons import EXPIRED, MAX_CALLBACK_BYTES, THANKS
+from bot.state.tables import answers
+from bot.telegram.buttons import (
+    EXPIRED,
+    MAX_CALLBACK_BYTES,
+    OLD_BUTTON,
+    THANKS,
+    UNKNOWN_BUTTON,
+)
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
@@ -67,20 +74,21 @@ def test_source_and_feedback_buttons_survive_a_restart(tmp_path: Path, seed_part
     assert error == "" and passage.startswith("[1] ")
     assert "al-Hashd al-Shaabi" in passage and "2017" in passage
     # The whole passage: the found chunk and its neighbours.
-    logged = AnswerLog(tmp_path / "answers.sqlite").get(int(source.split(":")[1]))
+    state = open_state(make_settings(tmp_path))
+    where = int(source.split(":")[1], 16)
+    logged = state.answers.get(where)
     assert logged is not None
     cited = seed_parts.store.get_chunks(logged.citations[0].passage_ids)
     assert len(cited) > 1
     assert all(" ".join(chunk.text.split()) in " ".join(passage.split()) for chunk in cited)
     assert "[…]" not in passage  # consecutive chunks: nothing skipped
     # An answer recorded before passages were kept (no passage_ids): its found chunk is shown.
-    with sqlite3.connect(tmp_path / "answers.sqlite") as db:
-        where = int(source.split(":")[1])
-        (raw,) = db.execute("SELECT answer_json FROM answers WHERE id = ?", (where,)).fetchone()
-        old = json.loads(raw)
+    with state.database.transaction() as db:
+        raw = db.scalar(select(answers.c.answer_json).where(answers.c.id == where))
+        old = json.loads(str(raw))
         for citation in old["citations"]:
             del citation["passage_ids"]
-        db.execute("UPDATE answers SET answer_json = ? WHERE id = ?", (json.dumps(old), where))
+        db.execute(update(answers).where(answers.c.id == where).values(answer_json=json.dumps(old)))
     fake.push_callback(source, message)
     fake.wait_for(lambda: len(fake.sent(chat_id=111)) >= 2)
     chunk_only, error = parse_telegram_html(str(fake.sent(chat_id=111)[1]["text"]))
@@ -90,9 +98,9 @@ def test_source_and_feedback_buttons_survive_a_restart(tmp_path: Path, seed_part
     # A passage after its article's lede: the skip between them is marked.
     (lede,) = [c for c in seed_parts.store.all_chunks() if c.position == 0]
     assert lede.id not in logged.citations[0].passage_ids
-    with sqlite3.connect(tmp_path / "answers.sqlite") as db:
+    with state.database.transaction() as db:
         old["citations"][0]["passage_ids"] = [lede.id, *logged.citations[0].passage_ids]
-        db.execute("UPDATE answers SET answer_json = ? WHERE id = ?", (json.dumps(old), where))
+        db.execute(update(answers).where(answers.c.id == where).values(answer_json=json.dumps(old)))
     fake.push_callback(source, message)
     fake.wait_for(lambda: len(fake.sent(chat_id=111)) >= 3)
     with_lede, error = parse_telegram_html(str(fake.sent(chat_id=111)[2]["text"]))
@@ -103,22 +111,22 @@ def test_source_and_feedback_buttons_survive_a_restart(tmp_path: Path, seed_part
 
     up = buttons(message)[-2]["callback_data"]
     fake.push_callback(up, message)
-    fake.push_callback("s:99999:1", message)
+    fake.push_callback("s:1:1", message)  # a button from before: ids counted per machine
     fake.push_callback("<script>:x:y", message)  # not data we ever sent
-    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 6)
-    answers = [p.get("text") for p in fake.sent("answerCallbackQuery")]
-    assert answers[3:] == [THANKS[1], EXPIRED, "I don't know that button."]
+    fake.push_callback("p:7fffffffffffffff:1", message)  # no such answer
+    fake.push_callback("v:" + "f" * 40 + ":1", message)  # too long an id
+    fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 8)
+    replies = [p.get("text") for p in fake.sent("answerCallbackQuery")]
+    assert replies[3:] == [THANKS[1], OLD_BUTTON, UNKNOWN_BUTTON, EXPIRED, UNKNOWN_BUTTON]
 
-    answer_id = int(up.split(":")[1])
-    log = AnswerLog(tmp_path / "answers.sqlite")
+    answer_id = int(up.split(":")[1], 16)
+    log = state.answers
     assert log.feedback(answer_id) == [(111, 1)]
     stored = log.get(answer_id)
     assert stored is not None and stored.question == "who controls Qairawan?"
     assert stored.citations and stored.answer.endswith("[1]")
-    with sqlite3.connect(tmp_path / "answers.sqlite") as db:
-        (version,) = db.execute(
-            "SELECT prompt_version FROM answers WHERE id = ?", (answer_id,)
-        ).fetchone()
+    with state.database.transaction() as db:
+        version = db.scalar(select(answers.c.prompt_version).where(answers.c.id == answer_id))
     assert version == "extractive (no LLM)"
 
     fake.push_message("/stats", chat_id=ADMIN, user_id=ADMIN)
@@ -130,7 +138,7 @@ def test_source_and_feedback_buttons_survive_a_restart(tmp_path: Path, seed_part
 
 
 def test_answer_log_stats_and_changed_votes(tmp_path: Path, seed_service: AnswerService) -> None:
-    log = AnswerLog(tmp_path / "answers.sqlite")
+    log = open_state(make_settings(tmp_path)).answers
     answered = seed_service.answer("who controls Qairawan?")
     refused = seed_service.answer("What is the population of Baghdad?")
     first = log.record(answered, chat_id=1, user_id=1, latency_ms=100, prompt_version="extractive")

@@ -168,7 +168,7 @@ def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
     assert out.rstrip().endswith("bye")
 
 
-def test_prompts_set_writes_under_newsdesk_home_never_the_tracked_files(
+def test_prompts_set_is_kept_in_the_database_never_the_tracked_files(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shipped = {path.name: path.read_bytes() for path in (PROJECT_DIR / "prompts").glob("*.txt")}
@@ -177,14 +177,11 @@ def test_prompts_set_writes_under_newsdesk_home_never_the_tracked_files(
     candidate.write_text("The articles say nothing about that.")
     assert main(["prompts", "set", "refusal", "--file", str(candidate)]) == 0
     assert "Published refusal version 2" in capsys.readouterr().out
-    live = home / "prompts" / "refusal.txt"
-    assert live.read_text().strip() == "The articles say nothing about that."
+    assert not (home / "prompts").exists(), "versions live in the database, not in files"
     assert main(["prompts", "show", "refusal"]) == 0
     assert capsys.readouterr().out.strip() == "The articles say nothing about that."
-    # An edit to the live file by hand is noticed and versioned.
-    live.write_text("Edited by hand, no cover for that.")
     assert main(["prompts", "history", "refusal"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1].endswith("edited on disk")
+    assert capsys.readouterr().out.splitlines()[-1].endswith("cli:ed")
     assert main(["prompts", "rollback", "refusal", "1"]) == 0
     assert main(["prompts", "show", "refusal"]) == 0
     assert capsys.readouterr().out.strip().endswith(shipped["refusal.txt"].decode().strip())

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import open_state
 from bot.cli.main import main
 from index.articles import Article, LoadProblem
-from index.ingest.feeds import FeedList, FeedListError
+from index.ingest.feeds import FeedListError, read_feed_file
 from index.ingest.fetch import FetchPolicy
 from index.ingest.web import MAX_FEED_ENTRIES, load_feed
+from tests.conftest import make_settings
 from tests.support.web_server import Page, WebServer, news_page
 
 LOCAL = FetchPolicy(allow_private=True, timeout_seconds=5)
@@ -61,18 +63,27 @@ def web() -> Iterator[WebServer]:
 
 
 def test_the_feed_list_is_kept_and_checked(tmp_path: Path) -> None:
-    feeds = FeedList(tmp_path / "feeds.json")
+    feeds = open_state(make_settings(tmp_path)).feeds
     assert feeds.urls() == []
     assert feeds.add("https://example.org/rss.xml") and not feeds.add("https://example.org/rss.xml")
     assert feeds.add("http://example.com/atom")
     assert feeds.urls() == ["https://example.org/rss.xml", "http://example.com/atom"]
     assert feeds.remove("https://example.org/rss.xml") and not feeds.remove("https://nope.org/")
-    assert FeedList(tmp_path / "feeds.json").urls() == ["http://example.com/atom"]
+    assert open_state(make_settings(tmp_path)).feeds.urls() == ["http://example.com/atom"]
     with pytest.raises(FeedListError, match="not an http"):
         feeds.add("file:///etc/passwd")
+
+
+def test_an_old_feed_list_file_is_read_or_refused_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "feeds.json").write_text('{"feeds": ["https://example.org/rss.xml"]}')
+    assert read_feed_file(tmp_path / "feeds.json") == ["https://example.org/rss.xml"]
+    assert read_feed_file(tmp_path / "none.json") == []
     (tmp_path / "feeds.json").write_text("{broken")
     with pytest.raises(FeedListError, match="can't be read"):
-        feeds.urls()
+        read_feed_file(tmp_path / "feeds.json")
+    (tmp_path / "feeds.json").write_text('["a list"]')
+    with pytest.raises(FeedListError, match="should hold"):
+        read_feed_file(tmp_path / "feeds.json")
 
 
 def test_rss_and_atom_entries_become_articles_identified_by_guid(web: WebServer) -> None:

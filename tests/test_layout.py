@@ -57,6 +57,21 @@ def test_index_imports_nothing_from_bot() -> None:
         assert not bad, f"{path} imports {bad}"
 
 
+def test_the_shared_state_knows_no_front_end_and_no_settings() -> None:
+    """bot/state is the database room: it uses index/ and bot/answering for their types, and
+    is used by the front ends and bot/app.py; answering reaches it only through Protocols
+    (PromptStore), so the answering rule above keeps it out of bot/answering."""
+    files = modules_of("bot.state")
+    assert len(files) >= 10, "the state package was found"
+    for path in files:
+        for name in imported_modules(path):
+            if within(name, "bot"):
+                assert within(name, "bot.state") or within(name, "bot.answering"), (
+                    f"{path.name} imports {name}"
+                )
+            assert not within(name, "telegram"), f"{path.name} imports {name}"
+
+
 def test_the_import_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     """The checks above can fail: a lazy import inside a function is found."""
     sample = tmp_path / "sample.py"
@@ -84,7 +99,9 @@ def test_every_error_class_subclasses_the_one_base() -> None:
     assert not strays, f"errors shown to users must subclass NewsdeskError: {strays}"
 
 
-@pytest.mark.parametrize("package", ["bot.answering", "bot.telegram", "bot.cli", "index.ingest"])
+@pytest.mark.parametrize(
+    "package", ["bot.answering", "bot.telegram", "bot.cli", "bot.state", "index.ingest"]
+)
 def test_each_room_says_what_it_is(package: str) -> None:
     doc = importlib.import_module(package).__doc__ or ""
     assert len(doc.split()) >= 8, f"{package} has a docstring saying what it holds"

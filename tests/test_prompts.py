@@ -5,6 +5,8 @@ import pytest
 
 from bot.answering.prompts import PLACEHOLDERS, PromptError, PromptLibrary, validate
 from bot.settings import PROJECT_DIR
+from bot.state.database import open_database
+from bot.state.prompts import DatabasePromptStore
 
 
 def test_shipped_prompts_are_valid() -> None:
@@ -65,35 +67,39 @@ def shipped_copy(tmp_path: Path) -> PromptLibrary:
     for name in PLACEHOLDERS:
         text = (PROJECT_DIR / "prompts" / f"{name}.txt").read_text()
         (folder / f"{name}.txt").write_text(text)
-    library = PromptLibrary(folder, tmp_path / "history")
+    library = PromptLibrary(folder, store(tmp_path))
     library.notice_all_edits()  # as building the service does: the shipped texts are version 1
     return library
 
 
+def store(tmp_path: Path) -> DatabasePromptStore:
+    return DatabasePromptStore(open_database(f"sqlite:///{tmp_path / 'state.sqlite'}"))
+
+
 def test_reading_a_template_never_writes(tmp_path: Path) -> None:
-    library = PromptLibrary(PROJECT_DIR / "prompts", tmp_path / "history")
+    library = PromptLibrary(PROJECT_DIR / "prompts", store(tmp_path))
     assert library.template("answer") and library.render("refusal")
-    assert not (tmp_path / "history").exists()
+    assert all(library.history(name) == [] for name in PLACEHOLDERS)
     library.notice_all_edits()
-    assert sorted(path.stem for path in (tmp_path / "history").iterdir()) == sorted(PLACEHOLDERS)
+    assert all(len(library.history(name)) == 1 for name in PLACEHOLDERS)
 
 
 def test_every_change_is_a_version_with_author_and_time(tmp_path: Path) -> None:
     library = shipped_copy(tmp_path)
-    published = library.publish("refusal", "Not in the articles, sorry.", "telegram:7 @ed")
-    assert published.number == 2 and library.render("refusal") == "Not in the articles, sorry."
     (tmp_path / "prompts" / "refusal.txt").write_text("Edited by hand.")
     assert library.render("refusal") == "Edited by hand."
-    assert len(library.history("refusal")) == 2, "reading a template never writes"
+    assert len(library.history("refusal")) == 1, "reading a template never writes"
     assert library.notice_edits("refusal") is not None
+    published = library.publish("refusal", "Not in the articles, sorry.", "telegram:7 @ed")
+    assert published.number == 3 and library.render("refusal") == "Not in the articles, sorry."
     first, second, third = library.history("refusal")
     assert (first.author, second.author, third.author) == (
         "shipped",
-        "telegram:7 @ed",
         "edited on disk",
+        "telegram:7 @ed",
     )
-    assert third.text == "Edited by hand." and third.at.endswith("+00:00")
-    assert "-Not in the articles, sorry.\n+Edited by hand." in library.diff("refusal")
+    assert second.text == "Edited by hand." and third.at.endswith("+00:00")
+    assert "-Edited by hand.\n+Not in the articles, sorry." in library.diff("refusal")
 
 
 def test_an_invalid_version_is_refused_and_the_live_one_stays(tmp_path: Path) -> None:
@@ -129,18 +135,14 @@ def test_a_candidate_override_is_not_published(tmp_path: Path) -> None:
         library.with_override("refusal", "{nope}")
 
 
-def test_published_prompts_live_apart_from_the_shipped_defaults(tmp_path: Path) -> None:
-    defaults = shipped_copy(tmp_path).folder
+def test_published_prompts_never_touch_the_shipped_defaults(tmp_path: Path) -> None:
+    library = shipped_copy(tmp_path)
+    defaults = library.folder
     shipped = (defaults / "refusal.txt").read_text()
-    library = PromptLibrary(defaults, tmp_path / "history", live=tmp_path / "home-prompts")
-    library.notice_all_edits()
-    assert library.render("refusal") == shipped.strip()  # no live copy yet: the default
+    assert library.render("refusal") == shipped.strip()  # nothing published yet: the default
     library.publish("refusal", "Live text.", "cli:ed")
-    assert (tmp_path / "home-prompts" / "refusal.txt").read_text().strip() == "Live text."
     assert (defaults / "refusal.txt").read_text() == shipped
-    (tmp_path / "home-prompts" / "refusal.txt").write_text("Edited live.")
-    assert library.notice_edits("refusal") is not None
-    assert library.history("refusal")[-1].author == "edited on disk"
+    assert sorted(p.name for p in defaults.iterdir()) == sorted(f"{n}.txt" for n in PLACEHOLDERS)
     assert library.with_override("answer", "{question} {passages}").render("refusal") == (
-        "Edited live."
+        "Live text."
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Parts
-from bot.telegram.access import NOT_ALLOWED, RateLimiter, RefusalOnce
+from bot.telegram.access import NOT_ALLOWED
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI
@@ -88,26 +88,3 @@ def test_a_429_from_telegram_is_retried_after_the_time_it_asks(start_bot: StartB
 
 def _timed(fake: FakeBotAPI) -> list[tuple[str, float]]:
     return [(name, float(params.get("_received", 0))) for name, params in fake.calls]
-
-
-def test_a_refusal_is_repeated_only_after_a_day() -> None:
-    now = [0.0]
-    refusals = RefusalOnce(clock=lambda: now[0])
-    assert refusals.should_tell(STRANGER) and not refusals.should_tell(STRANGER)
-    assert refusals.should_tell(STRANGER + 1)
-    now[0] = 86399.0
-    assert not refusals.should_tell(STRANGER)
-    now[0] = 86400.0
-    assert refusals.should_tell(STRANGER)
-
-
-def test_rate_limiter_window_slides() -> None:
-    now = [0.0]
-    limiter = RateLimiter(2, clock=lambda: now[0])
-    assert limiter.wait_seconds(1) == 0 and limiter.wait_seconds(1) == 0
-    now[0] = 10.0
-    assert limiter.wait_seconds(1) == 50
-    assert limiter.wait_seconds(2) == 0  # another user has their own budget
-    now[0] = 60.0
-    assert limiter.wait_seconds(1) == 0
-    assert RateLimiter(0).wait_seconds(1) == 0  # 0 turns the limit off

@@ -13,11 +13,10 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 
 from bot.answering.service import AnswerService
-from bot.app import build_parts
+from bot.app import build_parts, open_state
 from bot.settings import PROJECT_DIR
 from bot.telegram.admin import ADMINS_ONLY
 from index.embeddings import SentenceTransformerEmbeddings
-from index.ingest.feeds import FeedList
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.documents import make_pdf
@@ -179,7 +178,7 @@ def test_reindex_resyncs_sources_uploads_and_feeds(
     sources = tmp_path / "desk"
     sources.mkdir()
     (sources / "one.txt").write_text(f"First story\n\n{STORY}")
-    FeedList(tmp_path / "feeds.json").add(serve_feed(web))
+    open_state(make_settings(tmp_path)).feeds.add(serve_feed(web))
     fake, service = start_bot(NEWSDESK_SOURCES=str(sources))
     fake.push_message("/reindex", chat_id=ADMIN, user_id=ADMIN)
     started, report = replies(fake, ADMIN, 2)
@@ -194,7 +193,7 @@ def test_reindex_resyncs_sources_uploads_and_feeds(
 def test_the_feed_poll_runs_on_schedule(
     start_bot: StartBot, web: WebServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    FeedList(tmp_path / "feeds.json").add(serve_feed(web))
+    open_state(make_settings(tmp_path)).feeds.add(serve_feed(web))
     with caplog.at_level(logging.INFO, logger="bot.telegram.admin"):
         fake, service = start_bot(NEWSDESK_FEED_POLL_MINUTES="0.01")
         fake.wait_for(lambda: service.store.has_article("urn:mayor"), timeout=60)
@@ -224,7 +223,8 @@ def test_an_admin_tunes_a_prompt_from_telegram(start_bot: StartBot, tmp_path: Pa
     assert send(f"/prompt set answer {new_answer}") == (
         "Published answer version 2; it is live for the next question."
     )
-    assert (tmp_path / "prompts" / "answer.txt").read_text().strip() == new_answer
+    assert service.prompts.template("answer") == new_answer  # live: read from the database
+    assert (tmp_path / "prompts" / "answer.txt").read_text().strip() != new_answer
     diff = send("/prompt diff answer")
     assert "+Cite [n]. Question: {question}" in diff and "-You answer questions" in diff
     assert "telegram:7001" in send("/prompt history answer")

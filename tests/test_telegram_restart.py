@@ -4,10 +4,8 @@ it answers that question exactly once."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 
 from bot.app import Parts
 from tests.conftest import make_settings
-from tests.support.bot_runner import TOKEN, BotRunner
+from tests.support.bot_runner import TOKEN, BotRunner, start_bot_process
 from tests.support.fake_telegram import FakeBotAPI
 
 QUESTION = "who controls Qairawan?"
@@ -30,23 +28,7 @@ def fake() -> Iterator[FakeBotAPI]:
 
 
 def start_bot(home: Path, fake: FakeBotAPI) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "NEWSDESK_HOME": str(home),
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_BASE_URL": fake.base_url,
-        "TELEGRAM_TIMEOUT_SECONDS": "30",
-        "NEWSDESK_FEED_POLL_MINUTES": "0",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "bot"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return start_bot_process(home, fake, TELEGRAM_TIMEOUT_SECONDS="30")
 
 
 def replies(fake: FakeBotAPI) -> list[str]:

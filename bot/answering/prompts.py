@@ -3,15 +3,13 @@ version kept: who changed it, when, and the text."""
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import json
 import logging
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from string import Formatter
+from typing import Protocol
 
 from index.errors import NewsdeskError
 
@@ -71,39 +69,75 @@ class PromptVersion:
     at: str  # ISO 8601, UTC
     text: str
     note: str = ""
+    # Read from the shipped default file (not published): while a template's newest version
+    # is one, the default file is what is live, and an edit made to it is noticed.
+    from_default: bool = False
+
+
+class PromptStore(Protocol):
+    """Where versions are kept (the shared database in production: `bot.state.prompts`).
+    `add` numbers the new version after the newest one, atomically."""
+
+    def history(self, name: str) -> list[PromptVersion]: ...
+
+    def latest(self, name: str) -> PromptVersion | None: ...
+
+    def add(
+        self, name: str, text: str, author: str, note: str, *, from_default: bool
+    ) -> PromptVersion: ...
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class MemoryPromptStore:
+    """Versions kept in this process only: for a library with nowhere to keep them."""
+
+    def __init__(self) -> None:
+        self._versions: dict[str, list[PromptVersion]] = {}
+
+    def history(self, name: str) -> list[PromptVersion]:
+        return list(self._versions.get(name, []))
+
+    def latest(self, name: str) -> PromptVersion | None:
+        versions = self._versions.get(name)
+        return versions[-1] if versions else None
+
+    def add(
+        self, name: str, text: str, author: str, note: str, *, from_default: bool
+    ) -> PromptVersion:
+        versions = self._versions.setdefault(name, [])
+        number = versions[-1].number + 1 if versions else 1
+        version = PromptVersion(number, author, now_iso(), text, note, from_default)
+        versions.append(version)
+        return version
 
 
 class PromptLibrary:
-    """The templates are `NAME.txt`, read on every use: from the `live` folder (under
-    NEWSDESK_HOME) once a template has been published there, else from `folder`, the shipped
-    defaults, which are never written when there is a live folder (they are tracked files).
-    With a history folder, every change is kept as a numbered version (who, when, the text):
-    changes published here, and edits made to the live files (or, while a template has none,
-    to its default) directly, noticed on the next read. A file edited into an invalid template
-    is refused with the reason logged, and the last valid version stays live. `overrides`
-    stand in for some templates, to try a candidate without publishing it."""
+    """The templates' live texts and every version of them (who, when, the text), kept in a
+    PromptStore. A template nobody has published is read from its shipped default,
+    `folder/NAME.txt`, on every use, so an edit to that file is live at once and noticed as a
+    version (`notice_edits`); the default files are never written. Once a version has been
+    published, the store's newest version is the live text, the same on every process that
+    shares the store. A default file edited into an invalid template is refused with the
+    reason logged, and the last valid version stays live. `overrides` stand in for some
+    templates, to try a candidate without publishing it."""
 
     def __init__(
         self,
         folder: Path,
-        history: Path | None = None,
+        store: PromptStore | None = None,
         overrides: dict[str, str] | None = None,
-        live: Path | None = None,
     ) -> None:
         self.folder = folder
-        self.history_dir = history
-        self.live_dir = live or folder
+        self.store: PromptStore = store if store is not None else MemoryPromptStore()
         self.overrides = {name: validate(name, text) for name, text in (overrides or {}).items()}
 
     def with_override(self, name: str, text: str) -> PromptLibrary:
         """This library with `text` (validated) standing in for template `name`."""
         overrides = {**self.overrides, name: text}
-        return PromptLibrary(self.folder, self.history_dir, overrides, self.live_dir)
-
-    def _path(self, name: str) -> Path:
-        """The file the template is read from: its live copy, else its shipped default."""
-        live = self.live_dir / f"{name}.txt"
-        return live if live.exists() else self.folder / f"{name}.txt"
+        return PromptLibrary(self.folder, self.store, overrides)
 
     def template(self, name: str) -> str:
         """The live text of a template. Reading never writes: see `notice_edits`."""
@@ -112,63 +146,57 @@ class PromptLibrary:
         return self._read_live(name)[0]
 
     def notice_edits(self, name: str) -> PromptVersion | None:
-        """Record the file's text as a new version if it was edited on disk since the last
-        recorded one (the first text ever seen is recorded as the shipped one). Returns the
-        live version, or None without a history folder or when the file is refused."""
-        if name in self.overrides or self.history_dir is None:
+        """Record the default file's text as a new version if it is live and was edited since
+        the last recorded version (the first text ever seen is recorded as the shipped one).
+        Returns the live version, or None for an override or a refused file."""
+        if name in self.overrides or name not in PLACEHOLDERS:
             return None
-        text, from_file = self._read_live(name)
-        return self._record(name, text, "edited on disk") if from_file else None
+        text, state = self._read_live(name)
+        latest = self.store.latest(name)
+        if state == "refused":
+            return None
+        if state == "published" or (latest is not None and latest.text == text):
+            return latest
+        author = "edited on disk" if latest is not None else "shipped"
+        return self.store.add(name, text, author, "", from_default=True)
 
     def notice_all_edits(self) -> None:
         """`notice_edits` for every template: done once when the service is built."""
         for name in PLACEHOLDERS:
             self.notice_edits(name)
 
-    def _read_live(self, name: str) -> tuple[str, bool]:
-        """The live text, and whether it is the file's (False: the file was refused, and the
-        last valid version stands in)."""
-        path = self._path(name)
+    def _read_live(self, name: str) -> tuple[str, str]:
+        """The live text, and where it came from: "published" (the store), "default" (the
+        shipped file) or "refused" (the file is invalid; the last valid version stands in)."""
+        latest = self.store.latest(name) if name in PLACEHOLDERS else None
+        if latest is not None and not latest.from_default:
+            return latest.text, "published"
+        path = self.folder / f"{name}.txt"
         try:
-            return validate(name, path.read_text(encoding="utf-8").strip()), True
+            return validate(name, path.read_text(encoding="utf-8").strip()), "default"
         except (OSError, UnicodeDecodeError, PromptError) as error:
-            fallback = self.history(name)[-1:] if name in PLACEHOLDERS else []
-            if not fallback:
+            if latest is None:
                 if isinstance(error, PromptError):
                     raise
                 raise PromptError(f"can't read prompt {name!r} from {path}: {error}") from error
             log.error("prompt file %s refused (%s); version %d stays live",
-                      path, error, fallback[0].number)  # fmt: skip
-            return fallback[0].text, False
+                      path, error, latest.number)  # fmt: skip
+            return latest.text, "refused"
 
     def render(self, name: str, **values: object) -> str:
         return self.template(name).format(**values)
 
     def history(self, name: str) -> list[PromptVersion]:
         """Every recorded version of a template, oldest first."""
-        path = self._history_file(name)
-        if path is None or not path.exists():
-            return []
-        versions = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            with contextlib.suppress(ValueError, TypeError):
-                versions.append(PromptVersion(**json.loads(line)))
-        return versions
+        return self.store.history(name)
 
     def publish(self, name: str, text: str, author: str, note: str = "") -> PromptVersion:
-        """Validate, record as a new version, and make it live: written to the live folder
-        (the file replaced atomically), never over a shipped default. Raises PromptError,
-        naming the problem, and changes nothing if invalid."""
-        if name in PLACEHOLDERS:
-            self.notice_edits(name)  # the live text is a version before it is replaced
+        """Validate, record as a new version, and make it live for every process sharing the
+        store; the shipped default is never written. Raises PromptError, naming the
+        problem, and changes nothing if invalid."""
         text = validate(name, text.strip())
-        version = self._record(name, text, author, note, force=True)
-        self.live_dir.mkdir(parents=True, exist_ok=True)
-        path = self.live_dir / f"{name}.txt"
-        staging = path.with_name(f".{path.name}.new")
-        staging.write_text(text + "\n", encoding="utf-8")
-        os.replace(staging, path)
-        return version
+        self.notice_edits(name)  # the live default text is a version before it is replaced
+        return self.store.add(name, text, author, note, from_default=False)
 
     def rollback(self, name: str, author: str, number: int | None = None) -> PromptVersion:
         """Publish an earlier version again (default: the one before the live one)."""
@@ -200,28 +228,3 @@ class PromptLibrary:
             labels = (f"version {versions[-2].number}", f"version {versions[-1].number}")
         lines = difflib.unified_diff(before.splitlines(), after.splitlines(), *labels, lineterm="")
         return "\n".join(lines) or "no differences"
-
-    def _history_file(self, name: str) -> Path | None:
-        return self.history_dir / f"{name}.jsonl" if self.history_dir else None
-
-    def _record(
-        self, name: str, text: str, author: str, note: str = "", *, force: bool = False
-    ) -> PromptVersion:
-        versions = self.history(name)
-        if versions and versions[-1].text == text and not force:
-            return versions[-1]
-        if not versions and not force:
-            author = "shipped"  # the first text ever seen is the one the project shipped
-        version = PromptVersion(
-            number=(versions[-1].number if versions else 0) + 1,
-            author=author,
-            at=datetime.now(UTC).isoformat(timespec="seconds"),
-            text=text,
-            note=note,
-        )
-        path = self._history_file(name)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as stream:
-                stream.write(json.dumps(asdict(version)) + "\n")
-        return version

@@ -15,7 +15,7 @@ from typing import TextIO
 from pydantic import ValidationError
 from telegram.error import InvalidToken
 
-from bot.app import Parts, build_indexer, build_parts, open_configured_store
+from bot.app import Parts, build_indexer, build_parts, open_configured_store, open_state
 from bot.cli.chat import run_chat
 from bot.cli.parser import build_parser
 from bot.cli.progress import IndexProgress
@@ -26,7 +26,6 @@ from bot.render import render_text
 from bot.settings import Settings
 from bot.telegram.app import build_application, run_polling
 from index.embeddings import DEFAULT_BACKEND, make_embeddings
-from index.ingest.feeds import FeedList
 from index.ingest.sources import Sources
 from index.pipeline import IndexSummary
 from index.store import ArticleStore
@@ -122,7 +121,7 @@ def run_index(
 def index_command(settings: Settings, args: argparse.Namespace, redact: Redactor) -> int:
     sources = Sources.parse(args.sources, args.include)
     if args.feeds:
-        sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
+        sources.feeds, sources.poll_feeds = open_state(settings).feeds.urls(), True
     if sources.is_empty():
         if args.feeds:
             raise CommandError("no feeds are listed yet: add one with `newsdesk feeds add URL`")
@@ -133,7 +132,7 @@ def index_command(settings: Settings, args: argparse.Namespace, redact: Redactor
 
 
 def feeds_command(settings: Settings, action: str, url: str | None) -> int:
-    feeds = FeedList(settings.feeds_file)
+    feeds = open_state(settings).feeds
     if action == "list":
         listed = feeds.urls()
         print(
@@ -240,7 +239,13 @@ def bot_command(settings: Settings, redact: Redactor) -> int:
 def run_bot(parts: Parts) -> int:
     """The Telegram bot, polling until stopped; a token Telegram refuses is one clear line."""
     try:
-        run_polling(build_application(parts))
+        application = build_application(parts)
+        if parts.settings.role == "indexer":
+            from bot.telegram.jobs import run_indexer
+
+            run_indexer(application)
+        else:
+            run_polling(application)
     except InvalidToken:
         raise CommandError(
             "Telegram refused TELEGRAM_BOT_TOKEN: check it is the token @BotFather gave you"

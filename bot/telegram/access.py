@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
+from typing import Protocol
 
 from bot.settings import Settings
 
@@ -30,26 +27,26 @@ def is_allowed(settings: Settings, user_id: int | None, chat_id: int | None) -> 
     return user_ok and chat_ok
 
 
-class RateLimiter:
-    """At most `per_minute` questions per user in any sliding minute."""
+class Windows(Protocol):
+    """Sliding windows of events per key (`bot.state.limits.StoredWindows`: shared by every
+    replica): `take` counts one event if fewer than `limit` fell in the last `seconds`
+    and returns 0, else returns the seconds to wait."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def take(self, key: str, limit: int, seconds: float) -> int: ...
+
+
+class RateLimiter:
+    """At most `per_minute` questions per user in any sliding minute, on all replicas."""
+
+    def __init__(self, per_minute: int, windows: Windows) -> None:
         self.per_minute = per_minute
-        self.clock = clock
-        self._asked: dict[int, deque[float]] = defaultdict(deque)
+        self.windows = windows
 
     def wait_seconds(self, user_id: int) -> int:
         """0 and the question is counted, or how many seconds until the user may ask again."""
         if self.per_minute <= 0:
             return 0
-        now = self.clock()
-        asked = self._asked[user_id]
-        while asked and now - asked[0] >= WINDOW_SECONDS:
-            asked.popleft()
-        if len(asked) >= self.per_minute:
-            return max(1, math.ceil(WINDOW_SECONDS - (now - asked[0])))
-        asked.append(now)
-        return 0
+        return self.windows.take(f"ask:{user_id}", self.per_minute, WINDOW_SECONDS)
 
 
 def slow_down_message(per_minute: int, seconds: int) -> str:
@@ -62,14 +59,8 @@ def slow_down_message(per_minute: int, seconds: int) -> str:
 class RefusalOnce:
     """Whether to tell someone they aren't allowed: the first time, then once a day."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._told: dict[int, float] = {}
+    def __init__(self, windows: Windows) -> None:
+        self.windows = windows
 
     def should_tell(self, who: int) -> bool:
-        now = self.clock()
-        told = self._told.get(who)
-        if told is not None and now - told < REFUSAL_EVERY_SECONDS:
-            return False
-        self._told[who] = now
-        return True
+        return self.windows.take(f"refused:{who}", 1, REFUSAL_EVERY_SECONDS) == 0

@@ -11,12 +11,14 @@ import re
 
 from telegram import Message, Update
 
+from bot.app import Parts
 from bot.prompt_commands import USAGE, PromptCommandError, prompt_command
 from bot.render import split_messages
 from bot.settings import Settings
-from bot.telegram.context import Context, chat_data
+from bot.state.shared import SharedState
+from bot.telegram.context import Context, chat_memory
 from bot.telegram.sending import send_html_messages
-from index.ingest.feeds import FeedList, FeedListError
+from index.errors import NewsdeskError
 from index.ingest.sources import Sources
 from index.pipeline import IndexSummary
 
@@ -29,6 +31,10 @@ REINDEXING = "Re-indexing the sources, the uploaded documents and the feeds..."
 REINDEXING_WITHOUT_SOURCES = (
     "Re-indexing the uploaded documents and the feeds. NEWSDESK_SOURCES is empty, so there "
     "are no other sources (the bundled sample is only for trying newsdesk on an empty index)..."
+)
+QUEUED = (
+    "Queued as job {job}: this bot only answers (NEWSDESK_ROLE=bot), so the indexer re-syncs "
+    "the sources, the uploaded documents and the feeds, and reports here when done."
 )
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 SHOWN_PROBLEMS = 5
@@ -91,22 +97,33 @@ async def reindex(update: Update, context: Context) -> None:
     message = await admin_message(update, context)
     if message is None:
         return
-    settings = context.bot_data.parts.settings
-    sources = Sources.parse(settings.reindex_sources())
-    try:
-        sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
-    except FeedListError as error:
-        await message.reply_text(f"{error}; re-indexing the other sources.")
+    settings, state = context.bot_data.parts.settings, context.bot_data.state
+    if not settings.runs_indexing_jobs:
+        job_id = await asyncio.to_thread(state.jobs.enqueue, "reindex", {}, message.chat_id)
+        await message.reply_text(QUEUED.format(job=job_id))
+        return
+    sources = await asyncio.to_thread(reindex_sources, context.bot_data.parts, state)
     await message.reply_text(REINDEXING if settings.sources else REINDEXING_WITHOUT_SOURCES)
     summary = await run_indexing(context, sources, prune=True)
     await send_report(message, summary, context)
 
 
+def reindex_sources(parts: Parts, state: SharedState) -> Sources:
+    """What /reindex re-syncs: NEWSDESK_SOURCES, every recorded upload (written into the
+    uploads folder first if another replica received it) and the recorded feeds. Pruning
+    goes by these shared records: an upload or feed still on record is never pruned."""
+    settings = parts.settings
+    state.uploads.materialize(settings.uploads_dir)
+    sources = Sources.parse(settings.reindex_sources())
+    sources.feeds, sources.poll_feeds = state.feeds.urls(), True
+    return sources
+
+
 async def poll_feeds(context: Context) -> None:
     """Scheduled: index new entries of every listed feed and log what was added."""
     try:
-        feeds = FeedList(context.bot_data.parts.settings.feeds_file).urls()
-    except FeedListError as error:
+        feeds = await asyncio.to_thread(context.bot_data.state.feeds.urls)
+    except NewsdeskError as error:
         log.error("feed poll skipped: %s", error)
         return
     if not feeds:
@@ -138,7 +155,7 @@ async def prompt(update: Update, context: Context) -> None:
     author = "telegram:" + (
         f"{user.id}" + (f" @{user.username}" if user.username else "") if user else "?"
     )
-    memory = chat_data(context).memory
+    memory = await chat_memory(context, message.chat_id)
     try:
         reply = await asyncio.to_thread(
             prompt_command,

@@ -19,10 +19,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Parts
+from bot.app import Parts, open_state
 from bot.errors import NewsdeskError
-from bot.telegram import admin, questions, uploads
-from bot.telegram.answer_log import AnswerLog
+from bot.telegram import admin, jobs, questions, uploads
 from bot.telegram.buttons import on_button
 from bot.telegram.context import Context, NewsdeskApplication, context_types
 from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unfinished
@@ -70,6 +69,8 @@ async def on_error(update: object, context: Context) -> None:
 async def start_up(application: NewsdeskApplication) -> None:
     """Before polling: the command menus, and the updates a killed run left unanswered."""
     await register_commands(application)
+    if application.bot_data.parts.settings.runs_indexing_jobs:
+        await jobs.take_back_abandoned_jobs(application)
     if isinstance(application, JournaledApplication):
         await replay_unfinished(application)
 
@@ -124,7 +125,7 @@ def build_application(parts: Parts) -> NewsdeskApplication:
     # lost connections with backoff.
     builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.post_init(start_up).build()
-    application.bot_data.attach(parts, AnswerLog(settings.home / "answers.sqlite"))
+    application.bot_data.attach(parts, open_state(settings))
 
     application.add_handler(TypeHandler(Update, questions.gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], questions.start))
@@ -143,10 +144,11 @@ def build_application(parts: Parts) -> NewsdeskApplication:
     application.add_handler(MessageHandler(not_text, questions.not_text))
     application.add_error_handler(on_error)
     if application.job_queue is not None:
-        if settings.feed_poll_minutes > 0:
+        if settings.feed_poll_minutes > 0 and settings.runs_indexing_jobs:
             interval = settings.feed_poll_minutes * 60
             application.job_queue.run_repeating(admin.poll_feeds, interval=interval, first=interval)
         if settings.keyword_refresh_seconds > 0:
             every = settings.keyword_refresh_seconds
             application.job_queue.run_repeating(refresh_keyword_index, interval=every, first=every)
+    jobs.schedule(application)
     return application

@@ -17,7 +17,7 @@ from bot.render import render_html
 from bot.telegram import admin, uploads
 from bot.telegram.access import NOT_ALLOWED, is_allowed, slow_down_message
 from bot.telegram.buttons import keyboard
-from bot.telegram.context import Context, chat_data
+from bot.telegram.context import Context, chat_memory
 from bot.telegram.sending import send_html_messages
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ async def gate(update: Update, context: Context) -> None:
         addressed = addressed or bool(
             addressed_question(message, context.bot.username, context.bot.id)
         )
-        if addressed and context.bot_data.refusals.should_tell(who):
+        refusals = context.bot_data.refusals
+        if addressed and await asyncio.to_thread(refusals.should_tell, who):
             await message.reply_text(NOT_ALLOWED)
     elif update.callback_query is not None:
         await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
@@ -101,7 +102,9 @@ async def not_text(update: Update, context: Context) -> None:
 
 async def reset(update: Update, context: Context) -> None:
     """Forget the chat's earlier questions, so the next one is taken on its own."""
-    chat_data(context).memory.clear()
+    if update.effective_chat:
+        memory = await chat_memory(context, update.effective_chat.id)
+        await asyncio.to_thread(memory.clear)
     if update.effective_message:
         await update.effective_message.reply_text(
             "I've forgotten our conversation: your next question starts afresh."
@@ -127,7 +130,8 @@ async def answer_message(message: Message, question: str, context: Context) -> N
     in_group = message.chat.type != ChatType.PRIVATE
     reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
     limiter = context.bot_data.rate_limiter
-    wait = limiter.wait_seconds(message.from_user.id if message.from_user else message.chat_id)
+    asker = message.from_user.id if message.from_user else message.chat_id
+    wait = await asyncio.to_thread(limiter.wait_seconds, asker)
     if wait:
         await message.reply_text(
             slow_down_message(limiter.per_minute, wait), reply_parameters=reply_to
@@ -135,7 +139,7 @@ async def answer_message(message: Message, question: str, context: Context) -> N
         return
     await _show_typing(message.chat_id, context)
     service = context.bot_data.parts.service
-    memory = chat_data(context).memory
+    memory = await chat_memory(context, message.chat_id)
     started = time.perf_counter()
     # A QuestionError (empty, too long) reaches on_error, which replies with its message.
     standalone = await asyncio.to_thread(service.standalone, question, memory)
@@ -148,7 +152,8 @@ async def answer_message(message: Message, question: str, context: Context) -> N
         latency_ms=(time.perf_counter() - started) * 1000,
         prompt_version=service.prompt_version(),
     )
-    memory.remember(standalone, answer.answer)
+    # On record before it is sent: a process killed after sending loses neither.
+    await asyncio.to_thread(memory.remember, standalone, answer.answer)
     if standalone != question:
         await message.reply_text(f"(Understood as: {standalone})", reply_parameters=reply_to)
     await _send_answer(message, answer, keyboard(answer_id, answer), reply_to)

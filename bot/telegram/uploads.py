@@ -73,8 +73,20 @@ async def _check_and_index(message: Message, sent: Document, name: str, context:
     if isinstance(saved, str):
         await message.reply_text(f"I couldn't read {name}: {saved}. Nothing was changed.")
         return
+    # On record for every replica's /reindex before it is indexed.
+    await asyncio.to_thread(context.bot_data.state.uploads.add, saved.parent.name, saved.name, data)
+    if not parts.settings.runs_indexing_jobs:
+        await queue_job(message, context, "upload", {"digest": saved.parent.name})
+        return
     summary = await run_indexing(context, Sources(paths=[saved]))
     await send_report(message, summary, context)
+
+
+async def queue_job(message: Message, context: Context, kind: str, payload: dict[str, Any]) -> None:
+    """NEWSDESK_ROLE=bot: the indexer indexes it and reports here."""
+    queue = context.bot_data.state.jobs
+    job_id = await asyncio.to_thread(queue.enqueue, kind, payload, message.chat_id)
+    await message.reply_text(f"Queued as job {job_id}: the indexer indexes it and reports here.")
 
 
 def keep_upload(folder: Path, name: str, data: bytes, max_chars: int) -> Path | str:
@@ -113,6 +125,9 @@ def _unreadable(loaded: list[Article | LoadProblem], max_chars: int) -> str:
 
 async def index_links(update: Update, message: Message, urls: list[str], context: Context) -> None:
     """Fetch and index, in the background, the pages an admin sent as a message of links."""
+    if not context.bot_data.parts.settings.runs_indexing_jobs:
+        await queue_job(message, context, "links", {"urls": urls})
+        return
     await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")
 
     async def fetch_and_index() -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bot.app import Parts, fetch_policy
@@ -68,3 +72,24 @@ class BotRunner:
             if thread.is_alive():
                 raise AssertionError("the bot did not stop within 120 s")
             loop.close()
+
+
+def start_bot_process(home: Path, fake: FakeBotAPI, **environment: str) -> subprocess.Popen[bytes]:
+    """A real `newsdesk bot` process (python -m bot bot) over `home`, polling `fake`."""
+    env = {
+        **os.environ,
+        "NEWSDESK_HOME": str(home),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": fake.base_url,
+        "NEWSDESK_FEED_POLL_MINUTES": "0",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        **environment,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "bot"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the shared-state schema, run to head by `Database.upgrade`."""

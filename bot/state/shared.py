@@ -1,0 +1,50 @@
+"""Every store of the shared state over one database, opened (and migrated, and the legacy
+files imported) once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.state.answers import AnswerLog
+from bot.state.database import Database, open_database
+from bot.state.feeds import FeedRecords
+from bot.state.jobs import JobQueue
+from bot.state.legacy import import_legacy_files
+from bot.state.limits import StoredWindows
+from bot.state.memory import ChatMemoryStore
+from bot.state.prompts import DatabasePromptStore
+from bot.state.uploads import UploadRecords
+
+
+@dataclass(frozen=True)
+class SharedState:
+    database: Database
+    answers: AnswerLog
+    prompts: DatabasePromptStore
+    feeds: FeedRecords
+    uploads: UploadRecords
+    memory: ChatMemoryStore
+    windows: StoredWindows
+    jobs: JobQueue
+
+
+def shared_state(database: Database) -> SharedState:
+    return SharedState(
+        database=database,
+        answers=AnswerLog(database),
+        prompts=DatabasePromptStore(database),
+        feeds=FeedRecords(database),
+        uploads=UploadRecords(database),
+        memory=ChatMemoryStore(database),
+        windows=StoredWindows(database),
+        jobs=JobQueue(database),
+    )
+
+
+def open_shared_state(url: str, home: Path) -> SharedState:
+    """The database at `url`, migrated to the newest schema, with the files older versions
+    kept in `home` imported (once)."""
+    database = open_database(url)
+    import_legacy_files(database, home)
+    return shared_state(database)

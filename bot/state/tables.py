@@ -1,0 +1,120 @@
+"""The tables, as SQLAlchemy Core: every statement in this package is built from them. A
+change here is a new migration in `migrations/versions`."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+METADATA = MetaData()
+
+answers = Table(
+    "answers",
+    METADATA,
+    # A random 63-bit id, so answers made by different replicas never share one.
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger),
+    Column("user_id", BigInteger),
+    Column("asked_at", Float, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer_json", Text, nullable=False),
+    Column("refused", Boolean, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("prompt_version", String(64), nullable=False),
+    Index("answers_asked_at", "asked_at"),
+)
+
+feedback = Table(
+    "feedback",
+    METADATA,
+    Column("answer_id", BigInteger, ForeignKey("answers.id"), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("vote", SmallInteger, nullable=False),
+    Column("at", Float, nullable=False),
+    PrimaryKeyConstraint("answer_id", "user_id"),
+    Index("feedback_at", "at"),
+)
+
+prompt_versions = Table(
+    "prompt_versions",
+    METADATA,
+    Column("name", String(64), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    # True for a version read from the shipped default file: while the newest version is
+    # one, the default file is what is live (and an edit to it is noticed).
+    Column("from_default", Boolean, nullable=False),
+    PrimaryKeyConstraint("name", "number"),
+)
+
+feeds = Table(
+    "feeds",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("added_at", Float, nullable=False),
+)
+
+uploads = Table(
+    "uploads",
+    METADATA,
+    Column("digest", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_at", Float, nullable=False),
+)
+
+chat_memory = Table(
+    "chat_memory",
+    METADATA,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("turns_json", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+rate_windows = Table(
+    "rate_windows",
+    METADATA,
+    Column("key", String(100), primary_key=True),
+    Column("stamps_json", Text, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("payload_json", Text, nullable=False),
+    Column("chat_id", BigInteger),
+    Column("status", String(10), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("worker", String(200)),
+    Column("result_json", Text),
+    Index("jobs_status", "status", "id"),
+)
+
+legacy_imports = Table(
+    "legacy_imports",
+    METADATA,
+    Column("key", String(200), primary_key=True),
+    Column("at", Float, nullable=False),
+)

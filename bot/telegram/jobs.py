@@ -1,0 +1,115 @@
+"""The indexer's side of the job queue: in NEWSDESK_ROLE=indexer (or all) a scheduled task
+claims the jobs bot replicas queued (/reindex, uploads, links), runs each as one indexing run
+and sends its report to the chat that asked. With NEWSDESK_ROLE=indexer the process takes
+no updates from Telegram at all: it only sends the reports (`run_indexer`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from typing import Any
+
+from bot.errors import NewsdeskError
+from bot.state.jobs import Job
+from bot.telegram.admin import reindex_sources, report, run_indexing
+from bot.telegram.context import Context, NewsdeskApplication
+from bot.telegram.sending import send_html_messages
+from index.ingest.sources import Sources
+
+log = logging.getLogger(__name__)
+
+
+class MalformedJobError(NewsdeskError):
+    """A queued job whose payload isn't what its kind needs; it is marked failed."""
+
+
+def worker_name() -> str:
+    """Who claims jobs: one indexer per host, so a restarted one takes back what it had."""
+    return socket.gethostname()
+
+
+def job_sources(job: Job, context: Context) -> tuple[Sources, bool]:
+    """What the job indexes, and whether the run prunes (only /reindex does)."""
+    parts, state = context.bot_data.parts, context.bot_data.state
+    if job.kind == "reindex":
+        return reindex_sources(parts, state), True
+    if job.kind == "upload":
+        digest = job.payload.get("digest")
+        if not isinstance(digest, str) or digest not in state.uploads.names():
+            raise MalformedJobError(f"job {job.id}: no recorded upload {str(digest)[:40]!r}")
+        paths = state.uploads.materialize(parts.settings.uploads_dir)
+        return Sources(paths=[p for p in paths if p.parent.name == digest]), False
+    urls = job.payload.get("urls")
+    links = [url for url in urls if isinstance(url, str)] if isinstance(urls, list) else []
+    if job.kind == "links" and links and len(links) == len(urls or []):
+        return Sources(urls=links[:50]), False
+    raise MalformedJobError(f"job {job.id}: a {job.kind!r} job without what it needs")
+
+
+async def run_job(job: Job, context: Context) -> None:
+    queue, redact = context.bot_data.state.jobs, context.bot_data.parts.redact
+    try:
+        sources, prune = await asyncio.to_thread(job_sources, job, context)
+        summary = await run_indexing(context, sources, prune=prune)
+    except Exception as error:
+        reason = redact(str(error)) if isinstance(error, NewsdeskError) else "an internal error"
+        log.error("job %d (%s) failed", job.id, job.kind, exc_info=error)
+        await asyncio.to_thread(queue.finish, job.id, {"error": reason}, failed=True)
+        await _tell(context, job, [f"Job {job.id} ({job.kind}) failed: {reason}"])
+        return
+    await asyncio.to_thread(queue.finish, job.id, {"summary": summary.describe()})
+    log.info("job %d (%s): %s", job.id, job.kind, summary.describe())
+    await _tell(context, job, [redact(text) for text in report(summary)])
+
+
+async def _tell(context: Context, job: Job, messages: list[str]) -> None:
+    if job.chat_id is None:
+        return
+    try:
+        await send_html_messages(context.bot, job.chat_id, messages)
+    except Exception:  # the job is done either way; its result is on record
+        log.warning("could not send the report of job %d", job.id, exc_info=True)
+
+
+async def run_queued_jobs(context: Context) -> None:
+    """Scheduled: run every queued job, oldest first, one at a time."""
+    queue = context.bot_data.state.jobs
+    while (job := await asyncio.to_thread(queue.claim, worker_name())) is not None:
+        await run_job(job, context)
+
+
+async def take_back_abandoned_jobs(application: NewsdeskApplication) -> None:
+    """Jobs this host was running when it was killed go back to the queue."""
+    queue = application.bot_data.state.jobs
+    if moved := await asyncio.to_thread(queue.requeue_abandoned, worker_name()):
+        log.info("%d interrupted jobs queued again", moved)
+
+
+def run_indexer(application: NewsdeskApplication) -> None:
+    """NEWSDESK_ROLE=indexer: run the scheduled jobs (queued jobs, the feed poll, keyword
+    refresh) until SIGINT or SIGTERM, without taking updates from Telegram."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with application:
+            await take_back_abandoned_jobs(application)
+            await application.start()
+            log.info("indexer running: queued jobs and the feed poll, no updates taken")
+            await stop.wait()
+            await application.stop()
+
+    asyncio.run(main())
+
+
+def schedule(application: NewsdeskApplication, **_: Any) -> None:
+    """In a process that runs indexing jobs, look for queued ones every
+    NEWSDESK_JOB_POLL_SECONDS."""
+    settings = application.bot_data.parts.settings
+    if application.job_queue is not None and settings.runs_indexing_jobs:
+        every = settings.job_poll_seconds
+        application.job_queue.run_repeating(run_queued_jobs, interval=every, first=every)

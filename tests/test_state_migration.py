@@ -1,0 +1,133 @@
+"""Files older versions kept under NEWSDESK_HOME (answers.sqlite, prompt history with live
+copies, feeds.json, the uploads folder), in their old formats, are imported into the shared
+database once, on SQLite and on Postgres; damaged ones are reported and skipped."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.answering.prompts import PromptLibrary
+from bot.settings import PROJECT_DIR
+from bot.state.shared import open_shared_state
+
+# The answer log's schema before the shared database, as bot/telegram/answer_log.py made it.
+OLD_SCHEMA = """
+CREATE TABLE answers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER, user_id INTEGER, asked_at REAL NOT NULL,
+    question TEXT NOT NULL, answer_json TEXT NOT NULL, refused INTEGER NOT NULL,
+    latency_ms REAL NOT NULL, prompt_version TEXT NOT NULL
+);
+CREATE TABLE feedback (
+    answer_id INTEGER NOT NULL REFERENCES answers(id), user_id INTEGER NOT NULL,
+    vote INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (answer_id, user_id)
+);
+"""
+ANSWER_JSON = json.dumps(
+    {"question": "who controls Qairawan?", "answer": "The militia [1].", "refused": False,
+     "citations": [{"n": 1, "title": "T", "source": "S", "url": "", "published": "",
+                    "quote": "q", "chunk_id": "c1", "score": 0.5, "passage_ids": ["c1"]}],
+     "unsupported": False}
+)  # fmt: skip
+SHIPPED_REFUSAL = (PROJECT_DIR / "prompts" / "refusal.txt").read_text().strip()
+
+
+def old_home(home: Path) -> Path:
+    with sqlite3.connect(home / "answers.sqlite") as db:
+        db.executescript(OLD_SCHEMA)
+        for n in (1, 2):
+            db.execute(
+                "INSERT INTO answers (chat_id, user_id, asked_at, question, answer_json, refused,"
+                " latency_ms, prompt_version) VALUES (111, 111, ?, ?, ?, 0, 80.0, 'answer v1')",
+                (1_700_000_000.0 + n, f"question {n}", ANSWER_JSON),
+            )
+        db.execute("INSERT INTO feedback VALUES (2, 111, 1, 1700000100.0)")
+    history = home / "prompt-history"
+    history.mkdir()
+    versions = [
+        {"number": 1, "author": "shipped", "at": "2024-01-01T00:00:00+00:00",
+         "text": SHIPPED_REFUSAL, "note": ""},
+        {"number": 2, "author": "telegram:7 @ed", "at": "2024-02-01T00:00:00+00:00",
+         "text": "Not in my articles.", "note": ""},
+    ]  # fmt: skip
+    lines = [json.dumps(v) for v in versions]
+    (history / "refusal.jsonl").write_text(lines[0] + "\n{broken line\n" + lines[1] + "\n")
+    (home / "prompts").mkdir()
+    (home / "prompts" / "refusal.txt").write_text("Not in my articles.\n")
+    (home / "feeds.json").write_text(json.dumps({"feeds": ["https://example.org/rss", "ftp://x"]}))
+    (home / "uploads" / "0123456789abcdef").mkdir(parents=True)
+    (home / "uploads" / "0123456789abcdef" / "news.txt").write_text("Title\n\nBody.\n")
+    return home
+
+
+def test_old_files_are_imported_once(tmp_path: Path, database_url: str) -> None:
+    home = old_home(tmp_path)
+    state = open_shared_state(database_url, home)
+    assert state.answers.count() == 2
+    stats = state.answers.stats(10**10)
+    assert (stats.questions, stats.thumbs_up) == (2, 1)
+    library = PromptLibrary(PROJECT_DIR / "prompts", state.prompts)
+    assert library.template("refusal") == "Not in my articles."
+    assert [(v.number, v.author) for v in library.history("refusal")] == [
+        (1, "shipped"),
+        (2, "telegram:7 @ed"),
+    ]
+    assert library.history("refusal")[1].at == "2024-02-01T00:00:00+00:00"
+    assert state.feeds.urls() == ["https://example.org/rss"]  # the bad URL is skipped
+    assert state.uploads.names() == {"0123456789abcdef": "news.txt"}
+    # Started again (or on another replica with the same files): nothing comes in twice.
+    again = open_shared_state(database_url, home)
+    assert again.answers.count() == 2 and len(library.history("refusal")) == 2
+    assert again.feeds.urls() == ["https://example.org/rss"] and again.uploads.count() == 1
+
+
+def test_an_old_answer_is_found_by_its_new_id(tmp_path: Path, database_url: str) -> None:
+    state = open_shared_state(database_url, old_home(tmp_path))
+    with state.database.transaction() as db:
+        from sqlalchemy import select
+
+        from bot.state.tables import answers
+
+        ids = list(db.scalars(select(answers.c.id).order_by(answers.c.asked_at)))
+    found = state.answers.get(ids[1])
+    assert found is not None and found.citations[0].chunk_id == "c1"
+    assert state.answers.feedback(ids[1]) == [(111, 1)]
+    assert all(i > 2 for i in ids), "old ids are not reused: they were unique on one machine only"
+
+
+def test_a_template_only_ever_read_from_its_default_stays_the_default(
+    tmp_path: Path, database_url: str
+) -> None:
+    """History without a live copy: those versions came from the default file, so the
+    default stays live and an edit to it is still noticed."""
+    (tmp_path / "prompt-history").mkdir()
+    shipped = {"number": 1, "author": "shipped", "at": "2024-01-01T00:00:00+00:00",
+               "text": "Old shipped text.", "note": ""}  # fmt: skip
+    (tmp_path / "prompt-history" / "refusal.jsonl").write_text(json.dumps(shipped) + "\n")
+    state = open_shared_state(database_url, tmp_path)
+    library = PromptLibrary(PROJECT_DIR / "prompts", state.prompts)
+    assert library.template("refusal") == SHIPPED_REFUSAL
+    noticed = library.notice_edits("refusal")
+    assert noticed is not None and noticed.number == 2 and noticed.author == "edited on disk"
+
+
+def test_damaged_old_files_are_reported_and_start_up_goes_on(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "answers.sqlite").write_bytes(b"this is not a database" * 100)
+    (tmp_path / "feeds.json").write_text("{broken")
+    (tmp_path / "prompt-history").mkdir()
+    (tmp_path / "prompt-history" / "answer.jsonl").write_text("nonsense\n[1, 2]\n")
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "answer.txt").write_text("Invalid {nope}")
+    state = open_shared_state(database_url, tmp_path)
+    assert state.answers.count() == 0 and state.feeds.urls() == []
+    assert "can't be read" in caplog.text and "feeds.json" in caplog.text
+    library = PromptLibrary(PROJECT_DIR / "prompts", state.prompts)
+    assert (
+        library.template("answer") == (PROJECT_DIR / "prompts" / "answer.txt").read_text().strip()
+    )
