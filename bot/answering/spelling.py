@@ -4,11 +4,13 @@ as if spelled the way the articles spell it.
 A word of the question the keyword index has never seen is replaced by the indexed word one
 edit away (a letter dropped, added, changed, or two swapped) that the most chunks hold, if
 that word is a name or a rare word rather than an ordinary English one. Two words the
-articles write hyphenated ("al Amiri"), one of which the index doesn't know alone, are joined. Left alone: short words, words
-the index knows, ordinary English words it lacks (the embedding model's vocabulary), and in a
-question written with capitals the words not capitalised (names are), so a question about
-something the articles don't cover isn't turned into one they do, and "agave" isn't "agape". A made-up
-word with no indexed word one edit away stays as it is, and the question is refused as before.
+articles write hyphenated ("al Amiri"), one of which the index doesn't know alone, are joined.
+
+Left alone: short words, words the index knows, ordinary English words it lacks (the
+embedding model's vocabulary), and in a question written with capitals the words not
+capitalised (names are). So a question about something the articles don't cover isn't turned
+into one they do, and "agave" isn't read as "agape". A made-up word with no indexed word one
+edit away stays as it is, and the question is refused as before.
 """
 
 from __future__ import annotations
