@@ -78,3 +78,16 @@ def test_a_follow_up_in_telegram_is_understood_and_reset_forgets(bot: FakeBotAPI
     assert "forgotten" in replies(4)[3]
     bot.push_message("and who leads them?")
     assert "Understood as" not in replies(5)[4]
+
+
+def test_a_misspelled_name_in_telegram_is_understood_as_the_article_spells_it(
+    bot: FakeBotAPI,
+) -> None:
+    bot.push_message("who controls Qairwan?")
+    bot.wait_for(lambda: len(bot.sent()) >= 2)
+    understood, answer = (str(params["text"]) for params in bot.sent()[:2])
+    assert understood == "(Understood as: who controls Qairawan?)"
+    assert "Qairawan" in answer and "[1]" in answer
+    bot.push_message("who controls Zorblaxia?")
+    bot.wait_for(lambda: len(bot.sent()) >= 3)
+    assert "Understood as" not in str(bot.sent()[2]["text"]), "a made-up word is left alone"
