@@ -8,8 +8,12 @@ import asyncio
 import html
 import logging
 import re
+import time
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import Message, Update
+from telegram.error import TelegramError
 
 from bot.prompt_commands import USAGE, PromptCommandError, prompt_command
 from bot.render import split_messages
@@ -18,18 +22,26 @@ from bot.telegram.context import Context, chat_data
 from bot.telegram.sending import send_html_messages
 from index.ingest.feeds import FeedList, FeedListError
 from index.ingest.sources import Sources
-from index.pipeline import IndexSummary
+from index.pipeline import IndexSummary, Progress
 
 log = logging.getLogger(__name__)
 
 ADMINS_ONLY = "Sorry, only the bot's admins can do that. You can ask me questions, though."
-REINDEXING = "Re-indexing the sources, the uploaded documents and the feeds..."
+REINDEXING = (
+    "Re-indexing the sources, the uploaded documents and the feeds in the background; "
+    "questions are answered meanwhile..."
+)
 # The sample article is for trying newsdesk on an empty index (`newsdesk start`), never for
 # a production index, so /reindex leaves it out.
 REINDEXING_WITHOUT_SOURCES = (
     "Re-indexing the uploaded documents and the feeds. NEWSDESK_SOURCES is empty, so there "
     "are no other sources (the bundled sample is only for trying newsdesk on an empty index)..."
 )
+ALREADY_REINDEXING = (
+    "A re-index is already running (started {minutes:.0f} min ago): its report follows when "
+    "it is done. Questions are answered meanwhile."
+)
+WAITING_FOR_INDEXING = "Another indexing run is going on: this one starts when it is done."
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 SHOWN_PROBLEMS = 5
 
@@ -56,11 +68,78 @@ def only_urls(text: str) -> list[str]:
     return words if words and all(_URL.fullmatch(word) for word in words) else []
 
 
-async def run_indexing(context: Context, sources: Sources, *, prune: bool = False) -> IndexSummary:
-    """One indexing run at a time, off the event loop so answering goes on meanwhile."""
+async def run_indexing(
+    context: Context,
+    sources: Sources,
+    *,
+    prune: bool = False,
+    progress: Progress | None = None,
+    started: asyncio.Event | None = None,
+) -> IndexSummary:
+    """One indexing run at a time, off the event loop so answering goes on meanwhile;
+    `started` is set once this run's turn has come."""
     data = context.bot_data
     async with data.index_lock:
-        return await asyncio.to_thread(data.parts.indexer.run, sources, prune=prune)
+        if started is not None:
+            started.set()
+        return await asyncio.to_thread(
+            data.parts.indexer.run, sources, prune=prune, progress=progress
+        )
+
+
+def in_background(context: Context, update: Update, work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` without holding up the next update (of this chat or any other); its errors
+    reach the error handler, which answers the user who sent `update`."""
+    context.application.create_task(work, update=update)
+
+
+class _LatestSummary:
+    """The progress callback of a run: keeps the summary so far (called from its thread)."""
+
+    def __init__(self) -> None:
+        self.summary: IndexSummary | None = None
+        self.started = asyncio.Event()
+
+    def __call__(self, summary: IndexSummary) -> None:
+        self.summary = summary
+
+
+async def index_and_report(
+    message: Message, context: Context, sources: Sources, *, prune: bool = False
+) -> None:
+    """Index `sources`, telling the admin how far it got every NEWSDESK_INDEX_PROGRESS_SECONDS,
+    then send the report. Meant to run in the background (`in_background`)."""
+    if context.bot_data.index_lock.locked():
+        await message.reply_text(WAITING_FOR_INDEXING)
+    latest = _LatestSummary()
+    every = context.bot_data.parts.settings.index_progress_seconds
+    ticker = asyncio.create_task(_tell_progress(message, context, latest, every))
+    try:
+        summary = await run_indexing(
+            context, sources, prune=prune, progress=latest, started=latest.started
+        )
+    finally:
+        ticker.cancel()
+    await send_report(message, summary, context)
+
+
+async def _tell_progress(
+    message: Message, context: Context, latest: _LatestSummary, every: float
+) -> None:
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        elapsed = f"{time.monotonic() - started:.0f} s"
+        if latest.summary is not None:
+            text = f"Still indexing ({elapsed}): {latest.summary.describe()} so far."
+        elif latest.started.is_set():
+            text = f"Still indexing ({elapsed}): reading the first source."
+        else:
+            text = f"Still waiting for the other indexing run to finish ({elapsed})."
+        try:
+            await context.bot.send_message(message.chat_id, context.bot_data.parts.redact(text))
+        except TelegramError as error:  # a missed progress message is no reason to stop
+            log.warning("Could not send indexing progress (%s)", error)
 
 
 def report(summary: IndexSummary) -> list[str]:
@@ -87,19 +166,36 @@ async def send_report(message: Message, summary: IndexSummary, context: Context)
 
 
 async def reindex(update: Update, context: Context) -> None:
-    """Re-sync the configured sources, the uploads and the feeds, then report."""
+    """Re-sync the configured sources, the uploads and the feeds in the background, then
+    report; questions are answered meanwhile. One re-index at a time."""
     message = await admin_message(update, context)
     if message is None:
         return
-    settings = context.bot_data.parts.settings
-    sources = Sources.parse(settings.reindex_sources())
+    data = context.bot_data
+    if data.reindex_started is not None:
+        minutes = (time.monotonic() - data.reindex_started) / 60
+        await message.reply_text(ALREADY_REINDEXING.format(minutes=minutes))
+        return
+    data.reindex_started = time.monotonic()
     try:
-        sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
-    except FeedListError as error:
-        await message.reply_text(f"{error}; re-indexing the other sources.")
-    await message.reply_text(REINDEXING if settings.sources else REINDEXING_WITHOUT_SOURCES)
-    summary = await run_indexing(context, sources, prune=True)
-    await send_report(message, summary, context)
+        settings = data.parts.settings
+        sources = Sources.parse(settings.reindex_sources())
+        try:
+            sources.feeds, sources.poll_feeds = FeedList(settings.feeds_file).urls(), True
+        except FeedListError as error:
+            await message.reply_text(f"{error}; re-indexing the other sources.")
+        await message.reply_text(REINDEXING if settings.sources else REINDEXING_WITHOUT_SOURCES)
+    except BaseException:
+        data.reindex_started = None
+        raise
+
+    async def reindex_and_report() -> None:
+        try:
+            await index_and_report(message, context, sources, prune=True)
+        finally:
+            data.reindex_started = None
+
+    in_background(context, update, reindex_and_report())
 
 
 async def poll_feeds(context: Context) -> None:

@@ -24,6 +24,7 @@ from bot.errors import NewsdeskError
 from bot.telegram import admin, questions, uploads
 from bot.telegram.answer_log import AnswerLog
 from bot.telegram.buttons import on_button
+from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
 from bot.telegram.context import Context, NewsdeskApplication, context_types
 from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unfinished
 from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
@@ -68,7 +69,9 @@ async def on_error(update: object, context: Context) -> None:
 
 
 async def start_up(application: NewsdeskApplication) -> None:
-    """Before polling: the command menus, and the updates a killed run left unanswered."""
+    """Before polling (or serving the webhook): the pool of threads answers run in, the
+    command menus, and the updates a killed run left unanswered."""
+    use_answer_threads(application.bot_data.parts.settings.answer_threads)
     await register_commands(application)
     if isinstance(application, JournaledApplication):
         await replay_unfinished(application)
@@ -85,8 +88,11 @@ async def register_commands(application: NewsdeskApplication) -> None:
 
 async def refresh_keyword_index(context: Context) -> None:
     """Scheduled: bring the keyword index in step with the store if another process changed
-    it, between questions rather than during one, and never while this bot indexes."""
+    it, in a thread beside the questions (never on their path), and never while this bot
+    indexes."""
     data = context.bot_data
+    if data.index_lock.locked():  # the run syncs it when it ends
+        return
     async with data.index_lock:
         if await asyncio.to_thread(data.parts.keyword.sync, data.parts.store):
             log.info("keyword index rebuilt: the store was changed by another process")
@@ -100,8 +106,9 @@ def run_polling(application: NewsdeskApplication, **options: Any) -> None:
     application.run_polling(bootstrap_retries=-1, **options)
 
 
-def build_application(parts: Parts) -> NewsdeskApplication:
-    """The python-telegram-bot Application with every handler wired, over `parts`."""
+def build_application(parts: Parts, *, webhook: bool = False) -> NewsdeskApplication:
+    """The python-telegram-bot Application with every handler wired, over `parts`; with
+    `webhook`, without the polling Updater (`bot.telegram.webhook` feeds its update queue)."""
     settings = parts.settings
     if settings.telegram_bot_token is None:
         raise MissingTokenError("TELEGRAM_BOT_TOKEN is not set: put your bot's token in .env")
@@ -117,7 +124,12 @@ def build_application(parts: Parts) -> NewsdeskApplication:
     timeout = settings.telegram_timeout_seconds
     builder = builder.request(outgoing_request(timeout))
     journal = UpdateJournal(settings.home / "updates.sqlite")
-    builder = builder.get_updates_request(polling_request(timeout, journal.record))
+    if webhook:
+        builder = builder.updater(None)
+    else:
+        builder = builder.get_updates_request(polling_request(timeout, journal.record))
+    if settings.concurrent_updates > 1:
+        builder = builder.concurrent_updates(ChatOrderedProcessor(settings.concurrent_updates))
     builder = builder.application_class(JournaledApplication, {"journal": journal})
     # Keeps outgoing messages within Telegram's flood limits, retries a request Telegram
     # answered with 429 RetryAfter after the time it asked for, and retries 5xx, timeouts and
