@@ -78,6 +78,12 @@ def utf16_length(text: str) -> int:
 _UPDATE_ID_BASES = itertools.count(1, 100_000)
 
 
+class _Server(ThreadingHTTPServer):
+    # Many readers at once (bench/concurrency.py) open many connections at once: the default
+    # backlog of 5 would reset some, which Telegram's servers never do.
+    request_queue_size = 256
+
+
 class FakeBotAPI:
     """Queue updates with push_*; read what the bot did from `calls`."""
 
@@ -109,7 +115,7 @@ class FakeBotAPI:
         self.webhook: tuple[str, str] | None = None
         self.webhook_replies: list[tuple[int, int]] = []
         self._deliveries: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
