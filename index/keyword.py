@@ -211,18 +211,23 @@ class KeywordIndex:
                     raise
                 time.sleep(0.2)
 
-    def sync(self, store: ArticleStore) -> bool:
+    def sync(self, store: ArticleStore, *, thorough: bool = False) -> bool:
         """Bring the index in step with the store if it is out of step (a pending mark, or
-        another generation), in one commit; returns whether it changed anything."""
+        another generation), in one commit; returns whether it changed anything. With
+        `thorough`, the chunk ids are compared even when the generation is the same: a writer
+        that died between its write and the new stamp (or one from before generations) is
+        caught too."""
         self._index.reload()  # see what another process on this machine committed since
         state = self._state()
         generation, pending = store.generation(), bool(state.get("pending"))
-        if not pending and generation == state.get("generation"):
+        recorded = state.get("generation")
+        if not pending and generation == recorded and not thorough:
             return False
         ids = store.all_ids()
         same_ids = ids_fingerprint(ids) == state["fingerprint"]
-        if not pending and same_ids and "generation" not in state:
-            # An index from before generations were kept: its fingerprint is trusted once.
+        if not pending and same_ids and recorded in (None, generation):
+            # The same ids at the same generation; or an index from before generations were
+            # kept, whose fingerprint is trusted once.
             self._save_state({**state, "generation": generation})
             return False
         known = set(self.ids)

@@ -33,9 +33,9 @@ def story(bridge: str, title: str = "Council meets") -> Article:
     return Article(key="urn:council", title=title, text=text, origin="wire")
 
 
-def two_stores(port: int) -> tuple[ArticleStore, ArticleStore]:
+def two_stores(port: int, name: str = "") -> tuple[ArticleStore, ArticleStore]:
     """The indexer's and a replica's clients of one collection on the server."""
-    name = f"replicas-{uuid.uuid4().hex[:8]}"
+    name = name or f"replicas-{uuid.uuid4().hex[:8]}"
     return (
         open_store(name, host="127.0.0.1", port=port),
         open_store(name, host="127.0.0.1", port=port),
@@ -103,3 +103,24 @@ def test_every_write_changes_the_generation(fresh_store: ArticleStore) -> None:
     seen.add(fresh_store.generation())
     assert len(seen) == 4
     assert fresh_store.generation().startswith("3-")
+
+
+def test_a_write_that_left_the_stamp_as_it_was_is_caught_by_the_thorough_refresh(
+    chroma_port: int, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    import chromadb
+
+    name = f"replicas-{uuid.uuid4().hex[:8]}"
+    indexer_store, replica_store = two_stores(chroma_port, name)
+    index_articles([story("Qairawan")], indexer_store, embeddings)
+    replica_keyword = KeywordIndex(tmp_path / "replica")
+    replica_keyword.sync(replica_store)
+    assert finds(replica_keyword, "Qairawan")
+    # A client that doesn't keep the stamp (a newsdesk from before it, or one killed between
+    # its write and its stamp) removes the article's chunks.
+    raw = chromadb.HttpClient(host="127.0.0.1", port=chroma_port).get_collection(name)
+    raw.delete(ids=raw.get(include=[])["ids"])
+    assert not replica_keyword.sync(replica_store), "the cheap refresh sees the same stamp"
+    assert finds(replica_keyword, "Qairawan")
+    assert replica_keyword.sync(replica_store, thorough=True)
+    assert not finds(replica_keyword, "Qairawan") and replica_keyword.count() == 0

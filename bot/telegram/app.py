@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, ReplyParameters, Update
@@ -42,6 +43,8 @@ ADMIN_COMMANDS = [
     BotCommand("prompt", "List, show, set, diff, history, rollback, test prompts"),
     BotCommand("stats", "Questions, refusals, feedback and latency, last day and week"),
 ]
+# A refresh reads the store's generation only; every this many, the chunk ids as well.
+THOROUGH_EVERY = 10
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 
 
@@ -86,6 +89,17 @@ async def register_commands(application: NewsdeskApplication) -> None:
         )
 
 
+@dataclass
+class Refreshes:
+    """Counts the keyword refreshes: every THOROUGH_EVERY-th compares the chunk ids too."""
+
+    done: int = 0
+
+    def next_is_thorough(self) -> bool:
+        self.done += 1
+        return self.done % THOROUGH_EVERY == 0
+
+
 async def refresh_keyword_index(context: Context) -> None:
     """Scheduled: bring the keyword index in step with the store if another process changed
     it, in a thread beside the questions (never on their path), and never while this bot
@@ -93,8 +107,13 @@ async def refresh_keyword_index(context: Context) -> None:
     data = context.bot_data
     if data.index_lock.locked():  # the run syncs it when it ends
         return
+    refreshes = (
+        context.job.data if context.job and isinstance(context.job.data, Refreshes) else None
+    )
+    thorough = refreshes.next_is_thorough() if refreshes else False
     async with data.index_lock:
-        if await asyncio.to_thread(data.parts.keyword.sync, data.parts.store):
+        store, keyword = data.parts.store, data.parts.keyword
+        if await asyncio.to_thread(keyword.sync, store, thorough=thorough):
             log.info("keyword index rebuilt: the store was changed by another process")
 
 
@@ -160,5 +179,7 @@ def build_application(parts: Parts, *, webhook: bool = False) -> NewsdeskApplica
             application.job_queue.run_repeating(admin.poll_feeds, interval=interval, first=interval)
         if settings.keyword_refresh_seconds > 0:
             every = settings.keyword_refresh_seconds
-            application.job_queue.run_repeating(refresh_keyword_index, interval=every, first=every)
+            application.job_queue.run_repeating(
+                refresh_keyword_index, interval=every, first=every, data=Refreshes()
+            )
     return application
