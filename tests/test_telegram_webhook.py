@@ -116,6 +116,24 @@ def test_an_update_without_the_secret_gets_403_and_is_not_handled(
     assert get(fake, "/healthz")[0] == 200, "the server still serves after hostile bodies"
 
 
+def test_telegram_failing_set_webhook_at_start_is_waited_out(
+    tmp_path: Path, seed_parts: Parts
+) -> None:
+    runner = BotRunner()
+    fake = FakeBotAPI(TOKEN).start()
+    fake.fail("setWebhook", 500, times=6)  # more than one call's own retries
+    try:
+        runner.start_webhook(
+            lambda **values: make_settings(tmp_path, **values), seed_parts, fake=fake
+        )
+        fake.push_message("/help")
+        fake.wait_for(lambda: len(fake.delivered()) >= 1)
+    finally:
+        runner.stop_all()
+    assert [m for m, fault, _ in fake.injected] == ["setWebhook"] * 6
+    assert "I answer questions" in fake.delivered()[0]
+
+
 def test_healthz_reports_store_database_and_index_size(
     start_bot: StartBot, seed_parts: Parts, tmp_path: Path
 ) -> None:

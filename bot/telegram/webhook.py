@@ -28,6 +28,7 @@ from bot.errors import NewsdeskError
 from bot.telegram.app import start_up
 from bot.telegram.context import NewsdeskApplication
 from bot.telegram.journal import JournaledApplication
+from bot.telegram.network import LONGEST_WAIT_SECONDS, RETRYABLE, backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +156,8 @@ async def serve_webhook(application: NewsdeskApplication, stop: asyncio.Event) -
     runner = web.AppRunner(webhook_app(application, path, secret), access_log=None)
     async with application:  # initialize, and shutdown at the end
         await start_up(application)
-        await application.bot.set_webhook(
-            str(settings.webhook_url), secret_token=secret, allowed_updates=Update.ALL_TYPES
-        )
+        if not await _set_webhook(application, str(settings.webhook_url), secret, stop):
+            return
         await application.start()
         await runner.setup()
         try:
@@ -173,6 +173,27 @@ async def serve_webhook(application: NewsdeskApplication, stop: asyncio.Event) -
         finally:
             await runner.cleanup()
             await application.stop()
+
+
+async def _set_webhook(
+    application: NewsdeskApplication, url: str, secret: str, stop: asyncio.Event
+) -> bool:
+    """Tell Telegram where to post, waiting out an outage as polling does (a refusal, such as
+    a bad token, is raised); False if asked to stop meanwhile."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await application.bot.set_webhook(
+                url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            )
+            return True
+        except RETRYABLE as error:
+            failures += 1
+            wait = backoff_seconds(failures, LONGEST_WAIT_SECONDS)
+            log.warning("setWebhook failed (%s); trying again in %.1f s", error, wait)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+    return False
 
 
 def run_webhook(application: NewsdeskApplication) -> None:
