@@ -9,7 +9,7 @@ import html
 import logging
 import re
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Message, Update
@@ -105,10 +105,16 @@ class _LatestSummary:
 
 
 async def index_and_report(
-    message: Message, context: Context, sources: Sources, *, prune: bool = False
+    message: Message,
+    context: Context,
+    sources: Sources,
+    *,
+    prune: bool = False,
+    finished: Callable[[], None] | None = None,
 ) -> None:
     """Index `sources`, telling the admin how far it got every NEWSDESK_INDEX_PROGRESS_SECONDS,
-    then send the report. Meant to run in the background (`in_background`)."""
+    then send the report; `finished` is called when the run ends, before the report goes
+    out. Meant to run in the background (`in_background`)."""
     if context.bot_data.index_lock.locked():
         await message.reply_text(WAITING_FOR_INDEXING)
     latest = _LatestSummary()
@@ -120,6 +126,8 @@ async def index_and_report(
         )
     finally:
         ticker.cancel()
+        if finished is not None:
+            finished()
     await send_report(message, summary, context)
 
 
@@ -189,11 +197,14 @@ async def reindex(update: Update, context: Context) -> None:
         data.reindex_started = None
         raise
 
+    def finished() -> None:  # before the report: an admin who reads it may /reindex again
+        data.reindex_started = None
+
     async def reindex_and_report() -> None:
         try:
-            await index_and_report(message, context, sources, prune=True)
+            await index_and_report(message, context, sources, prune=True, finished=finished)
         finally:
-            data.reindex_started = None
+            finished()
 
     in_background(context, update, reindex_and_report())
 
