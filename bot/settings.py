@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +19,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Calibrated by bench/calibrate_floor.py on the seed article and ../shared/bench/rtqa-dev:
 # see BENCHMARKS.md, "Refusal floor", for the distribution this value was read from.
 DEFAULT_MIN_RELEVANCE = 0.48
+# What Telegram accepts as a webhook secret_token.
+WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -122,6 +126,21 @@ class Settings(BaseSettings):
     telegram_timeout_seconds: float = Field(
         default=10.0, gt=0, validation_alias="TELEGRAM_TIMEOUT_SECONDS"
     )
+    concurrent_updates: int = Field(
+        default=32, ge=1, validation_alias="NEWSDESK_CONCURRENT_UPDATES"
+    )
+    answer_threads: int = Field(default=32, ge=1, validation_alias="NEWSDESK_ANSWER_THREADS")
+    index_progress_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="NEWSDESK_INDEX_PROGRESS_SECONDS"
+    )
+    webhook_url: str | None = Field(default=None, validation_alias="NEWSDESK_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="NEWSDESK_WEBHOOK_SECRET"
+    )
+    webhook_listen: str = Field(default="127.0.0.1", validation_alias="NEWSDESK_WEBHOOK_LISTEN")
+    webhook_port: int = Field(
+        default=8443, ge=1, le=65535, validation_alias="NEWSDESK_WEBHOOK_PORT"
+    )
 
     @field_validator("embedding_backend")
     @classmethod
@@ -143,6 +162,7 @@ class Settings(BaseSettings):
         "chroma_host",
         "telegram_base_url",
         "telegram_base_file_url",
+        "webhook_url",
     )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
@@ -160,6 +180,15 @@ class Settings(BaseSettings):
     def _role_lowercase(cls, value: object) -> object:
         return (value.strip().lower() or "all") if isinstance(value, str) else value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not WEBHOOK_SECRET_CHARS.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("use 1 to 256 of the characters A-Z, a-z, 0-9, _ and -")
+        return SecretStr(value.get_secret_value().strip())
+
     @field_validator("telegram_bot_token", "llm_api_key", "database_url_setting")
     @classmethod
     def _blank_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
@@ -169,8 +198,10 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret among the settings, for the one redaction (bot/redaction.py)."""
-        held = (self.telegram_bot_token, self.llm_api_key)
+        held = (self.telegram_bot_token, self.llm_api_key, self.webhook_secret)
         found = [secret.get_secret_value() for secret in held if secret is not None]
+        if self.telegram_bot_token:
+            found.append(self.webhook_secret_token())
         if self.database_url_setting is not None:
             from sqlalchemy.engine import make_url
             from sqlalchemy.exc import ArgumentError
@@ -181,6 +212,14 @@ class Settings(BaseSettings):
                 password = None
             found += [str(password)] if password else []
         return found
+
+    def webhook_secret_token(self) -> str:
+        """The secret Telegram sends with each webhook update: NEWSDESK_WEBHOOK_SECRET, else
+        one derived from the bot token, the same on every replica of the bot."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        token = self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else ""
+        return hashlib.sha256(b"newsdesk-webhook:" + token.encode()).hexdigest()
 
     @property
     def database_url(self) -> str:

@@ -8,10 +8,16 @@ all-or-nothing; and a search over the question's terms takes about a millisecond
 Chroma is the source of truth. An indexing run marks the keyword index pending before it
 writes to the store, and at the end applies what it added and removed and clears the mark. A
 run killed in between leaves the mark, and the next run (or `sync`) catches up by difference.
-`sync` also compares an order-independent fingerprint of the chunk ids (XOR of their hashes,
-updated with each change) with the store's, which catches changes another process made. It
-runs when the parts are built, after a run, and in the bot's periodic refresh: never while
-answering a question.
+
+Another process sharing the store (a Chroma server) is noticed through the store's generation,
+a stamp every write changes (`ArticleStore.generation`): `sync` compares it with the one this
+index was built at, which costs one metadata read when nothing changed. When it changed,
+`sync` compares an order-independent fingerprint of the chunk ids (XOR of their hashes,
+updated with each change) with the store's and applies the difference; when the ids are the
+same (chunks rewritten in place, e.g. a new title), it reads every chunk again. Either way the
+change goes in as one tantivy commit, so a search sees the index before it or after it,
+never half of it. `sync` runs when the parts are built, after a run, and in the bot's periodic
+refresh, in a thread beside the questions: never while answering one.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ WRITER_HEAP_BYTES = 64 * 1024 * 1024
 WRITER_WAIT_SECONDS = 60.0
 Place = tuple[str, int]  # (article key, position in the article)
 MAX_CHUNKS_PER_ARTICLE = 1000
+UNKNOWN_GENERATION = "unknown"
 
 
 def id_hash(chunk_id: str) -> int:
@@ -77,6 +84,7 @@ class KeywordIndex:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()  # one writer at a time within this process
+        self._writing_to: ArticleStore | None = None  # the store of this process's run
         self._index = self._open()
 
     def _open(self) -> Any:
@@ -133,15 +141,23 @@ class KeywordIndex:
     def begin_changes(self, store: ArticleStore) -> None:
         """Mark the index pending before the store is written to: a run killed before
         `apply` leaves the mark, and the next run catches up here first."""
+        self._writing_to = store
         state = self._state()
         if state.get("pending"):
             self.sync(store)
             state = self._state()
         self._save_state({**state, "pending": True})
 
-    def apply(self, added: Sequence[Chunk], removed: Sequence[str]) -> None:
-        """Add (or replace) chunks and remove ids in one commit, then clear the mark."""
+    def apply(
+        self, added: Sequence[Chunk], removed: Sequence[str], *, generation: str | None = None
+    ) -> None:
+        """Add (or replace) chunks and remove ids in one commit, then clear the mark.
+        `generation`: the store's, that this brings the index to; by default the one the
+        store of this process's run wrote last, if no other process wrote since."""
         import tantivy
+
+        if generation is None:
+            generation = self._own_generation()
 
         with self._lock:
             writer = self._writer()
@@ -167,7 +183,23 @@ class KeywordIndex:
             writer.commit()
             writer.wait_merging_threads()
             self._index.reload()
-            self._save_state({"fingerprint": f"{combined:032x}", "pending": False})
+            # An unknown generation matches none: the next sync looks at the store again.
+            self._save_state(
+                {
+                    "fingerprint": f"{combined:032x}",
+                    "pending": False,
+                    "generation": generation or UNKNOWN_GENERATION,
+                }
+            )
+
+    def _own_generation(self) -> str | None:
+        """The store's generation after this process's run, if no other process wrote since
+        (then the next `sync` looks at what it wrote); None if unknown."""
+        store = self._writing_to
+        if store is None or store.last_written_generation is None:
+            return None
+        current = store.generation()
+        return current if current == store.last_written_generation else None
 
     def _writer(self) -> Any:
         deadline = time.monotonic() + WRITER_WAIT_SECONDS
@@ -179,22 +211,42 @@ class KeywordIndex:
                     raise
                 time.sleep(0.2)
 
-    def sync(self, store: ArticleStore) -> bool:
-        """Bring the index in step with the store by difference, if it is out of step (a
-        pending mark, or other ids); returns whether it changed anything."""
-        self._index.reload()  # see what another process committed since
+    def sync(self, store: ArticleStore, *, thorough: bool = False) -> bool:
+        """Bring the index in step with the store if it is out of step (a pending mark, or
+        another generation), in one commit; returns whether it changed anything. With
+        `thorough`, the chunk ids are compared even when the generation is the same: a writer
+        that died between its write and the new stamp (or one from before generations) is
+        caught too."""
+        self._index.reload()  # see what another process on this machine committed since
         state = self._state()
+        generation, pending = store.generation(), bool(state.get("pending"))
+        recorded = state.get("generation")
+        if not pending and generation == recorded and not thorough:
+            return False
         ids = store.all_ids()
-        if not state.get("pending") and ids_fingerprint(ids) == state["fingerprint"]:
+        same_ids = ids_fingerprint(ids) == state["fingerprint"]
+        if not pending and same_ids and recorded in (None, generation):
+            # The same ids at the same generation; or an index from before generations were
+            # kept, whose fingerprint is trusted once.
+            self._save_state({**state, "generation": generation})
             return False
         known = set(self.ids)
         missing = [chunk_id for chunk_id in ids if chunk_id not in known]
         gone = sorted(known - set(ids))
-        for start in range(0, max(len(missing), 1), READ_BATCH):
-            batch = store.get_chunks(missing[start : start + READ_BATCH])
-            self.apply(batch, gone if start == 0 else [])
-        if state.get("pending") and not missing and not gone:  # in step after all: recount
-            self._save_state({"fingerprint": ids_fingerprint(ids), "pending": False})
+        if missing or gone:
+            added = [
+                chunk
+                for start in range(0, len(missing), READ_BATCH)
+                for chunk in store.get_chunks(missing[start : start + READ_BATCH])
+            ]
+        elif state.get("pending"):  # in step after all: recount
+            self._save_state(
+                {"fingerprint": ids_fingerprint(ids), "pending": False, "generation": generation}
+            )
+            return True
+        else:  # the same chunk ids, written again by another process: read them all
+            added = store.all_chunks()
+        self.apply(added, gone, generation=generation)
         return True
 
     def ids_around(

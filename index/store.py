@@ -6,8 +6,10 @@ embedding function, so Chroma's default one (which downloads a model) can never 
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,9 @@ READ_PAGE = 5000
 
 # Collection metadata: which embeddings made the stored vectors.
 EMBEDDING_KEY = "newsdesk_embedding"
+# Collection metadata: a stamp every write changes ("<count>-<random>"), so another process
+# sharing the store (a Chroma server) notices any change, even one keeping every chunk id.
+GENERATION_KEY = "newsdesk_generation"
 
 
 class StoreError(NewsdeskError):
@@ -59,10 +64,40 @@ class Overview:
 class ArticleStore:
     """Chunks in a Chroma collection, keyed by chunk id."""
 
-    def __init__(self, collection: Any, description: str) -> None:
+    def __init__(
+        self, collection: Any, description: str, reopen: Callable[[], Any] | None = None
+    ) -> None:
         self._collection = collection
         self.description = description
         self.read_page = READ_PAGE
+        # Fetches the collection again: its metadata (the generation) as stored now, not as
+        # it was when this client opened it.
+        self._reopen = reopen
+        self.last_written_generation: str | None = None
+        # Indexing writes from two threads (chunks in the background, metadata in front).
+        self._bump_lock = threading.Lock()
+
+    def _fresh_metadata(self) -> dict[str, Any]:
+        if self._reopen is not None:
+            self._collection = self._reopen()
+        return dict(self._collection.metadata or {})
+
+    def generation(self) -> str:
+        """The stamp of the last write, by any process ("" before the first)."""
+        return str(self._fresh_metadata().get(GENERATION_KEY, ""))
+
+    def _bump_generation(self) -> None:
+        """After a write: a new stamp, which another process compares with the one it saw.
+        The count in it is for people reading it; the random part makes two processes that
+        bump at once still write different stamps."""
+        with self._bump_lock:
+            metadata = self._fresh_metadata()
+            count = str(metadata.get(GENERATION_KEY, "0")).split("-")[0]
+            stamp = f"{int(count) + 1 if count.isdigit() else 1}-{uuid.uuid4().hex[:12]}"
+            metadata[GENERATION_KEY] = stamp
+            metadata.pop("hnsw:space", None)  # set at creation; Chroma refuses to change it
+            self._collection.modify(metadata=metadata)
+            self.last_written_generation = stamp
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -88,7 +123,7 @@ class ArticleStore:
                 f"(NEWSDESK_COLLECTION=another-name, then `newsdesk index` your sources)"
             )
         if self.recorded_embedding() is None:
-            metadata = {**(self._collection.metadata or {}), EMBEDDING_KEY: identity}
+            metadata = {**self._fresh_metadata(), EMBEDDING_KEY: identity}
             metadata.pop("hnsw:space", None)  # set at creation; Chroma refuses to change it
             self._collection.modify(metadata=metadata)
 
@@ -133,6 +168,8 @@ class ArticleStore:
                 documents=[chunk.text for chunk in batch],
                 metadatas=[_metadata(chunk) for chunk in batch],
             )
+        if chunks:
+            self._bump_generation()
 
     def update_metadata(self, chunks: Sequence[Chunk]) -> None:
         """Rewrite the metadata of stored chunks, leaving their vectors as they are."""
@@ -141,10 +178,14 @@ class ArticleStore:
             self._collection.update(
                 ids=[chunk.id for chunk in batch], metadatas=[_metadata(c) for c in batch]
             )
+        if chunks:
+            self._bump_generation()
 
     def delete(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), WRITE_BATCH):
             self._collection.delete(ids=list(ids[start : start + WRITE_BATCH]))
+        if ids:
+            self._bump_generation()
 
     def search(self, query_vector: Sequence[float], k: int) -> list[ScoredChunk]:
         """The k chunks nearest to the query vector, most similar first."""
@@ -317,4 +358,8 @@ def open_store(
         raise
     except Exception as error:  # chromadb raises plain ValueError/ConnectionError/etc.
         raise StoreError(f"could not open {description}: {error}") from error
-    return ArticleStore(handle, description)
+
+    def reopen() -> Any:
+        return client.get_collection(collection, embedding_function=None)
+
+    return ArticleStore(handle, description, reopen)

@@ -93,7 +93,7 @@ def run_command(
     if args.command == "chat":
         return run_chat(build_parts(settings, redact=redact), stdin, sys.stdout)
     if args.command == "bot":
-        return bot_command(settings, redact)
+        return bot_command(settings, redact, webhook=args.webhook)
     return start_command(settings, redact, stdin)
 
 
@@ -232,20 +232,28 @@ def _ensure_sample(settings: Settings, redact: Redactor) -> Parts:
     return build_parts(settings, store=store, redact=redact)
 
 
-def bot_command(settings: Settings, redact: Redactor) -> int:
-    return run_bot(build_parts(settings, redact=redact))
+def bot_command(settings: Settings, redact: Redactor, *, webhook: bool = False) -> int:
+    if webhook or settings.webhook_url:
+        from bot.telegram.webhook import webhook_path  # aiohttp, for this mode only
+
+        webhook_path(settings.webhook_url)  # a bad URL is said before the model loads
+    return run_bot(build_parts(settings, redact=redact), webhook=webhook)
 
 
-def run_bot(parts: Parts) -> int:
-    """The Telegram bot, polling until stopped; a token Telegram refuses is one clear line."""
+def run_bot(parts: Parts, *, webhook: bool = False) -> int:
+    """The Telegram bot, polling until stopped, or with `webhook` (or NEWSDESK_WEBHOOK_URL
+    set) serving a webhook; a token Telegram refuses is one clear line."""
     try:
-        application = build_application(parts)
         if parts.settings.role == "indexer":
             from bot.telegram.jobs import run_indexer
 
-            run_indexer(application)
+            run_indexer(build_application(parts))
+        elif webhook or parts.settings.webhook_url:
+            from bot.telegram.webhook import run_webhook
+
+            run_webhook(build_application(parts, webhook=True))
         else:
-            run_polling(application)
+            run_polling(build_application(parts))
     except InvalidToken:
         raise CommandError(
             "Telegram refused TELEGRAM_BOT_TOKEN: check it is the token @BotFather gave you"

@@ -163,10 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask questions in the terminal, one per line",
         description="A local chat over the same answering path as the bot. End with Ctrl-D.",
     )
-    commands.add_parser(
+    bot = commands.add_parser(
         "bot",
         help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)",
-        description="Run the Telegram bot with long polling. Needs TELEGRAM_BOT_TOKEN.",
+        description=(
+            "Run the Telegram bot: long polling, or with --webhook (or NEWSDESK_WEBHOOK_URL set) "
+            "a webhook server Telegram posts updates to, with /healthz for load balancers. "
+            "Needs TELEGRAM_BOT_TOKEN."
+        ),
+    )
+    bot.add_argument(
+        "--webhook",
+        action="store_true",
+        help="serve a webhook at NEWSDESK_WEBHOOK_URL instead of polling",
     )
     commands.add_parser(
         "start",

@@ -8,8 +8,12 @@ import asyncio
 import html
 import logging
 import re
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Message, Update
+from telegram.error import TelegramError
 
 from bot.app import Parts
 from bot.prompt_commands import USAGE, PromptCommandError, prompt_command
@@ -20,12 +24,15 @@ from bot.telegram.context import Context, chat_memory
 from bot.telegram.sending import send_html_messages
 from index.errors import NewsdeskError
 from index.ingest.sources import Sources
-from index.pipeline import IndexSummary
+from index.pipeline import IndexSummary, Progress
 
 log = logging.getLogger(__name__)
 
 ADMINS_ONLY = "Sorry, only the bot's admins can do that. You can ask me questions, though."
-REINDEXING = "Re-indexing the sources, the uploaded documents and the feeds..."
+REINDEXING = (
+    "Re-indexing the sources, the uploaded documents and the feeds in the background; "
+    "questions are answered meanwhile..."
+)
 # The sample article is for trying newsdesk on an empty index (`newsdesk start`), never for
 # a production index, so /reindex leaves it out.
 REINDEXING_WITHOUT_SOURCES = (
@@ -36,6 +43,11 @@ QUEUED = (
     "Queued as job {job}: this bot only answers (NEWSDESK_ROLE=bot), so the indexer re-syncs "
     "the sources, the uploaded documents and the feeds, and reports here when done."
 )
+ALREADY_REINDEXING = (
+    "A re-index is already running (started {minutes:.0f} min ago): its report follows when "
+    "it is done. Questions are answered meanwhile."
+)
+WAITING_FOR_INDEXING = "Another indexing run is going on: this one starts when it is done."
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 SHOWN_PROBLEMS = 5
 
@@ -62,11 +74,86 @@ def only_urls(text: str) -> list[str]:
     return words if words and all(_URL.fullmatch(word) for word in words) else []
 
 
-async def run_indexing(context: Context, sources: Sources, *, prune: bool = False) -> IndexSummary:
-    """One indexing run at a time, off the event loop so answering goes on meanwhile."""
+async def run_indexing(
+    context: Context,
+    sources: Sources,
+    *,
+    prune: bool = False,
+    progress: Progress | None = None,
+    started: asyncio.Event | None = None,
+) -> IndexSummary:
+    """One indexing run at a time, off the event loop so answering goes on meanwhile;
+    `started` is set once this run's turn has come."""
     data = context.bot_data
     async with data.index_lock:
-        return await asyncio.to_thread(data.parts.indexer.run, sources, prune=prune)
+        if started is not None:
+            started.set()
+        return await asyncio.to_thread(
+            data.parts.indexer.run, sources, prune=prune, progress=progress
+        )
+
+
+def in_background(context: Context, update: Update, work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` without holding up the next update (of this chat or any other); its errors
+    reach the error handler, which answers the user who sent `update`."""
+    context.application.create_task(work, update=update)
+
+
+class _LatestSummary:
+    """The progress callback of a run: keeps the summary so far (called from its thread)."""
+
+    def __init__(self) -> None:
+        self.summary: IndexSummary | None = None
+        self.started = asyncio.Event()
+
+    def __call__(self, summary: IndexSummary) -> None:
+        self.summary = summary
+
+
+async def index_and_report(
+    message: Message,
+    context: Context,
+    sources: Sources,
+    *,
+    prune: bool = False,
+    finished: Callable[[], None] | None = None,
+) -> None:
+    """Index `sources`, telling the admin how far it got every NEWSDESK_INDEX_PROGRESS_SECONDS,
+    then send the report; `finished` is called when the run ends, before the report goes
+    out. Meant to run in the background (`in_background`)."""
+    if context.bot_data.index_lock.locked():
+        await message.reply_text(WAITING_FOR_INDEXING)
+    latest = _LatestSummary()
+    every = context.bot_data.parts.settings.index_progress_seconds
+    ticker = asyncio.create_task(_tell_progress(message, context, latest, every))
+    try:
+        summary = await run_indexing(
+            context, sources, prune=prune, progress=latest, started=latest.started
+        )
+    finally:
+        ticker.cancel()
+        if finished is not None:
+            finished()
+    await send_report(message, summary, context)
+
+
+async def _tell_progress(
+    message: Message, context: Context, latest: _LatestSummary, every: float
+) -> None:
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        elapsed = f"{time.monotonic() - started:.0f} s"
+        if latest.summary is not None:
+            text = f"Still indexing ({elapsed}): {latest.summary.describe()} so far."
+        elif latest.started.is_set():
+            text = f"Still indexing ({elapsed}): reading the first source."
+        else:
+            text = f"Still waiting for the other indexing run to finish ({elapsed})."
+        try:
+            await context.bot.send_message(message.chat_id, context.bot_data.parts.redact(text))
+        except TelegramError as error:  # a missed progress message is no reason to stop
+            log.warning("Could not send indexing progress (%s)", error)
 
 
 def report(summary: IndexSummary) -> list[str]:
@@ -93,19 +180,39 @@ async def send_report(message: Message, summary: IndexSummary, context: Context)
 
 
 async def reindex(update: Update, context: Context) -> None:
-    """Re-sync the configured sources, the uploads and the feeds, then report."""
+    """Re-sync the configured sources, the uploads and the feeds in the background, then
+    report; questions are answered meanwhile. One re-index at a time."""
     message = await admin_message(update, context)
     if message is None:
         return
-    settings, state = context.bot_data.parts.settings, context.bot_data.state
+    data = context.bot_data
+    settings, state = data.parts.settings, data.state
     if not settings.runs_indexing_jobs:
         job_id = await asyncio.to_thread(state.jobs.enqueue, "reindex", {}, message.chat_id)
         await message.reply_text(QUEUED.format(job=job_id))
         return
-    sources = await asyncio.to_thread(reindex_sources, context.bot_data.parts, state)
-    await message.reply_text(REINDEXING if settings.sources else REINDEXING_WITHOUT_SOURCES)
-    summary = await run_indexing(context, sources, prune=True)
-    await send_report(message, summary, context)
+    if data.reindex_started is not None:
+        minutes = (time.monotonic() - data.reindex_started) / 60
+        await message.reply_text(ALREADY_REINDEXING.format(minutes=minutes))
+        return
+    data.reindex_started = time.monotonic()
+    try:
+        sources = await asyncio.to_thread(reindex_sources, data.parts, state)
+        await message.reply_text(REINDEXING if settings.sources else REINDEXING_WITHOUT_SOURCES)
+    except BaseException:
+        data.reindex_started = None
+        raise
+
+    def finished() -> None:  # before the report: an admin who reads it may /reindex again
+        data.reindex_started = None
+
+    async def reindex_and_report() -> None:
+        try:
+            await index_and_report(message, context, sources, prune=True, finished=finished)
+        finally:
+            finished()
+
+    in_background(context, update, reindex_and_report())
 
 
 def reindex_sources(parts: Parts, state: SharedState) -> Sources:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, ReplyParameters, Update
@@ -23,6 +24,7 @@ from bot.app import Parts, open_state
 from bot.errors import NewsdeskError
 from bot.telegram import admin, jobs, questions, uploads
 from bot.telegram.buttons import on_button
+from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
 from bot.telegram.context import Context, NewsdeskApplication, context_types
 from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unfinished
 from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
@@ -40,6 +42,8 @@ ADMIN_COMMANDS = [
     BotCommand("prompt", "List, show, set, diff, history, rollback, test prompts"),
     BotCommand("stats", "Questions, refusals, feedback and latency, last day and week"),
 ]
+# A refresh reads the store's generation only; every this many, the chunk ids as well.
+THOROUGH_EVERY = 10
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 
 
@@ -67,7 +71,9 @@ async def on_error(update: object, context: Context) -> None:
 
 
 async def start_up(application: NewsdeskApplication) -> None:
-    """Before polling: the command menus, and the updates a killed run left unanswered."""
+    """Before polling (or serving the webhook): the pool of threads answers run in, the
+    command menus, and the updates a killed run left unanswered."""
+    use_answer_threads(application.bot_data.parts.settings.answer_threads)
     await register_commands(application)
     if application.bot_data.parts.settings.runs_indexing_jobs:
         await jobs.take_back_abandoned_jobs(application)
@@ -84,12 +90,31 @@ async def register_commands(application: NewsdeskApplication) -> None:
         )
 
 
+@dataclass
+class Refreshes:
+    """Counts the keyword refreshes: every THOROUGH_EVERY-th compares the chunk ids too."""
+
+    done: int = 0
+
+    def next_is_thorough(self) -> bool:
+        self.done += 1
+        return self.done % THOROUGH_EVERY == 0
+
+
 async def refresh_keyword_index(context: Context) -> None:
     """Scheduled: bring the keyword index in step with the store if another process changed
-    it, between questions rather than during one, and never while this bot indexes."""
+    it, in a thread beside the questions (never on their path), and never while this bot
+    indexes."""
     data = context.bot_data
+    if data.index_lock.locked():  # the run syncs it when it ends
+        return
+    refreshes = (
+        context.job.data if context.job and isinstance(context.job.data, Refreshes) else None
+    )
+    thorough = refreshes.next_is_thorough() if refreshes else False
     async with data.index_lock:
-        if await asyncio.to_thread(data.parts.keyword.sync, data.parts.store):
+        store, keyword = data.parts.store, data.parts.keyword
+        if await asyncio.to_thread(keyword.sync, store, thorough=thorough):
             log.info("keyword index rebuilt: the store was changed by another process")
 
 
@@ -101,8 +126,9 @@ def run_polling(application: NewsdeskApplication, **options: Any) -> None:
     application.run_polling(bootstrap_retries=-1, **options)
 
 
-def build_application(parts: Parts) -> NewsdeskApplication:
-    """The python-telegram-bot Application with every handler wired, over `parts`."""
+def build_application(parts: Parts, *, webhook: bool = False) -> NewsdeskApplication:
+    """The python-telegram-bot Application with every handler wired, over `parts`; with
+    `webhook`, without the polling Updater (`bot.telegram.webhook` feeds its update queue)."""
     settings = parts.settings
     if settings.telegram_bot_token is None:
         raise MissingTokenError("TELEGRAM_BOT_TOKEN is not set: put your bot's token in .env")
@@ -118,7 +144,12 @@ def build_application(parts: Parts) -> NewsdeskApplication:
     timeout = settings.telegram_timeout_seconds
     builder = builder.request(outgoing_request(timeout))
     journal = UpdateJournal(settings.home / "updates.sqlite")
-    builder = builder.get_updates_request(polling_request(timeout, journal.record))
+    if webhook:
+        builder = builder.updater(None)
+    else:
+        builder = builder.get_updates_request(polling_request(timeout, journal.record))
+    if settings.concurrent_updates > 1:
+        builder = builder.concurrent_updates(ChatOrderedProcessor(settings.concurrent_updates))
     builder = builder.application_class(JournaledApplication, {"journal": journal})
     # Keeps outgoing messages within Telegram's flood limits, retries a request Telegram
     # answered with 429 RetryAfter after the time it asked for, and retries 5xx, timeouts and
@@ -149,6 +180,8 @@ def build_application(parts: Parts) -> NewsdeskApplication:
             application.job_queue.run_repeating(admin.poll_feeds, interval=interval, first=interval)
         if settings.keyword_refresh_seconds > 0:
             every = settings.keyword_refresh_seconds
-            application.job_queue.run_repeating(refresh_keyword_index, interval=every, first=every)
+            application.job_queue.run_repeating(
+                refresh_keyword_index, interval=every, first=every, data=Refreshes()
+            )
     jobs.schedule(application)
     return application

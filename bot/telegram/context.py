@@ -29,6 +29,7 @@ class BotData:
     refusals: RefusalOnce
     # One indexing run at a time: /reindex, uploads, links and the feed poll take turns.
     index_lock: asyncio.Lock
+    reindex_started: float | None = None  # time.monotonic() of the /reindex running
 
     def attach(self, parts: Parts, state: SharedState) -> None:
         self.parts = parts

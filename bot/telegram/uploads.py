@@ -12,13 +12,12 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from telegram import Document, Message, Update
 
-from bot.telegram.admin import admin_message, run_indexing, send_report
+from bot.telegram.admin import admin_message, in_background, index_and_report
 from bot.telegram.context import Context
 from index.articles import Article, LoadProblem
 from index.ingest.loaders import SUPPORTED_SUFFIXES, kind_of, load_file
@@ -38,12 +37,6 @@ def safe_name(name: str) -> str:
     if dot and len(cleaned) > MAX_NAME_CHARS:
         cleaned = stem[: MAX_NAME_CHARS - len(suffix) - 1] + "." + suffix
     return cleaned[:MAX_NAME_CHARS] or "document"
-
-
-def in_background(context: Context, update: Update, work: Coroutine[Any, Any, None]) -> None:
-    """Run `work` without holding up the next update; its errors reach the error handler,
-    which answers the user who sent `update`."""
-    context.application.create_task(work, update=update)
 
 
 async def document(update: Update, context: Context) -> None:
@@ -78,8 +71,7 @@ async def _check_and_index(message: Message, sent: Document, name: str, context:
     if not parts.settings.runs_indexing_jobs:
         await queue_job(message, context, "upload", {"digest": saved.parent.name})
         return
-    summary = await run_indexing(context, Sources(paths=[saved]))
-    await send_report(message, summary, context)
+    await index_and_report(message, context, Sources(paths=[saved]))
 
 
 async def queue_job(message: Message, context: Context, kind: str, payload: dict[str, Any]) -> None:
@@ -130,8 +122,4 @@ async def index_links(update: Update, message: Message, urls: list[str], context
         return
     await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")
 
-    async def fetch_and_index() -> None:
-        summary = await run_indexing(context, Sources(urls=urls))
-        await send_report(message, summary, context)
-
-    in_background(context, update, fetch_and_index())
+    in_background(context, update, index_and_report(message, context, Sources(urls=urls)))

@@ -1,14 +1,17 @@
-"""Run the real Application in a thread against a FakeBotAPI, and stop it cleanly."""
+"""Run the real Application in a thread against a FakeBotAPI, polling it or serving a webhook
+it posts to, and stop it cleanly."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +23,31 @@ from tests.support.fake_telegram import FakeBotAPI
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class _Running:
+    fake: FakeBotAPI
+    application: Any
+    thread: threading.Thread
+    loop: asyncio.AbstractEventLoop
+    ask_to_stop: Callable[[], object]
+
+
 class BotRunner:
-    """start() brings up a fake server and a bot polling it; stop_all() ends every one."""
+    """start() brings up a fake server and a bot polling it, start_webhook() one serving a
+    webhook the fake posts to; stop_all() ends every one."""
 
     def __init__(self) -> None:
-        self.running: list[tuple[FakeBotAPI, Any, threading.Thread, asyncio.AbstractEventLoop]] = []
+        self.running: list[_Running] = []
 
-    def start(self, make_settings: Any, parts: Parts, **settings: object) -> FakeBotAPI:
-        """make_settings(TELEGRAM_... values, **settings) -> Settings for the bot, which runs
-        over `parts` (their store, index and service) with those settings."""
-        fake = FakeBotAPI(TOKEN).start()
+    def _application(
+        self, fake: FakeBotAPI, make_settings: Any, parts: Parts, webhook: bool, **settings: object
+    ) -> Any:
         configured: Settings = make_settings(
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_BASE_URL=fake.base_url,
@@ -37,7 +55,15 @@ class BotRunner:
             **settings,
         )
         indexer = replace(parts.indexer, fetch_policy=fetch_policy(configured))
-        application = build_application(replace(parts, settings=configured, indexer=indexer))
+        return build_application(
+            replace(parts, settings=configured, indexer=indexer), webhook=webhook
+        )
+
+    def start(self, make_settings: Any, parts: Parts, **settings: object) -> FakeBotAPI:
+        """make_settings(TELEGRAM_... values, **settings) -> Settings for the bot, which runs
+        over `parts` (their store, index and service) with those settings."""
+        fake = FakeBotAPI(TOKEN).start()
+        application = self._application(fake, make_settings, parts, False, **settings)
         loop = asyncio.new_event_loop()
 
         def run() -> None:
@@ -52,26 +78,73 @@ class BotRunner:
         deadline = time.monotonic() + 60
         while not application.running and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.running.append((fake, application, thread, loop))
+        self.running.append(
+            _Running(fake, application, thread, loop, lambda: application.stop_running())
+        )
+        return fake
+
+    def start_webhook(
+        self,
+        make_settings: Any,
+        parts: Parts,
+        *,
+        fake: FakeBotAPI | None = None,
+        **settings: object,
+    ) -> FakeBotAPI:
+        """The bot in webhook mode on a free port of 127.0.0.1; the fake posts updates to it
+        once the bot has set its webhook. `fake`: one already running (another replica's)."""
+        from bot.telegram.webhook import serve_webhook
+
+        fake = fake or FakeBotAPI(TOKEN).start()
+        port = free_port()
+        settings = {
+            "NEWSDESK_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+            "NEWSDESK_WEBHOOK_PORT": port,
+            **settings,
+        }
+        application = self._application(fake, make_settings, parts, True, **settings)
+        loop = asyncio.new_event_loop()
+        stop = asyncio.Event()
+        serving = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(serve_webhook(application, stop))
+
+        calls_before = len(fake.sent("setWebhook"))
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        fake.wait_for(lambda: len(fake.sent("setWebhook")) > calls_before)
+        deadline = time.monotonic() + 60
+        while not serving.is_set() and time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    serving.set()
+            time.sleep(0.05)
+        self.running.append(
+            _Running(fake, application, thread, loop, lambda: loop.call_soon_threadsafe(stop.set))
+        )
         return fake
 
     def stop_all(self) -> None:
-        for fake, application, thread, loop in self.running:
+        for entry in self.running:
             # stop_running() does nothing until the Application is running, so ask until it
             # has been asked while running; asking again while it winds down (it stays
             # `running` until then) would stop the loop under its shutdown. A loaded machine
             # can take a while to wind down.
             deadline = time.monotonic() + 120
             asked_while_running = False
-            while thread.is_alive() and time.monotonic() < deadline:
+            while entry.thread.is_alive() and time.monotonic() < deadline:
                 if not asked_while_running:
-                    asked_while_running = application.running
-                    loop.call_soon_threadsafe(application.stop_running)
-                thread.join(timeout=0.5)
-            fake.stop()
-            if thread.is_alive():
+                    asked_while_running = entry.application.running
+                    entry.loop.call_soon_threadsafe(entry.ask_to_stop)
+                entry.thread.join(timeout=0.5)
+            if entry.thread.is_alive():
                 raise AssertionError("the bot did not stop within 120 s")
-            loop.close()
+        for fake in {id(entry.fake): entry.fake for entry in self.running}.values():
+            fake.stop()
+        for entry in self.running:
+            entry.loop.close()
 
 
 def start_bot_process(home: Path, fake: FakeBotAPI, **environment: str) -> subprocess.Popen[bytes]:

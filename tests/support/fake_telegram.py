@@ -11,6 +11,7 @@ import contextlib
 import html
 import itertools
 import json
+import queue
 import random
 import re
 import socket
@@ -20,7 +21,9 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.error import HTTPError, URLError
 from urllib.parse import parse_qs, unquote
+from urllib.request import Request, urlopen
 
 TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
                  "blockquote", "tg-spoiler", "span"}  # fmt: skip
@@ -75,6 +78,12 @@ def utf16_length(text: str) -> int:
 _UPDATE_ID_BASES = itertools.count(1, 100_000)
 
 
+class _Server(ThreadingHTTPServer):
+    # Many readers at once (bench/concurrency.py) open many connections at once: the default
+    # backlog of 5 would reset some, which Telegram's servers never do.
+    request_queue_size = 256
+
+
 class FakeBotAPI:
     """Queue updates with push_*; read what the bot did from `calls`."""
 
@@ -100,7 +109,13 @@ class FakeBotAPI:
         # journal of handled updates) is not told a new update is an old one.
         self._next_update = next(_UPDATE_ID_BASES)
         self._next_message = 1000
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        # Webhook mode, once the bot called setWebhook: (url, secret_token). Updates are then
+        # posted there one at a time, in order, as Telegram does, instead of waiting for
+        # getUpdates; `webhook_replies` keeps (update_id, HTTP status) of each delivery.
+        self.webhook: tuple[str, str] | None = None
+        self.webhook_replies: list[tuple[int, int]] = []
+        self._deliveries: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -113,11 +128,64 @@ class FakeBotAPI:
 
     def start(self) -> FakeBotAPI:
         self._thread.start()
+        threading.Thread(target=self._deliver_by_webhook, daemon=True).start()
         return self
 
     def stop(self) -> None:
+        self._deliveries.put(None)
         self._server.shutdown()
         self._server.server_close()
+
+    # --- webhook delivery -----------------------------------------------------------------
+
+    def _queue_update(self, update: dict[str, Any]) -> None:
+        """For getUpdates, or posted to the webhook once one is set (call with _cond held)."""
+        if self.webhook is None:
+            self.updates.append(update)
+        else:
+            self._deliveries.put(update)
+        self._cond.notify_all()
+
+    def _set_webhook(self, params: dict[str, Any]) -> None:
+        with self._cond:
+            self.webhook = (str(params["url"]), str(params.get("secret_token") or ""))
+            waiting, self.updates = self.updates, []
+            for update in waiting:
+                self._deliveries.put(update)
+
+    def post_to_webhook(
+        self, body: bytes, secret: str | None, *, path: str | None = None
+    ) -> tuple[int, bytes]:
+        """POST `body` to the bot's webhook (or another `path` on its server) with `secret`
+        as the secret token header (none if None): (status, response body)."""
+        assert self.webhook is not None, "the bot has not set a webhook"
+        url = self.webhook[0]
+        if path is not None:
+            url = url[: url.index("/", len("http://"))] + path
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        try:
+            with urlopen(Request(url, data=body, headers=headers), timeout=30) as response:
+                return int(response.status), bytes(response.read())
+        except HTTPError as error:
+            return int(error.code), bytes(error.read())
+
+    def _deliver_by_webhook(self) -> None:
+        while (update := self._deliveries.get()) is not None:
+            assert self.webhook is not None
+            status = 0
+            for _ in range(20):  # Telegram retries an update the bot didn't take
+                try:
+                    status, _ = self.post_to_webhook(json.dumps(update).encode(), self.webhook[1])
+                except (URLError, OSError):
+                    status = 0
+                if status == 200:
+                    break
+                time.sleep(0.25)
+            with self._cond:
+                self.webhook_replies.append((int(update["update_id"]), status))
+                self._cond.notify_all()
 
     # --- what a user does -------------------------------------------------------------------
 
@@ -152,10 +220,9 @@ class FakeBotAPI:
         if reply_to:
             message["reply_to_message"] = reply_to
         with self._cond:
-            self.updates.append({"update_id": self._next_update, "message": message})
+            self._queue_update({"update_id": self._next_update, "message": message})
             self._update_of_message[message["message_id"]] = self._next_update
             self._next_update += 1
-            self._cond.notify_all()
         return message
 
     def redeliver(self, message: dict[str, Any]) -> None:
@@ -163,8 +230,7 @@ class FakeBotAPI:
         acknowledge it (here under its old update_id, whatever was acknowledged)."""
         with self._cond:
             update_id = self._update_of_message[message["message_id"]]
-            self.updates.append({"update_id": update_id, "message": message})
-            self._cond.notify_all()
+            self._queue_update({"update_id": update_id, "message": message})
 
     def push_document(
         self, file_name: str, content: bytes, *, user_id: int = 111, mime_type: str = ""
@@ -193,9 +259,8 @@ class FakeBotAPI:
             "data": data,
         }
         with self._cond:
-            self.updates.append({"update_id": self._next_update, "callback_query": query})
+            self._queue_update({"update_id": self._next_update, "callback_query": query})
             self._next_update += 1
-            self._cond.notify_all()
 
     # --- what Telegram does wrong ---------------------------------------------------------
 
@@ -270,6 +335,8 @@ class FakeBotAPI:
                 }
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
+        if method == "setWebhook":
+            self._set_webhook(params)
         if method == "sendMessage":
             return self._send_message(params)
         if method == "getFile":

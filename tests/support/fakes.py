@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -16,4 +17,19 @@ class RecordingChatModel(FakeListChatModel):
 
     def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
         self.prompts.append("\n".join(str(m.content) for m in messages))
+        return super()._call(messages, *args, **kwargs)
+
+
+class SlowChatModel(FakeListChatModel):
+    """LangChain's fake chat model taking its time: `seconds` per answer, or `slow_seconds`
+    when the prompt contains one of `slow_words` (a slow question among fast ones)."""
+
+    seconds: float = 0.0
+    slow_words: list[str] = Field(default_factory=list)
+    slow_seconds: float = 0.0
+
+    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+        prompt = "\n".join(str(m.content) for m in messages)
+        slow = any(word in prompt for word in self.slow_words)
+        time.sleep(self.slow_seconds if slow else self.seconds)
         return super()._call(messages, *args, **kwargs)

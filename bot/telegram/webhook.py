@@ -1,0 +1,211 @@
+"""Webhook mode: Telegram posts each update to NEWSDESK_WEBHOOK_URL, so any number of replicas
+can run behind one load balancer (long polling allows one). python-telegram-bot's own webhook
+server (tornado) serves the one path and nothing else; this is the small server its
+`examples/customwebhookbot` describes instead, on aiohttp, with two routes:
+
+- POST <the URL's path>: an update. Without the right `X-Telegram-Bot-Api-Secret-Token`
+  it gets 403; a body that is not an update gets 400. An update is written to the journal
+  (`bot.telegram.journal`) before Telegram gets its 200, then queued for the Application.
+- GET /healthz: readiness as JSON (store reachable, database reachable, index size); 200
+  when ready, 503 when not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import signal
+from contextlib import suppress
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import Update
+
+from bot.errors import NewsdeskError
+from bot.telegram.app import start_up
+from bot.telegram.context import NewsdeskApplication
+from bot.telegram.journal import JournaledApplication
+from bot.telegram.network import LONGEST_WAIT_SECONDS, RETRYABLE, backoff_seconds
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_PATH = "/telegram"
+HEALTH_PATH = "/healthz"
+# Telegram's updates are a few kB; a document's content is never in one.
+MAX_UPDATE_BYTES = 1024 * 1024
+HEALTH_TIMEOUT_SECONDS = 5.0
+
+
+class WebhookSettingsError(NewsdeskError):
+    """Webhook mode asked for without a usable NEWSDESK_WEBHOOK_URL."""
+
+
+def webhook_path(url: str | None) -> str:
+    """The path this server answers updates on: NEWSDESK_WEBHOOK_URL's own path."""
+    if not url:
+        raise WebhookSettingsError(
+            "webhook mode needs NEWSDESK_WEBHOOK_URL: the public https URL Telegram posts "
+            "updates to (e.g. https://bot.example.org/telegram)"
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookSettingsError(
+            f"NEWSDESK_WEBHOOK_URL must be an https URL such as https://bot.example.org/telegram, "
+            f"not {url!r}"
+        )
+    path = parts.path.rstrip("/") or DEFAULT_PATH
+    if path == HEALTH_PATH:
+        raise WebhookSettingsError(f"NEWSDESK_WEBHOOK_URL can't end in {HEALTH_PATH}")
+    return path
+
+
+def _error(status: int, description: str) -> web.Response:
+    return web.json_response({"ok": False, "description": description}, status=status)
+
+
+def secret_matches(given: str | None, secret: str) -> bool:
+    """Compared in constant time, so the secret can't be guessed a character at a time."""
+    return hmac.compare_digest((given or "").encode("utf-8", "replace"), secret.encode())
+
+
+async def read_update(request: web.Request, application: NewsdeskApplication) -> Update | str:
+    """The update in the request's body, or why it isn't one."""
+    try:
+        data = await request.json(loads=json.loads)
+    except web.HTTPRequestEntityTooLarge:
+        return "too large for an update"
+    except (ValueError, UnicodeDecodeError):
+        return "the body is not JSON"
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return "the body is not a Telegram update"
+    try:
+        update = Update.de_json(data, application.bot)
+    except (KeyError, TypeError, ValueError) as error:
+        return f"the body is not a Telegram update ({type(error).__name__})"
+    if isinstance(application, JournaledApplication):
+        application.journal.record([data])  # on disk before Telegram hears it arrived
+    return update
+
+
+def webhook_app(application: NewsdeskApplication, path: str, secret: str) -> web.Application:
+    """The aiohttp application: the update route and /healthz."""
+
+    async def receive(request: web.Request) -> web.Response:
+        if not secret_matches(request.headers.get(SECRET_HEADER), secret):
+            log.warning("webhook update refused: wrong or missing secret token")
+            return _error(403, "Forbidden: wrong or missing secret token")
+        update = await read_update(request, application)
+        if isinstance(update, str):
+            log.warning("webhook request refused: %s", update)
+            return _error(400, f"Bad Request: {update}")
+        await application.update_queue.put(update)
+        return web.json_response({"ok": True})
+
+    async def healthz(request: web.Request) -> web.Response:
+        report = await readiness(application)
+        return web.json_response(report, status=200 if report["ready"] else 503)
+
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    app.router.add_post(path, receive)
+    app.router.add_get(HEALTH_PATH, healthz)
+    return app
+
+
+async def readiness(application: NewsdeskApplication) -> dict[str, Any]:
+    """What /healthz reports: each check's result, an error's message redacted."""
+    data = application.bot_data
+    parts = data.parts
+
+    def store() -> dict[str, Any]:
+        return {"description": parts.store.description, "chunks": parts.store.count()}
+
+    def database() -> dict[str, Any]:
+        data.answer_log.stats(60)  # one query on the answer log's database
+        return {}
+
+    def keyword() -> dict[str, Any]:
+        return {"chunks": parts.keyword.count()}
+
+    checks = {"store": store, "database": database, "keyword_index": keyword}
+    results = await asyncio.gather(*(_check(run, parts.redact) for run in checks.values()))
+    report: dict[str, Any] = dict(zip(checks, results, strict=True))
+    report["ready"] = all(result["ok"] for result in results)
+    report["updates_waiting"] = application.update_queue.qsize()
+    return report
+
+
+async def _check(run: Any, redact: Any) -> dict[str, Any]:
+    try:
+        found = await asyncio.wait_for(asyncio.to_thread(run), HEALTH_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return {"ok": False, "error": f"no answer in {HEALTH_TIMEOUT_SECONDS:.0f} s"}
+    except Exception as error:  # any failure is the report's content, not the server's
+        return {"ok": False, "error": redact(f"{type(error).__name__}: {error}")}
+    return {"ok": True, **found}
+
+
+async def serve_webhook(application: NewsdeskApplication, stop: asyncio.Event) -> None:
+    """Tell Telegram the webhook, then handle what it posts until `stop` is set."""
+    settings = application.bot_data.parts.settings
+    path = webhook_path(settings.webhook_url)
+    secret = settings.webhook_secret_token()
+    runner = web.AppRunner(webhook_app(application, path, secret), access_log=None)
+    async with application:  # initialize, and shutdown at the end
+        await start_up(application)
+        if not await _set_webhook(application, str(settings.webhook_url), secret, stop):
+            return
+        await application.start()
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
+            await site.start()
+            log.info(
+                "webhook server on %s:%d%s",
+                settings.webhook_listen,
+                settings.webhook_port,
+                path,
+            )
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            await application.stop()
+
+
+async def _set_webhook(
+    application: NewsdeskApplication, url: str, secret: str, stop: asyncio.Event
+) -> bool:
+    """Tell Telegram where to post, waiting out an outage as polling does (a refusal, such as
+    a bad token, is raised); False if asked to stop meanwhile."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await application.bot.set_webhook(
+                url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            )
+            return True
+        except RETRYABLE as error:
+            failures += 1
+            wait = backoff_seconds(failures, LONGEST_WAIT_SECONDS)
+            log.warning("setWebhook failed (%s); trying again in %.1f s", error, wait)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+    return False
+
+
+def run_webhook(application: NewsdeskApplication) -> None:
+    """Serve the webhook until SIGINT or SIGTERM."""
+    webhook_path(application.bot_data.parts.settings.webhook_url)  # a bad URL: said at once
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with suppress(NotImplementedError):  # not on every platform
+                loop.add_signal_handler(signum, stop.set)
+        await serve_webhook(application, stop)
+
+    asyncio.run(main())
