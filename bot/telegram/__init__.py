@@ -1,10 +1,16 @@
 """The python-telegram-bot front end: thin handlers over the answering package.
 
-app.py         build_application: every handler, the error handler and the jobs, wired once
-context.py     the typed bot data and chat data every handler gets
-questions.py   readers: access gate, questions in private chats and groups, /start, /reset
-buttons.py     the source and 👍/👎 buttons under each answer
-admin.py       operators: /reindex, documents and links to index, the feed poll, /prompt, /stats
-access.py      allowlists and the per-user rate limit
-answer_log.py  every answer sent and its feedback, in SQLite
+app.py          build_application: every handler, the error handler and the jobs, wired once
+context.py      the typed bot data and chat data every handler gets
+concurrency.py  updates handled side by side, each chat's in order; the answer thread pool
+questions.py    readers: access gate, questions in private chats and groups, /start, /reset
+buttons.py      the source and 👍/👎 buttons under each answer
+admin.py        operators: /reindex, documents and links to index, the feed poll, /prompt, /stats
+uploads.py      documents and links sent to the bot, checked, recorded and indexed
+jobs.py         NEWSDESK_ROLE: indexing jobs queued in the database, run by the indexer
+access.py       allowlists and the per-user rate limit
+webhook.py      webhook mode: the update endpoint (secret token checked) and /healthz
+journal.py      updates received but not yet answered, replayed after a crash
+network.py      retries and backoff when Telegram can't be reached
+sending.py      long answers split on element boundaries
 """

@@ -1,0 +1,111 @@
+"""The extractive answerer against its previous settings, on the same retrieved passages: each
+question is retrieved for once, and every answerer answers from the same passages, so the
+figures differ only by how sentences are chosen.
+
+    .venv/bin/python -m bench.answerers ../shared/bench/rtqa-dev --store /tmp/nd/dev-store
+
+--store is a folder made by `newsdesk eval --store` (its "eval-bench" collection, keyword
+index and embedding backend). "before" is the answerer as it was until the sentence-type work:
+sentences kept whole across line breaks, no answer-type bonus, questions not set apart, the
+retrieval relevance formula, keep ratio 0.85. See BENCHMARKS.md, "The sentence that answers".
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.app import build_parts, configured_embeddings
+from bot.evaluation.baseline import RETRIEVE_K
+from bot.evaluation.bench import read_questions
+from bot.evaluation.metrics import percentile
+from bot.settings import Settings
+from index.keyword import KeywordIndex
+from index.store import open_store
+
+BEFORE: dict[str, Any] = {
+    "type_bonus": 0.0,
+    "split_lines": False,
+    "follow_on": False,
+    "question_penalty": 0.0,
+    "lexical_weight": 0.5,
+    "keep_ratio": 0.85,
+}
+
+
+@dataclass
+class Tally:
+    correct: int = 0
+    cited: int = 0
+    cited_right: int = 0
+    lengths: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bench", type=Path)
+    parser.add_argument("--store", type=Path, required=True)
+    args = parser.parse_args()
+
+    settings = Settings()
+    store = open_store("eval-bench", path=args.store / "chroma")
+    embeddings = configured_embeddings(settings, store)
+    keyword = KeywordIndex(args.store / "keyword")
+    own = settings.model_copy(update={"home": args.store / "home"})
+    parts = build_parts(
+        own, store=store, keyword=keyword, embeddings=embeddings, retrieve_k=RETRIEVE_K
+    )
+    service = parts.service
+    answerers = {
+        "before": ExtractiveAnswerer(embeddings, **BEFORE),
+        "now": ExtractiveAnswerer(embeddings),
+    }
+    tallies = {name: Tally() for name in answerers}
+    answerable = 0
+    for q in read_questions(args.bench, None):
+        if not q.answer_in_corpus:
+            continue
+        answerable += 1
+        documents = service.retriever.invoke(q.question, as_of=q.asked)
+        relevant = [
+            d
+            for d in documents[: service.top_k]
+            if d.metadata["relevance"] >= service.min_relevance
+        ]
+        if not relevant:
+            continue
+        by_id = {d.metadata["id"]: d.page_content.lower() for d in relevant}
+        gold = q.answer.lower()
+        for name, answerer in answerers.items():
+            started = time.perf_counter()
+            answer = answerer(q.question, relevant)
+            tally = tallies[name]
+            tally.seconds.append(time.perf_counter() - started)
+            tally.correct += gold in answer.answer.lower()
+            tally.lengths.append(len(answer.answer))
+            for citation in answer.citations:
+                tally.cited += 1
+                tally.cited_right += gold in by_id.get(citation.chunk_id, "")
+    print(
+        f"bench {args.bench}: {answerable} answerable questions; embeddings {embeddings.identity}"
+    )
+    print(
+        f"{'answerer':<10}{'accuracy':>10}{'citation precision':>22}{'length p50':>12}{'ms p50':>8}"
+    )
+    for name, t in tallies.items():
+        precision = t.cited_right / t.cited if t.cited else 0.0
+        print(
+            f"{name:<10}{t.correct / answerable:>10.3f}"
+            f"{f'{precision:.3f} ({t.cited_right}/{t.cited})':>22}"
+            f"{percentile(t.lengths, 50):>12.0f}{percentile(t.seconds, 50) * 1000:>8.0f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
