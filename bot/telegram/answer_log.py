@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answering.answers import Answer, Citation
+from bot.answering.answers import Answer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -84,9 +84,7 @@ class AnswerLog:
             ).fetchone()
         if row is None:
             return None
-        data = json.loads(row[0])
-        data["citations"] = [Citation(**c) for c in data.get("citations", [])]
-        return Answer(**data)
+        return Answer.from_json(json.loads(row[0]))
 
     def vote(self, answer_id: int, user_id: int, vote: int) -> bool:
         """Record (or change) a reader's vote; False if the answer isn't known."""
