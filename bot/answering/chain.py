@@ -134,11 +134,10 @@ def make_answer_chain(parts: ChainParts) -> Runnable[AnswerInput, AnswerOutcome]
         return {**state, "passages": published_by(found, as_of)}
 
     def gate(state: dict[str, Any]) -> dict[str, Any]:
-        scored = [with_relevance(parts, state["understood_as"], d) for d in state["passages"]]
-        relevant = [
-            d for d in scored[: parts.top_k] if d.metadata["relevance"] >= parts.min_relevance
-        ]
-        return {**state, "relevant": relevant}
+        passages, question = state["passages"], state["understood_as"]
+        top = [with_relevance(parts, question, doc) for doc in passages[: parts.top_k]]
+        relevant = [doc for doc in top if doc.metadata["relevance"] >= parts.min_relevance]
+        return {**state, "passages": top + passages[parts.top_k :], "relevant": relevant}
 
     def refuse(state: dict[str, Any]) -> AnswerOutcome:
         answer = Answer(state["question"], parts.prompts.render("refusal"), refused=True)
