@@ -3,6 +3,7 @@ reply held to the passages it was given."""
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,7 @@ def make_chat_model(
     from langchain.chat_models import init_chat_model
 
     options: dict[str, Any] = {"temperature": 0}
-    if not api_key and base_url and provider == "openai":
+    if not api_key and base_url and provider == "openai" and not os.environ.get("OPENAI_API_KEY"):
         # A local OpenAI-compatible server (Ollama, llama-server, vLLM) wants no key, but
         # the OpenAI client refuses to start without one.
         api_key = LOCAL_SERVER_KEY
