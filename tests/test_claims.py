@@ -74,6 +74,7 @@ def test_markers_after_the_full_stop_belong_to_the_sentence() -> None:
 
 def test_numbers_and_names_are_normalized() -> None:
     assert numbers_in("1,200 killed [3] in 2017, about 3.5%") == {"1200", "2017", "3.5"}
+    assert numbers_in("the 12th time since the 1990s") == {"12", "1990"}
     assert names_in("The PMU's commander, al-Amiri, met Obama in May.") == [
         "PMU", "al-Amiri", "Obama", "May",
     ]  # fmt: skip

@@ -24,7 +24,7 @@ from index.text import STOPWORDS
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^\s*((?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.,;:!?]*)\s*")
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th|s)?(?![\w])")
 _WORD = re.compile(r"[A-Za-z][\w’'-]*")
 _SENTENCE_OPENERS = STOPWORDS | frozenset(
     """however meanwhile yes no while although though because since if once last next
@@ -51,7 +51,7 @@ def cited_numbers(sentence: str) -> list[int]:
 
 
 def numbers_in(text: str) -> set[str]:
-    """The numbers of a text, normalized: "1,200" and "1200" are one number."""
+    """The numbers of a text, normalized: "1,200" and "1200" are one number, "12th" is 12."""
     return {match.replace(",", "") for match in _NUMBER.findall(MARKER.sub(" ", text))}
 
 
