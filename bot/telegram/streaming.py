@@ -36,16 +36,21 @@ MAX_DRAFT_CHARS = MessageLimit.MAX_TEXT_LENGTH - 10
 
 @asynccontextmanager
 async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
-    """The typing action, renewed until the block ends; a failure never costs the answer."""
+    """The typing action, shown before the block starts and renewed until it ends; a failure
+    never costs the answer."""
+
+    async def show() -> None:
+        try:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as error:
+            log.warning("Could not show the typing indicator (%s); answering anyway", error)
 
     async def renew() -> None:
         while True:
-            try:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING)
-            except TelegramError as error:
-                log.warning("Could not show the typing indicator (%s); answering anyway", error)
             await asyncio.sleep(TYPING_EVERY)
+            await show()
 
+    await show()
     task = asyncio.create_task(renew())
     try:
         yield
