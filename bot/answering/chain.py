@@ -11,8 +11,9 @@ may instead travel in the config, as `configurable={"as_of": date}`. Output: an
 the chat id and prompt version to its metadata (see `AnswerService.run_config`).
 
 The pieces are swappable: any LangChain `BaseRetriever` (with `as_of`, passages published
-after it are left out whichever retriever found them) and any `BaseChatModel`. A passage
-without a `relevance` in its metadata, as any foreign retriever's, gets the default one: the
+more than a day after it are left out whichever retriever found them) and any
+`BaseChatModel`. A passage without a `relevance` in its metadata, as any foreign
+retriever's, gets the default one: the
 formula of `relevance.py` (cosine similarity with the question + 0.5 × word overlap), its
 cosine from the chain's embeddings.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -41,6 +42,7 @@ from bot.answering.followups import heuristic_rewrite
 from bot.answering.llm import answer_from_reply, format_passages, guarded
 from bot.answering.prompts import PromptLibrary, chat_prompt
 from bot.answering.relevance import cosine, relevance
+from bot.answering.retrieval_steps import FUTURE_SLACK_DAYS, day_number
 from index.errors import NewsdeskError
 from index.text import content_words
 
@@ -105,11 +107,13 @@ def as_of_from(state: dict[str, Any], config: RunnableConfig) -> date | None:
 
 
 def published_by(documents: list[Document], as_of: date | None) -> list[Document]:
-    """Passages not published after `as_of` (undated ones are kept)."""
+    """Passages published by `as_of`, with the day of slack our retriever allows (undated
+    ones are kept): the same rule for any retriever."""
     if as_of is None:
         return documents
-    day = as_of.isoformat()
-    return [doc for doc in documents if str(doc.metadata.get("published") or "")[:10] <= day]
+    latest = as_of.toordinal() + FUTURE_SLACK_DAYS
+    days = [day_number(str(doc.metadata.get("published") or "")) for doc in documents]
+    return [doc for doc, day in zip(documents, days, strict=True) if (day or 0) <= latest]
 
 
 def make_answer_chain(parts: ChainParts) -> Runnable[AnswerInput, AnswerOutcome]:
@@ -148,7 +152,7 @@ def make_answer_chain(parts: ChainParts) -> Runnable[AnswerInput, AnswerOutcome]
 
     branches: list[Any] = [(lambda state: not state["relevant"], RunnableLambda(refuse))]
     if parts.chat_model is not None:
-        branches.append((lambda _: True, llm_answer_chain(parts, finish)))
+        branches.append((lambda _: True, llm_answer_chain(parts)))
     branch = RunnableBranch(*branches, RunnableLambda(extractive, name="extractive"))
     chain = (
         RunnableLambda(clean, name="clean")
@@ -161,14 +165,13 @@ def make_answer_chain(parts: ChainParts) -> Runnable[AnswerInput, AnswerOutcome]
 
 
 def finish(state: dict[str, Any], answer: Answer) -> AnswerOutcome:
+    """The answer to the question as asked, saying how it was understood if rewritten."""
     understood = state["understood_as"] if state["understood_as"] != state["question"] else ""
-    fields = {**answer.__dict__, "question": state["question"], "understood_as": understood}
-    return AnswerOutcome(Answer(**fields), state["passages"])
+    answer = replace(answer, question=state["question"], understood_as=understood)
+    return AnswerOutcome(answer, state["passages"])
 
 
-def llm_answer_chain(
-    parts: ChainParts, finish: Callable[[dict[str, Any], Answer], AnswerOutcome]
-) -> Runnable[dict[str, Any], AnswerOutcome]:
+def llm_answer_chain(parts: ChainParts) -> Runnable[dict[str, Any], AnswerOutcome]:
     """prompt (the live `answer` template) | chat model | parser | citation and claim check."""
     assert parts.chat_model is not None
     model = guarded(parts.chat_model)
