@@ -8,10 +8,11 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.answering.chain import ChainParts
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.prompts import PromptLibrary
 from bot.answering.retrieval import ChunkRetriever
-from bot.answering.service import Answerer, AnswerService
+from bot.answering.service import AnswerService
 from bot.redaction import Redactor
 from bot.settings import Settings
 from bot.state.shared import SharedState, open_shared_state
@@ -130,13 +131,6 @@ def build_service(
         from bot.answering.rerank import make_reranker
 
         reranker = make_reranker(settings.reranker)
-    answerer: Answerer
-    if chat_model is not None:
-        from bot.answering.llm import LLMAnswerer
-
-        answerer = LLMAnswerer(chat_model, prompts)
-    else:
-        answerer = ExtractiveAnswerer(embeddings)
     retriever = ChunkRetriever(
         store=store,
         embeddings=embeddings,
@@ -154,17 +148,18 @@ def build_service(
         spelling = partial(
             correct_spelling, frequencies=keyword.document_frequencies, english=bundled_words()
         )
-    return AnswerService(
-        store=store,
+    chain_parts = ChainParts(
         retriever=retriever,
-        answerer=answerer,
+        extractive=ExtractiveAnswerer(embeddings),
         prompts=prompts,
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
         top_k=settings.top_k,
         chat_model=chat_model,
         spelling=spelling,
+        embeddings=embeddings,
     )
+    return AnswerService(store, chain_parts)
 
 
 def build_parts(

@@ -4,9 +4,7 @@ answering package, since it renders answers for `/prompt test`."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from bot.answering.followups import ChatMemory, condense
+from bot.answering.followups import ChatMemory
 from bot.answering.prompts import PLACEHOLDERS, PromptError, PromptLibrary
 from bot.answering.service import AnswerService
 from bot.errors import NewsdeskError
@@ -114,19 +112,15 @@ def _try(
 ) -> str:
     """What the bot would say with the candidate text (or the live one), nothing published."""
     library = service.prompts.with_override(name, candidate) if candidate else service.prompts
-    trial = replace(service, prompts=library)
+    trial = service.with_prompts(library)
     label = "candidate" if candidate else "live"
     if name == "help":
         return f"[{label} help]\n{trial.help_text()}"
     if name == "refusal":
         return f"[{label} refusal]\n{library.render('refusal')}"
-    if name == "condense":
-        if service.chat_model is None:
-            return "The condense prompt is used only with an LLM (NEWSDESK_LLM is not set)."
-        return f"[{label} condense] {condense(question, memory, service.chat_model, library)}"
     if service.chat_model is None:
-        return "The answer prompt is used only with an LLM (NEWSDESK_LLM is not set)."
-    from bot.answering.llm import LLMAnswerer
-
-    trial = replace(trial, answerer=LLMAnswerer(service.chat_model, library))
-    return f"[{label} answer]\n{render_text(trial.answer(question))}"
+        return f"The {name} prompt is used only with an LLM (NEWSDESK_LLM is not set)."
+    answer = trial.answer(question, history=memory.turns)
+    if name == "condense":
+        return f"[{label} condense] {answer.standalone}"
+    return f"[{label} answer]\n{render_text(answer)}"

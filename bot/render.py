@@ -10,7 +10,7 @@ from bot.answering.answers import Answer, Citation
 TELEGRAM_LIMIT = 4096
 _HTML_TOKEN = re.compile(r"(<[^>]*>|&#?\w+;)")
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z0-9]+)")
-UNSUPPORTED_NOTE = "No article passage supports this answer; treat it with care."
+UNSUPPORTED_NOTE = "Part of the LLM's answer was left out: the passages it cited don't support it."
 
 
 def telegram_length(text: str) -> int:

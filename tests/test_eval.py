@@ -164,3 +164,47 @@ def test_a_kept_store_reuses_the_textbook_index_until_the_articles_change(
     rebuilt: list[str] = []
     run_eval(bench, settings, embeddings, store_dir=kept, baseline=True, say=rebuilt.append)
     assert any(line.startswith("textbook baseline: embedding") for line in rebuilt)
+
+
+def test_eval_measures_an_llm_on_the_wire_beside_the_extractive_default(
+    bench: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.fake_llm_provider import FakeLLMProvider
+
+    def reply(body: dict[str, object]) -> str:
+        asked = str(body["messages"])
+        if "Hamlin is a safety" in asked:
+            return "Damar Hamlin plays for the Buffalo Bills [1]."
+        return "The FDA made Sesame the 12th major allergen [1]."  # 12th: not in the passage
+
+    provider = FakeLLMProvider().start()
+    provider.reply_for = reply
+    argv = ["eval", str(bench), "--limit", "3", "--llm", "openai:fake-model"]
+    try:
+        assert main([*argv, "--llm-base-url", provider.base_url, "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert main([*argv, "--llm-base-url", provider.base_url]) == 0
+        table = capsys.readouterr().out
+    finally:
+        provider.stop()
+    extractive, llm = report["answerers"]
+    assert extractive["answerer"] == "extractive" and llm["answerer"] == "openai:fake-model"
+    assert extractive["answer_accuracy"] == report["answer_accuracy"] == 1.0
+    assert extractive["supported_share"] == 1.0, "quoted sentences hold what they state"
+    assert llm["answer_accuracy"] == 0.5, "the Sesame answer was refused: its claim failed"
+    assert llm["supported_share"] == 0.5 and llm["citation_precision"] == 1.0
+    assert llm["refusal_rate"] == pytest.approx(2 / 3) and llm["errors"] == 0
+    assert llm["seconds_per_question"] > 0
+    assert len(provider.bodies) == 4, "two answerable questions, two runs; q3 never reached it"
+    assert "supported-sentence share" in table and "openai:fake-model" in table
+    assert "--llm-base-url needs --llm" in _error_of(["eval", str(bench), "--llm-base-url", "x"])
+
+
+def _error_of(argv: list[str]) -> str:
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(argv) == 2
+    return err.getvalue()

@@ -4,14 +4,14 @@ what it was asked), and the Telegram chat memory with /reset."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.answering.followups import ChatMemory, condense, looks_like_follow_up
-from bot.answering.prompts import PromptLibrary
+from bot.answering.followups import heuristic_rewrite, looks_like_follow_up
+from bot.answering.service import AnswerService
 from bot.app import Parts
-from bot.settings import PROJECT_DIR
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI
@@ -35,25 +35,29 @@ def test_follow_up_heuristic(question: str, follow_up: bool) -> None:
 
 
 def test_without_an_llm_a_follow_up_is_asked_with_the_previous_question() -> None:
-    memory = ChatMemory()
-    assert condense("and who leads them?", memory) == "and who leads them?"  # nothing before
-    memory.remember("who controls Qairawan?", "The PMU. [1]")
-    assert condense("and who leads them?", memory) == "who controls Qairawan? and who leads them?"
-    assert condense("who holds Tal Afar?", memory) == "who holds Tal Afar?"
-    memory.clear()
-    assert condense("and who leads them?", memory) == "and who leads them?"
+    history = [("who controls Qairawan?", "The PMU. [1]")]
+    assert heuristic_rewrite("and who leads them?", []) == "and who leads them?"  # nothing before
+    assert heuristic_rewrite("and who leads them?", history) == (
+        "who controls Qairawan? and who leads them?"
+    )
+    assert heuristic_rewrite("who holds Tal Afar?", history) == "who holds Tal Afar?"
 
 
-def test_with_an_llm_the_condense_prompt_is_used() -> None:
-    model = RecordingChatModel(responses=["Who leads the PMU, which controls Qairawan?\nextra"])
-    memory = ChatMemory()
-    memory.remember("who controls Qairawan?", "The PMU controls Qairawan. [1]")
-    prompts = PromptLibrary(PROJECT_DIR / "prompts")
-    standalone = condense("and who leads them?", memory, model, prompts)
-    assert standalone == "Who leads the PMU, which controls Qairawan?"
-    (prompt,) = model.prompts
-    assert "Reader: who controls Qairawan?" in prompt and "Bot: The PMU controls" in prompt
-    assert "Last question: and who leads them?" in prompt
+def test_with_an_llm_the_condense_prompt_is_the_chains_condense_step(seed_parts: Parts) -> None:
+    model = RecordingChatModel(
+        responses=["Who leads the PMU, which controls Qairawan?\nextra", "NO_ANSWER"]
+    )
+    service = seed_parts.service
+    service = AnswerService(service.store, replace(service.parts, chat_model=model))
+    history = [("who controls Qairawan?", "The PMU controls Qairawan. [1]")]
+    answer = service.answer("and who leads them?", history=history)
+    assert answer.understood_as == "Who leads the PMU, which controls Qairawan?"
+    assert answer.question == "and who leads them?"
+    condense_prompt = model.prompts[0]
+    assert "Reader: who controls Qairawan?" in condense_prompt
+    assert "Bot: The PMU controls" in condense_prompt
+    assert "Last question: and who leads them?" in condense_prompt
+    assert "Question: Who leads the PMU, which controls Qairawan?" in model.prompts[1]
 
 
 @pytest.fixture

@@ -59,8 +59,8 @@ def test_non_http_urls_are_not_linked() -> None:
 
 def test_unsupported_answer_is_flagged() -> None:
     flagged = Answer(question="q", answer="Claim.", refused=False, unsupported=True)
-    assert "No article passage supports" in render_html(flagged)[0]
-    assert "No article passage supports" in render_text(flagged)
+    assert "was left out" in render_html(flagged)[0]
+    assert "was left out" in render_text(flagged)
 
 
 def test_plain_text_lists_numbered_sources() -> None:

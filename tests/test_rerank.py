@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.answering.rerank import RerankerError, make_reranker
+from bot.answering.retrieval import ChunkRetriever
 from bot.app import build_parts
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
@@ -45,20 +46,21 @@ def test_passages_come_back_in_the_cross_encoders_order(
     embeddings: SentenceTransformerEmbeddings,
 ) -> None:
     settings = make_settings(seed_home, NEWSDESK_RERANKER=str(tiny_cross_encoder))
-    service = build_parts(settings, store=seed_store, embeddings=embeddings).service
-    assert service.retriever.reranker is not None
+    retriever = build_parts(settings, store=seed_store, embeddings=embeddings).service.retriever
+    assert isinstance(retriever, ChunkRetriever) and retriever.reranker is not None
     question = "who controls Qairawan?"
     # Chunks alone: the seed article has too few for many passages of three to rerank.
-    service.retriever.neighbours = 0
-    documents = service.retriever.invoke(question)
+    retriever.neighbours = 0
+    documents = retriever.invoke(question)
     assert len(documents) == settings.top_k
 
-    model = service.retriever.reranker.model  # type: ignore[attr-defined]
+    model = retriever.reranker.model  # type: ignore[attr-defined]
     plain = build_parts(
         make_settings(seed_home), store=seed_store, embeddings=embeddings, retrieve_k=20
-    ).service
-    plain.retriever.neighbours = 0
-    candidates = plain.retriever.invoke(question)
+    ).service.retriever
+    assert isinstance(plain, ChunkRetriever)
+    plain.neighbours = 0
+    candidates = plain.invoke(question)
     # The reranker scores the found chunks; each is widened to its passage afterwards.
     scores = model.predict([(question, d.metadata["text"]) for d in candidates])
     expected = [candidates[i].metadata["id"] for i in sorted(

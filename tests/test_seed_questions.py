@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.answers import Answer
-from bot.answering.followups import ChatMemory
 from bot.answering.service import AnswerService
 from index.store import ArticleStore
 from tests.test_answers import assert_well_cited
@@ -46,8 +45,8 @@ REFUSED = [
 
 
 def ask(service: AnswerService, question: str) -> tuple[str, Answer]:
-    understood = service.standalone(question, ChatMemory())
-    return understood, service.answer(understood)
+    answer = service.answer(question)
+    return answer.standalone, answer
 
 
 @pytest.mark.parametrize(("question", "expected"), ANSWERED)

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from bot.answering.followups import ChatMemory
 from bot.answering.spelling import correct_spelling
 from bot.app import Parts
 from bot.cli.main import main
@@ -25,7 +24,7 @@ from bot.cli.main import main
 def test_misspelled_names_are_spelled_as_the_article_spells_them(
     seed_parts: Parts, asked: str, understood: str
 ) -> None:
-    assert seed_parts.service.standalone(asked, ChatMemory()) == understood
+    assert seed_parts.service.answer(asked).understood_as == understood
 
 
 @pytest.mark.parametrize(
@@ -41,7 +40,7 @@ def test_misspelled_names_are_spelled_as_the_article_spells_them(
 def test_words_that_are_known_or_not_close_to_anything_are_left_alone(
     seed_parts: Parts, asked: str
 ) -> None:
-    assert seed_parts.service.standalone(asked, ChatMemory()) == asked
+    assert seed_parts.service.answer(asked).understood_as == ""
 
 
 def test_the_most_frequent_neighbour_wins_and_ties_are_stable() -> None:

@@ -1,11 +1,13 @@
 """question -> cited Answer: the answering core, shared by every front end.
 
-service.py          AnswerService: clean the question, retrieve, apply the refusal floor, answer
+chain.py            answer_chain, the one Runnable: clean, condense, retrieve, refusal gate, answer
+service.py          AnswerService, the façade over it: run config, streaming, help text
 retrieval.py        ChunkRetriever, a LangChain retriever running the steps of
 retrieval_steps.py  gather candidates, drop the future, fuse, recency, space, widen
 relevance.py        the one relevance formula (cosine + word overlap) and the cosine
 extractive.py       the default answerer: cited sentences of the passages, no LLM
 llm.py              any LangChain chat model, held to the passages it was given
+claims.py           each sentence of an LLM answer checked against the passage it cites
 rerank.py           an optional cross-encoder over the fused candidates
 followups.py        chat memory and standalone follow-up questions
 prompts.py          the prompt templates, validated and versioned

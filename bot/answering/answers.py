@@ -28,15 +28,44 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of an LLM answer, whether its claims were found in the passages it cites,
+    and why not (`bot/answering/claims.py`)."""
+
+    sentence: str
+    supported: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
     refused: bool
     citations: list[Citation] = field(default_factory=list)
-    unsupported: bool = False  # an LLM answer left with no valid citation
+    # An LLM answer with a sentence that failed its check (dropped from `answer`), or left
+    # with no valid citation; `checks` says which sentence and why.
+    unsupported: bool = False
+    # How the question was understood: rewritten to stand on its own (a follow-up, and later
+    # a corrected spelling); empty when it was taken as asked.
+    understood_as: str = ""
+    checks: list[SentenceCheck] = field(default_factory=list)
+
+    @property
+    def standalone(self) -> str:
+        """The question as it was retrieved for."""
+        return self.understood_as or self.question
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        """The answer `to_json` gave (older records may lack the later fields)."""
+        values = dict(data)
+        values["citations"] = [Citation(**c) for c in values.get("citations", [])]
+        values["checks"] = [SentenceCheck(**c) for c in values.get("checks", [])]
+        return cls(**values)
 
 
 def sentences_of(text: str) -> list[str]:

@@ -1,7 +1,8 @@
 """Follow-up questions: each chat keeps its last few questions, and a question that leans on
 them ("and who leads them?") is rewritten into a standalone one before retrieval.
 
-With an LLM, `prompts/condense.txt` does the rewriting. Without one, a documented heuristic
+With an LLM, `prompts/condense.txt` does the rewriting (the condense step of
+`chain.py`). Without one, a documented heuristic
 does: a question is a follow-up when it opens with a connective ("and", "but", "what about",
 "how about", "also", "so") or uses a pronoun that points back ("they", "them", "their", "he",
 "she", "it", "its", "his", "her", "there", "that", "those", "these") while naming nothing of
@@ -14,14 +15,8 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-from bot.answering.llm_errors import ask_provider
-from bot.answering.prompts import PromptLibrary
-
-if TYPE_CHECKING:
-    from langchain_core.language_models import BaseChatModel
 
 MEMORY = 3  # questions remembered per chat
 CONNECTIVES = ("and ", "but ", "what about ", "how about ", "also ", "so ", "then ")
@@ -44,7 +39,6 @@ POINTING_BACK = frozenset(
         "these",
     ]
 )
-MAX_CONDENSED_CHARS = 500
 
 
 @dataclass
@@ -69,22 +63,9 @@ def looks_like_follow_up(question: str) -> bool:
     return not names_something and any(word.lower() in POINTING_BACK for word in words)
 
 
-def condense(
-    question: str,
-    memory: ChatMemory,
-    chat_model: BaseChatModel | None = None,
-    prompts: PromptLibrary | None = None,
-) -> str:
-    """The question as it should be retrieved for: unchanged unless it is a follow-up."""
-    if not memory.turns:
+def heuristic_rewrite(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """Without an LLM: a follow-up asked as the previous standalone question followed by the
+    new one; any other question unchanged."""
+    if not history or not looks_like_follow_up(question):
         return question
-    if chat_model is not None and prompts is not None:
-        history = "\n".join(f"Reader: {q}\nBot: {a}" for q, a in memory.turns)
-        prompt = prompts.render("condense", history=history, question=question)
-        reply = ask_provider(lambda: chat_model.invoke(prompt))
-        text = str(reply.content).strip().splitlines()[0] if str(reply.content).strip() else ""
-        return text[:MAX_CONDENSED_CHARS] or question
-    if not looks_like_follow_up(question):
-        return question
-    previous = memory.turns[-1][0]
-    return f"{previous} {question}"
+    return f"{history[-1][0]} {question}"

@@ -38,8 +38,13 @@ def ask_provider(call: Callable[[], T]) -> T:
     except NewsdeskError:
         raise
     except Exception as error:  # the provider's classes are not ours to list
-        log.debug("LLM request failed: %s: %s", type(error).__name__, error)
-        raise LLMError(describe_failure(error)) from None
+        raise as_llm_error(error) from None
+
+
+def as_llm_error(error: BaseException) -> LLMError:
+    """A provider's failure as our one line; its own text is logged at DEBUG only."""
+    log.debug("LLM request failed: %s: %s", type(error).__name__, error)
+    return LLMError(describe_failure(error))
 
 
 def describe_failure(error: BaseException) -> str:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from string import Formatter
 from typing import Protocol
+
+from langchain_core.prompts import ChatPromptTemplate
 
 from index.errors import NewsdeskError
 
@@ -60,6 +63,25 @@ def validate(name: str, text: str) -> str:
             f"prompt {name!r} has unknown placeholder {{{unknown[0]}}} (allowed: {allowed})"
         )
     return text
+
+
+def split_messages(text: str) -> tuple[str, str]:
+    """A template as (system, human) messages: the rules are the paragraphs before the first
+    one holding a placeholder; that paragraph and the rest (passages, question) are the human
+    message. A template opening with a placeholder is all human message."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    for index, paragraph in enumerate(paragraphs):
+        if placeholders_in(paragraph):
+            return "\n\n".join(paragraphs[:index]), "\n\n".join(paragraphs[index:])
+    return "", text.strip()
+
+
+def chat_prompt(text: str) -> ChatPromptTemplate:
+    """A template's text as a ChatPromptTemplate: its rules in the system message, the
+    material and the question in the human message (see `split_messages`)."""
+    system, human = split_messages(text)
+    messages = [("system", system)] if system else []
+    return ChatPromptTemplate.from_messages([*messages, ("human", human)])
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict
 
 from bot.answering import retrieval_steps as steps
@@ -46,6 +48,15 @@ class ChunkRetriever(BaseRetriever):
     reranker: Reranker | None = None
     neighbours: int = steps.NEIGHBOURS
     ledes: bool = steps.LEDES
+
+    def invoke(
+        self, input: str, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> list[Document]:
+        """As any retriever's, and `as_of` may come in the config (`configurable`), as the
+        answer chain passes it, or as a keyword."""
+        if "as_of" not in kwargs:
+            kwargs["as_of"] = ((config or {}).get("configurable") or {}).get("as_of")
+        return super().invoke(input, config, **kwargs)
 
     def _get_relevant_documents(
         self,

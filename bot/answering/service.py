@@ -1,47 +1,70 @@
-"""question -> retrieval -> refusal gate -> answer: the one path the CLI, the local chat,
-Telegram and `newsdesk eval` share. It knows no front end and no Settings: `bot.app` builds
-it from them."""
+"""The answer service: a thin façade over `answer_chain` (chain.py), the one path the CLI, the
+local chat, Telegram and `newsdesk eval` share. It gives each run its config (the run name,
+the chat id and the prompt version as metadata) and holds what the help text needs. It knows
+no front end and no Settings: `bot.app` builds it from them."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableConfig
 
 from bot.answering.answers import Answer
-from bot.answering.followups import ChatMemory, condense
+from bot.answering.chain import (
+    ANSWER_TAG,
+    RUN_NAME,
+    Answerer,
+    AnswerInput,
+    AnswerOutcome,
+    ChainParts,
+    QuestionError,
+    make_answer_chain,
+)
 from bot.answering.prompts import PromptLibrary
-from bot.answering.retrieval import ChunkRetriever
-from index.errors import NewsdeskError
 from index.store import ArticleStore
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.retrievers import BaseRetriever
 
-Answerer = Callable[[str, list[Document]], Answer]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-class QuestionError(NewsdeskError):
-    """The question can't be asked as it is; the message is shown to the user."""
+__all__ = ["AnswerService", "Answerer", "Draft", "QuestionError"]
+History = Sequence[tuple[str, str]]
 
 
-@dataclass
+@dataclass(frozen=True)
+class Draft:
+    """The LLM's reply so far, while it is being generated (not yet checked)."""
+
+    text: str
+
+
 class AnswerService:
-    store: ArticleStore
-    retriever: ChunkRetriever
-    answerer: Answerer
-    prompts: PromptLibrary
-    min_relevance: float
-    max_question_chars: int
-    top_k: int
-    chat_model: BaseChatModel | None = None
-    # Rewrites misspelled names the way the articles spell them (spelling.py); None: as asked.
-    spelling: Callable[[str], str] | None = None
+    """The store (for the help text) and the parts of the chain, which it builds once."""
+
+    def __init__(self, store: ArticleStore, parts: ChainParts) -> None:
+        self.store = store
+        self.parts = parts
+        self.chain: Runnable[AnswerInput, AnswerOutcome] = make_answer_chain(parts)
+
+    @property
+    def retriever(self) -> BaseRetriever:
+        return self.parts.retriever
+
+    @property
+    def prompts(self) -> PromptLibrary:
+        return self.parts.prompts
+
+    @property
+    def chat_model(self) -> BaseChatModel | None:
+        return self.parts.chat_model
+
+    def with_prompts(self, prompts: PromptLibrary) -> AnswerService:
+        """The same service answering with another prompt library (e.g. a candidate)."""
+        return AnswerService(self.store, replace(self.parts, prompts=prompts))
 
     def prompt_version(self) -> str:
         """Which prompt made the answers: the answer template's version, or no LLM at all."""
@@ -53,39 +76,56 @@ class AnswerService:
             live = versions[-1] if versions else None
         return f"answer v{live.number}" if live else "answer (unversioned)"
 
-    def standalone(self, question: str, memory: ChatMemory) -> str:
-        """The question rewritten to stand on its own if it follows up on the chat's last ones,
-        with misspelled names spelled as the articles spell them."""
-        rewritten = condense(question, memory, self.chat_model, self.prompts)
-        return self.spelling(rewritten) if self.spelling else rewritten
+    def run_config(self, chat_id: int | None = None) -> RunnableConfig:
+        """One question's config: one trace named newsdesk.answer, with the chat and prompt."""
+        metadata: dict[str, Any] = {"prompt_version": self.prompt_version()}
+        if chat_id is not None:
+            metadata["chat_id"] = chat_id
+        return {"run_name": RUN_NAME, "metadata": metadata}
 
-    def answer(self, question: str, as_of: date | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        as_of: date | None = None,
+        *,
+        history: History = (),
+        chat_id: int | None = None,
+    ) -> Answer:
         """A cited answer, or a refusal when no passage is relevant enough to the question.
-        `as_of`: answer as on that date (later articles left out); default today."""
-        return self.answer_with_passages(question, as_of)[0]
+        `as_of`: answer as on that date (later articles left out); default today. `history`:
+        the chat's earlier (standalone question, answer) pairs, for follow-ups."""
+        return self.answer_with_passages(question, as_of, history=history, chat_id=chat_id)[0]
 
     def answer_with_passages(
-        self, question: str, as_of: date | None = None
+        self,
+        question: str,
+        as_of: date | None = None,
+        *,
+        history: History = (),
+        chat_id: int | None = None,
     ) -> tuple[Answer, list[Document]]:
-        """The answer and every passage retrieved for it (the retriever may fetch more than
-        the top_k the answer is built from, as `newsdesk eval` does to measure Hit@10)."""
-        question = " ".join(_CONTROL.sub(" ", question).split())
-        if not question:
-            raise QuestionError("Please send your question as text.")
-        if len(question) > self.max_question_chars:
-            raise QuestionError(
-                f"That question is {len(question):,} characters long; please keep it under "
-                f"{self.max_question_chars:,} characters."
-            )
-        documents = self.retriever.invoke(question, as_of=as_of)
-        relevant = [
-            doc
-            for doc in documents[: self.top_k]
-            if doc.metadata["relevance"] >= self.min_relevance
-        ]
-        if not relevant:
-            return Answer(question, self.prompts.render("refusal"), refused=True), documents
-        return self.answerer(question, relevant), documents
+        """The answer and every passage retrieved for it."""
+        request: AnswerInput = {"question": question, "history": list(history), "as_of": as_of}
+        outcome = self.chain.invoke(request, self.run_config(chat_id))
+        return outcome.answer, outcome.passages
+
+    async def stream(
+        self, question: str, *, history: History = (), chat_id: int | None = None
+    ) -> AsyncIterator[Draft | Answer]:
+        """Drafts of the LLM's reply as it is generated (none without an LLM), then the
+        checked Answer, the same the chain's invoke gives."""
+        request: AnswerInput = {"question": question, "history": list(history), "as_of": None}
+        config = self.run_config(chat_id)
+        text = ""
+        async for event in self.chain.astream_events(request, config, version="v2"):
+            kind = event["event"]
+            if kind == "on_chat_model_stream" and _in_answer_step(event):
+                text += str(getattr(event["data"].get("chunk"), "content", "") or "")
+                yield Draft(text)
+            elif kind == "on_chain_end" and event["name"] == RUN_NAME and not event["parent_ids"]:
+                outcome = event["data"].get("output")
+                if isinstance(outcome, AnswerOutcome):
+                    yield outcome.answer
 
     def help_text(self) -> str:
         """What the bot knows and how to ask, from `prompts/help.txt`."""
@@ -95,3 +135,8 @@ class AnswerService:
             articles=f"{overview.articles:,} article{'' if overview.articles == 1 else 's'}",
             latest=overview.latest_published or "undated",
         )
+
+
+def _in_answer_step(event: Any) -> bool:
+    """Tokens of the answer's model call, not of the condense step's."""
+    return ANSWER_TAG in (event.get("tags") or [])

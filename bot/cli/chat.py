@@ -52,8 +52,7 @@ def _reply(service: AnswerService, memory: ChatMemory, line: str) -> str:
         return FORGOTTEN
     if command.startswith("/"):
         return f"I don't know the command {command}. {COMMANDS}"
-    standalone = service.standalone(line, memory)
-    answer = service.answer(standalone)
-    memory.remember(standalone, answer.answer)
-    understood = f"(Understood as: {standalone})\n" if standalone != line else ""
+    answer = service.answer(line, history=memory.turns)
+    memory.remember(answer.standalone, answer.answer)
+    understood = f"(Understood as: {answer.understood_as})\n" if answer.understood_as else ""
     return understood + render_text(answer)

@@ -171,17 +171,12 @@ def prompts_command(
 def ask_command(
     settings: Settings, redact: Redactor, question: str, *, as_json: bool, as_of: date | None
 ) -> int:
-    from bot.answering.followups import ChatMemory
-
-    service = build_parts(settings, redact=redact).service
-    understood = service.standalone(question, ChatMemory())
-    answer = service.answer(understood, as_of)
+    answer = build_parts(settings, redact=redact).service.answer(question, as_of)
     if as_json:
-        record = {**answer.to_json(), "question": question, "understood_as": understood}
-        print(json.dumps(record, ensure_ascii=False, indent=2))
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
-        if understood != " ".join(question.split()):
-            print(f"(Understood as: {understood})")
+        if answer.understood_as:
+            print(f"(Understood as: {answer.understood_as})")
         print(render_text(answer))
     return 0
 
@@ -191,6 +186,16 @@ def eval_command(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise CommandError("--limit must be at least 1")
+    if args.llm_base_url and not args.llm:
+        raise CommandError("--llm-base-url needs --llm PROVIDER:MODEL")
+    llm = None
+    if args.llm:
+        from bot.answering.llm import make_chat_model
+
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        base_url = args.llm_base_url or settings.llm_base_url
+        model = make_chat_model(args.llm, key, base_url, settings.llm_timeout_seconds)
+        llm = (args.llm, model)
     backends = args.backend or [settings.embedding_backend]
     backends = [DEFAULT_BACKEND if backend == "auto" else backend for backend in backends]
     reports = []
@@ -209,6 +214,7 @@ def eval_command(settings: Settings, args: argparse.Namespace) -> int:
                 limit=args.limit,
                 store_dir=store_dir,
                 baseline=args.baseline and number == 0,  # the textbook's figures, once a bench
+                llm=llm,
             )
             reports.append(report)
             if not args.json:

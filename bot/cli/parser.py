@@ -131,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
         "benches or backends, one sub-folder each"
     )
     evaluate.add_argument("--store", type=Path, metavar="DIR", help=keep)
+    evaluate.add_argument(
+        "--llm",
+        metavar="PROVIDER:MODEL",
+        help="also answer with this LLM (e.g. openai:gpt-4o-mini) and report it beside the "
+        "extractive default, measured in the same run: accuracy, supported-sentence share, "
+        "citation precision, refusal rate, seconds per question (key: NEWSDESK_LLM_API_KEY)",
+    )
+    evaluate.add_argument(
+        "--llm-base-url",
+        metavar="URL",
+        help="an OpenAI-compatible server for --llm (default: NEWSDESK_LLM_BASE_URL)",
+    )
 
     prompts = commands.add_parser(
         "prompts",

@@ -7,21 +7,27 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import build_parts
+from bot.app import build_parts, build_service
+from bot.evaluation.answering import AnswerFigures, ask_all
 from bot.evaluation.baseline import RETRIEVE_K, run_baseline
 from bot.evaluation.bench import Question, read_articles, read_questions
 from bot.evaluation.figures import RetrievalFigures, Say, figures
-from bot.evaluation.metrics import first_hit_rank
 from bot.settings import Settings
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.pipeline import IndexSummary, index_articles
 from index.store import open_store
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+# --llm: the model's provider:model, and the model
+LLMUnderTest = tuple[str, "BaseChatModel"]
 
 
 @dataclass
@@ -38,6 +44,8 @@ class EvalReport:
     baseline_chunks: int = 0
     chunks: int = 0
     embeddings: str = ""  # model/backend
+    # The extractive default, and with --llm the LLM, over the same store in the same run.
+    answerers: list[AnswerFigures] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +59,7 @@ def run_eval(
     limit: int | None = None,
     store_dir: Path | None = None,
     baseline: bool = False,
+    llm: LLMUnderTest | None = None,
     say: Say = lambda line: print(line, file=sys.stderr),
 ) -> EvalReport:
     """Measure newsdesk (and, with baseline, the textbook pipeline) on a bench folder.
@@ -63,10 +72,12 @@ def run_eval(
     questions = read_questions(bench, limit)
     articles = read_articles(bench)
     if store_dir is not None:
-        return _measure(bench, articles, questions, settings, embeddings, store_dir, baseline, say)
+        return _measure(
+            bench, articles, questions, settings, embeddings, store_dir, baseline, llm, say
+        )
     work = Path(tempfile.mkdtemp(prefix="newsdesk-eval-"))
     try:
-        return _measure(bench, articles, questions, settings, embeddings, work, baseline, say)
+        return _measure(bench, articles, questions, settings, embeddings, work, baseline, llm, say)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -79,6 +90,7 @@ def _measure(
     embeddings: SentenceTransformerEmbeddings,
     work: Path,
     baseline: bool,
+    llm: LLMUnderTest | None,
     say: Say,
 ) -> EvalReport:
     say(f"indexing all {len(articles):,} articles into {work} (a store of its own)")
@@ -96,43 +108,32 @@ def _measure(
     summary = index_articles(articles, store, embeddings, progress, keyword)
     say(f"  {summary.describe()} in {time.perf_counter() - started:.0f} s")
 
-    # Everything the service writes (prompt history) goes to the eval's folder, not the user's.
-    own = settings.model_copy(update={"home": work / "home"})
+    # Everything the service writes (prompt history) goes to the eval's folder, not the user's;
+    # the extractive default is measured as it is, whatever NEWSDESK_LLM says.
+    own = settings.model_copy(update={"home": work / "home", "llm": None})
     parts = build_parts(
         own, store=store, keyword=keyword, embeddings=embeddings, retrieve_k=RETRIEVE_K
     )
-    service = parts.service
-    ranks: list[int | None] = []
-    latencies: list[float] = []
-    lengths: list[int] = []
-    correct = refused = cited = cited_right = 0
-    for number, q in enumerate(questions, start=1):
-        started = time.perf_counter()
-        answer, documents = service.answer_with_passages(q.question, q.asked)
-        latencies.append(time.perf_counter() - started)
-        refused += answer.refused
-        lengths.extend(len(d.page_content) for d in documents[:4])
-        if q.answer_in_corpus:
-            ranks.append(first_hit_rank(q.answer, [d.page_content for d in documents]))
-            correct += q.answer.lower() in answer.answer.lower()
-            by_id = {d.metadata["id"]: d.page_content.lower() for d in documents}
-            for citation in answer.citations:
-                cited += 1
-                cited_right += q.answer.lower() in by_id.get(citation.chunk_id, "")
-        if number % 50 == 0:
-            say(f"  {number}/{len(questions)} questions asked")
+    asked = ask_all(parts.service, questions, "extractive", say)
     report = EvalReport(
         bench=str(bench),
         articles=len(articles),
         questions=len(questions),
-        answerable=len(ranks),
-        newsdesk=figures(ranks, latencies, lengths),
-        answer_accuracy=correct / len(ranks) if ranks else 0.0,
-        citation_precision=cited_right / cited if cited else 0.0,
-        refusal_rate=refused / len(questions) if questions else 0.0,
+        answerable=len(asked.ranks),
+        newsdesk=figures(asked.ranks, asked.latencies, asked.lengths),
+        answer_accuracy=asked.figures.answer_accuracy,
+        citation_precision=asked.figures.citation_precision,
+        refusal_rate=asked.figures.refusal_rate,
         chunks=store.count(),
         embeddings=embeddings.identity,
+        answerers=[asked.figures],
     )
+    if llm is not None:
+        spec, chat_model = llm
+        service = build_service(
+            own, store, keyword, embeddings, chat_model=chat_model, retrieve_k=RETRIEVE_K
+        )
+        report.answerers.append(ask_all(service, questions, spec, say).figures)
     if baseline:
         report.baseline, report.baseline_chunks = run_baseline(articles, questions, work, say)
     return report
@@ -168,4 +169,24 @@ def format_report(report: EvalReport) -> str:
         lines.append(line)
     if base:
         lines.append("(textbook latency is similarity_search alone; ours includes the answer)")
+    if len(report.answerers) > 1:
+        lines += ["", *format_answerers(report.answerers)]
     return "\n".join(lines)
+
+
+def format_answerers(answerers: list[AnswerFigures]) -> list[str]:
+    """The answer figures of each answerer side by side (the extractive default first)."""
+    names = [a.answerer[:24] for a in answerers]
+    lines = [f"{'answers':<28}" + "".join(f"{name:>26}" for name in names)]
+    rows: list[tuple[str, str, str]] = [
+        ("answer accuracy", "answer_accuracy", ".3f"),
+        ("supported-sentence share", "supported_share", ".3f"),
+        ("citation precision", "citation_precision", ".3f"),
+        ("refusal rate (all questions)", "refusal_rate", ".3f"),
+        ("seconds per question", "seconds_per_question", ".2f"),
+        ("provider failures", "errors", "d"),
+    ]
+    for label, attribute, spec in rows:
+        values = "".join(f"{getattr(a, attribute):>26{spec}}" for a in answerers)
+        lines.append(f"{label:<28}{values}")
+    return lines

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bot.answering.answers import Answer, Citation
+from bot.answering.answers import Answer
 from bot.state.database import Database
 from bot.state.tables import answers, feedback
 
@@ -35,9 +35,7 @@ def new_answer_id() -> int:
 
 
 def answer_from_json(raw: str) -> Answer:
-    data = json.loads(raw)
-    data["citations"] = [Citation(**c) for c in data.get("citations", [])]
-    return Answer(**data)
+    return Answer.from_json(json.loads(raw))
 
 
 class AnswerLog:

@@ -40,7 +40,8 @@ LONGEST_WAIT_SECONDS = 8.0
 # (plus one request) of Telegram recovering.
 LONGEST_POLL_WAIT_SECONDS = 2.0
 # Calls that only decorate an answer: one try, so a failure never delays the answer itself.
-BEST_EFFORT = frozenset({"sendChatAction"})
+# (The streamed drafts too: the final answer follows them in any case.)
+BEST_EFFORT = frozenset({"sendChatAction", "sendMessageDraft"})
 
 
 class TelegramUnavailable(NetworkError, NewsdeskError):

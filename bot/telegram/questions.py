@@ -8,8 +8,7 @@ import logging
 import time
 
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
-from telegram.constants import ChatAction, ChatType, MessageEntityType
-from telegram.error import TelegramError
+from telegram.constants import ChatType, MessageEntityType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.answering.answers import Answer
@@ -19,6 +18,7 @@ from bot.telegram.access import NOT_ALLOWED, is_allowed, slow_down_message
 from bot.telegram.buttons import keyboard
 from bot.telegram.context import Context, chat_memory
 from bot.telegram.sending import send_html_messages
+from bot.telegram.streaming import streamed_answer, typing
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,8 @@ def addressed_question(message: Message, bot_username: str, bot_id: int) -> str 
 
 
 async def answer_message(message: Message, question: str, context: Context) -> None:
-    """Typing action, then the cited answer as HTML; plain text if Telegram rejects the HTML."""
+    """Typing action until the cited answer is sent as HTML (plain text if Telegram rejects
+    the HTML); in a private chat with an LLM, the reply streams as drafts meanwhile."""
     in_group = message.chat.type != ChatType.PRIVATE
     reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
     limiter = context.bot_data.rate_limiter
@@ -137,34 +138,34 @@ async def answer_message(message: Message, question: str, context: Context) -> N
             slow_down_message(limiter.per_minute, wait), reply_parameters=reply_to
         )
         return
-    await _show_typing(message.chat_id, context)
     service = context.bot_data.parts.service
     memory = await chat_memory(context, message.chat_id)
     started = time.perf_counter()
-    # A QuestionError (empty, too long) reaches on_error, which replies with its message.
-    standalone = await asyncio.to_thread(service.standalone, question, memory)
-    answer = await asyncio.to_thread(service.answer, standalone)
-    answer_id = await asyncio.to_thread(
-        context.bot_data.answer_log.record,
-        answer,
-        chat_id=message.chat_id,
-        user_id=message.from_user.id if message.from_user else None,
-        latency_ms=(time.perf_counter() - started) * 1000,
-        prompt_version=service.prompt_version(),
-    )
-    # On record before it is sent: a process killed after sending loses neither.
-    await asyncio.to_thread(memory.remember, standalone, answer.answer)
-    if standalone != question:
-        await message.reply_text(f"(Understood as: {standalone})", reply_parameters=reply_to)
-    await _send_answer(message, answer, keyboard(answer_id, answer), reply_to)
-
-
-async def _show_typing(chat_id: int, context: Context) -> None:
-    """The typing indicator is a courtesy: if Telegram fails it, the answer still goes out."""
-    try:
-        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-    except TelegramError as error:
-        log.warning("Could not show the typing indicator (%s); answering anyway", error)
+    async with typing(message.get_bot(), message.chat_id):
+        # A QuestionError (empty, too long) reaches on_error, which replies with its message.
+        if in_group or service.chat_model is None:
+            answer = await asyncio.to_thread(
+                service.answer, question, history=list(memory.turns), chat_id=message.chat_id
+            )
+        else:
+            answer = await streamed_answer(
+                message.get_bot(), message.chat_id, service, question, list(memory.turns)
+            )
+        answer_id = await asyncio.to_thread(
+            context.bot_data.answer_log.record,
+            answer,
+            chat_id=message.chat_id,
+            user_id=message.from_user.id if message.from_user else None,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            prompt_version=service.prompt_version(),
+        )
+        # On record before it is sent: a process killed after sending loses neither.
+        await asyncio.to_thread(memory.remember, answer.standalone, answer.answer)
+        if answer.understood_as:
+            await message.reply_text(
+                f"(Understood as: {answer.understood_as})", reply_parameters=reply_to
+            )
+        await _send_answer(message, answer, keyboard(answer_id, answer), reply_to)
 
 
 async def _send_answer(

@@ -1,6 +1,8 @@
 """A fake OpenAI-compatible chat completions server on 127.0.0.1: the real OpenAI client
-(through langchain-openai) talks HTTP to it, and it fails the way providers do, echoing the
-API key in its error text as OpenAI does."""
+(through langchain-openai) talks HTTP to it, as to Ollama, llama.cpp's llama-server or vLLM.
+It serves `/v1/chat/completions` plain and as SSE streaming (`"stream": true`), records every
+request body, and fails the way providers do, echoing the API key in its error text as OpenAI
+does."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,33 +29,85 @@ def completion(text: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def chunk(text: str | None, finish: str | None = None) -> dict[str, Any]:
+    delta = {"role": "assistant", "content": text} if text is not None else {}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": "fake-model",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
 class FakeLLMProvider:
-    """`mode` says how every request is answered: "ok" (with `reply`), "auth" (401 echoing
-    the key), "quota" (429), "server" (503), "slow" (no answer for 30 s), "malformed" (200
-    with a body that isn't a completion)."""
+    """`mode` says how every request is answered: "ok" (with `reply`, or `reply_for(body)`),
+    "auth" (401 echoing the key), "quota" (429), "server" (503), "error" (500), "slow" (no
+    answer for 30 s), "malformed" (200 with a body that isn't a completion; streamed: an event
+    that isn't JSON). Streamed replies come `chunk_chars` at a time, `chunk_seconds` apart."""
 
     def __init__(self, mode: str = "ok", reply: str = "Ahmed Jabouri is the mayor [1].") -> None:
         self.mode = mode
         self.reply = reply
+        self.reply_for: Callable[[dict[str, Any]], str] | None = None
+        self.chunk_chars = 8
+        self.chunk_seconds = 0.0
         self.requests = 0
+        self.bodies: list[dict[str, Any]] = []  # every request's JSON body, in order
+        self.streamed_at: list[float] = []  # time.monotonic() of each streamed chunk sent
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 fake.requests += 1
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = json.loads(raw or b"{}")
+                fake.bodies.append(body)
                 key = self.headers.get("Authorization", "").removeprefix("Bearer ")
-                status, body = fake._answer(key)
+                if not self.path.endswith("/chat/completions"):
+                    self._send(404, json.dumps({"error": {"message": "no such path"}}).encode())
+                    return
+                status, answer = fake._answer(key, body)
                 if status == 0:
                     time.sleep(30)
                     return
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                if status == 200 and body.get("stream"):
+                    self._stream(fake._reply_text(body))
+                    return
+                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                self._send(status, data)
+
+            def _send(self, status: int, data: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
+
+            def _stream(self, text: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                events: list[bytes]
+                if fake.mode == "malformed":
+                    events = [b'data: {"choices": [{"delta": {"content": "Hal', b"data: [DONE]"]
+                else:
+                    parts = [chunk(piece) for piece in pieces(text, fake.chunk_chars)]
+                    parts.append(chunk(None, "stop"))
+                    events = [b"data: " + json.dumps(part).encode() for part in parts]
+                    events.append(b"data: [DONE]")
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    for event in events:
+                        self.wfile.write(event + b"\n\n")
+                        self.wfile.flush()
+                        fake.streamed_at.append(time.monotonic())
+                        time.sleep(fake.chunk_seconds)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -62,7 +117,10 @@ class FakeLLMProvider:
         self.base_url = f"http://127.0.0.1:{self._http.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
 
-    def _answer(self, key: str) -> tuple[int, dict[str, Any] | bytes]:
+    def _reply_text(self, body: dict[str, Any]) -> str:
+        return self.reply_for(body) if self.reply_for else self.reply
+
+    def _answer(self, key: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | bytes]:
         def error(status: int, message: str, kind: str) -> tuple[int, dict[str, Any]]:
             return status, {"error": {"message": message, "type": kind, "code": kind}}
 
@@ -72,11 +130,17 @@ class FakeLLMProvider:
             return error(429, f"You exceeded your current quota (key {key}).", "insufficient_quota")
         if self.mode == "server":
             return error(503, f"The server is overloaded (request by {key}).", "server_error")
+        if self.mode == "error":
+            return error(500, f"Internal error (request by {key}).", "server_error")
         if self.mode == "slow":
             return 0, {}
-        if self.mode == "malformed":
+        if self.mode == "malformed" and not body.get("stream"):
             return 200, b'{"choices": "not a list", "echo": "' + key.encode() + b'"}'
-        return 200, completion(self.reply)
+        return 200, completion(self._reply_text(body))
+
+    def prompts(self) -> list[list[dict[str, Any]]]:
+        """The messages of every request, in order."""
+        return [list(body.get("messages", [])) for body in self.bodies]
 
     def start(self) -> FakeLLMProvider:
         self._thread.start()

@@ -339,6 +339,10 @@ class FakeBotAPI:
             self._set_webhook(params)
         if method == "sendMessage":
             return self._send_message(params)
+        if method == "sendMessageDraft":
+            return self._send_message_draft(params)
+        if method == "editMessageText":
+            return self._send_message(params)  # checked like a message; the id is new
         if method == "getFile":
             file_id = str(params.get("file_id"))
             if file_id not in self.files:
@@ -391,6 +395,28 @@ class FakeBotAPI:
             markup = params["reply_markup"]
             message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
         return 200, {"ok": True, "result": message}
+
+    def _send_message_draft(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """As Telegram: private chats only, a non-zero draft id, text that fits."""
+        if int(params["chat_id"]) <= 0:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: drafts can be sent to private chats only",
+            }
+        if not int(params.get("draft_id") or 0):
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: draft_id must be non-zero",
+            }
+        if utf16_length(str(params.get("text") or "")) > 4096:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: text is too long",
+            }
+        return 200, {"ok": True, "result": True}  # fmt: skip
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)

@@ -6,7 +6,8 @@ import time
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from pydantic import Field
 
 
@@ -18,6 +19,15 @@ class RecordingChatModel(FakeListChatModel):
     def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
         self.prompts.append("\n".join(str(m.content) for m in messages))
         return super()._call(messages, *args, **kwargs)
+
+    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        """Streamed (a private Telegram chat) as invoked: through `_call`, one chunk."""
+        text = self._call(messages, *args, **kwargs)
+        yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+
+    async def _astream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        for piece in self._stream(messages, *args, **kwargs):
+            yield piece
 
 
 class SlowChatModel(FakeListChatModel):

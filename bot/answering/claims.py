@@ -1,0 +1,106 @@
+"""Every claim of an LLM answer checked against the passage it cites.
+
+An answer is split into sentences (a `[n]` standing after a sentence's full stop belongs to
+that sentence). A sentence is supported when:
+- it cites at least one passage that was given to the model (a marker to one that wasn't
+  is dropped, and doesn't count);
+- every number it states (317, 1,200, 3.5, 2017) is a number of a passage it cites;
+- every name it states is found in a passage it cites (its title, source and date count).
+  A name is a capitalized word ("Qairawan", "al-Amiri", "PMU"), but not the first word of a
+  sentence when that word is a common one ("The", "It", "According").
+
+Matching is case-insensitive and ignores a possessive "'s", so a paraphrase that keeps the
+facts passes however its other words differ. A failing sentence says why, in `reason`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.documents import Document
+
+from bot.answering.answers import SentenceCheck, sentences_of
+from index.text import STOPWORDS
+
+MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"^\s*((?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.,;:!?]*)\s*")
+_NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th|s)?(?![\w])")
+_WORD = re.compile(r"[A-Za-z][\w’'-]*")
+_SENTENCE_OPENERS = STOPWORDS | frozenset(
+    """however meanwhile yes no while although though because since if once last next
+    earlier later today yesterday officials reports report several both each every all
+    here neither either nor""".split()  # noqa: SIM905
+)
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of an answer, each with the `[n]` markers that follow it."""
+    merged: list[str] = []
+    for sentence in sentences_of(text.strip()) or [text.strip()]:
+        leading = _LEADING_MARKERS.match(sentence)
+        if merged and leading:
+            merged[-1] = f"{merged[-1]} {leading.group(1).strip()}"
+            sentence = sentence[leading.end() :]
+        if sentence.strip():
+            merged.append(sentence.strip())
+    return merged
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    return [int(n) for group in MARKER.findall(sentence) for n in group.split(",") if n.strip()]
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers of a text, normalized: "1,200" and "1200" are one number, "12th" is 12."""
+    return {match.replace(",", "") for match in _NUMBER.findall(MARKER.sub(" ", text))}
+
+
+def names_in(sentence: str) -> list[str]:
+    """The capitalized words of a sentence, but a common word opening it."""
+    words = _WORD.findall(MARKER.sub(" ", sentence))
+    names = []
+    for position, word in enumerate(words):
+        bare = re.sub(r"['’]s$", "", word).strip("'’-")
+        capitalized = any(part[:1].isupper() for part in bare.split("-"))
+        if not bare or not capitalized:
+            continue
+        if position == 0 and bare.lower() in _SENTENCE_OPENERS:
+            continue
+        names.append(bare)
+    return names
+
+
+def passage_text(document: Document) -> str:
+    meta = document.metadata
+    extra = " ".join(str(meta.get(key, "")) for key in ("title", "source", "published"))
+    return f"{extra}\n{document.page_content}"
+
+
+def check_sentence(sentence: str, passages: list[Document]) -> SentenceCheck:
+    cited = cited_numbers(sentence)
+    if not cited:
+        return SentenceCheck(sentence, False, "cites no passage")
+    given = [n for n in cited if 1 <= n <= len(passages)]
+    if not given:  # markers to passages not given are dropped; one given must remain
+        return SentenceCheck(
+            sentence, False, f"cites passage [{cited[0]}], which the model was not given"
+        )
+    labels = "".join(f"[{n}]" for n in dict.fromkeys(given))
+    haystack = "\n".join(passage_text(passages[n - 1]) for n in given)
+    absent = sorted(numbers_in(sentence) - numbers_in(haystack))
+    if absent:
+        return SentenceCheck(sentence, False, f"states {absent[0]}, which {labels} does not")
+    lowered = haystack.lower()
+    for name in names_in(sentence):
+        if not re.search(rf"(?<!\w){re.escape(name.lower())}", lowered):
+            return SentenceCheck(sentence, False, f"names {name}, which {labels} does not")
+    return SentenceCheck(sentence, True)
+
+
+def check_answer(text: str, passages: list[Document]) -> list[SentenceCheck]:
+    """Each sentence of `text` (markers numbered as the passages were given) checked."""
+    return [check_sentence(sentence, passages) for sentence in answer_sentences(text)]
+
+
+def supported_share(checks: list[SentenceCheck]) -> float:
+    return sum(check.supported for check in checks) / len(checks) if checks else 0.0

@@ -1,0 +1,98 @@
+"""Every claim of an LLM answer checked against the passage it cites: a hallucinated number, a
+name the passage doesn't hold, a sentence citing nothing or a passage not given fail; a
+correct paraphrase passes (`newsdesk ask --json` on the wire: tests/test_llm_wire.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from langchain_core.documents import Document
+
+from bot.answering.claims import answer_sentences, check_answer, names_in, numbers_in
+from bot.answering.llm import answer_from_reply
+from bot.answering.prompts import PromptLibrary
+from bot.settings import PROJECT_DIR
+
+PROMPTS = PromptLibrary(PROJECT_DIR / "prompts")
+ATTACK = Document(
+    page_content="The attack on the market in Mosul killed 317 people on 12 March 2017, "
+    "officials said. Hadi al-Amiri's Badr Organization blamed the Islamic State.",
+    metadata={"id": "c1", "title": "Market attack in Mosul", "source": "example.org",
+              "published": "2017-03-13"},
+)  # fmt: skip
+MAYOR = Document(
+    page_content="Ahmed Jabouri was elected mayor of Qairawan in 2016.",
+    metadata={"id": "c2", "title": "New mayor", "source": "example.org"},
+)
+
+
+def test_a_hallucinated_number_fails_and_says_which() -> None:
+    (check,) = check_answer("The attack in Mosul killed 500 people [1].", [ATTACK])
+    assert not check.supported
+    assert check.reason == "states 500, which [1] does not"
+
+
+def test_a_name_not_in_the_cited_passage_fails() -> None:
+    (check,) = check_answer("Abu Bakr al-Baghdadi ordered the attack in Mosul [1].", [ATTACK])
+    assert not check.supported and check.reason == "names Abu, which [1] does not"
+
+
+def test_a_name_found_only_in_another_passage_fails_for_the_sentence_citing_the_wrong_one() -> None:
+    (check,) = check_answer("Ahmed Jabouri blamed the Islamic State [1].", [ATTACK, MAYOR])
+    assert not check.supported and "Ahmed" in check.reason
+
+
+def test_a_correct_paraphrase_passes() -> None:
+    text = (
+        "According to officials, 317 people died when the Mosul market was attacked [1]. "
+        "Al-Amiri's group held the Islamic State responsible [1]. "
+        "Qairawan has had Ahmed Jabouri as its mayor since 2016 [2]."
+    )
+    checks = check_answer(text, [ATTACK, MAYOR])
+    assert [c.supported for c in checks] == [True, True, True], checks
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("The attack killed 317 people.", "cites no passage"),
+        ("The attack killed 317 people [4].", "cites passage [4], which the model was not given"),
+    ],
+)
+def test_a_sentence_must_cite_a_passage_it_was_given(text: str, reason: str) -> None:
+    (check,) = check_answer(text, [ATTACK])
+    assert not check.supported and check.reason == reason
+
+
+def test_markers_after_the_full_stop_belong_to_the_sentence() -> None:
+    assert answer_sentences("It killed 317 people. [1] Al-Amiri blamed IS. [1][2]") == [
+        "It killed 317 people. [1]",
+        "Al-Amiri blamed IS. [1][2]",
+    ]
+
+
+def test_numbers_and_names_are_normalized() -> None:
+    assert numbers_in("1,200 killed [3] in 2017, about 3.5%") == {"1200", "2017", "3.5"}
+    assert numbers_in("the 12th time since the 1990s") == {"12", "1990"}
+    assert names_in("The PMU's commander, al-Amiri, met Obama in May.") == [
+        "PMU", "al-Amiri", "Obama", "May",
+    ]  # fmt: skip
+
+
+def test_a_failing_sentence_is_dropped_and_the_answer_flagged_with_the_reason() -> None:
+    reply = "The attack killed 317 people [1]. It was ordered by Abu Omar [1]."
+    answer = answer_from_reply(reply, "how many died?", [ATTACK], PROMPTS)
+    assert answer.answer == "The attack killed 317 people [1]."
+    assert answer.unsupported and not answer.refused
+    failed = [c for c in answer.checks if not c.supported]
+    assert [(c.sentence, c.reason) for c in failed] == [
+        ("It was ordered by Abu Omar [1].", "names Abu, which [1] does not")
+    ]
+    assert json.loads(json.dumps(answer.to_json()))["checks"][1]["reason"].startswith("names")
+
+
+def test_an_answer_with_no_supported_sentence_is_a_flagged_refusal() -> None:
+    answer = answer_from_reply("It killed 500 [1].", "how many died?", [ATTACK], PROMPTS)
+    assert answer.refused and answer.unsupported and answer.citations == []
+    assert "don't cover" in answer.answer
