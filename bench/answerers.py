@@ -7,7 +7,8 @@ figures differ only by how sentences are chosen.
 --store is a folder made by `newsdesk eval --store` (its "eval-bench" collection, keyword
 index and embedding backend). "before" is the answerer as it was until the sentence-type work:
 sentences kept whole across line breaks, no answer-type bonus, questions not set apart, the
-retrieval relevance formula, keep ratio 0.85. See BENCHMARKS.md, "The sentence that answers".
+retrieval relevance formula, keep ratio 0.85. It also prints the questions that spelling
+correction would rewrite. See BENCHMARKS.md, "The sentence that answers".
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.spelling import correct_spelling
 from bot.app import build_parts, configured_embeddings
 from bot.evaluation.baseline import RETRIEVE_K
 from bot.evaluation.bench import read_questions
 from bot.evaluation.metrics import percentile
 from bot.settings import Settings
+from index.embeddings import bundled_words
 from index.keyword import KeywordIndex
 from index.store import open_store
 
@@ -67,7 +70,14 @@ def main() -> int:
     }
     tallies = {name: Tally() for name in answerers}
     answerable = 0
-    for q in read_questions(args.bench, None):
+    questions = read_questions(args.bench, None)
+    respelled = [
+        (q.question, fixed)
+        for q in questions
+        if (fixed := correct_spelling(q.question, keyword.document_frequencies, bundled_words()))
+        != q.question
+    ]
+    for q in questions:
         if not q.answer_in_corpus:
             continue
         answerable += 1
@@ -104,6 +114,9 @@ def main() -> int:
             f"{f'{precision:.3f} ({t.cited_right}/{t.cited})':>22}"
             f"{percentile(t.lengths, 50):>12.0f}{percentile(t.seconds, 50) * 1000:>8.0f}"
         )
+    print(f"spelling correction rewrites {len(respelled)} of {len(questions)} questions:")
+    for asked, fixed in respelled:
+        print(f"  {asked}\n  -> {fixed}")
     return 0
 
 

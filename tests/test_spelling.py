@@ -68,3 +68,18 @@ def test_ask_says_how_it_understood_a_corrected_question(
     assert record["question"] == "who controls Qairwan?"
     assert record["understood_as"] == "who controls Qairawan?"
     assert not record["refused"] and "Qairawan" in record["answer"]
+
+
+def test_a_question_full_of_unknown_words_has_only_its_first_few_looked_up() -> None:
+    looked_up: list[int] = []
+
+    def frequencies(terms: object) -> dict[str, int]:
+        candidates = list(terms)  # type: ignore[call-overload]
+        looked_up.append(len(candidates))
+        return {t: 1 for t in candidates if t == "qairawan"}
+
+    question = " ".join(["Qairwan"] * 200)
+    fixed = correct_spelling(question, frequencies, frozenset())
+    assert fixed.split()[:5] == ["Qairawan"] * 5 and fixed.split()[5:] == ["Qairwan"] * 195
+    edits = [count for count in looked_up if count > 1]
+    assert len(edits) == 1 + 5, "the question's words once, then the words one edit away 5 times"

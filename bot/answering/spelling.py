@@ -21,6 +21,9 @@ from collections.abc import Callable, Iterable
 from index.text import STOPWORDS, stem
 
 Frequencies = Callable[[Iterable[str]], dict[str, int]]
+# Each unknown word costs a look-up per word one edit away (about 50 per letter): a question
+# full of unknown words (up to NEWSDESK_MAX_QUESTION_CHARS) has only its first few corrected.
+MAX_CORRECTIONS = 5
 MIN_LENGTH = 5  # shorter words ("ISIL") have too many neighbours one edit away to guess from
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _WORD = re.compile(r"[\w’'-]+")
@@ -38,6 +41,7 @@ def correct_spelling(question: str, frequencies: Frequencies, english: frozenset
     known = frequencies([stem(word) for word in surface])
     replacements: dict[int, str] = {}
     skip = set()
+    tried = 0
     for i, (match, word) in enumerate(zip(words, surface, strict=True)):
         if i in skip:
             continue
@@ -56,6 +60,9 @@ def correct_spelling(question: str, frequencies: Frequencies, english: frozenset
             continue
         if cased and not match.group(0)[:1].isupper():
             continue  # a word the asker didn't capitalise is no name: likely spelled as meant
+        if tried == MAX_CORRECTIONS:
+            break
+        tried += 1
         better = _nearest(word, frequencies, english)
         if better is not None:
             replacements[i] = _cased(better, match.group(0))
