@@ -31,7 +31,7 @@ ANSWERED = [
     # Misspelled, the way readers type: understood as the article spells them.
     ("who controls Qairwan?", "Qairawan"),
     ("who controls Qairawn", "Qairawan"),
-    ("Who leads the Badr Organizaton?", "al-Amiri"),
+    ("How many civilians were killed in Bahzr?", "Two civilians"),
     ("what did al Amiri say?", "Amiri"),
     ("How many kilometers of Mossul does ISIS still hold?", "ten"),
     ("How close are the Iraqi forces to controlling Mousl?", "ten kilometers"),

@@ -134,10 +134,16 @@ def test_telegram_failing_set_webhook_at_start_is_waited_out(
     assert "I answer questions" in fake.delivered()[0]
 
 
-def test_healthz_reports_store_database_and_index_size(
-    start_bot: StartBot, seed_parts: Parts, tmp_path: Path
-) -> None:
-    fake = start_bot(seed_parts)
+def test_healthz_reports_store_database_and_index_size(seed_parts: Parts, tmp_path: Path) -> None:
+    runner = BotRunner()
+    fake = runner.start_webhook(lambda **values: make_settings(tmp_path, **values), seed_parts)
+    try:
+        check_healthz(fake, runner, seed_parts, tmp_path)
+    finally:
+        runner.stop_all()
+
+
+def check_healthz(fake: FakeBotAPI, runner: BotRunner, seed_parts: Parts, tmp_path: Path) -> None:
     status, report = get(fake, "/healthz")
     assert status == 200 and report["ready"] is True
     chunks = seed_parts.store.count()
@@ -150,10 +156,12 @@ def test_healthz_reports_store_database_and_index_size(
     assert report["keyword_index"] == {"ok": True, "chunks": chunks}
     assert report["updates_waiting"] == 0
 
-    # The answer log's database made unreachable: not ready, and said why.
-    log_file = tmp_path / "answers.sqlite"
-    log_file.unlink()
-    log_file.mkdir()
+    # The shared database gone from under the bot (a folder where its file was, and the
+    # pooled connections to the old file closed): not ready, and said why.
+    database = tmp_path / "newsdesk.sqlite"
+    database.unlink()
+    database.mkdir()
+    runner.running[0].application.bot_data.state.database.engine.dispose()
     status, report = get(fake, "/healthz")
     assert status == 503 and report["ready"] is False
     assert report["database"]["ok"] is False and "database" in report["database"]["error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -38,8 +39,22 @@ class SlowChatModel(FakeListChatModel):
     slow_words: list[str] = Field(default_factory=list)
     slow_seconds: float = 0.0
 
-    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+    def _delay(self, messages: list[BaseMessage]) -> float:
         prompt = "\n".join(str(m.content) for m in messages)
         slow = any(word in prompt for word in self.slow_words)
-        time.sleep(self.slow_seconds if slow else self.seconds)
+        return self.slow_seconds if slow else self.seconds
+
+    def _call(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> str:
+        time.sleep(self._delay(messages))
         return super()._call(messages, *args, **kwargs)
+
+    def _stream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        """Streamed (a private Telegram chat) as slowly as invoked, in one chunk."""
+        text = self._call(messages, *args, **kwargs)
+        yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+
+    async def _astream(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        """As `_stream`, waiting without holding up the event loop (other chats)."""
+        await asyncio.sleep(self._delay(messages))
+        text = FakeListChatModel._call(self, messages, *args, **kwargs)
+        yield ChatGenerationChunk(message=AIMessageChunk(content=text))
