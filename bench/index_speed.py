@@ -44,6 +44,10 @@ def main() -> int:
     )
     parser.add_argument("--articles", type=int, help="use only the first N articles")
     parser.add_argument("--no-textbook", action="store_true", help="skip the textbook baseline")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default=DEFAULT_BACKEND,
+        help=f"the backend of our end-to-end run (default: {DEFAULT_BACKEND})",
+    )  # fmt: skip
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -60,14 +64,14 @@ def main() -> int:
     backends = {name: make_embeddings(backend=name, cache_dir=models) for name in BACKENDS}
     for loaded in backends.values():  # load (export) and warm each outside every timing
         loaded.embed_documents(["warm up"])
-    embeddings = backends[DEFAULT_BACKEND]
+    embeddings = backends[args.backend]
 
     # 1. Ours, first index, as `newsdesk index` runs it: chunking, embedding, Chroma writes,
     #    keyword index.
     home = work / "home"
     store = open_store("newsdesk-articles", path=home / "chroma")
     keyword = KeywordIndex(home / "keyword" / "newsdesk-articles")
-    say(f"newsdesk ({DEFAULT_BACKEND}): first index of {len(articles):,} articles")
+    say(f"newsdesk ({args.backend}): first index of {len(articles):,} articles")
     started = time.perf_counter()
     summary = index_articles(articles, store, embeddings, keyword=keyword)
     first_seconds = time.perf_counter() - started
@@ -93,7 +97,7 @@ def main() -> int:
     say(f"  re-index: {rerun.stdout.strip()}")
     lazy = Indexer(
         store=open_store("newsdesk-articles", path=home / "chroma"),
-        embeddings=make_embeddings(backend=DEFAULT_BACKEND, cache_dir=models, lazy=True),
+        embeddings=make_embeddings(backend=args.backend, cache_dir=models, lazy=True),
         keyword=KeywordIndex(home / "keyword" / "newsdesk-articles"),
         fetch_policy=FetchPolicy(),
     )
@@ -116,7 +120,7 @@ def main() -> int:
         rate = count / seconds
         print(f"{name:<46}{count:>8,}{seconds:>9.1f}{rate:>10.1f}{rate / torch_rate:>8.2f}x")
 
-    row(f"newsdesk first index ({DEFAULT_BACKEND}, end to end)", chunks, first_seconds)
+    row(f"newsdesk first index ({args.backend}, end to end)", chunks, first_seconds)
     for name, seconds in raw_seconds.items():
         row(f"raw encode, {name}, same chunks", len(texts), seconds)
     if textbook:

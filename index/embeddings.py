@@ -23,9 +23,16 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 # machine, nor int8's retrieval quality on both benches (BENCHMARKS.md, "Embedding
 # backends"): until then torch stays the default and the ONNX backends are a choice.
 DEFAULT_BACKEND = "torch"
+# torch and ONNX fp32 compute the same vectors (cosine 0.9999999 to each other, BENCHMARKS.md,
+# "Embedding backends"), so a store made by either is searched and extended by the other.
+SAME_VECTORS = frozenset({"torch", "onnx"})
 BATCH_SIZE = 64
 # The retriever and the extractive answerer both embed the question; the second time is free.
 QUERY_CACHE_SIZE = 64
+# The extractive answerer embeds sentences of the passages it is given; questions on the same
+# story bring the same passages back, and their sentences' vectors are kept (BENCHMARKS.md,
+# "Answer latency"). 4,096 vectors are about 7 MB.
+SENTENCE_CACHE_SIZE = 4096
 
 
 @functools.cache
@@ -67,6 +74,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.backend = backend
         self._queries: OrderedDict[str, list[float]] = OrderedDict()
         self._queries_lock = threading.Lock()
+        self._sentences: OrderedDict[str, list[float]] = OrderedDict()
 
     @property
     def loaded(self) -> bool:
@@ -93,6 +101,21 @@ class SentenceTransformerEmbeddings(Embeddings):
         )
         return [vector.tolist() for vector in vectors]
 
+    def embed_sentences(self, texts: list[str], batch_size: int) -> list[list[float]]:
+        """`embed_documents`, with the vectors of the last SENTENCE_CACHE_SIZE distinct texts
+        kept: only the texts not seen lately are embedded."""
+        with self._queries_lock:
+            known = {text: self._sentences[text] for text in texts if text in self._sentences}
+            for text in known:
+                self._sentences.move_to_end(text)
+        missing = list(dict.fromkeys(text for text in texts if text not in known))
+        fresh = dict(zip(missing, self.embed_documents(missing, batch_size), strict=True))
+        with self._queries_lock:
+            self._sentences.update(fresh)
+            while len(self._sentences) > SENTENCE_CACHE_SIZE:
+                self._sentences.popitem(last=False)
+        return [list(known.get(text) or fresh[text]) for text in texts]
+
     def embed_query(self, text: str) -> list[float]:
         with self._queries_lock:
             if text in self._queries:
@@ -104,6 +127,16 @@ class SentenceTransformerEmbeddings(Embeddings):
             if len(self._queries) > QUERY_CACHE_SIZE:
                 self._queries.popitem(last=False)
         return list(vector)
+
+
+def same_vectors(identity: str, other: str) -> bool:
+    """Whether two embeddings identities ("model/backend") make vectors that may share a store:
+    the same, or the same model under torch and ONNX fp32."""
+    if identity == other:
+        return True
+    model, backend = identity.rsplit("/", 1)
+    other_model, other_backend = other.rsplit("/", 1)
+    return model == other_model and {backend, other_backend} <= SAME_VECTORS
 
 
 def bundled_model_path() -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from index.chunking import Chunk, places_around
+from index.embeddings import same_vectors
 from index.errors import NewsdeskError
 
 WRITE_BATCH = 512
@@ -108,13 +109,14 @@ class ArticleStore:
         return str(value) if value else None
 
     def check_embedding(self, identity: str) -> None:
-        """Refuse vectors of another model or backend than those already stored; record
+        """Refuse vectors of another model or backend than those already stored (torch and
+        ONNX fp32 make the same vectors, see `same_vectors`); record
         `identity` on a store that has no record yet. A store from before the record holds
         torch vectors of whatever model it was built with, so it is recorded as torch."""
         recorded = self.recorded_embedding()
         if recorded is None and self.count() > 0 and not identity.endswith("/torch"):
             recorded = identity.rsplit("/", 1)[0] + "/torch"
-        if recorded is not None and recorded != identity:
+        if recorded is not None and not same_vectors(recorded, identity):
             model, backend = recorded.rsplit("/", 1)
             raise StoreError(
                 f"{self.description} holds vectors of {recorded}, not {identity}, and the two "
@@ -188,8 +190,9 @@ class ArticleStore:
             self._bump_generation()
 
     def search(self, query_vector: Sequence[float], k: int) -> list[ScoredChunk]:
-        """The k chunks nearest to the query vector, most similar first."""
-        if k <= 0 or self.count() == 0:
+        """The k chunks nearest to the query vector, most similar first (an empty store gives
+        none: Chroma answers that itself, without a count on every question)."""
+        if k <= 0:
             return []
         result = self._collection.query(
             query_embeddings=[list(query_vector)],

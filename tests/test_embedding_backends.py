@@ -18,6 +18,7 @@ from index.embeddings import (
     SentenceTransformerEmbeddings,
     bundled_model_path,
     make_embeddings,
+    same_vectors,
 )
 from index.onnx_encoder import OnnxExportError
 from index.store import StoreError, open_store
@@ -85,6 +86,29 @@ def test_vectors_of_another_backend_are_refused_with_what_to_do(
     # auto follows what the store was built with.
     monkeypatch.setenv("NEWSDESK_EMBEDDING_BACKEND", "auto")
     assert main(["ask", "who controls Qairawan?"]) == 0
+
+
+def test_torch_and_onnx_fp32_vectors_share_a_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They compute the same vectors, so a store made by one is searched and extended by the
+    other without re-indexing; int8's vectors are another kind."""
+    assert same_vectors("all-MiniLM-L6-v2/torch", "all-MiniLM-L6-v2/onnx")
+    assert not same_vectors("all-MiniLM-L6-v2/onnx", "all-MiniLM-L6-v2/onnx-int8")
+    assert not same_vectors("all-MiniLM-L6-v2/torch", "other-model/onnx")
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
+    monkeypatch.setenv("NEWSDESK_EMBEDDING_BACKEND", "torch")
+    assert main(["index", str(SEED_DIR), "--quiet"]) == 0
+    monkeypatch.setenv("NEWSDESK_EMBEDDING_BACKEND", "onnx")
+    capsys.readouterr()
+    assert main(["ask", "--json", "who controls Qairawan?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert not answer["refused"] and "Qairawan" in answer["answer"]
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Kirkuk Council Elects Mayor\n\nThe council of Kirkuk elected Rakan Saeed.")
+    assert main(["index", str(extra), "--quiet"]) == 0
+    store = open_store("newsdesk-articles", path=tmp_path / "chroma")
+    assert store.recorded_embedding() == "all-MiniLM-L6-v2/torch"  # the record stays
 
 
 def test_a_store_from_before_the_record_is_taken_as_torch(

@@ -79,20 +79,25 @@ def test_missing_embedding_model_is_a_clear_error(tmp_path: Path) -> None:
         make_embeddings(str(tmp_path / "nothing-here"))
 
 
-def test_a_question_embedded_twice_is_encoded_once(
-    embeddings: SentenceTransformerEmbeddings,
-) -> None:
-    calls: list[list[str]] = []
+def recording_embeddings(
+    embeddings: SentenceTransformerEmbeddings, calls: list[list[str]]
+) -> SentenceTransformerEmbeddings:
+    """Embeddings by the real model, recording in `calls` what it is asked to encode."""
     model = embeddings.model
 
     class Recording:
-        """The real model, recording what it is asked to encode."""
-
         def encode(self, texts: list[str], **options: Any) -> Any:
             calls.append(list(texts))
             return model.encode(texts, **options)
 
-    recording = SentenceTransformerEmbeddings(Recording(), "recording")  # type: ignore[arg-type]
+    return SentenceTransformerEmbeddings(Recording(), "recording")  # type: ignore[arg-type]
+
+
+def test_a_question_embedded_twice_is_encoded_once(
+    embeddings: SentenceTransformerEmbeddings,
+) -> None:
+    calls: list[list[str]] = []
+    recording = recording_embeddings(embeddings, calls)
     first = recording.embed_query("who controls Qairawan?")
     first.append(0.0)  # the caller's copy; the cached vector is untouched
     again = recording.embed_query("who controls Qairawan?")
@@ -100,6 +105,26 @@ def test_a_question_embedded_twice_is_encoded_once(
     assert len(again) == 384 and again == embeddings.embed_query("who controls Qairawan?")
     # Texts of very different lengths are batched by length, each batch padded to its longest.
     assert len(recording.embed_documents(["short", "a much longer sentence " * 20], 1)) == 2
+
+
+def test_sentences_scored_lately_are_not_encoded_again(
+    embeddings: SentenceTransformerEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("index.embeddings.SENTENCE_CACHE_SIZE", 3)
+    calls: list[list[str]] = []
+    recording = recording_embeddings(embeddings, calls)
+    first = recording.embed_sentences(["Amiri leads Badr.", "Qairawan was taken."], 4)
+    first[0].append(0.0)  # the caller's copy; the kept vector is untouched
+    mosul = "Mosul is near."
+    again = recording.embed_sentences(["Qairawan was taken.", mosul, mosul], 4)
+    assert calls == [["Amiri leads Badr.", "Qairawan was taken."], ["Mosul is near."]]
+    assert again[0] == embeddings.embed_documents(["Qairawan was taken."])[0]
+    assert again[1] == again[2] and len(again) == 3
+    # Only the last 3 distinct sentences are kept: the oldest is encoded again.
+    recording.embed_sentences(["Tal Afar is west."], 4)
+    recording.embed_sentences(["Amiri leads Badr."], 4)
+    assert calls[-1] == ["Amiri leads Badr."]
+    assert recording.embed_sentences([], 4) == []
 
 
 def test_the_whole_collection_is_read_page_by_page(

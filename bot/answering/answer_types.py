@@ -11,6 +11,7 @@ with its weights in a package here. See BENCHMARKS.md, "The sentence that answer
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import Enum
 
@@ -77,7 +78,7 @@ def answer_strength(sentence: str, question: str, wanted: AnswerType) -> float:
     spans = _candidates(sentence, question, wanted)
     if not spans:
         return 0.0
-    asked = content_words(question)
+    asked = _question_terms(question)
     words = [(m.start(), m.end()) for m in _WORD.finditer(sentence)]
     anchors = [
         i for i, (start, end) in enumerate(words) if stem(sentence[start:end].lower()) in asked
@@ -97,9 +98,20 @@ def answer_strength(sentence: str, question: str, wanted: AnswerType) -> float:
     return best
 
 
+# The same question is held against every sentence of its passages.
+@functools.lru_cache(maxsize=256)
+def _question_terms(question: str) -> frozenset[str]:
+    return frozenset(content_words(question))
+
+
+@functools.lru_cache(maxsize=256)
+def _question_words(question: str) -> frozenset[str]:
+    return frozenset(word.lower() for word in _WORD.findall(question))
+
+
 def _candidates(sentence: str, question: str, wanted: AnswerType) -> list[tuple[int, int]]:
     """Where `sentence` holds things of the `wanted` type that `question` doesn't."""
-    asked = {word.lower() for word in _WORD.findall(question)}
+    asked = _question_words(question)
     if wanted is AnswerType.NUMBER:
         return [m.span() for m in _NUMBER.finditer(sentence) if m.group(0).lower() not in asked]
     if wanted is AnswerType.DATE:
@@ -114,7 +126,7 @@ def _candidates(sentence: str, question: str, wanted: AnswerType) -> list[tuple[
     ]
 
 
-def _is_new_name(name: str, asked: set[str], *, opens: bool) -> bool:
+def _is_new_name(name: str, asked: frozenset[str], *, opens: bool) -> bool:
     """A name with a word the question doesn't have. A single capitalised word opening the
     sentence ("Several", "Researchers") is only capitalised because it opens it."""
     words = [word.lower().strip("’'.-") for word in _WORD.findall(name)]
