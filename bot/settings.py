@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     embedding_backend: str = Field(
         default="auto",
         validation_alias="NEWSDESK_EMBEDDING_BACKEND",
-        description="torch, onnx, onnx-int8, or auto: the store's own, else DEFAULT_BACKEND.",
+        description="torch, onnx, onnx-int8, or auto: the store's own (torch vectors searched "
+        "with onnx, the same vectors faster), else DEFAULT_BACKEND (onnx).",
     )
     models_dir_setting: Path | None = Field(
         default=None,

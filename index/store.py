@@ -125,7 +125,7 @@ class ArticleStore:
                 f"(NEWSDESK_COLLECTION=another-name, then `newsdesk index` your sources)"
             )
         if self.recorded_embedding() is None:
-            metadata = {**self._fresh_metadata(), EMBEDDING_KEY: identity}
+            metadata = {**self._fresh_metadata(), EMBEDDING_KEY: recorded or identity}
             metadata.pop("hnsw:space", None)  # set at creation; Chroma refuses to change it
             self._collection.modify(metadata=metadata)
 
