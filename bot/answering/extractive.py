@@ -32,6 +32,11 @@ QUESTION_PENALTY = 1.0
 # passage's relevance (relevance.LEXICAL_WEIGHT): the sentence that repeats the question most
 # is often not the one that answers it.
 ANSWER_LEXICAL_WEIGHT = 0.3
+# What a sentence loses for each place its passage stands below the first in the retriever's
+# order, which weighs freshness and both lists' agreement that the sentence's own score can't
+# see: between two sentences that score alike, the one from the better passage answers. Chosen
+# on rtqa-dev, confirmed on rtqa-val (BENCHMARKS.md, "The sentence that answers").
+PASSAGE_RANK_PENALTY = 0.03
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class ExtractiveAnswerer:
         question_penalty: float = QUESTION_PENALTY,
         lexical_weight: float = ANSWER_LEXICAL_WEIGHT,
         keep_ratio: float = KEEP_RATIO,
+        passage_rank_penalty: float = PASSAGE_RANK_PENALTY,
     ) -> None:
         self.embeddings = embeddings
         self.shortlist = shortlist
@@ -68,6 +74,7 @@ class ExtractiveAnswerer:
         self.question_penalty = question_penalty
         self.lexical_weight = lexical_weight
         self.keep_ratio = keep_ratio
+        self.passage_rank_penalty = passage_rank_penalty
 
     def __call__(self, question: str, documents: list[Document]) -> Answer:
         pool = self._pool(documents)
@@ -133,6 +140,7 @@ class ExtractiveAnswerer:
             index, sentence = pool[i]
             score = cosine(query, vector) + self.lexical_weight * overlaps[i]
             score += self.type_bonus * strengths[i]
+            score -= self.passage_rank_penalty * index
             if sentence.rstrip("\"”’') ").endswith("?"):
                 score -= self.question_penalty
             ranked.append(_Candidate(index, sentence, score, strengths[i] > 0, i))
