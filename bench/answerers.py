@@ -74,7 +74,14 @@ def main() -> int:
     respelled = [
         (q.question, fixed)
         for q in questions
-        if (fixed := correct_spelling(q.question, keyword.document_frequencies, bundled_words()))
+        if (
+            fixed := correct_spelling(
+                q.question,
+                keyword.document_frequencies,
+                bundled_words(),
+                keyword.in_articles_found_for,
+            )
+        )
         != q.question
     ]
     for q in questions:

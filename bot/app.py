@@ -151,7 +151,10 @@ def build_service(
         from index.embeddings import bundled_words
 
         spelling = partial(
-            correct_spelling, frequencies=keyword.document_frequencies, english=bundled_words()
+            correct_spelling,
+            frequencies=keyword.document_frequencies,
+            english=bundled_words(),
+            in_topic=keyword.in_articles_found_for,
         )
     chain_parts = ChainParts(
         retriever=retriever,

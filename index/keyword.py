@@ -50,6 +50,8 @@ WRITER_HEAP_BYTES = 64 * 1024 * 1024
 WRITER_WAIT_SECONDS = 60.0
 Place = tuple[str, int]  # (article key, position in the article)
 MAX_CHUNKS_PER_ARTICLE = 1000
+# A question's topic, for spelling correction: the articles of its best BM25 chunks.
+TOPIC_CHUNKS = 20
 UNKNOWN_GENERATION = "unknown"
 
 
@@ -287,6 +289,31 @@ class KeywordIndex:
             if count:
                 found[term] = count
         return found
+
+    def in_articles_found_for(self, term: str, query: str) -> bool | None:
+        """Whether `term` (as `index.text.terms` makes it) is in one of the articles of the
+        TOPIC_CHUNKS chunks BM25 ranks best for `query`, or None if `query` finds nothing:
+        spelling correction's check that a word belongs with the rest of a question."""
+        import tantivy
+
+        found = self.search(query, TOPIC_CHUNKS)
+        if not found:
+            return None
+        schema = self._index.schema
+        searcher = self._index.searcher()
+        ids = [tantivy.Query.term_query(schema, "id", chunk_id) for chunk_id, _ in found]
+        chunks = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in ids])
+        keys = {
+            str(searcher.doc(address)["article"][0])
+            for _, address in searcher.search(chunks, len(ids)).hits
+        }
+        query_in_topic = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "article", sorted(keys))),
+                (tantivy.Occur.Must, tantivy.Query.term_query(schema, "body", term)),
+            ]
+        )
+        return int(searcher.search(query_in_topic, 1, count=True).count) > 0
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to k (chunk id, BM25 score) pairs with a positive score, best first."""

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from bot.answering.spelling import correct_spelling
 from bot.app import Parts
 from bot.cli.main import main
+from index.articles import Article
+from index.embeddings import SentenceTransformerEmbeddings, bundled_words
+from index.keyword import KeywordIndex
+from index.pipeline import index_articles
+from index.store import ArticleStore
 
 
 @pytest.mark.parametrize(
@@ -83,3 +89,32 @@ def test_a_question_full_of_unknown_words_has_only_its_first_few_looked_up() -> 
     assert fixed.split()[:5] == ["Qairawan"] * 5 and fixed.split()[5:] == ["Qairwan"] * 195
     edits = [count for count in looked_up if count > 1]
     assert len(edits) == 1 + 5, "the question's words once, then the words one edit away 5 times"
+
+
+def test_a_name_the_articles_never_mention_is_not_turned_into_one_they_do(
+    tmp_path: Path, fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    """ "Cantona" is one letter from "cantina", which an article holds, but not one that the
+    rest of the question finds: a name spelled right, not a typo, so it stays as asked."""
+    keyword = KeywordIndex(tmp_path / "keyword")
+    articles = [
+        Article(key="https://x.org/cantina", title="Cantina Opens",
+                text="A new cantina opened in Austin on the first weekend of the month."),
+        Article(key="https://x.org/concert", title="Concert Review",
+                text="The football legend sang at his first concert, in Lyon, a French city."),
+    ]  # fmt: skip
+    index_articles(articles, fresh_store, embeddings, keyword=keyword)
+
+    def spell(question: str) -> str:
+        english = bundled_words() - {"cantina"}
+        return correct_spelling(
+            question, keyword.document_frequencies, english, keyword.in_articles_found_for
+        )
+
+    asked = "Football legend Eric Cantona gave his concert. In which French city?"
+    assert spell(asked) == asked
+    assert spell("Which Cantna opened in Austin?") == "Which Cantina opened in Austin?"
+    assert spell("Cantna") == "Cantina"  # nothing else in the question to contradict it
+    assert keyword.in_articles_found_for("cantina", "opened in Austin") is True
+    assert keyword.in_articles_found_for("cantina", "French football concert") is False
+    assert keyword.in_articles_found_for("cantina", "Zorblaxia") is None

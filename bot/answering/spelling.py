@@ -11,6 +11,11 @@ embedding model's vocabulary), and in a question written with capitals the words
 capitalised (names are). So a question about something the articles don't cover isn't turned
 into one they do, and "agave" isn't read as "agape". A made-up word with no indexed word one
 edit away stays as it is, and the question is refused as before.
+
+A correction must also belong with the rest of the question: it must be in one of the
+articles that the question's other words find. A name spelled right that the articles never
+mention ("Michael Kealty", in a question about a detective's charges) is not a typo of a word
+they do ("realty", in no article about those charges).
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from collections.abc import Callable, Iterable
 from index.text import STOPWORDS, stem
 
 Frequencies = Callable[[Iterable[str]], dict[str, int]]
+# Whether the term is in the articles the query finds, None if it finds none
+# (KeywordIndex.in_articles_found_for).
+InTopic = Callable[[str, str], "bool | None"]
 # Each unknown word costs a look-up per word one edit away (about 50 per letter): a question
 # full of unknown words (up to NEWSDESK_MAX_QUESTION_CHARS) has only its first few corrected.
 MAX_CORRECTIONS = 5
@@ -29,8 +37,14 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _WORD = re.compile(r"[\w’'-]+")
 
 
-def correct_spelling(question: str, frequencies: Frequencies, english: frozenset[str]) -> str:
-    """`question` with its unknown words spelled as the index spells them (unchanged if none)."""
+def correct_spelling(
+    question: str,
+    frequencies: Frequencies,
+    english: frozenset[str],
+    in_topic: InTopic | None = None,
+) -> str:
+    """`question` with its unknown words spelled as the index spells them (unchanged if none);
+    with `in_topic`, only into words of the articles the rest of the question finds."""
     words = list(_WORD.finditer(question))
     if not words:
         return question
@@ -63,7 +77,11 @@ def correct_spelling(question: str, frequencies: Frequencies, english: frozenset
         if tried == MAX_CORRECTIONS:
             break
         tried += 1
-        better = _nearest(word, frequencies, english)
+        fits = None
+        if in_topic is not None:
+            rest = question[: match.start()] + question[match.end() :]
+            fits = _fits(rest, in_topic)
+        better = _nearest(word, frequencies, english, fits)
         if better is not None:
             replacements[i] = _cased(better, match.group(0))
     if not replacements:
@@ -84,18 +102,30 @@ def _adjacent(question: str, first: re.Match[str], second: re.Match[str]) -> boo
     return question[first.end() : second.start()] == " "
 
 
-def _nearest(word: str, frequencies: Frequencies, english: frozenset[str]) -> str | None:
-    """The indexed word one edit from `word` that the most chunks hold (alphabetical on a tie).
-    Only names and rare words are candidates: an ordinary English word one edit away ("gave"
-    for "agave") is more likely a different word than the one meant."""
+def _fits(rest: str, in_topic: InTopic) -> Callable[[str], bool]:
+    """Whether a correction belongs with the `rest` of the question: it is in the articles
+    the rest finds. A rest that finds nothing has nothing to contradict."""
+    return lambda candidate: in_topic(candidate, rest) is not False
+
+
+def _nearest(
+    word: str,
+    frequencies: Frequencies,
+    english: frozenset[str],
+    fits: Callable[[str], bool] | None = None,
+) -> str | None:
+    """The indexed word one edit from `word` that the most chunks hold (alphabetical on a tie)
+    and that `fits` the question. Only names and rare words are candidates: an ordinary
+    English word one edit away ("gave" for "agave") is more likely a different word than the
+    one meant."""
     variants = {variant for variant in _one_edit(word) if variant not in english}
     stems = {variant: stem(variant) for variant in variants}
     found = frequencies(stems.values())
-    scored = [(found[s], variant) for variant, s in stems.items() if s in found]
-    if not scored:
-        return None
-    best = max(count for count, _ in scored)
-    return min(variant for count, variant in scored if count == best)
+    scored = sorted((-found[s], variant) for variant, s in stems.items() if s in found)
+    for _, variant in scored:
+        if fits is None or fits(stems[variant]):
+            return variant
+    return None
 
 
 def _one_edit(word: str) -> set[str]:
