@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ SEED_ARTICLE = SEED_DIR / "mosul-campaign-2017.txt"
 SECRET = "deployment-test-secret"
 START_SECONDS = 600  # a bound: three processes loading the model at once on a busy machine
 ANSWER_SECONDS = 60
+STOP_SECONDS = 15  # then kill -9: how they stop is not what this module tests
 REFRESH_SECONDS = 30  # the bound on a replica noticing the indexer's change
 COUNCIL = (
     "Council meets\n\nThe council of Tal Sufouq met on Monday and elected Ahmed Jabouri as its "
@@ -94,8 +96,10 @@ class Deployment:
                 process.process.send_signal(signal.SIGTERM)
         for process in (self.a, self.b, self.indexer):
             try:
-                process.process.wait(timeout=60)
+                process.process.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
+                late = f"{process.name} did not stop within {STOP_SECONDS} s of SIGTERM"
+                warnings.warn(late, stacklevel=1)
                 process.kill()
             process.fake.stop()
 
