@@ -16,6 +16,7 @@ from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
 from index.store import ArticleStore, open_store
+from tests.support.engines import engine_unavailable
 from tests.support.postgres import PostgresServer, PostgresUnavailableError
 
 SEED_DIR = PROJECT_DIR / "data" / "sample"
@@ -85,9 +86,7 @@ def postgres() -> Iterator[PostgresServer]:
     try:
         server = PostgresServer()
     except PostgresUnavailableError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs Postgres for the shared-state tests: {error}")
-        pytest.skip(str(error))
+        engine_unavailable(str(error))
     server.start()
     yield server
     server.stop()

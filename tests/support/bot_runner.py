@@ -147,22 +147,32 @@ class BotRunner:
             entry.loop.close()
 
 
-def start_bot_process(home: Path, fake: FakeBotAPI, **environment: str) -> subprocess.Popen[bytes]:
-    """A real `newsdesk bot` process (python -m bot bot) over `home`, polling `fake`."""
+def start_bot_process(
+    home: Path, fake: FakeBotAPI, *, log: Path | None = None, **environment: str
+) -> subprocess.Popen[bytes]:
+    """A real `newsdesk bot` process (python -m bot bot) over `home`, talking to `fake`, with
+    none of our NEWSDESK_/TELEGRAM_ settings but these; its output goes to `log` if given."""
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("NEWSDESK_", "TELEGRAM_"))
+    }
     env = {
-        **os.environ,
+        **inherited,
         "NEWSDESK_HOME": str(home),
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_BASE_URL": fake.base_url,
+        "TELEGRAM_BASE_FILE_URL": fake.base_file_url,
         "NEWSDESK_FEED_POLL_MINUTES": "0",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "ANONYMIZED_TELEMETRY": "False",
         **environment,
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "bot"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    if log is None:
+        return subprocess.Popen([sys.executable, "-m", "bot", "bot"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "bot"], env=env, stdout=output, stderr=subprocess.STDOUT
+        )

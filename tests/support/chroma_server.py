@@ -11,20 +11,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 from tests.support.bot_runner import free_port
+from tests.support.engines import engine_unavailable
 
 START_SECONDS = 60
 
 
 @contextmanager
 def running_chroma(data: Path) -> Iterator[int]:
-    """Start `chroma run --path data` on 127.0.0.1 and yield its port; skip the test, saying
-    why, if it can't start here."""
+    """Start `chroma run --path data` on 127.0.0.1 and yield its port. If it can't start
+    here, the test is skipped saying why, or in CI fails (`engine_unavailable`)."""
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     if chroma is None:
-        pytest.skip("no `chroma` command (it comes with the chromadb package)")
+        engine_unavailable("no `chroma` command (it comes with the chromadb package)")
     port = free_port()
     log_path = data / "server.log"
     with log_path.open("w") as log:
@@ -48,7 +47,7 @@ def _wait_until_listening(server: subprocess.Popen[bytes], port: int, log_path: 
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
         if server.poll() is not None:
-            pytest.skip(f"chroma run exited at start: {log_path.read_text()[-500:]}")
+            engine_unavailable(f"chroma run exited at start: {log_path.read_text()[-500:]}")
         if time.monotonic() > deadline:
-            pytest.skip(f"chroma run did not listen within {START_SECONDS} s")
+            engine_unavailable(f"chroma run did not listen within {START_SECONDS} s")
         time.sleep(0.2)
