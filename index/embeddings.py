@@ -4,6 +4,7 @@ by ONNX Runtime (fp32, or int8 weights): see `index.onnx_encoder` and BENCHMARKS
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import threading
@@ -220,7 +221,12 @@ def _load_onnx(model_name: str, quantize: bool, cache_dir: Path | None) -> Encod
     ).hexdigest()[:12]
     target = cache_dir / f"{folder.name}-{'int8' if quantize else 'fp32'}-{stamp}"
     if not (target / DONE_MARK).exists():
-        export(folder, target, quantize)
+        # Processes starting together (replicas, an indexer) export once: the others wait.
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with (cache_dir / f".{target.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (target / DONE_MARK).exists():
+                export(folder, target, quantize)
     return OnnxEncoder(target)
 
 

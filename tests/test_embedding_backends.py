@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,17 @@ def test_the_export_is_made_once_and_reused(models_dir: Path) -> None:
     assert any("int8" in name for name in exports)
     make_embeddings(backend="onnx-int8", cache_dir=models_dir).embed_query("again")
     assert sorted(p.name for p in models_dir.iterdir() if not p.name.startswith(".")) == exports
+
+
+def test_processes_starting_together_export_once(tmp_path: Path) -> None:
+    """Replicas and an indexer started at once share one cache: one exports, the others wait
+    for it and load it, and none sees a half-made export."""
+    cache = tmp_path / "models"
+    with ThreadPoolExecutor(2) as pool:
+        loaded = list(pool.map(lambda _: make_embeddings(backend="onnx", cache_dir=cache), [1, 2]))
+    a, b = (embeddings.embed_query("Qairawan") for embeddings in loaded)
+    assert cosines([a], [b]).min() > 0.99999
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1
 
 
 def test_a_new_index_uses_the_default_backend_and_answers(

@@ -151,11 +151,12 @@ def start_bot_process(
     home: Path, fake: FakeBotAPI, *, log: Path | None = None, **environment: str
 ) -> subprocess.Popen[bytes]:
     """A real `newsdesk bot` process (python -m bot bot) over `home`, talking to `fake`, with
-    none of our NEWSDESK_/TELEGRAM_ settings but these; its output goes to `log` if given."""
+    none of our NEWSDESK_/TELEGRAM_ settings but these and the session's cache of ONNX
+    exports (made once, as on a user's machine); its output goes to `log` if given."""
     inherited = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("NEWSDESK_", "TELEGRAM_"))
+        if not name.startswith(("NEWSDESK_", "TELEGRAM_")) or name == "NEWSDESK_MODELS_DIR"
     }
     env = {
         **inherited,
