@@ -3,8 +3,12 @@ two bot replicas in webhook mode behind a load balancer, all on one database URL
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from typing import Any
 
+import pytest
 import yaml
 
 from bot.settings import PROJECT_DIR
@@ -34,3 +38,33 @@ def test_compose_runs_one_indexer_and_two_webhook_replicas_on_postgres_and_chrom
     assert {found[name]["environment"]["NEWSDESK_CHROMA_HOST"] for name in roles} == {"chroma"}
     homes = {found[name]["volumes"][0] for name in roles}
     assert len(homes) == 3, "each replica keeps its own NEWSDESK_HOME (keyword index, journal)"
+
+
+def test_the_load_balancer_spreads_over_both_replicas() -> None:
+    found = services()
+    (mount,) = found["lb"]["volumes"]
+    source, target, _ = mount.split(":")
+    assert target == "/etc/nginx/conf.d/default.conf"
+    config = (PROJECT_DIR / source).read_text()
+    assert "server bot-1:8443;" in config and "server bot-2:8443;" in config
+    assert "proxy_pass http://newsdesk;" in config
+
+
+def test_docker_compose_accepts_the_file() -> None:
+    """Compose's own validation (no daemon needed), where a compose command is installed."""
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("no docker-compose command here")
+    env = {
+        **os.environ,
+        "POSTGRES_PASSWORD": "pw",
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "NEWSDESK_WEBHOOK_URL": "https://bot.example.org/telegram",
+        "NEWSDESK_WEBHOOK_SECRET": "secret",
+    }
+    checked = subprocess.run([compose, "config", "-q"], cwd=PROJECT_DIR, env=env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    missing = subprocess.run([compose, "config", "-q"], cwd=PROJECT_DIR, capture_output=True,
+                             text=True, timeout=60, env={"PATH": os.environ["PATH"]})  # fmt: skip
+    assert missing.returncode != 0 and "in .env" in missing.stderr
