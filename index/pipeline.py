@@ -26,11 +26,14 @@ from index.articles import Article, LoadProblem
 from index.chunking import Chunk, chunk_article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
-from index.store import ArticleStore
+from index.store import ArticleStore, StoredArticle
 
 # Chunks per embedding call: large enough that sentence-transformers' length sorting keeps
 # padding low, small enough that progress shows and a crash loses little work.
 EMBED_BATCH = 512
+# Articles looked up one by one before the whole manifest is read instead: a lookup costs a
+# few milliseconds, the whole read of 26,000 chunks about a second.
+MANIFEST_LOOKUPS = 200
 
 
 @dataclass
@@ -99,6 +102,29 @@ class _Pending:
         self._writer.shutdown(wait=True)
 
 
+class _Manifest:
+    """The store's manifest entries of the articles an indexing run reads: read whole at the
+    start, or article by article until MANIFEST_LOOKUPS, then whole."""
+
+    def __init__(self, store: ArticleStore, *, whole: bool) -> None:
+        self._store = store
+        self._all: dict[str, StoredArticle] | None = store.articles() if whole else None
+        self._lookups = 0
+
+    def get(self, key: str) -> StoredArticle | None:
+        if self._all is None:
+            self._lookups += 1
+            if self._lookups <= MANIFEST_LOOKUPS:
+                return self._store.articles([key]).get(key)
+            self._all = self._store.articles()
+        return self._all.get(key)
+
+    def everything(self) -> dict[str, StoredArticle]:
+        if self._all is None:
+            self._all = self._store.articles()
+        return self._all
+
+
 def index_articles(
     loaded: Iterable[Article | LoadProblem],
     store: ArticleStore,
@@ -124,7 +150,10 @@ def _index(
     prune: PrunePolicy | None,
     summary: IndexSummary,
 ) -> IndexSummary:
-    stored = store.articles()
+    # Pruning compares against every stored article; without it, each article read is looked
+    # up on its own, so a feed poll adding 10 articles reads 10 manifest entries, not the
+    # whole store's (BENCHMARKS.md, "Scale"). Past MANIFEST_LOOKUPS the whole read is cheaper.
+    stored = _Manifest(store, whole=prune is not None)
     if keyword is not None:
         keyword.begin_changes(store)
     pending = _Pending(store, embeddings)
@@ -176,7 +205,7 @@ def _index(
     finally:
         pending.close()
     if prune is not None:
-        for key, state in stored.items():
+        for key, state in stored.everything().items():
             if key not in seen and state.origin not in failed_origins and prune(state.origin):
                 stale.extend(sorted(state.chunk_ids))
                 summary.articles_removed += 1

@@ -137,10 +137,20 @@ class ArticleStore:
         found = self._collection.get(where={"article": key}, limit=1, include=[])
         return bool(found["ids"])
 
-    def articles(self) -> dict[str, StoredArticle]:
-        """Every stored article by key, with its chunk ids, origin and content hashes."""
+    def articles(self, keys: Sequence[str] | None = None) -> dict[str, StoredArticle]:
+        """Every stored article by key, with its chunk ids, origin and content hashes; with
+        `keys`, only those articles (one query, however large the store)."""
         found: dict[str, StoredArticle] = defaultdict(StoredArticle)
-        for chunk_id, meta in self._all_metadata():
+        if keys is not None:
+            if not keys:
+                return {}
+            result = self._collection.get(
+                where={"article": {"$in": list(keys)}}, include=["metadatas"]
+            )
+            rows = list(zip(result["ids"], result["metadatas"] or [], strict=True))
+        else:
+            rows = self._all_metadata()
+        for chunk_id, meta in rows:
             state = found[str(meta.get("article", ""))]
             state.origin = str(meta.get("origin", ""))
             state.chunk_ids.add(chunk_id)

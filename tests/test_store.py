@@ -142,3 +142,22 @@ def test_the_whole_collection_is_read_page_by_page(
     assert sorted(fresh_store.all_ids()) == everything and len(everything) == 11
     assert sorted(c.id for c in fresh_store.all_chunks()) == everything
     assert set(fresh_store.articles()) == {f"a{n}" for n in range(11)}
+    # Only the articles asked for, in one query: what an indexing run of a few articles reads.
+    some = fresh_store.articles(["a3", "a7", "unknown"])
+    assert set(some) == {"a3", "a7"} and some["a3"] == fresh_store.articles()["a3"]
+    assert fresh_store.articles([]) == {}
+
+
+def test_a_run_past_the_lookups_reads_the_whole_manifest_and_agrees(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, monkeypatch: Any
+) -> None:
+    """Articles are looked up one by one up to MANIFEST_LOOKUPS, then from one whole read:
+    either way an unchanged article is neither chunked nor embedded again."""
+    articles = [Article(key=f"r{n}", title=f"Report {n}", text=f"Report {n} from Mosul.")
+                for n in range(5)]  # fmt: skip
+    index_articles(articles[:2], fresh_store, embeddings)
+    monkeypatch.setattr("index.pipeline.MANIFEST_LOOKUPS", 3)
+    again = index_articles(articles, fresh_store, embeddings)
+    assert (again.articles_unchanged, again.articles_new, again.chunks_added) == (2, 3, 3)
+    third = index_articles(articles, fresh_store, embeddings)
+    assert (third.articles_unchanged, third.chunks_added) == (5, 0)
