@@ -108,8 +108,8 @@ def disk_mib(folder: Path) -> float:
     return total / 2**20
 
 
-def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 class Grower:
@@ -186,27 +186,40 @@ def latencies(action: Callable[[str], Any], questions: list[str]) -> list[float]
     return found
 
 
-def startup(home: Path, question: str) -> float:
-    """Seconds for a fresh `python -m bot ask` on `home` to print its answer."""
+# Runs the bot and reports its time and peak RSS. The bot is started from this small process,
+# not from the bench: Linux carries a process's peak RSS across fork and exec, so a child of
+# the bench would report at least the bench's own peak.
+_TIME_BOT = """import json, resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.run(sys.argv[1:], check=False).returncode
+seconds = time.perf_counter() - started
+kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "rss_mib": kib / 1024}), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def startup(home: Path, question: str) -> tuple[float, float]:
+    """Seconds for a fresh `python -m bot ask` on `home` to print its answer, and its peak
+    RSS in MiB."""
     env = {
         **os.environ,
         "NEWSDESK_HOME": str(home),
         "NEWSDESK_MIN_RELEVANCE": "-1",
         "HF_HUB_OFFLINE": "1",
     }
-    started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", question],
+        [sys.executable, "-c", _TIME_BOT, sys.executable, "-m", "bot", "ask", question],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
-    seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"`python -m bot ask` failed ({done.returncode}):\n{done.stderr}")
-    return seconds
+    timing = json.loads(done.stderr.strip().splitlines()[-1])
+    return float(timing["seconds"]), float(timing["rss_mib"])
 
 
 def measure(
@@ -230,7 +243,7 @@ def measure(
     retrieval = latencies(retriever.service.retriever.invoke, questions)
     answerer = build_parts(settings, store=store, keyword=keyword, embeddings=fresh(real))
     answers = latencies(answerer.service.answer, questions)
-    started = startup(settings.home, questions[0])
+    started, bot_rss = startup(settings.home, questions[0])
     return {
         "chunks": store.count(),
         "grown": written,
@@ -241,7 +254,7 @@ def measure(
         "answer_p50_ms": percentile(answers, 50),
         "answer_p95_ms": percentile(answers, 95),
         "rss_mib": peak_rss_mib(),
-        "bot_rss_mib": peak_rss_mib(resource.RUSAGE_CHILDREN),
+        "bot_rss_mib": bot_rss,
         "startup_s": started,
         "chroma_mib": disk_mib(settings.chroma_dir),
         "keyword_mib": disk_mib(keyword.folder),
