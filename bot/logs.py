@@ -9,6 +9,9 @@ from bot.redaction import Redactor
 NOISY_LOGGERS = (
     *("httpx", "httpx2", "httpcore", "chromadb", "sentence_transformers", "urllib3"),
     *("openai", "anthropic"),
+    # The job queue's scheduler logs two INFO lines per run of every job: the indexer role
+    # polls its queue every 2 s, which would bury everything else.
+    "apscheduler",
 )
 
 

@@ -218,6 +218,7 @@ def test_a_provider_error_is_one_line_to_the_user_and_logged_without_the_token(
     assert "told the user: the LLM provider's reply could not be used" in logged
     assert TOKEN not in logged and "[REDACTED]" in logged
     assert TOKEN not in reply and "Traceback" not in logged
+    assert "apscheduler" not in logged  # the job queue's every run is not news
     logging.getLogger().handlers = []
 
 

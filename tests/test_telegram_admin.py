@@ -184,6 +184,7 @@ def test_reindex_resyncs_sources_uploads_and_feeds(
     started, report = replies(fake, ADMIN, 2)
     assert started.startswith("Re-indexing")
     assert "2 articles read (2 new" in report
+    assert "0 errors" in report  # no upload yet: the uploads folder is empty, not missing
     (sources / "one.txt").unlink()
     fake.push_message("/reindex", chat_id=ADMIN, user_id=ADMIN)
     assert "1 articles pruned" in replies(fake, ADMIN, 4)[3]

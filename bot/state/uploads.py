@@ -42,7 +42,9 @@ class UploadRecords:
 
     def materialize(self, folder: Path) -> list[Path]:
         """Write every recorded upload missing from `folder` (atomically); returns the paths
-        of all recorded uploads there."""
+        of all recorded uploads there. The folder is made if missing: before the first upload
+        it is simply empty, not a source /reindex reports as an error."""
+        folder.mkdir(parents=True, exist_ok=True)
         paths = []
         for digest, name in self.names().items():
             if (
