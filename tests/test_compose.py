@@ -40,6 +40,13 @@ def test_compose_runs_one_indexer_and_two_webhook_replicas_on_postgres_and_chrom
     assert len(homes) == 3, "each replica keeps its own NEWSDESK_HOME (keyword index, journal)"
 
 
+def test_the_indexer_reindexes_the_articles_folder_beside_the_file() -> None:
+    indexer = services()["indexer"]
+    assert "./articles:/articles:ro" in indexer["volumes"]
+    assert indexer["environment"]["NEWSDESK_SOURCES"] == "${NEWSDESK_SOURCES:-/articles}"
+    assert PROJECT_DIR.joinpath(".dockerignore").read_text().splitlines().count("articles") == 1
+
+
 def test_the_load_balancer_spreads_over_both_replicas() -> None:
     found = services()
     (mount,) = found["lb"]["volumes"]
