@@ -4,12 +4,12 @@ FROM python:3.11-slim
 WORKDIR /app
 # The dependencies first, in a layer of their own, so that a change to the code alone
 # rebuilds in seconds. The editable install needs only the packages' folders to exist.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
 COPY scripts ./scripts
 # A CPU-only torch: PyPI's default Linux wheel is a multi-GB CUDA build. Pass
 # --build-arg NEWSDESK_TORCH_INDEX= to take torch from your own pip index instead.
 ARG NEWSDESK_TORCH_INDEX=https://download.pytorch.org/whl/cpu
-RUN mkdir -p bot index && touch bot/__init__.py index/__init__.py && scripts/setup
+RUN mkdir -p bot index && touch README.md bot/__init__.py index/__init__.py && scripts/setup
 COPY bot ./bot
 COPY index ./index
 COPY prompts ./prompts
