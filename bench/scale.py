@@ -1,7 +1,7 @@
 """Scale: how adding articles, answering and starting up grow with the store (issue 14).
 
     nice -n 19 .venv/bin/python -m bench.scale [--bench DIR] [--sizes 25000,100000,250000,1000000]
-        [--work DIR] [--questions 50] [--profile]
+        [--work DIR] [--again] [--questions 50] [--profile]
 
 It grows one store, the bot's own (Settings.home = --work: embedded Chroma through
 `open_store`, the keyword index through `open_keyword_index`), to each size in turn with
@@ -298,6 +298,12 @@ def main() -> int:
     )
     parser.add_argument("--work", type=Path, help="the home to grow (kept); default a temp one")
     parser.add_argument("--questions", type=int, default=50, help="questions timed per size")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="measure --work once more at its size, without growing (a quieter run's row "
+        "replaces the last one)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile each add of 10 to --work")
     parser.add_argument("--plot", type=Path, default=PROJECT_DIR / "bench" / "scale.png")
     args = parser.parse_args()
@@ -321,17 +327,20 @@ def main() -> int:
 
     rows_file = args.work / ROWS_FILE
     rows: list[dict[str, Any]] = json.loads(rows_file.read_text()) if rows_file.exists() else []
-    print("niced run sharing the machine (nice -n 19): compare figures within this run", flush=True)
+    load = os.getloadavg()[0]
+    print(f"nice {os.nice(0)}, load average {load:.1f} at the start: compare within one run")
     print(HEADER, flush=True)
+    if args.again:
+        sizes, rows = [store.count()], sorted(rows, key=lambda r: r["chunks"])[:-1]
     for size in sizes:
-        if store.count() >= size:
+        if store.count() >= size and not args.again:
             say(f"store already holds {store.count():,} chunks: skipping {size:,}")
             continue
         row = measure(args, settings, grower, real, questions, size)
         rows = [r for r in rows if r["chunks"] != row["chunks"]] + [row]
         rows_file.write_text(json.dumps(rows, indent=1))
         print(format_row(row), flush=True)
-        if size == GOAL_SIZE:
+        if size == GOAL_SIZE or (args.again and abs(size - GOAL_SIZE) < GOAL_SIZE // 100):
             print(f"goals at {size:,} chunks:", *goals(row), sep="\n", flush=True)
         plot(sorted(rows, key=lambda r: r["chunks"]), args.plot, GOAL_SIZE)
     return 0
