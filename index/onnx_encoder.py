@@ -75,13 +75,14 @@ def export(folder: Path, target: Path, quantize: bool) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     stack = contextlib.ExitStack()
     try:
-        # The exporter's tracer warnings, the weight-loading bar and the quantizer's per-tensor
-        # INFO lines are about the export's internals, not anything a user can act on.
+        # The exporter's tracer warnings, the weight-loading bar, the quantizer's per-tensor
+        # INFO lines and its advice to pre-process the graph (a root WARNING) are about the
+        # export's internals, not anything a user can act on.
         stack.enter_context(warnings.catch_warnings())
         warnings.simplefilter("ignore")
         transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         stack.callback(logging.getLogger().setLevel, logging.getLogger().level)
-        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger().setLevel(logging.ERROR)
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         model = AutoModel.from_pretrained(str(folder), attn_implementation="eager")
         encoder = _last_hidden_state(model).eval()

@@ -4,6 +4,7 @@ default for a new index, and vectors of different backends never mixed in one st
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,8 +52,17 @@ def test_onnx_vectors_are_close_to_torch(
     assert onnx.embed_documents([]) == []
 
 
-def test_the_export_is_made_once_and_reused(models_dir: Path) -> None:
-    make_embeddings(backend="onnx-int8", cache_dir=models_dir).embed_query("warm")
+def test_the_export_is_made_once_and_reused_and_says_only_that(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    models_dir = tmp_path / "models"
+    with caplog.at_level(logging.INFO):
+        make_embeddings(backend="onnx-int8", cache_dir=models_dir).embed_query("warm")
+    # One line that it is exported once, and no warning about the exporter's internals (the
+    # quantizer's advice to pre-process the graph, the tracer's warnings).
+    assert [r.getMessage()[:9] for r in caplog.records if r.levelno >= logging.INFO] == [
+        "exporting"
+    ]
     exports = sorted(p.name for p in models_dir.iterdir() if not p.name.startswith("."))
     assert any("int8" in name for name in exports)
     make_embeddings(backend="onnx-int8", cache_dir=models_dir).embed_query("again")
