@@ -68,7 +68,7 @@ def plot(rows: list[dict[str, Any]], out: Path, goal_size: int) -> None:
         axis.set_xlabel("chunks in the store")
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=8)
-    figure.suptitle("newsdesk at scale (random stored vectors; one run on a 2-core machine)")
+    figure.suptitle("newsdesk at scale (random stored vectors, a 2-core machine: BENCHMARKS.md)")
     figure.tight_layout()
     figure.savefig(out, dpi=110)
     plt.close(figure)
