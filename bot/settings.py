@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.articles import MAX_ARTICLE_CHARS
@@ -27,7 +27,13 @@ class Settings(BaseSettings):
     """Every setting newsdesk reads; `.env.example` documents each with its default."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        # Only the names .env.example lists count. Matched without case, the field `home`
+        # took the shell's HOME, and the index went into the user's home folder itself.
+        case_sensitive=True,
     )
 
     home: Path = Field(
@@ -150,6 +156,18 @@ class Settings(BaseSettings):
         if value not in ("auto", *BACKENDS):
             raise ValueError(f"choose one of auto, {', '.join(BACKENDS)}")
         return value
+
+    @model_validator(mode="after")
+    def _keep_an_older_versions_home(self) -> Settings:
+        """Versions before 2026-12-02 kept their data in the user's home folder itself (the
+        shell's HOME was taken for NEWSDESK_HOME). Without NEWSDESK_HOME, and with nothing yet
+        in the default folder, such data is used where it is rather than left behind."""
+        older = Path.home()
+        data = (older / "newsdesk.sqlite", older / "chroma" / "chroma.sqlite3")
+        unset = "home" not in self.model_fields_set and not self.home.exists()
+        if unset and any(path.exists() for path in data):
+            self.home = older
+        return self
 
     @field_validator("home", "prompts_dir", "sample_dir")
     @classmethod
