@@ -162,10 +162,10 @@ class Settings(BaseSettings):
         """Versions before 2026-12-02 kept their data in the user's home folder itself (the
         shell's HOME was taken for NEWSDESK_HOME). Without NEWSDESK_HOME, and with nothing yet
         in the default folder, such data is used where it is rather than left behind."""
+        if "home" in self.model_fields_set or self.home.exists():
+            return self
         older = Path.home()
-        data = (older / "newsdesk.sqlite", older / "chroma" / "chroma.sqlite3")
-        unset = "home" not in self.model_fields_set and not self.home.exists()
-        if unset and any(path.exists() for path in data):
+        if (older / "newsdesk.sqlite").exists() or (older / "chroma" / "chroma.sqlite3").exists():
             self.home = older
         return self
 
