@@ -110,6 +110,20 @@ def configured_embeddings(
     )
 
 
+def sentence_embeddings(
+    settings: Settings, embeddings: SentenceTransformerEmbeddings
+) -> SentenceTransformerEmbeddings:
+    """What the extractive answerer embeds its question and sentences with: the store's
+    embeddings, except that int8 chunks still get fp32 sentences. int8 keeps retrieval's
+    Hit@4 but chose the answering sentence worse on rtqa-val (BENCHMARKS.md, "int8
+    variants"), and a question's few sentences cost little either way."""
+    if embeddings.backend != "onnx-int8":
+        return embeddings
+    return make_embeddings(
+        settings.embedding_model, backend="onnx", cache_dir=settings.models_dir, lazy=True
+    )
+
+
 def build_service(
     settings: Settings,
     store: ArticleStore,
@@ -158,7 +172,7 @@ def build_service(
         )
     chain_parts = ChainParts(
         retriever=retriever,
-        extractive=ExtractiveAnswerer(embeddings),
+        extractive=ExtractiveAnswerer(sentence_embeddings(settings, embeddings)),
         prompts=prompts,
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,

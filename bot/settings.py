@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         default="auto",
         validation_alias="NEWSDESK_EMBEDDING_BACKEND",
         description="torch, onnx, onnx-int8, or auto: the store's own (torch vectors searched "
-        "with onnx, the same vectors faster), else DEFAULT_BACKEND (onnx).",
+        "with onnx, the same vectors faster), else DEFAULT_BACKEND (onnx-int8).",
     )
     models_dir_setting: Path | None = Field(
         default=None,

@@ -19,11 +19,11 @@ from index.errors import NewsdeskError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")
-# The backend of a new index: ONNX fp32 makes torch's vectors (cosine 0.9999999), embeds
-# questions and sentences faster and chunks as fast. int8 embeds chunks 1.8x faster but lost
-# 0.058 Hit@4 and 0.074 answer accuracy on the dev bench (BENCHMARKS.md, "Embedding
-# backends"): a choice, not the default.
-DEFAULT_BACKEND = "onnx"
+# The backend of a new index: int8 (7-bit weights, one single-thread run per core) embeds
+# chunks 2.7 times as fast as torch and kept Hit@4 within 0.01 on both benches (dev 0.679 as
+# torch, val 0.476 against 0.484; BENCHMARKS.md, "int8 variants"). The answerer still embeds
+# its sentences in fp32 (bot.app.sentence_embeddings).
+DEFAULT_BACKEND = "onnx-int8"
 # torch and ONNX fp32 compute the same vectors (cosine 0.9999999 to each other, BENCHMARKS.md,
 # "Embedding backends"), so a store made by either is searched and extended by the other.
 SAME_VECTORS = frozenset({"torch", "onnx"})
@@ -203,7 +203,7 @@ def can_export(model_name: str) -> bool:
 
 def _load_onnx(model_name: str, quantize: bool, cache_dir: Path | None) -> Encoder:
     """The ONNX export of a local model folder, made on first use and cached."""
-    from index.onnx_encoder import DONE_MARK, OnnxEncoder, export
+    from index.onnx_encoder import DONE_MARK, QUANTIZATION_RECIPE, OnnxEncoder, export
 
     if not can_export(model_name):
         raise EmbeddingModelError(
@@ -216,7 +216,11 @@ def _load_onnx(model_name: str, quantize: bool, cache_dir: Path | None) -> Encod
     weights = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin"))
     stamp = hashlib.sha256(
         "|".join(
-            [str(folder.resolve()), *(f"{w.name}:{w.stat().st_size}" for w in weights)]
+            [
+                str(folder.resolve()),
+                *(f"{w.name}:{w.stat().st_size}" for w in weights),
+                *([QUANTIZATION_RECIPE] if quantize else []),
+            ]
         ).encode()
     ).hexdigest()[:12]
     target = cache_dir / f"{folder.name}-{'int8' if quantize else 'fp32'}-{stamp}"

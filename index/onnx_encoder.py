@@ -22,6 +22,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 DONE_MARK = "export.json"
+# Part of the int8 export's cache name: an export made with other quantization options is
+# another model, made anew rather than reused.
+QUANTIZATION_RECIPE = "matmul-per-channel-7bit"
 
 
 class OnnxExportError(NewsdeskError):
@@ -105,18 +109,29 @@ def export(folder: Path, target: Path, quantize: bool) -> None:
         if quantize:
             # Per-channel int8 weights of the MatMuls only: per-tensor weights, or quantizing the
             # embedding lookups too, moved the vectors several times further from fp32's.
+            # 7-bit weights (reduce_range): on AVX2 CPUs without VNNI, ONNX Runtime's u8 x s8
+            # kernels sum pairs of products in int16, which full 8-bit weights can saturate;
+            # 7-bit ones can't, and multiply twice as fast on two single-thread sessions
+            # (BENCHMARKS.md, "int8 variants").
             quantize_dynamic(
                 str(exported),
                 str(staging / "model.onnx"),
                 weight_type=QuantType.QInt8,
                 per_channel=True,
+                reduce_range=True,
                 op_types_to_quantize=["MatMul"],
             )
             exported.unlink()
         else:
             exported.rename(staging / "model.onnx")
         tokenizer.save_pretrained(str(staging))
-        config = {"max_seq_length": max_length, "normalize": normalize, "quantized": quantize}
+        config: dict[str, object] = {
+            "max_seq_length": max_length,
+            "normalize": normalize,
+            "quantized": quantize,
+        }
+        if quantize:
+            config["recipe"] = QUANTIZATION_RECIPE
         (staging / DONE_MARK).write_text(json.dumps(config))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)
@@ -171,9 +186,17 @@ class OnnxEncoder:
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        elif self.one_at_a_time:
+            # A text at a time keeps two threads of one session mostly waiting on each other;
+            # one single-thread run per core embeds 1.6 times as many chunks a second
+            # (BENCHMARKS.md, "int8 variants"). Each run is the same, so are the vectors.
+            options.intra_op_num_threads = 1
         self.session: onnxruntime.InferenceSession = onnxruntime.InferenceSession(
             str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
+        self.workers = 1 if threads or not self.one_at_a_time else _cores()
+        # Its threads start on first use, so an fp32 or one-core encoder never starts any.
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="onnx")
         # One session serves every thread, but tokenizers' fast tokenizer isn't re-entrant.
         self._tokenize_lock = threading.Lock()
 
@@ -187,12 +210,24 @@ class OnnxEncoder:
         if self.one_at_a_time:
             batch_size = 1
         order = np.argsort([-len(text) for text in texts], kind="stable")
-        pieces = [
-            self._embed([texts[i] for i in order[start : start + batch_size]], normalize_embeddings)
+        batches = [
+            [texts[i] for i in order[start : start + batch_size]]
             for start in range(0, len(texts), batch_size)
         ]
-        if not pieces:
+        if not batches:
             return np.zeros((0, 0), dtype=np.float32)
+        if self.workers > 1 and len(batches) > 1:
+            # Every worker takes every n-th batch (longest first, so their shares are alike).
+            n = self.workers
+            done = list(
+                self._pool.map(
+                    lambda share: [self._embed(b, normalize_embeddings) for b in share],
+                    [batches[k::n] for k in range(n)],
+                )
+            )
+            pieces = [done[i % n][i // n] for i in range(len(batches))]
+        else:
+            pieces = [self._embed(batch, normalize_embeddings) for batch in batches]
         vectors = np.concatenate(pieces)
         result = np.empty_like(vectors)
         result[order] = vectors
@@ -215,3 +250,10 @@ class OnnxEncoder:
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         result: np.ndarray = pooled.astype(np.float32)
         return result
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's share, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)

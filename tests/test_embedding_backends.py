@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.app import build_parts
+from bot.app import build_parts, sentence_embeddings
 from bot.cli.main import main
 from index.embeddings import (
     DEFAULT_BACKEND,
@@ -50,6 +50,23 @@ def test_onnx_vectors_are_close_to_torch(
     # Order is kept whatever the batching, and an empty call is empty.
     assert cosines(onnx.embed_documents(TEXTS[::-1], batch_size=3)[::-1], vectors).min() > 0.9999
     assert onnx.embed_documents([]) == []
+
+
+def test_int8_vectors_are_the_same_alone_among_others_and_across_threads(
+    models_dir: Path,
+) -> None:
+    """int8 embeds a text at a time on one single-thread session per core (BENCHMARKS.md, "int8
+    variants"): a text's vector is the same whichever texts it comes with, whichever run takes
+    it, and however many callers embed at once."""
+    int8 = make_embeddings(backend="onnx-int8", cache_dir=models_dir)
+    assert int8.model.workers >= 1  # type: ignore[attr-defined]
+    alone = np.asarray([int8.embed_documents([text])[0] for text in TEXTS])
+    together = np.asarray(int8.embed_documents(TEXTS * 3))
+    assert np.abs(together - np.tile(alone, (3, 1))).max() < 1e-6
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda k: int8.embed_documents(TEXTS[k:] + TEXTS[:k]), range(4)))
+    for k, run in enumerate(runs):
+        assert np.abs(np.asarray(run) - np.roll(alone, -k, axis=0)).max() < 1e-6
 
 
 def test_the_export_is_made_once_and_reused_and_says_only_that(
@@ -91,6 +108,27 @@ def test_a_new_index_uses_the_default_backend_and_answers(
     assert main(["ask", "--json", "who controls Qairawan?"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert not answer["refused"] and "Qairawan" in answer["answer"]
+
+
+def test_int8_chunks_are_answered_from_fp32_sentence_vectors(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """With int8 chunks the answerer still embeds its question and sentences in fp32, whose
+    choice of sentence int8 did not match on rtqa-val; with fp32 chunks it shares them."""
+    settings = make_settings(tmp_path, NEWSDESK_EMBEDDING_BACKEND="onnx-int8")
+    int8 = make_embeddings(backend="onnx-int8", cache_dir=models_dir)
+    fp32 = make_embeddings(backend="onnx", cache_dir=models_dir)
+    for_sentences = sentence_embeddings(settings, int8)
+    assert (int8.identity, for_sentences.identity) == (
+        "all-MiniLM-L6-v2/onnx-int8",
+        "all-MiniLM-L6-v2/onnx",
+    )
+    assert sentence_embeddings(settings, fp32) is fp32
+    sentence = [TEXTS[3]]
+    assert cosines(for_sentences.embed_sentences(sentence, 4), fp32.embed_documents(sentence))[
+        0
+    ] == pytest.approx(1.0, abs=1e-6)
+    assert cosines(int8.embed_documents(sentence), fp32.embed_documents(sentence))[0] < 0.99999
 
 
 def test_vectors_of_another_backend_are_refused_with_what_to_do(
