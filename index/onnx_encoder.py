@@ -111,8 +111,8 @@ def export(folder: Path, target: Path, quantize: bool) -> None:
             # embedding lookups too, moved the vectors several times further from fp32's.
             # 7-bit weights (reduce_range): on AVX2 CPUs without VNNI, ONNX Runtime's u8 x s8
             # kernels sum pairs of products in int16, which full 8-bit weights can saturate;
-            # 7-bit ones can't, and multiply twice as fast on two single-thread sessions
-            # (BENCHMARKS.md, "int8 variants").
+            # 7-bit ones can't. On two single-thread sessions they embed 3 times as fast as
+            # torch (BENCHMARKS.md, "The default: int8 with 7-bit weights").
             quantize_dynamic(
                 str(exported),
                 str(staging / "model.onnx"),
