@@ -118,7 +118,11 @@ def test_sentences_scored_lately_are_not_encoded_again(
     mosul = "Mosul is near."
     again = recording.embed_sentences(["Qairawan was taken.", mosul, mosul], 4)
     assert calls == [["Amiri leads Badr.", "Qairawan was taken."], ["Mosul is near."]]
-    assert again[0] == embeddings.embed_documents(["Qairawan was taken."])[0]
+    # The vector embedded with the first call's batch; torch's kernels for a batch of two may
+    # round differently from a batch of one (they do on AVX-512 CPUs), so within rounding.
+    assert again[0] == pytest.approx(
+        embeddings.embed_documents(["Qairawan was taken."])[0], abs=1e-5
+    )
     assert again[1] == again[2] and len(again) == 3
     # Only the last 3 distinct sentences are kept: the oldest is encoded again.
     recording.embed_sentences(["Tal Afar is west."], 4)
