@@ -123,11 +123,29 @@ class SentenceTransformerEmbeddings(Embeddings):
                 self._queries.move_to_end(text)
                 return list(self._queries[text])
         vector = self.embed_documents([text])[0]
+        self._remember_query(text, vector)
+        return list(vector)
+
+    def embed_query_and_sentences(
+        self, query: str, texts: list[str], batch_size: int
+    ) -> tuple[list[float], list[list[float]]]:
+        """`embed_query(query)` and `embed_sentences(texts, batch_size)` in one call of the
+        model, so that the question's run shares the workers with the sentences' instead of
+        going before them."""
+        with self._queries_lock:
+            known = self._queries.get(query)
+        if known is not None:
+            return list(known), self.embed_sentences(texts, batch_size)
+        vectors = self.embed_sentences([query, *texts], batch_size)
+        self._remember_query(query, vectors[0])
+        return vectors[0], vectors[1:]
+
+    def _remember_query(self, text: str, vector: list[float]) -> None:
         with self._queries_lock:
             self._queries[text] = vector
+            self._queries.move_to_end(text)
             if len(self._queries) > QUERY_CACHE_SIZE:
                 self._queries.popitem(last=False)
-        return list(vector)
 
 
 def same_vectors(identity: str, other: str) -> bool:

@@ -167,35 +167,32 @@ def _last_hidden_state(model: Any) -> Any:
 
 
 class OnnxEncoder:
-    """`encode` as sentence-transformers has it (texts sorted by length into batches, mean
-    pooling over the attention mask, normalized), run by ONNX Runtime."""
+    """`encode` as sentence-transformers has it (mean pooling over the attention mask,
+    normalized), run by ONNX Runtime one text at a time on one single-thread session per core.
 
-    def __init__(self, folder: Path, threads: int | None = None) -> None:
+    One text a run is a must for int8: dynamic quantization scales activations by the whole
+    batch, so a text's vector would depend on the texts batched with it (cosine 0.987 to
+    itself alone). For fp32 too it is the fastest way: nothing is padded, and neither thread
+    waits on the other within a run (88 against 61 chunks/s for one 2-thread session in
+    batches of 32, and the answerer's 8 sentences in 25 against 31 ms; BENCHMARKS.md, "One
+    text a run"). Every run is the same, so a text's vector is the same whichever worker
+    takes it and whatever comes with it."""
+
+    def __init__(self, folder: Path) -> None:
         import onnxruntime
         from transformers import AutoTokenizer
 
         config = json.loads((folder / DONE_MARK).read_text())
         self.max_length = int(config["max_seq_length"])
         self.normalize = bool(config["normalize"])
-        # Dynamic int8 quantization scales activations by the whole batch, so a text's vector
-        # would depend on the texts batched with it (cosine 0.987 to itself alone). One text a
-        # run makes every vector the same wherever it is embedded, and costs nothing here:
-        # without padding, one at a time is as fast (BENCHMARKS.md, "Embedding backends").
-        self.one_at_a_time = bool(config["quantized"])
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        elif self.one_at_a_time:
-            # A text at a time keeps two threads of one session mostly waiting on each other;
-            # one single-thread run per core embeds 1.6 times as many chunks a second
-            # (BENCHMARKS.md, "int8 variants"). Each run is the same, so are the vectors.
-            options.intra_op_num_threads = 1
+        options.intra_op_num_threads = 1
         self.session: onnxruntime.InferenceSession = onnxruntime.InferenceSession(
             str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
-        self.workers = 1 if threads or not self.one_at_a_time else _cores()
-        # Its threads start on first use, so an fp32 or one-core encoder never starts any.
+        self.workers = _cores()
+        # Its threads start on first use, so a one-core encoder never starts any.
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="onnx")
         # One session serves every thread, but tokenizers' fast tokenizer isn't re-entrant.
         self._tokenize_lock = threading.Lock()
@@ -203,51 +200,43 @@ class OnnxEncoder:
     def encode(
         self,
         texts: Sequence[str],
-        batch_size: int = 32,
+        batch_size: int = 1,
         normalize_embeddings: bool = True,
         show_progress_bar: bool = False,
     ) -> np.ndarray:
-        if self.one_at_a_time:
-            batch_size = 1
-        order = np.argsort([-len(text) for text in texts], kind="stable")
-        batches = [
-            [texts[i] for i in order[start : start + batch_size]]
-            for start in range(0, len(texts), batch_size)
-        ]
-        if not batches:
+        """The texts' vectors, in order. `batch_size` is accepted as sentence-transformers'
+        is, and ignored: every text is a run of its own (see the class)."""
+        if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        if self.workers > 1 and len(batches) > 1:
-            # Every worker takes every n-th batch (longest first, so their shares are alike).
-            n = self.workers
+        # Longest first, every worker taking every n-th text, so that their shares are alike.
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        ordered = [texts[i] for i in order]
+        n = self.workers
+        if n > 1 and len(ordered) > 1:
             done = list(
                 self._pool.map(
-                    lambda share: [self._embed(b, normalize_embeddings) for b in share],
-                    [batches[k::n] for k in range(n)],
+                    lambda share: [self._embed(text, normalize_embeddings) for text in share],
+                    [ordered[k::n] for k in range(n)],
                 )
             )
-            pieces = [done[i % n][i // n] for i in range(len(batches))]
+            pieces = [done[i % n][i // n] for i in range(len(ordered))]
         else:
-            pieces = [self._embed(batch, normalize_embeddings) for batch in batches]
-        vectors = np.concatenate(pieces)
+            pieces = [self._embed(text, normalize_embeddings) for text in ordered]
+        vectors = np.stack(pieces)
         result = np.empty_like(vectors)
         result[order] = vectors
         return result
 
-    def _embed(self, texts: list[str], normalize: bool) -> np.ndarray:
+    def _embed(self, text: str, normalize: bool) -> np.ndarray:
         with self._tokenize_lock:
             encoded = self.tokenizer(
-                texts,
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="np",
+                [text], truncation=True, max_length=self.max_length, return_tensors="np"
             )
         feeds = {name: encoded[name].astype(np.int64) for name in INPUTS}
         (hidden,) = self.session.run(["last_hidden_state"], feeds)
-        mask = feeds["attention_mask"][..., None].astype(np.float32)
-        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        pooled = hidden[0].mean(axis=0)  # one text, no padding: every token counts
         if normalize or self.normalize:
-            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            pooled /= max(float(np.linalg.norm(pooled)), 1e-12)
         result: np.ndarray = pooled.astype(np.float32)
         return result
 

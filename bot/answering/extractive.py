@@ -130,11 +130,13 @@ class ExtractiveAnswerer:
 
         order = sorted(range(len(pool)), key=promise, reverse=True)
         kept = sorted(order[: self.shortlist] if self.shortlist else order)
-        # The question's vector is cached from retrieval, and the vectors of sentences scored
-        # lately are kept. Small batches (of sentences sorted by length) so that one long
-        # sentence doesn't pad all the others to its length.
-        query = self.embeddings.embed_query(question)
-        vectors = self.embeddings.embed_sentences([pool[i][1] for i in kept], SCORING_BATCH)
+        # The question's vector may be cached from retrieval, and the vectors of sentences
+        # scored lately are kept; what is left is embedded in one call of the model. Small
+        # batches (of sentences sorted by length) so that one long sentence doesn't pad all
+        # the others to its length (the ONNX backends run one text at a time anyway).
+        query, vectors = self.embeddings.embed_query_and_sentences(
+            question, [pool[i][1] for i in kept], SCORING_BATCH
+        )
         ranked = []
         for i, vector in zip(kept, vectors, strict=True):
             index, sentence = pool[i]
