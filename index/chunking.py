@@ -66,6 +66,20 @@ class Chunk:
         return f"{self.title}\n{self.text}" if self.title else self.text
 
 
+@dataclass(frozen=True)
+class Located:
+    """Where a chunk sits in its article and when the article was published: all that
+    retrieval needs of a candidate to rank it, before the few it keeps are read whole."""
+
+    article_key: str
+    position: int
+    published: str
+
+    @classmethod
+    def of(cls, chunk: Chunk) -> Located:
+        return cls(chunk.article_key, chunk.position, chunk.published)
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     """Sentence boundaries within text[start:end], trimmed of surrounding whitespace."""
     end = len(text) if end is None else end

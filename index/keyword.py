@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.chunking import places_around
+from index.chunking import Located, places_around
 from index.store import ArticleStore
 from index.text import terms
 
@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
-INDEX_DIR = "tantivy"
+# "tantivy-2" since each chunk's date is stored beside its place: a folder of an index
+# without it (or of the bm25s index before tantivy) is rebuilt from the store once.
+INDEX_DIR = "tantivy-2"
 # Chunks read from the store per get() while catching up (Chroma limits SQL variables).
 READ_BATCH = 2000
 WRITER_HEAP_BYTES = 64 * 1024 * 1024
@@ -74,6 +76,7 @@ def _schema() -> Any:
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
     builder.add_text_field("article", stored=True, tokenizer_name="raw")
     builder.add_integer_field("position", stored=True)
+    builder.add_text_field("published", stored=True, tokenizer_name="raw")
     # The terms of our own tokenizer (index.text), joined by spaces: the same words for the
     # chunks and the questions, whatever tantivy's tokenizers would do.
     builder.add_text_field("body", stored=False, tokenizer_name="whitespace")
@@ -93,7 +96,7 @@ class KeywordIndex:
         import tantivy
 
         where = self.folder / INDEX_DIR
-        if not where.exists():  # also a folder of the bm25s index before this one
+        if not where.exists():  # also a folder of an older index (see INDEX_DIR)
             for old in self.folder.glob("*") if self.folder.exists() else []:
                 shutil.rmtree(old) if old.is_dir() else old.unlink()
             where.mkdir(parents=True)
@@ -178,6 +181,7 @@ class KeywordIndex:
                         id=chunk.id,
                         article=chunk.article_key,
                         position=chunk.position,
+                        published=chunk.published,
                         body=" ".join(terms(chunk.embedding_text)),
                     )
                 )
@@ -278,6 +282,27 @@ class KeywordIndex:
             return None
         places = places_around(chunks, reach, ledes)
         return [layout[place] for place in sorted(places) if place in layout]
+
+    def locate(self, ids: Sequence[str]) -> dict[str, Located]:
+        """Where each of these chunks sits and when it was published, for the ones this
+        index holds (it may be behind the store: ask the store for the rest). A read of the
+        index's stored fields, much cheaper than the store's metadata (BENCHMARKS.md,
+        "Reading only what is kept")."""
+        import tantivy
+
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        searcher = self._index.searcher()
+        query = tantivy.Query.term_set_query(self._index.schema, "id", wanted)
+        found = {}
+        for _, address in searcher.search(query, len(wanted)).hits:
+            doc = searcher.doc(address)
+            published = str(doc.get_first("published") or "")
+            found[str(doc["id"][0])] = Located(
+                str(doc["article"][0]), int(doc["position"][0]), published
+            )
+        return found
 
     def document_frequencies(self, candidates: Iterable[str]) -> dict[str, int]:
         """How many chunks hold each of `candidates` (terms as `index.text.terms` makes them),

@@ -220,6 +220,21 @@ class ArticleStore:
             found.append(ScoredChunk(_chunk(chunk_id, text, meta), 1.0 - float(distance)))
         return found
 
+    def nearest(self, query_vector: Sequence[float], k: int) -> list[tuple[str, float]]:
+        """The ids and cosine similarities of the k chunks nearest to the query vector, most
+        similar first: `search` without reading the chunks, which is most of its cost (the
+        metadata of 100 chunks takes five times as long as the vector search itself;
+        BENCHMARKS.md, "Reading only what is kept")."""
+        if k <= 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[list(query_vector)], n_results=k, include=["distances"]
+        )
+        return [
+            (chunk_id, 1.0 - float(distance))
+            for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
     def _read_all(self, include: list[str]) -> Iterator[dict[str, Any]]:
         """The whole collection, `read_page` rows per get()."""
         offset = 0

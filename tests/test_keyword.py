@@ -4,14 +4,15 @@ update costs what it changes."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
 from bot.answering.retrieval import ChunkRetriever
 from index.articles import Article
-from index.chunking import Chunk
+from index.chunking import Chunk, Located
 from index.embeddings import SentenceTransformerEmbeddings
-from index.keyword import KeywordIndex
+from index.keyword import INDEX_DIR, KeywordIndex
 from index.pipeline import index_articles
 from index.store import ArticleStore
 
@@ -90,16 +91,22 @@ def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
     stranger = Chunk(**{**asdict(middle), "id": "not-indexed"})
     assert reopened.ids_around([stranger], 1) is None
 
-    # A folder of the keyword index before this one (bm25s files) is rebuilt once.
-    legacy = tmp_path / "legacy"
-    legacy.mkdir()
-    (legacy / "chunk_ids.json").write_text(json.dumps({"ids": [], "fingerprint": "x"}))
-    (legacy / "data.csc.index.npy").write_bytes(b"\x93NUMPY")
-    old = KeywordIndex(legacy)
-    assert sorted(p.name for p in legacy.iterdir()) == ["tantivy"]
-    assert old.ids_around([middle], 1) is None
-    assert old.sync(fresh_store) is True
-    assert sorted(old.ids_around([middle], 1) or []) == expected
+    # Folders of the keyword indexes before this one are rebuilt once: the bm25s files, and
+    # a tantivy index without the chunks' dates (as the first tantivy one was written).
+    bm25s = tmp_path / "bm25s"
+    bm25s.mkdir()
+    (bm25s / "chunk_ids.json").write_text(json.dumps({"ids": [], "fingerprint": "x"}))
+    (bm25s / "data.csc.index.npy").write_bytes(b"\x93NUMPY")
+    first_tantivy = tmp_path / "tantivy-1"
+    shutil.copytree(tmp_path / "k", first_tantivy)
+    (first_tantivy / INDEX_DIR).rename(first_tantivy / "tantivy")
+    for legacy in (bm25s, first_tantivy):
+        old = KeywordIndex(legacy)
+        assert sorted(p.name for p in legacy.iterdir()) == [INDEX_DIR]
+        assert old.ids_around([middle], 1) is None
+        assert old.sync(fresh_store) is True
+        assert sorted(old.ids_around([middle], 1) or []) == expected
+        assert old.locate([middle.id, "not-indexed"]) == {middle.id: Located.of(middle)}
 
 
 def test_empty_store_and_empty_query(fresh_store: ArticleStore, tmp_path: Path) -> None:

@@ -73,33 +73,31 @@ class ChunkRetriever(BaseRetriever):
         found = steps.gather_candidates(
             self.store, keyword, query, vector, max(self.candidates, self.k), self.candidates
         )
-        chunks = found.chunks
-        published = {i: steps.day_number(chunk.published) for i, chunk in chunks.items()}
+        located = found.located
+        published = {i: steps.day_number(place.published) for i, place in located.items()}
         if as_of is not None:
-            chunks = steps.drop_future(chunks, published, today)
+            located = steps.drop_future(located, published, today)
         fused = steps.fuse(
             [
-                ([i for i in found.dense_ids if i in chunks], self.dense_weight),
-                ([i for i in found.keyword_ids if i in chunks], self.keyword_weight),
+                ([i for i in found.dense_ids if i in located], self.dense_weight),
+                ([i for i in found.keyword_ids if i in located], self.keyword_weight),
             ]
         )
         if self.recency_weight:
             fused = steps.weight_recency(fused, published, today, self.recency_weight)
         keep = max(self.k, RERANK_CANDIDATES) if self.reranker else self.k
-        ranked = steps.space(steps.best_first(fused), chunks, keep, self.neighbours)
+        ranked = steps.space(steps.best_first(fused), located, keep, self.neighbours)
 
-        # Keyword-only hits get their cosine similarity from their stored vectors; fetched
-        # only for the few kept, since that read is the slow part.
-        similarity = dict(found.similarity)
-        unscored = [chunk_id for chunk_id in ranked if chunk_id not in similarity]
-        for chunk_id, stored in self.store.get_vectors(unscored).items():
-            similarity[chunk_id] = cosine(vector, stored)
+        # Only the kept chunks are read whole, with their stored vectors: a keyword-only hit
+        # gets its cosine similarity from its vector.
         wanted = content_words(query)
         documents = []
-        for chunk_id in ranked:
-            chunk, cos = chunks[chunk_id], similarity.get(chunk_id, 0.0)
+        for chunk, stored in self.store.get_with_vectors(ranked):
+            cos = found.similarity.get(chunk.id)
+            if cos is None:
+                cos = cosine(vector, stored)
             score = relevance(cos, wanted, chunk.text)
-            documents.append(steps.scored_document(chunk, cos, score, fused[chunk_id]))
+            documents.append(steps.scored_document(chunk, cos, score, fused[chunk.id]))
         if self.reranker:
             documents = self.reranker(query, documents)
         return self._widen(documents[: self.k])

@@ -19,10 +19,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import TypeVar
 
 from langchain_core.documents import Document
 
-from index.chunking import Chunk
+from index.chunking import Chunk, Located
 from index.keyword import KeywordIndex
 from index.store import ArticleStore
 
@@ -47,12 +48,16 @@ NEIGHBOURS = 1
 LEDES = True
 
 
+Where = TypeVar("Where", Located, Chunk)
+
+
 @dataclass
 class Candidates:
-    """What the two retrievers found: every candidate chunk by id, the cosine similarity of
-    those the vector search found, and each retriever's ids, best first."""
+    """What the two retrievers found: where every candidate chunk sits and when it was
+    published (by id), the cosine similarity of those the vector search found, and each
+    retriever's ids, best first. The chunks themselves are read only for the few kept."""
 
-    chunks: dict[str, Chunk]
+    located: dict[str, Located]
     similarity: dict[str, float]
     dense_ids: list[str]
     keyword_ids: list[str]
@@ -67,15 +72,25 @@ def gather_candidates(
     keyword_count: int,
 ) -> Candidates:
     """The nearest chunks from the store and the best BM25 matches (read from the keyword
-    index as it is: keeping it in step is the indexer's job, never a question's)."""
-    dense = store.search(vector, dense_count)
-    chunks: dict[str, Chunk] = {hit.chunk.id: hit.chunk for hit in dense}
-    similarity = {hit.chunk.id: hit.similarity for hit in dense}
+    index as it is: keeping it in step is the indexer's job, never a question's). Where each
+    sits comes from the keyword index, which holds it for every chunk, and from the store only
+    for those the keyword index doesn't know yet: reading a hundred candidates' metadata from
+    Chroma was a third of retrieval (BENCHMARKS.md, "Reading only what is kept")."""
+    dense = store.nearest(vector, dense_count)
     keyword_hits = keyword.search(query, keyword_count) if keyword else []
     keyword_ids = [chunk_id for chunk_id, _ in keyword_hits]
-    missing = [chunk_id for chunk_id in keyword_ids if chunk_id not in chunks]
-    chunks.update((chunk.id, chunk) for chunk in store.get_chunks(missing))
-    return Candidates(chunks, similarity, [hit.chunk.id for hit in dense], keyword_ids)
+    wanted = list(dict.fromkeys([*(chunk_id for chunk_id, _ in dense), *keyword_ids]))
+    located = keyword.locate(wanted) if keyword else {}
+    missing = [chunk_id for chunk_id in wanted if chunk_id not in located]
+    located.update((chunk.id, Located.of(chunk)) for chunk in store.get_chunks(missing))
+    # A chunk removed since the search (another process re-indexing) is no candidate.
+    dense_ids = [chunk_id for chunk_id, _ in dense if chunk_id in located]
+    return Candidates(
+        located,
+        dict(dense),
+        dense_ids,
+        [chunk_id for chunk_id in keyword_ids if chunk_id in located],
+    )
 
 
 def day_number(published: str) -> int | None:
@@ -87,11 +102,11 @@ def day_number(published: str) -> int | None:
 
 
 def drop_future(
-    chunks: Mapping[str, Chunk], published: Mapping[str, int | None], as_of: int
-) -> dict[str, Chunk]:
-    """The chunks published by day `as_of` (with a day of slack); undated ones stay."""
+    located: Mapping[str, Where], published: Mapping[str, int | None], as_of: int
+) -> dict[str, Where]:
+    """The candidates published by day `as_of` (with a day of slack); undated ones stay."""
     latest = as_of + FUTURE_SLACK_DAYS
-    return {i: c for i, c in chunks.items() if (published[i] or 0) <= latest}
+    return {i: c for i, c in located.items() if (published[i] or 0) <= latest}
 
 
 def fuse(ranked_lists: Sequence[tuple[Sequence[str], float]]) -> dict[str, float]:
@@ -125,7 +140,10 @@ def best_first(scores: Mapping[str, float]) -> list[str]:
 
 
 def space(
-    ranked: Sequence[str], chunks: Mapping[str, Chunk], keep: int, neighbours: int = NEIGHBOURS
+    ranked: Sequence[str],
+    chunks: Mapping[str, Located | Chunk],
+    keep: int,
+    neighbours: int = NEIGHBOURS,
 ) -> list[str]:
     """The first `keep` chunk ids, skipping any that a better one's passage includes."""
     taken: dict[str, list[int]] = {}
