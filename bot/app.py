@@ -170,9 +170,10 @@ def build_service(
             english=bundled_words(),
             in_topic=keyword.in_articles_found_for,
         )
+    for_sentences = sentence_embeddings(settings, embeddings)
     chain_parts = ChainParts(
         retriever=retriever,
-        extractive=ExtractiveAnswerer(sentence_embeddings(settings, embeddings)),
+        extractive=ExtractiveAnswerer(for_sentences),
         prompts=prompts,
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
@@ -180,6 +181,9 @@ def build_service(
         chat_model=chat_model,
         spelling=spelling,
         embeddings=embeddings,
+        # The answerer's question vector, made beside retrieval's when the models differ
+        # (BENCHMARKS.md, "The answerer's question beside retrieval").
+        warm=for_sentences.embed_query if for_sentences is not embeddings else None,
     )
     return AnswerService(store, chain_parts)
 

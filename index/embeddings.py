@@ -75,6 +75,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.backend = backend
         self._queries: OrderedDict[str, list[float]] = OrderedDict()
         self._queries_lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self._sentences: OrderedDict[str, list[float]] = OrderedDict()
 
     @property
@@ -89,8 +90,12 @@ class SentenceTransformerEmbeddings(Embeddings):
     @property
     def model(self) -> Encoder:
         if self._model is None:
-            assert self._loader is not None
-            self._model = self._loader()
+            # Two threads asking at once (two readers' first questions, or the answerer's
+            # question warmed beside retrieval) load it once.
+            with self._load_lock:
+                if self._model is None:
+                    assert self._loader is not None
+                    self._model = self._loader()
         return self._model
 
     def embed_documents(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[list[float]]:

@@ -3,15 +3,22 @@ default for a new index, and vectors of different backends never mixed in one st
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import numpy as np
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 
+from bot.answering.extractive import ExtractiveAnswerer
 from bot.app import build_parts, sentence_embeddings
 from bot.cli.main import main
 from index.embeddings import (
@@ -213,3 +220,72 @@ def test_a_model_folder_that_is_not_mean_pooled_is_refused(tmp_path: Path) -> No
         make_embeddings(str(folder), backend="onnx", cache_dir=tmp_path / "cache")
     left = [p.name for p in (tmp_path / "cache").iterdir() if not p.name.endswith(".lock")]
     assert not left, "nothing half-made is left in the cache (only the export's lock file)"
+
+
+def test_the_answerers_question_is_embedded_once_beside_retrieval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under int8 chunks the answerer's fp32 vector of the question is made in a step that
+    runs beside retrieval (warm_answerer), so the answer finds it ready: the fp32 model
+    encodes the question once, alone, and the sentences without it."""
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
+    assert main(["index", str(SEED_DIR), "--quiet"]) == 0
+    parts = build_parts(make_settings(tmp_path, NEWSDESK_EMBEDDING_BACKEND="onnx-int8"))
+    answerer = parts.service.parts.extractive
+    assert isinstance(answerer, ExtractiveAnswerer)
+    for_sentences = answerer.embeddings
+    assert for_sentences.identity == "all-MiniLM-L6-v2/onnx"
+    real, calls = for_sentences.model, []
+
+    class Recording:
+        def encode(self, texts: list[str], **options: Any) -> Any:
+            calls.append(list(texts))
+            return real.encode(texts, **options)
+
+    for_sentences._model = Recording()  # the real fp32 model, recording what it is asked
+    steps = StepTimes()
+    question = "who controls Qairawan?"
+    outcome = parts.service.chain.invoke(
+        {"question": question, "history": [], "as_of": None}, {"callbacks": [steps]}
+    )
+    assert not outcome.answer.refused and "[1]" in outcome.answer.answer
+    assert [call for call in calls if question in call] == [[question]]
+    assert len(calls) == 2 and calls[1], "then the sentences, in one call of their own"
+    retrieve, warm = steps.runs["retrieve"], steps.runs["warm_answerer"]
+    assert retrieve.parent == warm.parent, "two branches of one parallel step"
+    assert warm.started < retrieve.ended and retrieve.started < warm.ended
+
+
+@dataclass
+class StepRun:
+    parent: UUID | None
+    started: int
+    ended: int = -1
+
+
+class StepTimes(BaseCallbackHandler):
+    """The order in which the chain's steps start and end, by name."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, StepRun] = {}
+        self._names: dict[UUID, str] = {}
+        self._events = itertools.count()
+        self._lock = threading.Lock()
+
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
+    ) -> None:
+        with self._lock:
+            name = str(kwargs.get("name") or "")
+            self._names[run_id] = name
+            self.runs[name] = StepRun(parent_run_id, next(self._events))
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        with self._lock:
+            self.runs[self._names[run_id]].ended = next(self._events)

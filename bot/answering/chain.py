@@ -1,6 +1,6 @@
 """`answer_chain`: the one LangChain Runnable every front end answers with.
 
-    clean -> condense -> retrieve -> refusal gate -> refuse
+    clean -> condense -> retrieve (beside it: warm the answerer) -> refusal gate -> refuse
                                                   | prompt | chat model | parser | claim check
                                                   | extractive answerer
 
@@ -88,6 +88,10 @@ class ChainParts:
     embeddings: Embeddings | None = None
     # Misspelled names spelled as the articles spell them (spelling.py); None: as asked.
     spelling: Callable[[str], str] | None = None
+    # Run beside retrieval with the question, on the core retrieval leaves idle: the
+    # extractive answerer's own embedding of it, when that is another model than retrieval's
+    # (fp32 sentences over int8 chunks), so the answer finds it ready. None: nothing to warm.
+    warm: Callable[[str], object] | None = None
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -135,13 +139,19 @@ def make_answer_chain(parts: ChainParts) -> Runnable[AnswerInput, AnswerOutcome]
             understood = parts.spelling(understood)
         return {**state, "understood_as": understood}
 
-    def retrieve(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+    def retrieve(state: dict[str, Any], config: RunnableConfig) -> list[Document]:
         as_of = state["as_of"]
         configurable = {**(config.get("configurable") or {}), "as_of": as_of}
         found = parts.retriever.invoke(
             state["understood_as"], {**config, "configurable": configurable}
         )
-        return {**state, "passages": published_by(found, as_of)}
+        return published_by(found, as_of)
+
+    def warm(state: dict[str, Any]) -> bool:
+        if parts.warm is not None and parts.chat_model is None:
+            parts.warm(state["understood_as"])
+            return True
+        return False
 
     def gate(state: dict[str, Any]) -> dict[str, Any]:
         passages, question = state["passages"], state["understood_as"]
@@ -163,7 +173,11 @@ def make_answer_chain(parts: ChainParts) -> Runnable[AnswerInput, AnswerOutcome]
     chain = (
         RunnableLambda(clean, name="clean")
         | RunnableLambda(condense, name="condense")
-        | RunnableLambda(retrieve, name="retrieve")
+        # Both steps run side by side (a RunnableParallel under assign).
+        | RunnablePassthrough.assign(
+            passages=RunnableLambda(retrieve, name="retrieve"),
+            warmed=RunnableLambda(warm, name="warm_answerer"),
+        )
         | RunnableLambda(gate, name="refusal_gate")
         | branch
     )
