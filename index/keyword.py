@@ -97,7 +97,16 @@ class KeywordIndex:
 
         where = self.folder / INDEX_DIR
         if not where.exists():  # also a folder of an older index (see INDEX_DIR)
-            for old in self.folder.glob("*") if self.folder.exists() else []:
+            older = list(self.folder.glob("*")) if self.folder.exists() else []
+            if older:
+                # The next sync reads every chunk from the store: about half a millisecond a
+                # chunk (8 minutes at a million; BENCHMARKS.md, "A quiet run to 1M").
+                log.warning(
+                    "keyword index at %s is of an older layout; rebuilding it from the store "
+                    "once (about 1 minute per 100,000 chunks)",
+                    self.folder,
+                )
+            for old in older:
                 shutil.rmtree(old) if old.is_dir() else old.unlink()
             where.mkdir(parents=True)
         try:

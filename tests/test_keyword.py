@@ -8,6 +8,8 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from bot.answering.retrieval import ChunkRetriever
 from index.articles import Article
 from index.chunking import Chunk, Located
@@ -69,7 +71,10 @@ def test_rebuilt_when_the_store_changed_elsewhere_or_the_files_are_damaged(
 
 
 def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
-    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+    fresh_store: ArticleStore,
+    embeddings: SentenceTransformerEmbeddings,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     long_text = "\n".join(
         f"Paragraph {n} about the Tal Sufouq bridge, part {n}. " * 12 for n in range(6)
@@ -101,7 +106,9 @@ def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
     shutil.copytree(tmp_path / "k", first_tantivy)
     (first_tantivy / INDEX_DIR).rename(first_tantivy / "tantivy")
     for legacy in (bm25s, first_tantivy):
+        caplog.clear()
         old = KeywordIndex(legacy)
+        assert "of an older layout; rebuilding it from the store once" in caplog.text
         assert sorted(p.name for p in legacy.iterdir()) == [INDEX_DIR]
         assert old.ids_around([middle], 1) is None
         assert old.sync(fresh_store) is True
