@@ -295,8 +295,8 @@ class KeywordIndex:
     def locate(self, ids: Sequence[str]) -> dict[str, Located]:
         """Where each of these chunks sits and when it was published, for the ones this
         index holds (it may be behind the store: ask the store for the rest). A read of the
-        index's stored fields, much cheaper than the store's metadata (BENCHMARKS.md,
-        "Reading only what is kept")."""
+        index's stored fields, much cheaper than the store's metadata (BENCHMARKS.md, "A new
+        machine, one text a run for fp32 too, and reading only what is kept")."""
         import tantivy
 
         wanted = list(dict.fromkeys(ids))

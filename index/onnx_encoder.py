@@ -174,9 +174,10 @@ class OnnxEncoder:
     batch, so a text's vector would depend on the texts batched with it (cosine 0.987 to
     itself alone). For fp32 too it is the fastest way: nothing is padded, and neither thread
     waits on the other within a run (88 against 61 chunks/s for one 2-thread session in
-    batches of 32, and the answerer's 8 sentences in 25 against 31 ms; BENCHMARKS.md, "One
-    text a run"). Every run is the same, so a text's vector is the same whichever worker
-    takes it and whatever comes with it."""
+    batches of 32, and the answerer's 8 sentences in 25 against 31 ms; BENCHMARKS.md, "A new
+    machine, one text a run for fp32 too, and reading only what is kept"). Every run is the
+    same, so a text's vector is the same whichever worker takes it and whatever comes with
+    it."""
 
     def __init__(self, folder: Path) -> None:
         import onnxruntime

@@ -224,7 +224,8 @@ class ArticleStore:
         """The ids and cosine similarities of the k chunks nearest to the query vector, most
         similar first: `search` without reading the chunks, which is most of its cost (the
         metadata of 100 chunks takes five times as long as the vector search itself;
-        BENCHMARKS.md, "Reading only what is kept")."""
+        BENCHMARKS.md, "A new machine, one text a run for fp32 too, and reading only what
+        is kept")."""
         if k <= 0:
             return []
         result = self._collection.query(
@@ -289,16 +290,6 @@ class ArticleStore:
             )
         ]
         return [chunk for chunk in found if (chunk.article_key, chunk.position) in wanted]
-
-    def get_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        """The stored vectors of these chunk ids; unknown ids are left out."""
-        if not ids:
-            return {}
-        result = self._collection.get(ids=list(ids), include=["embeddings"])
-        return {
-            chunk_id: [float(x) for x in vector]
-            for chunk_id, vector in zip(result["ids"], result["embeddings"], strict=True)
-        }
 
     def get_with_vectors(self, ids: Sequence[str]) -> list[tuple[Chunk, list[float]]]:
         """The chunks with these ids (unknown ids are left out) and their stored vectors."""

@@ -75,7 +75,8 @@ def gather_candidates(
     index as it is: keeping it in step is the indexer's job, never a question's). Where each
     sits comes from the keyword index, which holds it for every chunk, and from the store only
     for those the keyword index doesn't know yet: reading a hundred candidates' metadata from
-    Chroma was a third of retrieval (BENCHMARKS.md, "Reading only what is kept")."""
+    Chroma was a third of retrieval (BENCHMARKS.md, "A new machine, one text a run for fp32
+    too, and reading only what is kept")."""
     dense = store.nearest(vector, dense_count)
     keyword_hits = keyword.search(query, keyword_count) if keyword else []
     keyword_ids = [chunk_id for chunk_id, _ in keyword_hits]
