@@ -167,8 +167,8 @@ def _last_hidden_state(model: Any) -> Any:
 
 
 class OnnxEncoder:
-    """`encode` as sentence-transformers has it (mean pooling over the attention mask,
-    normalized), run by ONNX Runtime one text at a time on one single-thread session per core.
+    """`encode` as sentence-transformers has it (mean pooling over the tokens, normalized),
+    run by ONNX Runtime one text at a time on one single-thread session per core.
 
     One text a run is a must for int8: dynamic quantization scales activations by the whole
     batch, so a text's vector would depend on the texts batched with it (cosine 0.987 to
