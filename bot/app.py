@@ -96,10 +96,11 @@ def configured_embeddings(
     backend = settings.embedding_backend
     if backend == "auto":
         exportable = can_export(settings.embedding_model)
+        stored = store.count()  # before the record, as `ArticleStore.check_embedding` reads them
         recorded = store.recorded_embedding()
         if recorded is not None:
             backend = recorded.rsplit("/", 1)[1]
-        elif store.count() or not exportable:
+        elif stored or not exportable:
             backend = "torch"
         else:
             backend = DEFAULT_BACKEND

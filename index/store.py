@@ -104,8 +104,9 @@ class ArticleStore:
         return int(self._collection.count())
 
     def recorded_embedding(self) -> str | None:
-        """Which embeddings (model/backend) made the vectors here, if recorded."""
-        value = (self._collection.metadata or {}).get(EMBEDDING_KEY)
+        """Which embeddings (model/backend) made the vectors here, if recorded: as stored now,
+        since another process (an indexer) may have recorded it after this client opened."""
+        value = self._fresh_metadata().get(EMBEDDING_KEY)
         return str(value) if value else None
 
     def check_embedding(self, identity: str) -> None:
@@ -113,8 +114,13 @@ class ArticleStore:
         ONNX fp32 make the same vectors, see `same_vectors`); record
         `identity` on a store that has no record yet. A store from before the record holds
         torch vectors of whatever model it was built with, so it is recorded as torch."""
+        # The count before the record: a writer records its embeddings before its first
+        # chunk, so chunks counted here without a record read after are from before records.
+        # The other order raced with an indexer's first write (a replica starting beside it
+        # took its int8 chunks for torch ones).
+        stored = self.count()
         recorded = self.recorded_embedding()
-        if recorded is None and self.count() > 0 and not identity.endswith("/torch"):
+        if recorded is None and stored > 0 and not identity.endswith("/torch"):
             recorded = identity.rsplit("/", 1)[0] + "/torch"
         if recorded is not None and not same_vectors(recorded, identity):
             model, backend = recorded.rsplit("/", 1)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_parts, open_configured_store
-from index.embeddings import SentenceTransformerEmbeddings
+from bot.app import build_parts, configured_embeddings, open_configured_store
+from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
 from index.store import StoreError, open_store
@@ -79,3 +79,27 @@ def test_unreachable_server_is_a_clear_error() -> None:
     port = free_port()  # nothing listens here
     with pytest.raises(StoreError, match=f"Chroma server at 127.0.0.1:{port}"):
         open_store("articles", host="127.0.0.1", port=port)
+
+
+def test_a_replica_opened_before_the_indexers_first_write_takes_its_record(
+    chroma_server: int, tmp_path: Path, models_dir: Path
+) -> None:
+    """A replica opens the collection while it is empty and unrecorded; an indexer then records
+    its int8 embeddings and writes chunks. The replica must see that record, not take the
+    chunks for torch ones from before records (as it did: a race seen in test_deployment)."""
+    settings = make_settings(
+        tmp_path,
+        NEWSDESK_CHROMA_HOST="127.0.0.1",
+        NEWSDESK_CHROMA_PORT=chroma_server,
+        NEWSDESK_COLLECTION="opened-before-the-first-write",
+    )
+    replica = open_configured_store(settings)
+    assert replica.count() == 0 and replica.recorded_embedding() is None
+    indexer = open_configured_store(settings)
+    int8 = make_embeddings(backend="onnx-int8", cache_dir=models_dir)
+    indexer.check_embedding(int8.identity)
+    assert index_articles(load_paths([SEED_DIR]), indexer, int8).chunks_added > 0
+
+    assert configured_embeddings(settings, replica, lazy=True).backend == "onnx-int8"
+    replica.check_embedding(int8.identity)  # no StoreError
+    assert replica.recorded_embedding() == "all-MiniLM-L6-v2/onnx-int8"
