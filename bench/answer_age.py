@@ -16,11 +16,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.app import build_parts, configured_embeddings
 from bot.evaluation.baseline import RETRIEVE_K, build_textbook_store
 from bot.evaluation.bench import Question, read_articles, read_questions
 from bot.evaluation.metrics import first_hit_rank, hit_rate
 from bot.settings import Settings
+from bot.wiring.answering import build_answering
+from bot.wiring.stores import configured_embeddings
 from index.articles import Article
 from index.keyword import KeywordIndex
 from index.store import open_store
@@ -61,7 +62,7 @@ def main() -> int:
     settings = Settings()
     store = open_store("eval-bench", path=args.store / "chroma")
     home = settings.model_copy(update={"home": args.store / "home"})
-    retriever = build_parts(
+    retriever = build_answering(
         home,
         store=store,
         keyword=KeywordIndex(args.store / "keyword"),

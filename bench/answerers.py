@@ -21,11 +21,12 @@ from typing import Any
 
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.spelling import correct_spelling
-from bot.app import build_parts, configured_embeddings
 from bot.evaluation.baseline import RETRIEVE_K
 from bot.evaluation.bench import read_questions
 from bot.evaluation.metrics import percentile
 from bot.settings import Settings
+from bot.wiring.answering import build_answering
+from bot.wiring.stores import configured_embeddings
 from index.embeddings import bundled_words
 from index.keyword import KeywordIndex
 from index.store import open_store
@@ -60,10 +61,10 @@ def main() -> int:
     embeddings = configured_embeddings(settings, store)
     keyword = KeywordIndex(args.store / "keyword")
     own = settings.model_copy(update={"home": args.store / "home"})
-    parts = build_parts(
+    answering = build_answering(
         own, store=store, keyword=keyword, embeddings=embeddings, retrieve_k=RETRIEVE_K
     )
-    service = parts.service
+    service = answering.service
     answerers = {
         "before": ExtractiveAnswerer(embeddings, **BEFORE),
         "now": ExtractiveAnswerer(embeddings),

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.app import build_parts
 from bot.settings import PROJECT_DIR, Settings
+from bot.wiring.answering import build_answering
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
 
@@ -33,14 +33,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     settings = Settings(_env_file=None, NEWSDESK_HOME=tempfile.mkdtemp())  # type: ignore[call-arg]
-    parts = build_parts(settings)
+    answering = build_answering(settings)
     index_articles(
         load_paths([Path(PROJECT_DIR / "data" / "sample")]),
-        parts.store,
-        parts.embeddings,
-        keyword=parts.keyword,
+        answering.store,
+        answering.embeddings,
+        keyword=answering.keyword,
     )
-    service = build_parts(settings).service
+    service = build_answering(settings).service
     floor, top_k = settings.min_relevance, settings.top_k
 
     def direct(question: str) -> object:

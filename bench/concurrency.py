@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import Parts, build_parts
 from bot.settings import PROJECT_DIR
+from bot.wiring.bot import BotServices, build_bot
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
@@ -84,7 +84,7 @@ def answers(fake: FakeBotAPI, chat_id: int) -> list[dict[str, Any]]:
 
 
 def run(
-    name: str, parts: Parts, home: Path, readers: int, questions: int, **settings: Any
+    name: str, parts: BotServices, home: Path, readers: int, questions: int, **settings: Any
 ) -> Result:
     """Each reader asks `questions` in turn; returns what was delivered and how fast."""
     runner = BotRunner()
@@ -156,9 +156,9 @@ def main() -> int:
             "NEWSDESK_KEYWORD_REFRESH_SECONDS": 0,
             "NEWSDESK_RATE_LIMIT_PER_MINUTE": 0,
         }
-        extractive = build_parts(make_settings(home), store=store, embeddings=embeddings)
+        extractive = build_bot(make_settings(home), store=store, embeddings=embeddings)
         model = SlowChatModel(responses=[LLM_ANSWER], seconds=args.llm_seconds)
-        llm = build_parts(make_settings(home), store=store, embeddings=embeddings, chat_model=model)
+        llm = build_bot(make_settings(home), store=store, embeddings=embeddings, chat_model=model)
         plan = [
             ("fake LLM, 1 reader (baseline)", llm, 1, {}),
             ("extractive, concurrent", extractive, readers, {}),

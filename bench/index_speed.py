@@ -25,9 +25,10 @@ from bot.settings import PROJECT_DIR
 from index.articles import Article
 from index.chunking import chunk_article
 from index.embeddings import BACKENDS, BATCH_SIZE, DEFAULT_BACKEND, make_embeddings
+from index.indexer import Indexer
 from index.ingest.fetch import FetchPolicy
 from index.ingest.loaders import load_paths
-from index.ingest.sources import Indexer, Sources
+from index.ingest.sources import Sources
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
 from index.store import open_store

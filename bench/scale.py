@@ -13,7 +13,7 @@ prints one row:
   upserts WRITE_BATCH at a time, then `KeywordIndex.apply`);
 - add 10: `index_articles` on 10 new synthetic articles, end to end as a feed poll runs it
   (the manifest read, chunking, "embedding", the store write, the keyword update);
-- retrieval p50/p95: `service.retriever.invoke(question)` of the service `build_parts` makes;
+- retrieval p50/p95: `service.retriever.invoke(question)` of the service `build_answering` makes;
 - answer p50/p95: `service.answer(question)`, the whole extractive path (clean, spelling,
   retrieval, refusal gate, extractive answerer);
 - peak RSS of this process so far (resource.getrusage), and of the bot's start-up process;
@@ -59,10 +59,11 @@ from typing import Any
 
 from bench.scale_data import RandomEmbeddings, Synthesizer
 from bench.scale_plot import GOAL_ADD_SECONDS, GOAL_P50_MS, GOAL_STARTUP_SECONDS, plot
-from bot.app import build_parts, configured_embeddings, open_configured_store, open_keyword_index
 from bot.evaluation.bench import read_articles, read_questions
 from bot.evaluation.metrics import percentile
 from bot.settings import PROJECT_DIR, Settings
+from bot.wiring.bot import build_bot
+from bot.wiring.stores import configured_embeddings, open_article_store, open_keyword_index
 from index.chunking import Chunk
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
@@ -239,9 +240,9 @@ def measure(
         profile.disable()
         profile.dump_stats(str(args.work / f"add10-{size}.prof"))
     store, keyword = grower.store, grower.keyword
-    retriever = build_parts(settings, store=store, keyword=keyword, embeddings=fresh(real))
+    retriever = build_bot(settings, store=store, keyword=keyword, embeddings=fresh(real))
     retrieval = latencies(retriever.service.retriever.invoke, questions)
-    answerer = build_parts(settings, store=store, keyword=keyword, embeddings=fresh(real))
+    answerer = build_bot(settings, store=store, keyword=keyword, embeddings=fresh(real))
     answers = latencies(answerer.service.answer, questions)
     started, bot_rss = startup(settings.home, questions[0])
     return {
@@ -315,9 +316,9 @@ def main() -> int:
 
     synth = Synthesizer(read_articles(args.bench))
     synth.check(range(0, 3 * len(synth.articles), 97))
-    store, keyword = open_configured_store(settings), open_keyword_index(settings)
+    store, keyword = open_article_store(settings), open_keyword_index(settings)
     real = configured_embeddings(settings, store)
-    store.check_embedding(real.identity)  # as build_parts and build_indexer do
+    store.check_embedding(real.identity)  # as build_indexer does
     fake = RandomEmbeddings(SEED, real.name, real.backend)
     grower = Grower(args.work, store, keyword, synth, fake)
     say(

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.app import build_parts
 from bot.settings import PROJECT_DIR
+from bot.wiring.bot import build_bot
 from index.embeddings import make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
@@ -56,7 +56,7 @@ def main() -> int:
         embeddings = make_embeddings()
         store = open_store("newsdesk-articles", path=home / "chroma")
         index_articles(load_paths([PROJECT_DIR / "data" / "sample"]), store, embeddings)
-        parts = build_parts(make_settings(home), store=store, embeddings=embeddings)
+        parts = build_bot(make_settings(home), store=store, embeddings=embeddings)
         runner = BotRunner()
         fake = runner.start(
             lambda **telegram: make_settings(

@@ -1,10 +1,11 @@
 """newsdesk's bot side: a question in, a cited answer out, through a front end.
 
-answering/   question -> cited Answer (retrieval, refusal, extractive or LLM answer, follow-ups,
-             prompt versions); knows no front end and no Settings
+answering/   question -> cited Answer (the conversation turn, retrieval, refusal, extractive or
+             LLM answer, follow-ups, prompt versions); knows no front end and no Settings
+state/       the shared database: answer log, prompt versions, feeds, uploads, memory, jobs
 telegram/    the python-telegram-bot front end (readers, admins, buttons, access, answer log)
 cli/         the `newsdesk` command and the local chat
 evaluation/  `newsdesk eval`: quality on a bench next to the textbook pipeline
-app.py       the wiring: every part built once from Settings
+wiring/      Settings -> the parts each command needs, and only those
 settings.py, errors.py, render.py, logs.py, prompt_commands.py: shared by the front ends
 """

@@ -4,7 +4,9 @@ answering package, since it renders answers for `/prompt test`."""
 
 from __future__ import annotations
 
-from bot.answering.followups import ChatMemory
+from collections.abc import Sequence
+
+from bot.answering.conversation import Exchange
 from bot.answering.prompts import PLACEHOLDERS, PromptError, PromptLibrary
 from bot.answering.service import AnswerService
 from bot.errors import NewsdeskError
@@ -42,10 +44,11 @@ def prompt_command(
     *,
     author: str,
     text: str | None = None,
-    memory: ChatMemory | None = None,
+    history: Sequence[Exchange] = (),
 ) -> str:
     """Carry out one prompt command. `args` are the words after the action; `text` is the
-    template text for set (or the candidate for diff and test)."""
+    template text for set (or the candidate for diff and test); `history`: the conversation's
+    last exchanges, for trying the condense prompt on a follow-up."""
     library = service.prompts
     try:
         if action == "list":
@@ -73,7 +76,7 @@ def prompt_command(
             question = " ".join(args[1:]).strip()
             if not question and name not in ("help", "refusal"):
                 raise PromptCommandError(f"add a question: /prompt test {name} QUESTION")
-            return _try(service, name, text, question, memory or ChatMemory())
+            return _try(service, name, text, question, history)
     except PromptError as error:
         live = library.history(args[0])[-1:] if args and args[0] in PLACEHOLDERS else []
         stays = f" Version {live[0].number} stays live." if live else ""
@@ -108,7 +111,11 @@ def _history(library: PromptLibrary, name: str) -> str:
 
 
 def _try(
-    service: AnswerService, name: str, candidate: str | None, question: str, memory: ChatMemory
+    service: AnswerService,
+    name: str,
+    candidate: str | None,
+    question: str,
+    history: Sequence[Exchange],
 ) -> str:
     """What the bot would say with the candidate text (or the live one), nothing published."""
     library = service.prompts.with_override(name, candidate) if candidate else service.prompts
@@ -120,7 +127,7 @@ def _try(
         return f"[{label} refusal]\n{library.render('refusal')}"
     if service.chat_model is None:
         return f"The {name} prompt is used only with an LLM (NEWSDESK_LLM is not set)."
-    answer = trial.answer(question, history=memory.turns)
+    answer = trial.answer(question, history=history)
     if name == "condense":
         return f"[{label} condense] {answer.standalone}"
     return f"[{label} answer]\n{render_text(answer)}"

@@ -1,4 +1,5 @@
-"""What an article is, once loaded from any format."""
+"""What an article is, once loaded from any format, and the file formats it is loaded from
+(`index.ingest.loaders` reads them; the CLI's help names them without importing it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from datetime import date, datetime
 # About 170 chunks: a long feature is a tenth of it, and 2 MB of text would be 2,500 chunks
 # embedded before anything else could be indexed (see BENCHMARKS.md, "Indexing speed").
 MAX_ARTICLE_CHARS = 100_000
+TEXT_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+JSON_SUFFIXES = (".json", ".jsonl", ".jsonl.gz")
+PDF_SUFFIXES = (".pdf",)
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES + PDF_SUFFIXES
 _DATE_PATTERNS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%d %B %Y", "%B %d, %Y")
 
 

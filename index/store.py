@@ -109,15 +109,16 @@ class ArticleStore:
         value = self._fresh_metadata().get(EMBEDDING_KEY)
         return str(value) if value else None
 
-    def check_embedding(self, identity: str) -> None:
+    def check_embedding(self, identity: str, *, record: bool = True) -> None:
         """Refuse vectors of another model or backend than those already stored (torch and
-        ONNX fp32 make the same vectors, see `same_vectors`); record
-        `identity` on a store that has no record yet. A store from before the record holds
-        torch vectors of whatever model it was built with, so it is recorded as torch."""
+        ONNX fp32 make the same vectors, see `same_vectors`); with `record`, record
+        `identity` on a store that has no record yet (a reader leaves that to the writers).
+        A store from before the record holds torch vectors of whatever model it was built
+        with, so it is recorded as torch."""
         # The count before the record: a writer records its embeddings before its first
-        # chunk, so chunks counted here without a record read after are from before records.
-        # The other order raced with an indexer's first write (a replica starting beside it
-        # took its int8 chunks for torch ones).
+        # chunk, so chunks counted here without a record read after are from before records
+        # (read the other way round, a replica starting beside an indexer's first write would
+        # take its chunks for chunks from before records).
         stored = self.count()
         recorded = self.recorded_embedding()
         if recorded is None and stored > 0 and not identity.endswith("/torch"):
@@ -130,7 +131,7 @@ class ArticleStore:
                 f"NEWSDESK_EMBEDDING_BACKEND={backend}, or re-index into a new collection "
                 f"(NEWSDESK_COLLECTION=another-name, then `newsdesk index` your sources)"
             )
-        if self.recorded_embedding() is None:
+        if record and self.recorded_embedding() is None:
             metadata = {**self._fresh_metadata(), EMBEDDING_KEY: recorded or identity}
             metadata.pop("hnsw:space", None)  # set at creation; Chroma refuses to change it
             self._collection.modify(metadata=metadata)

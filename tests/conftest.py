@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.answering.service import AnswerService
-from bot.app import Parts, build_parts
 from bot.settings import PROJECT_DIR, Settings
+from bot.wiring.bot import BotServices, build_bot
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
@@ -62,16 +62,16 @@ def seed_store(seed_home: Path, embeddings: SentenceTransformerEmbeddings) -> Ar
 
 
 @pytest.fixture(scope="session")
-def seed_parts(
+def seed_bot(
     seed_home: Path, seed_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
-) -> Parts:
-    """Every part over the seed article, as `newsdesk start` builds them."""
-    return build_parts(make_settings(seed_home), store=seed_store, embeddings=embeddings)
+) -> BotServices:
+    """The bot's services over the seed article, as `newsdesk bot` builds them."""
+    return build_bot(make_settings(seed_home), store=seed_store, embeddings=embeddings)
 
 
 @pytest.fixture(scope="session")
-def seed_service(seed_parts: Parts) -> AnswerService:
-    return seed_parts.service
+def seed_service(seed_bot: BotServices) -> AnswerService:
+    return seed_bot.service
 
 
 @pytest.fixture

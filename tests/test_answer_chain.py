@@ -18,8 +18,8 @@ from langchain_core.tracers.schemas import Run
 from bot.answering.chain import QuestionError
 from bot.answering.prompts import MemoryPromptStore, PromptLibrary
 from bot.answering.service import AnswerService
-from bot.app import Parts
 from bot.settings import PROJECT_DIR
+from bot.wiring.bot import BotServices
 from tests.support.fakes import RecordingChatModel
 
 Q = "who controls Qairawan?"
@@ -57,9 +57,9 @@ def names(run: Run) -> list[str]:
     return [run.name] + [name for child in run.child_runs for name in names(child)]
 
 
-def test_one_question_is_one_trace_with_the_chat_and_prompt_version(seed_parts: Parts) -> None:
+def test_one_question_is_one_trace_with_the_chat_and_prompt_version(seed_bot: BotServices) -> None:
     model = RecordingChatModel(responses=["The PMU controls Qairawan [1]."])
-    service = with_parts(seed_parts.service, chat_model=model)
+    service = with_parts(seed_bot.service, chat_model=model)
     with collect_runs() as runs:
         answer = service.answer(Q, history=[("who is the mayor?", "Jabouri [1].")], chat_id=77)
     assert answer.answer == "The PMU controls Qairawan [1]."
@@ -74,16 +74,16 @@ def test_one_question_is_one_trace_with_the_chat_and_prompt_version(seed_parts: 
     assert "ChunkRetriever" in steps
 
 
-def test_without_an_llm_the_same_chain_answers_extractively(seed_parts: Parts) -> None:
+def test_without_an_llm_the_same_chain_answers_extractively(seed_bot: BotServices) -> None:
     with collect_runs() as runs:
-        answer = seed_parts.service.answer(Q)
+        answer = seed_bot.service.answer(Q)
     (root,) = runs.traced_runs
     assert "extractive" in names(root) and "[1]" in answer.answer
     assert root.extra["metadata"]["prompt_version"] == "extractive (no LLM)"
 
 
-def test_a_foreign_retriever_works_with_the_default_relevance(seed_parts: Parts) -> None:
-    service = with_parts(seed_parts.service, retriever=ListRetriever(documents=FOREIGN))
+def test_a_foreign_retriever_works_with_the_default_relevance(seed_bot: BotServices) -> None:
+    service = with_parts(seed_bot.service, retriever=ListRetriever(documents=FOREIGN))
     answer, passages = service.answer_with_passages(Q)
     assert passages[0].metadata["relevance"] > 0.48 > passages[2].metadata["relevance"]
     assert not answer.refused and "Qairawan" in answer.answer
@@ -93,8 +93,8 @@ def test_a_foreign_retriever_works_with_the_default_relevance(seed_parts: Parts)
 
 
 @pytest.mark.parametrize("where", ["input", "config"])
-def test_as_of_travels_in_the_input_or_the_config(seed_parts: Parts, where: str) -> None:
-    service = with_parts(seed_parts.service, retriever=ListRetriever(documents=FOREIGN))
+def test_as_of_travels_in_the_input_or_the_config(seed_bot: BotServices, where: str) -> None:
+    service = with_parts(seed_bot.service, retriever=ListRetriever(documents=FOREIGN))
     as_of = date(2017, 6, 1)
     if where == "input":
         outcome = service.chain.invoke({"question": Q, "as_of": as_of})
@@ -104,10 +104,10 @@ def test_as_of_travels_in_the_input_or_the_config(seed_parts: Parts, where: str)
     assert titles == ["Qairawan liberated", "Prices"], "the later article is left out"
 
 
-def test_a_published_prompt_drives_the_next_answer(seed_parts: Parts, tmp_path: Path) -> None:
+def test_a_published_prompt_drives_the_next_answer(seed_bot: BotServices, tmp_path: Path) -> None:
     prompts = PromptLibrary(PROJECT_DIR / "prompts", MemoryPromptStore())
     model = RecordingChatModel(responses=["The PMU controls Qairawan [1]."] * 2)
-    service = with_parts(seed_parts.service, chat_model=model, prompts=prompts)
+    service = with_parts(seed_bot.service, chat_model=model, prompts=prompts)
     service.answer(Q)
     rules = "Answer in the voice of a wire reporter, citing [n] after each claim."
     prompts.publish("answer", f"{rules}\n\nPassages:\n{{passages}}\n\nQuestion: {{question}}", "ed")
@@ -117,6 +117,6 @@ def test_a_published_prompt_drives_the_next_answer(seed_parts: Parts, tmp_path: 
 
 
 @pytest.mark.parametrize("question", ["", " \x00\x07 ", "x" * 5000])
-def test_a_bad_question_is_one_clear_error(seed_parts: Parts, question: str) -> None:
+def test_a_bad_question_is_one_clear_error(seed_bot: BotServices, question: str) -> None:
     with pytest.raises(QuestionError, match=r"text|characters"):
-        seed_parts.service.answer(question)
+        seed_bot.service.answer(question)

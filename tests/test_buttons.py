@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.answering.service import AnswerService
-from bot.app import Parts, build_parts, open_state
 from bot.render import TELEGRAM_LIMIT, telegram_length
 from bot.state.tables import answers
 from bot.telegram.buttons import (
@@ -20,6 +19,8 @@ from bot.telegram.buttons import (
     THANKS,
     UNKNOWN_BUTTON,
 )
+from bot.wiring.bot import BotServices, build_bot
+from bot.wiring.state import open_state
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
@@ -31,7 +32,7 @@ from tests.support.fake_telegram import FakeBotAPI, parse_telegram_html
 ADMIN = 7001
 
 
-def start(runner: BotRunner, home: Path, parts: Parts) -> FakeBotAPI:
+def start(runner: BotRunner, home: Path, parts: BotServices) -> FakeBotAPI:
     return runner.start(
         lambda **telegram: make_settings(home, NEWSDESK_ADMIN_IDS=str(ADMIN), **telegram), parts
     )
@@ -53,9 +54,11 @@ def answered_message(fake: FakeBotAPI) -> dict[str, Any]:
     }
 
 
-def test_source_and_feedback_buttons_survive_a_restart(tmp_path: Path, seed_parts: Parts) -> None:
+def test_source_and_feedback_buttons_survive_a_restart(
+    tmp_path: Path, seed_bot: BotServices
+) -> None:
     runner = BotRunner()
-    fake = start(runner, tmp_path, seed_parts)
+    fake = start(runner, tmp_path, seed_bot)
     fake.push_message("who controls Qairawan?")
     fake.wait_for(lambda: bool(fake.sent(chat_id=111)))
     message = answered_message(fake)
@@ -66,7 +69,7 @@ def test_source_and_feedback_buttons_survive_a_restart(tmp_path: Path, seed_part
 
     # A new process: the buttons of the old answer still work.
     runner = BotRunner()
-    fake = start(runner, tmp_path, seed_parts)
+    fake = start(runner, tmp_path, seed_bot)
     source = buttons(message)[0]["callback_data"]
     fake.push_callback(source, message)
     fake.wait_for(lambda: bool(fake.sent(chat_id=111)))
@@ -78,7 +81,7 @@ def test_source_and_feedback_buttons_survive_a_restart(tmp_path: Path, seed_part
     where = int(source.split(":")[1], 16)
     logged = state.answers.get(where)
     assert logged is not None
-    cited = seed_parts.store.get_chunks(logged.citations[0].passage_ids)
+    cited = seed_bot.answering.store.get_chunks(logged.citations[0].passage_ids)
     assert len(cited) > 1
     assert all(" ".join(chunk.text.split()) in " ".join(passage.split()) for chunk in cited)
     assert "[…]" not in passage  # consecutive chunks: nothing skipped
@@ -92,11 +95,11 @@ def test_source_and_feedback_buttons_survive_a_restart(tmp_path: Path, seed_part
     fake.push_callback(source, message)
     fake.wait_for(lambda: len(fake.sent(chat_id=111)) >= 2)
     chunk_only, error = parse_telegram_html(str(fake.sent(chat_id=111)[1]["text"]))
-    (found,) = seed_parts.store.get_chunks([logged.citations[0].chunk_id])
+    (found,) = seed_bot.answering.store.get_chunks([logged.citations[0].chunk_id])
     assert error == "" and " ".join(found.text.split()) in " ".join(chunk_only.split())
     assert len(chunk_only) < len(passage)
     # A passage after its article's lede: the skip between them is marked.
-    (lede,) = [c for c in seed_parts.store.all_chunks() if c.position == 0]
+    (lede,) = [c for c in seed_bot.answering.store.all_chunks() if c.position == 0]
     assert lede.id not in logged.citations[0].passage_ids
     with state.database.transaction() as db:
         old["citations"][0]["passage_ids"] = [lede.id, *logged.citations[0].passage_ids]
@@ -166,7 +169,7 @@ def test_a_passage_too_long_for_one_message_is_sent_in_several(
         published="2023-01-02",
     )
     index_articles([article], fresh_store, embeddings)
-    service = build_parts(make_settings(tmp_path), store=fresh_store, embeddings=embeddings)
+    service = build_bot(make_settings(tmp_path), store=fresh_store, embeddings=embeddings)
     runner = BotRunner()
     fake = start(runner, tmp_path, service)
     fake.push_message("who controls Qairawan?")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_parts, configured_embeddings, open_configured_store
+from bot.wiring.bot import build_bot
+from bot.wiring.stores import configured_embeddings, open_article_store
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
@@ -59,15 +60,15 @@ def test_index_and_answer_through_a_chroma_server(
     settings = make_settings(
         tmp_path, NEWSDESK_CHROMA_HOST="127.0.0.1", NEWSDESK_CHROMA_PORT=chroma_server
     )
-    store = open_configured_store(settings)
+    store = open_article_store(settings)
     assert store.description == f"Chroma server at 127.0.0.1:{chroma_server}"
     summary = index_articles(load_paths([SEED_DIR]), store, embeddings)
     assert summary.chunks_added > 0 and not summary.problems
     assert not (tmp_path / "chroma").exists(), "nothing was written to the embedded store"
 
-    again = open_configured_store(settings)  # a second client sees the same collection
+    again = open_article_store(settings)  # a second client sees the same collection
     assert again.count() == summary.chunks_added
-    answer = build_parts(settings, store=again, embeddings=embeddings).service.answer(
+    answer = build_bot(settings, store=again, embeddings=embeddings).service.answer(
         "who controls Qairawan?"
     )
     assert not answer.refused and "Qairawan" in answer.answer
@@ -93,9 +94,9 @@ def test_a_replica_opened_before_the_indexers_first_write_takes_its_record(
         NEWSDESK_CHROMA_PORT=chroma_server,
         NEWSDESK_COLLECTION="opened-before-the-first-write",
     )
-    replica = open_configured_store(settings)
+    replica = open_article_store(settings)
     assert replica.count() == 0 and replica.recorded_embedding() is None
-    indexer = open_configured_store(settings)
+    indexer = open_article_store(settings)
     int8 = make_embeddings(backend="onnx-int8", cache_dir=models_dir)
     indexer.check_embedding(int8.identity)
     assert index_articles(load_paths([SEED_DIR]), indexer, int8).chunks_added > 0

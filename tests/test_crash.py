@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from index.embeddings import SentenceTransformerEmbeddings
+from index.indexer import Indexer
 from index.ingest.fetch import FetchPolicy
-from index.ingest.sources import Indexer, Sources
+from index.ingest.sources import Sources
 from index.keyword import KeywordIndex
 from index.store import ArticleStore, open_store
 

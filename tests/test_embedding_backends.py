@@ -19,8 +19,9 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.app import build_parts, sentence_embeddings
 from bot.cli.main import main
+from bot.wiring.answering import sentence_embeddings
+from bot.wiring.bot import build_bot
 from index.embeddings import (
     DEFAULT_BACKEND,
     EmbeddingModelError,
@@ -188,13 +189,13 @@ def test_a_store_from_before_the_record_is_taken_as_torch(
     index_articles(load_paths([SEED_DIR]), store, embeddings)  # no record, as before backends
     assert store.recorded_embedding() is None
     settings = make_settings(tmp_path, NEWSDESK_COLLECTION="older")
-    parts = build_parts(settings, store=store)
+    parts = build_bot(settings, store=store)
     # Searched with ONNX fp32, torch's vectors made faster; the record stays torch.
-    assert parts.embeddings.backend == "onnx"
+    assert parts.answering.embeddings.backend == "onnx"
     assert store.recorded_embedding() == "all-MiniLM-L6-v2/torch"
     int8 = make_embeddings(backend="onnx-int8", cache_dir=models_dir)
     with pytest.raises(StoreError, match="don't mix"):
-        build_parts(settings, store=open_store("older", path=tmp_path / "chroma"), embeddings=int8)
+        build_bot(settings, store=open_store("older", path=tmp_path / "chroma"), embeddings=int8)
 
 
 def test_bad_backend_settings_get_clear_messages(
@@ -230,7 +231,7 @@ def test_the_answerers_question_is_embedded_once_beside_retrieval(
     encodes the question once, alone, and the sentences without it."""
     monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
     assert main(["index", str(SEED_DIR), "--quiet"]) == 0
-    parts = build_parts(make_settings(tmp_path, NEWSDESK_EMBEDDING_BACKEND="onnx-int8"))
+    parts = build_bot(make_settings(tmp_path, NEWSDESK_EMBEDDING_BACKEND="onnx-int8"))
     answerer = parts.service.parts.extractive
     assert isinstance(answerer, ExtractiveAnswerer)
     for_sentences = answerer.embeddings

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_state
 from bot.cli.main import main
+from bot.wiring.state import open_state
 from index.articles import Article, LoadProblem
 from index.ingest.feeds import FeedListError, read_feed_file
 from index.ingest.fetch import FetchPolicy

@@ -11,7 +11,7 @@ import pytest
 
 from bot.answering.followups import heuristic_rewrite, looks_like_follow_up
 from bot.answering.service import AnswerService
-from bot.app import Parts
+from bot.wiring.bot import BotServices
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI
@@ -43,11 +43,11 @@ def test_without_an_llm_a_follow_up_is_asked_with_the_previous_question() -> Non
     assert heuristic_rewrite("who holds Tal Afar?", history) == "who holds Tal Afar?"
 
 
-def test_with_an_llm_the_condense_prompt_is_the_chains_condense_step(seed_parts: Parts) -> None:
+def test_with_an_llm_the_condense_prompt_is_the_chains_condense_step(seed_bot: BotServices) -> None:
     model = RecordingChatModel(
         responses=["Who leads the PMU, which controls Qairawan?\nextra", "NO_ANSWER"]
     )
-    service = seed_parts.service
+    service = seed_bot.service
     service = AnswerService(service.store, replace(service.parts, chat_model=model))
     history = [("who controls Qairawan?", "The PMU controls Qairawan. [1]")]
     answer = service.answer("and who leads them?", history=history)
@@ -61,9 +61,9 @@ def test_with_an_llm_the_condense_prompt_is_the_chains_condense_step(seed_parts:
 
 
 @pytest.fixture
-def bot(tmp_path: Path, seed_parts: Parts) -> Iterator[FakeBotAPI]:
+def bot(tmp_path: Path, seed_bot: BotServices) -> Iterator[FakeBotAPI]:
     runner = BotRunner()
-    yield runner.start(lambda **telegram: make_settings(tmp_path, **telegram), seed_parts)
+    yield runner.start(lambda **telegram: make_settings(tmp_path, **telegram), seed_bot)
     runner.stop_all()
 
 

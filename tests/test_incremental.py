@@ -9,9 +9,10 @@ from pathlib import Path
 from index.articles import Article
 from index.chunking import chunk_article
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
+from index.indexer import Indexer
 from index.ingest.fetch import FetchPolicy
 from index.ingest.loaders import load_paths
-from index.ingest.sources import Indexer, Sources
+from index.ingest.sources import Sources
 from index.keyword import KeywordIndex
 from index.store import ArticleStore, open_store
 

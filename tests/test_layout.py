@@ -16,7 +16,7 @@ import index
 from bot.errors import NewsdeskError
 from bot.settings import PROJECT_DIR
 
-FRONT_ENDS = ("bot.telegram", "bot.cli", "bot.evaluation", "bot.app", "bot.prompt_commands")
+FRONT_ENDS = ("bot.telegram", "bot.cli", "bot.evaluation", "bot.wiring", "bot.prompt_commands")
 
 
 def modules_of(package: str) -> list[Path]:
@@ -59,7 +59,7 @@ def test_index_imports_nothing_from_bot() -> None:
 
 def test_the_shared_state_knows_no_front_end_and_no_settings() -> None:
     """bot/state is the database room: it uses index/ and bot/answering for their types, and
-    is used by the front ends and bot/app.py; answering reaches it only through Protocols
+    is used by the front ends and bot/wiring; answering reaches it only through Protocols
     (PromptStore), so the answering rule above keeps it out of bot/answering."""
     files = modules_of("bot.state")
     assert len(files) >= 10, "the state package was found"
@@ -100,7 +100,8 @@ def test_every_error_class_subclasses_the_one_base() -> None:
 
 
 @pytest.mark.parametrize(
-    "package", ["bot.answering", "bot.telegram", "bot.cli", "bot.state", "index.ingest"]
+    "package",
+    ["bot.answering", "bot.telegram", "bot.cli", "bot.state", "bot.wiring", "index.ingest"],
 )
 def test_each_room_says_what_it_is(package: str) -> None:
     doc = importlib.import_module(package).__doc__ or ""
@@ -108,7 +109,7 @@ def test_each_room_says_what_it_is(package: str) -> None:
 
 
 def test_front_ends_are_the_only_ones_to_use_settings() -> None:
-    """Settings are built at the entry point and turned into parts in bot.app alone; below it,
+    """Settings are built at the entry point and turned into parts in bot.wiring alone; below it,
     code gets the values it needs."""
     for path in modules_of("bot") + modules_of("index"):
         module = ".".join(path.relative_to(PROJECT_DIR).with_suffix("").parts)

@@ -18,8 +18,8 @@ from bot.answering.llm import (
 from bot.answering.llm_errors import LLMError
 from bot.answering.prompts import PromptError, PromptLibrary, chat_prompt
 from bot.answering.service import AnswerService
-from bot.app import build_parts
 from bot.settings import PROJECT_DIR
+from bot.wiring.bot import build_bot
 from index.store import ArticleStore
 from tests.conftest import make_settings
 from tests.support.fakes import RecordingChatModel
@@ -136,7 +136,7 @@ def test_service_uses_the_llm_when_given_one(
     seed_home: Path, seed_store: ArticleStore, embeddings
 ) -> None:
     model = RecordingChatModel(responses=["The PMU controls Qairawan [1]."], prompts=[])
-    service: AnswerService = build_parts(
+    service: AnswerService = build_bot(
         make_settings(seed_home), store=seed_store, embeddings=embeddings, chat_model=model
     ).service
     answer = service.answer("who controls Qairawan?")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.answering.llm_errors import KEY_REFUSED, QUOTA, TIMED_OUT
-from bot.app import build_parts
 from bot.cli.main import main
 from bot.logs import configure_logging
 from bot.redaction import Redactor, secrets_in_environment
+from bot.wiring.bot import build_bot
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
 from tests.conftest import SEED_DIR, make_settings
@@ -101,7 +101,7 @@ def test_in_telegram_the_user_gets_the_line_and_the_log_never_the_key(
         "NEWSDESK_LLM_BASE_URL": provider.base_url,
     }
     log = io.StringIO()
-    parts = build_parts(make_settings(tmp_path, **llm), store=seed_store, embeddings=embeddings)
+    parts = build_bot(make_settings(tmp_path, **llm), store=seed_store, embeddings=embeddings)
     runner = BotRunner()
     fake = runner.start(lambda **values: make_settings(tmp_path, **llm, **values), parts)
     try:

@@ -13,8 +13,8 @@ import pytest
 
 from bot.answering.llm import EMPTY_REPLY
 from bot.answering.llm_errors import TIMED_OUT
-from bot.app import build_parts
 from bot.cli.main import main
+from bot.wiring.bot import build_bot
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
 from tests.conftest import make_settings
@@ -51,7 +51,7 @@ def bot(
     tmp_path: Path,
 ) -> Iterator[FakeBotAPI]:
     llm = llm_settings(provider)
-    parts = build_parts(make_settings(tmp_path, **llm), store=seed_store, embeddings=embeddings)
+    parts = build_bot(make_settings(tmp_path, **llm), store=seed_store, embeddings=embeddings)
     runner = BotRunner()
     yield runner.start(lambda **values: make_settings(tmp_path, **llm, **values), parts)
     runner.stop_all()
@@ -124,6 +124,6 @@ def test_a_local_server_needs_no_key(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     settings = llm_settings(provider)
     del settings["NEWSDESK_LLM_API_KEY"]
-    parts = build_parts(make_settings(seed_home, **settings), store=seed_store)
+    parts = build_bot(make_settings(seed_home, **settings), store=seed_store)
     provider.reply = "The PMU controls Qairawan [1]."
     assert parts.service.answer(Q).answer == "The PMU controls Qairawan [1]."

@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_parts, open_state
 from bot.settings import Settings
 from bot.telegram.admin import QUEUED
 from bot.telegram.buttons import THANKS
+from bot.wiring.bot import build_bot
+from bot.wiring.state import open_state
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
 from tests.conftest import make_settings
@@ -48,7 +49,7 @@ def start_replica(
     embeddings: SentenceTransformerEmbeddings,
     **values: str,
 ) -> FakeBotAPI:
-    parts = build_parts(replica_settings(home, database_url, **values), store=store,
+    parts = build_bot(replica_settings(home, database_url, **values), store=store,
                         embeddings=embeddings)  # fmt: skip
     return runner.start(
         lambda **telegram: replica_settings(home, database_url, **values, **telegram), parts

@@ -8,7 +8,7 @@ import pytest
 
 from bot.answering.rerank import RerankerError, make_reranker
 from bot.answering.retrieval import ChunkRetriever
-from bot.app import build_parts
+from bot.wiring.answering import build_answering
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
 from tests.conftest import make_settings
@@ -46,7 +46,7 @@ def test_passages_come_back_in_the_cross_encoders_order(
     embeddings: SentenceTransformerEmbeddings,
 ) -> None:
     settings = make_settings(seed_home, NEWSDESK_RERANKER=str(tiny_cross_encoder))
-    retriever = build_parts(settings, store=seed_store, embeddings=embeddings).service.retriever
+    retriever = build_answering(settings, store=seed_store, embeddings=embeddings).service.retriever
     assert isinstance(retriever, ChunkRetriever) and retriever.reranker is not None
     question = "who controls Qairawan?"
     # Chunks alone: the seed article has too few for many passages of three to rerank.
@@ -55,7 +55,7 @@ def test_passages_come_back_in_the_cross_encoders_order(
     assert len(documents) == settings.top_k
 
     model = retriever.reranker.model  # type: ignore[attr-defined]
-    plain = build_parts(
+    plain = build_answering(
         make_settings(seed_home), store=seed_store, embeddings=embeddings, retrieve_k=20
     ).service.retriever
     assert isinstance(plain, ChunkRetriever)

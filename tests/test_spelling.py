@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.answering.spelling import correct_spelling
-from bot.app import Parts
 from bot.cli.main import main
+from bot.wiring.bot import BotServices
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings, bundled_words
 from index.keyword import KeywordIndex
@@ -28,9 +28,9 @@ from index.store import ArticleStore
     ],
 )
 def test_misspelled_names_are_spelled_as_the_article_spells_them(
-    seed_parts: Parts, asked: str, understood: str
+    seed_bot: BotServices, asked: str, understood: str
 ) -> None:
-    assert seed_parts.service.answer(asked).understood_as == understood
+    assert seed_bot.service.answer(asked).understood_as == understood
 
 
 @pytest.mark.parametrize(
@@ -44,9 +44,9 @@ def test_misspelled_names_are_spelled_as_the_article_spells_them(
     ],
 )
 def test_words_that_are_known_or_not_close_to_anything_are_left_alone(
-    seed_parts: Parts, asked: str
+    seed_bot: BotServices, asked: str
 ) -> None:
-    assert seed_parts.service.answer(asked).understood_as == ""
+    assert seed_bot.service.answer(asked).understood_as == ""
 
 
 def test_the_most_frequent_neighbour_wins_and_ties_are_stable() -> None:

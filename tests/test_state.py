@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.answering.answers import Answer, Citation
+from bot.answering.conversation import ConversationKey
 from bot.answering.prompts import PLACEHOLDERS, PromptError, PromptLibrary
 from bot.settings import PROJECT_DIR
 from bot.state.answers import AnswerLog
@@ -20,7 +21,7 @@ from bot.state.database import Database, DatabaseError, open_database
 from bot.state.feeds import FeedRecords
 from bot.state.jobs import JobQueue
 from bot.state.limits import StoredWindows
-from bot.state.memory import ChatMemoryStore
+from bot.state.memory import StoredConversations
 from bot.state.prompts import DatabasePromptStore
 from bot.state.uploads import UploadRecords
 from bot.telegram.access import RateLimiter, RefusalOnce
@@ -144,27 +145,34 @@ def test_an_edit_to_a_default_nobody_published_is_noticed(
     assert library.template("refusal") == "Published.", "a published version wins over the file"
 
 
-def test_chat_memory_is_kept_across_connections_and_bad_rows_count_as_none(
+def test_conversation_memory_is_kept_across_connections_and_bad_rows_count_as_none(
     database_url: str,
 ) -> None:
-    store = ChatMemoryStore(open_database(database_url))
-    memory = store.load(42)
+    memory = StoredConversations(open_database(database_url))
+    chat = ConversationKey(42)
     for n in range(5):
-        memory.remember(f"question {n}", f"answer {n}")
-    again = ChatMemoryStore(open_database(database_url)).load(42)
-    assert list(again.turns) == [(f"question {n}", f"answer {n}") for n in (2, 3, 4)]
-    assert not store.load(43).turns  # another chat has its own
-    again.clear()
-    assert not store.load(42).turns
+        memory.remember(chat, (f"question {n}", f"answer {n}"))
+    again = StoredConversations(open_database(database_url))
+    assert again.recall(chat) == [(f"question {n}", f"answer {n}") for n in (2, 3, 4)]
+    assert not memory.recall(ConversationKey(43)), "another chat has its own"
+    assert not memory.recall(ConversationKey(42, topic=7)), "so has a topic of the chat"
+    memory.remember(ConversationKey(42, topic=7), ("in the topic", "its answer"))
+    assert again.recall(chat)[-1] == ("question 4", "answer 4")
+    again.forget(chat)
+    assert not memory.recall(chat)
+    assert memory.recall(ConversationKey(42, topic=7)) == [("in the topic", "its answer")]
     database = open_database(database_url)
     for bad in ("{not json", '"a string"', '[["only one"], 5, ["q", "a"]]'):
         with database.transaction() as db:
-            db.execute(text("DELETE FROM chat_memory"))
+            db.execute(text("DELETE FROM conversation_memory"))
             db.execute(
-                text("INSERT INTO chat_memory (chat_id, turns_json, updated_at) VALUES (9, :t, 0)"),
+                text(
+                    "INSERT INTO conversation_memory (conversation, turns_json, updated_at) "
+                    "VALUES ('9', :t, 0)"
+                ),
                 {"t": bad},
             )
-        assert list(store.load(9).turns) == ([("q", "a")] if bad.startswith("[[") else [])
+        assert memory.recall(ConversationKey(9)) == ([("q", "a")] if bad.startswith("[[") else [])
 
 
 def test_rate_limits_are_counted_across_processes(database_url: str) -> None:
@@ -240,7 +248,7 @@ def test_an_unreachable_postgres_names_it_without_the_password(
     assert "password authentication failed" in message and "127.0.0.1" in message
     assert "wrong-password-123456" not in message and "***" in message
     database = open_database(postgres.new_database())
-    assert "migrated from empty to 0001" in caplog.text
+    assert "migrated from empty to 0002" in caplog.text
     assert postgres.password not in caplog.text
     assert postgres.password not in repr(database.engine.url)
 

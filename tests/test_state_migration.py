@@ -131,3 +131,32 @@ def test_damaged_old_files_are_reported_and_start_up_goes_on(
     assert (
         library.template("answer") == (PROJECT_DIR / "prompts" / "answer.txt").read_text().strip()
     )
+
+
+def test_each_chats_memory_is_carried_into_conversation_memory(database_url: str) -> None:
+    """Revision 0002 keys memory by conversation: a database at 0001 keeps each chat's."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from bot.answering.conversation import ConversationKey
+    from bot.state.database import MIGRATIONS, Database, open_database
+    from bot.state.memory import StoredConversations
+
+    old = Database(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.transaction() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with old.transaction() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO chat_memory (chat_id, turns_json, updated_at) "
+                "VALUES (-1001234, :turns, 0)"
+            ),
+            {"turns": json.dumps([["who controls Qairawan?", "The PMU [1]."]])},
+        )
+    old.dispose()
+    memory = StoredConversations(open_database(database_url))
+    assert memory.recall(ConversationKey(-1001234)) == [("who controls Qairawan?", "The PMU [1].")]

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_parts
 from bot.telegram import streaming
+from bot.wiring.bot import build_bot
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
 from tests.conftest import make_settings
@@ -47,7 +47,7 @@ def bot(
         "NEWSDESK_LLM_API_KEY": "sk-stream-test-key-0123456789",
         "NEWSDESK_LLM_BASE_URL": provider.base_url,
     }
-    parts = build_parts(make_settings(tmp_path, **llm), store=seed_store, embeddings=embeddings)
+    parts = build_bot(make_settings(tmp_path, **llm), store=seed_store, embeddings=embeddings)
     runner = BotRunner()
     yield runner.start(lambda **values: make_settings(tmp_path, **llm, **values), parts)
     runner.stop_all()

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import Parts, build_parts
 from bot.logs import configure_logging
 from bot.redaction import Redactor
 from bot.render import plain_text_of
+from bot.wiring.bot import BotServices, build_bot
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
@@ -46,9 +46,9 @@ def wait_for_messages(fake: FakeBotAPI, count: int, chat_id: int = 111) -> list[
 
 
 def test_start_explains_what_the_bot_knows_and_registers_commands(
-    start_bot: StartBot, seed_parts: Parts
+    start_bot: StartBot, seed_bot: BotServices
 ) -> None:
-    fake = start_bot(seed_parts)
+    fake = start_bot(seed_bot)
     (commands,) = fake.sent("setMyCommands")
     assert {c["command"] for c in json.loads(commands["commands"])} >= {"start", "help", "ask"}
     fake.push_message("/start")
@@ -58,9 +58,9 @@ def test_start_explains_what_the_bot_knows_and_registers_commands(
 
 
 def test_question_in_private_chat_is_answered_with_citations(
-    start_bot: StartBot, seed_parts: Parts
+    start_bot: StartBot, seed_bot: BotServices
 ) -> None:
-    fake = start_bot(seed_parts)
+    fake = start_bot(seed_bot)
     fake.push_message("who controls Qairawan?")
     (reply,) = wait_for_messages(fake, 1)
     assert fake.sent("sendChatAction", chat_id=111)[0]["action"] == "typing"
@@ -74,9 +74,9 @@ def test_question_in_private_chat_is_answered_with_citations(
 
 
 def test_group_messages_need_a_mention_a_reply_or_a_command(
-    start_bot: StartBot, seed_parts: Parts
+    start_bot: StartBot, seed_bot: BotServices
 ) -> None:
-    fake = start_bot(seed_parts)
+    fake = start_bot(seed_bot)
     group = -100
     fake.push_message("who controls Qairawan?", chat_id=group, chat_type="group")
     mention = "@newsdesk_test_bot"
@@ -108,9 +108,9 @@ def test_group_messages_need_a_mention_a_reply_or_a_command(
 
 
 def test_a_5000_character_question_gets_a_clear_message(
-    start_bot: StartBot, seed_parts: Parts
+    start_bot: StartBot, seed_bot: BotServices
 ) -> None:
-    fake = start_bot(seed_parts)
+    fake = start_bot(seed_bot)
     fake.push_message("w" * 4999 + "?")
     (reply,) = wait_for_messages(fake, 1)
     assert "5,000 characters long" in reply and "under 1,000" in reply
@@ -124,7 +124,7 @@ def test_an_answer_longer_than_4096_characters_is_split(
 ) -> None:
     sentence = "The Popular Mobilization Units hold Qairawan, according to the statement [1]. "
     model = RecordingChatModel(responses=[sentence * 80], prompts=[])  # ~6,300 characters
-    service = build_parts(
+    service = build_bot(
         make_settings(tmp_path), store=seed_store, embeddings=embeddings, chat_model=model
     )
     fake = start_bot(service)
@@ -154,7 +154,7 @@ def test_html_hostile_article_is_rendered_safely(
         published="2017-05-26",
     )
     index_articles([hostile], store, embeddings)
-    fake = start_bot(build_parts(make_settings(tmp_path), store=store, embeddings=embeddings))
+    fake = start_bot(build_bot(make_settings(tmp_path), store=store, embeddings=embeddings))
     fake.push_message("What did the council of Qairawan vote on?")
     (reply,) = wait_for_messages(fake, 1)
     visible, error = parse_telegram_html(reply)
@@ -165,9 +165,9 @@ def test_html_hostile_article_is_rendered_safely(
 
 
 def test_each_message_telegram_cant_parse_falls_back_to_plain_text_alone(
-    start_bot: StartBot, seed_parts: Parts
+    start_bot: StartBot, seed_bot: BotServices
 ) -> None:
-    fake = start_bot(seed_parts)
+    fake = start_bot(seed_bot)
     fake.reject_html = True
     fake.push_message("who controls Qairawan?")
     fake.wait_for(
@@ -182,8 +182,8 @@ def test_each_message_telegram_cant_parse_falls_back_to_plain_text_alone(
     assert "reply_markup" in plain[-1] and all("reply_markup" not in p for p in plain[:-1])
 
 
-def test_non_text_messages_get_a_polite_note(start_bot: StartBot, seed_parts: Parts) -> None:
-    fake = start_bot(seed_parts)
+def test_non_text_messages_get_a_polite_note(start_bot: StartBot, seed_bot: BotServices) -> None:
+    fake = start_bot(seed_bot)
     sticker = {"file_id": "f1", "file_unique_id": "u1", "type": "regular", "width": 512,
                "height": 512, "is_animated": False, "is_video": False}  # fmt: skip
     fake.push_message(None, extra={"sticker": sticker})
@@ -203,7 +203,7 @@ def test_a_provider_error_is_one_line_to_the_user_and_logged_without_the_token(
 
     log = io.StringIO()
     configure_logging("DEBUG", Redactor([TOKEN]), logging.StreamHandler(log))
-    service = build_parts(
+    service = build_bot(
         make_settings(tmp_path),
         store=seed_store,
         embeddings=embeddings,
@@ -226,16 +226,16 @@ def test_the_bot_refreshes_its_keyword_index_when_another_process_indexes(
     embeddings: SentenceTransformerEmbeddings, tmp_path: Path
 ) -> None:
     store = open_store("shared", path=tmp_path / "chroma")
-    parts = build_parts(make_settings(tmp_path), store=store, embeddings=embeddings)
+    parts = build_bot(make_settings(tmp_path), store=store, embeddings=embeddings)
     runner = BotRunner()
     refresh = {"NEWSDESK_KEYWORD_REFRESH_SECONDS": "0.2"}
     runner.start(lambda **values: make_settings(tmp_path, **refresh, **values), parts)
-    assert parts.keyword.ids == []
+    assert parts.answering.keyword.ids == []
     # Another process indexes into the same store, with a keyword index of its own.
     other = Article(key="urn:other", title="Ferry", text="A ferry now crosses to Baaj daily.")
     index_articles([other], open_store("shared", path=tmp_path / "chroma"), embeddings)
     deadline = time.monotonic() + 30
-    while not parts.keyword.search("Baaj ferry", 5) and time.monotonic() < deadline:
+    while not parts.answering.keyword.search("Baaj ferry", 5) and time.monotonic() < deadline:
         time.sleep(0.1)
     runner.stop_all()
-    assert len(parts.keyword.search("Baaj ferry", 5)) == 1
+    assert len(parts.answering.keyword.search("Baaj ferry", 5)) == 1

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Parts
 from bot.telegram.access import NOT_ALLOWED
+from bot.wiring.bot import BotServices
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI
@@ -22,10 +22,10 @@ StartBot = Callable[..., FakeBotAPI]
 
 
 @pytest.fixture
-def start_bot(tmp_path: Path, seed_parts: Parts) -> Iterator[StartBot]:
+def start_bot(tmp_path: Path, seed_bot: BotServices) -> Iterator[StartBot]:
     runner = BotRunner()
     yield lambda **settings: runner.start(
-        lambda **telegram: make_settings(tmp_path, **settings, **telegram), seed_parts
+        lambda **telegram: make_settings(tmp_path, **settings, **telegram), seed_bot
     )
     runner.stop_all()
 

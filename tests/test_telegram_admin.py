@@ -13,9 +13,10 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 
 from bot.answering.service import AnswerService
-from bot.app import build_parts, open_state
 from bot.settings import PROJECT_DIR
-from bot.telegram.admin import ADMINS_ONLY
+from bot.telegram.access import ADMINS_ONLY
+from bot.wiring.bot import build_bot
+from bot.wiring.state import open_state
 from index.embeddings import SentenceTransformerEmbeddings
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
@@ -58,7 +59,7 @@ def start_bot(tmp_path: Path, embeddings: SentenceTransformerEmbeddings) -> Iter
             "NEWSDESK_PROMPTS_DIR": str(prompts),
             **settings,
         }
-        parts = build_parts(
+        parts = build_bot(
             make_settings(tmp_path, **values), embeddings=embeddings, chat_model=chat_model
         )
         fake = runner.start(lambda **telegram: make_settings(tmp_path, **values, **telegram), parts)

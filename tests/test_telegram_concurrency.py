@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import Parts, build_parts
 from bot.telegram.admin import ALREADY_REINDEXING
+from bot.wiring.bot import BotServices, build_bot
 from index.embeddings import SentenceTransformerEmbeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
@@ -34,7 +34,7 @@ StartBot = Callable[..., FakeBotAPI]
 def start_bot(tmp_path: Path) -> Iterator[StartBot]:
     runner = BotRunner()
 
-    def start(parts: Parts, **settings: object) -> FakeBotAPI:
+    def start(parts: BotServices, **settings: object) -> FakeBotAPI:
         return runner.start(
             lambda **values: make_settings(tmp_path, **values, **settings),
             parts,
@@ -46,9 +46,9 @@ def start_bot(tmp_path: Path) -> Iterator[StartBot]:
 
 def slow_parts(
     seed_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, home: Path, **model: Any
-) -> Parts:
+) -> BotServices:
     chat_model = SlowChatModel(responses=[ANSWER], **model)
-    return build_parts(
+    return build_bot(
         make_settings(home), store=seed_store, embeddings=embeddings, chat_model=chat_model
     )
 
@@ -124,7 +124,7 @@ def test_a_question_during_reindex_is_answered_and_a_second_reindex_is_told(
         "NEWSDESK_SOURCES": url,
         "NEWSDESK_INDEX_PROGRESS_SECONDS": "1",
     }
-    parts = build_parts(make_settings(tmp_path, **settings), store=store, embeddings=embeddings)
+    parts = build_bot(make_settings(tmp_path, **settings), store=store, embeddings=embeddings)
     fake = start_bot(parts, **settings)
     fake.push_message("/reindex", chat_id=ADMIN, user_id=ADMIN)
     fake.wait_for(lambda: bool(web.requests))  # the run is fetching the slow page

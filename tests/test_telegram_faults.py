@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Parts
+from bot.wiring.bot import BotServices
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FAULTS, FakeBotAPI
@@ -20,7 +20,7 @@ StartBot = Callable[..., FakeBotAPI]
 
 
 @pytest.fixture
-def start_bot(tmp_path: Path, seed_parts: Parts) -> Iterator[StartBot]:
+def start_bot(tmp_path: Path, seed_bot: BotServices) -> Iterator[StartBot]:
     runner = BotRunner()
 
     def start(**settings: str) -> FakeBotAPI:
@@ -28,7 +28,7 @@ def start_bot(tmp_path: Path, seed_parts: Parts) -> Iterator[StartBot]:
             lambda **telegram: make_settings(
                 tmp_path, TELEGRAM_TIMEOUT_SECONDS="1", **settings, **telegram
             ),
-            seed_parts,
+            seed_bot,
         )
         fake.timeout_fault_seconds = 1.5  # longer than the bot waits
         return fake

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Parts
+from bot.wiring.bot import BotServices
 from tests.conftest import make_settings
 from tests.support.bot_runner import TOKEN, BotRunner, start_bot_process
 from tests.support.fake_telegram import FakeBotAPI
@@ -61,12 +61,14 @@ def test_a_question_fetched_before_a_kill_is_answered_once_after_the_restart(
         bot.wait(timeout=30)
 
 
-def test_an_update_delivered_again_is_not_answered_again(tmp_path: Path, seed_parts: Parts) -> None:
+def test_an_update_delivered_again_is_not_answered_again(
+    tmp_path: Path, seed_bot: BotServices
+) -> None:
     """Telegram delivers an update again when the bot was killed before acknowledging it, by
     then maybe already answered: the journal knows it was finished."""
     runner = BotRunner()
     try:
-        fake = runner.start(lambda **values: make_settings(tmp_path, **values), seed_parts)
+        fake = runner.start(lambda **values: make_settings(tmp_path, **values), seed_bot)
         message = fake.push_message(QUESTION)
         fake.wait_for(lambda: bool(replies(fake)))
         fake.redeliver(message)

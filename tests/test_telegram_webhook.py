@@ -14,11 +14,11 @@ from urllib.request import urlopen
 
 import pytest
 
-from bot.app import Parts
 from bot.cli.main import main
 from bot.logs import configure_logging
 from bot.redaction import Redactor
 from bot.telegram.webhook import webhook_path
+from bot.wiring.bot import BotServices
 from tests.conftest import make_settings
 from tests.support.bot_runner import TOKEN, BotRunner
 from tests.support.fake_telegram import FakeBotAPI
@@ -30,7 +30,7 @@ StartBot = Callable[..., FakeBotAPI]
 def start_bot(tmp_path: Path) -> Iterator[StartBot]:
     runner = BotRunner()
 
-    def start(parts: Parts, **settings: object) -> FakeBotAPI:
+    def start(parts: BotServices, **settings: object) -> FakeBotAPI:
         return runner.start_webhook(
             lambda **values: make_settings(tmp_path, **values, **settings), parts
         )
@@ -63,13 +63,13 @@ def update_body(update_id: int, text: str) -> bytes:
 
 
 def test_updates_posted_to_the_webhook_are_answered(
-    start_bot: StartBot, seed_parts: Parts, tmp_path: Path
+    start_bot: StartBot, seed_bot: BotServices, tmp_path: Path
 ) -> None:
     log = io.StringIO()
     secrets = make_settings(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN).secrets()
     configure_logging("DEBUG", Redactor(secrets), logging.StreamHandler(log))
     try:
-        fake = start_bot(seed_parts)
+        fake = start_bot(seed_bot)
         (registered,) = fake.sent("setWebhook")
         assert registered["url"].endswith("/telegram") and registered["secret_token"]
         fake.push_message("who controls Qairawan?")
@@ -87,9 +87,9 @@ def test_updates_posted_to_the_webhook_are_answered(
 
 
 def test_an_update_without_the_secret_gets_403_and_is_not_handled(
-    start_bot: StartBot, seed_parts: Parts
+    start_bot: StartBot, seed_bot: BotServices
 ) -> None:
-    fake = start_bot(seed_parts)
+    fake = start_bot(seed_bot)
     assert fake.webhook is not None
     secret = fake.webhook[1]
     body = update_body(10_000_001, "who controls Qairawan?")
@@ -117,14 +117,14 @@ def test_an_update_without_the_secret_gets_403_and_is_not_handled(
 
 
 def test_telegram_failing_set_webhook_at_start_is_waited_out(
-    tmp_path: Path, seed_parts: Parts
+    tmp_path: Path, seed_bot: BotServices
 ) -> None:
     runner = BotRunner()
     fake = FakeBotAPI(TOKEN).start()
     fake.fail("setWebhook", 500, times=6)  # more than one call's own retries
     try:
         runner.start_webhook(
-            lambda **values: make_settings(tmp_path, **values), seed_parts, fake=fake
+            lambda **values: make_settings(tmp_path, **values), seed_bot, fake=fake
         )
         fake.push_message("/help")
         fake.wait_for(lambda: len(fake.delivered()) >= 1)
@@ -134,22 +134,26 @@ def test_telegram_failing_set_webhook_at_start_is_waited_out(
     assert "I answer questions" in fake.delivered()[0]
 
 
-def test_healthz_reports_store_database_and_index_size(seed_parts: Parts, tmp_path: Path) -> None:
+def test_healthz_reports_store_database_and_index_size(
+    seed_bot: BotServices, tmp_path: Path
+) -> None:
     runner = BotRunner()
-    fake = runner.start_webhook(lambda **values: make_settings(tmp_path, **values), seed_parts)
+    fake = runner.start_webhook(lambda **values: make_settings(tmp_path, **values), seed_bot)
     try:
-        check_healthz(fake, runner, seed_parts, tmp_path)
+        check_healthz(fake, runner, seed_bot, tmp_path)
     finally:
         runner.stop_all()
 
 
-def check_healthz(fake: FakeBotAPI, runner: BotRunner, seed_parts: Parts, tmp_path: Path) -> None:
+def check_healthz(
+    fake: FakeBotAPI, runner: BotRunner, seed_bot: BotServices, tmp_path: Path
+) -> None:
     status, report = get(fake, "/healthz")
     assert status == 200 and report["ready"] is True
-    chunks = seed_parts.store.count()
+    chunks = seed_bot.answering.store.count()
     assert report["store"] == {
         "ok": True,
-        "description": seed_parts.store.description,
+        "description": seed_bot.answering.store.description,
         "chunks": chunks,
     }
     assert report["database"] == {"ok": True}

@@ -1,5 +1,6 @@
 """question -> cited Answer: the answering core, shared by every front end.
 
+conversation.py     one conversation turn: memory, answer, record, what to say (every front end)
 chain.py            answer_chain, the one Runnable: clean, condense, retrieve, refusal gate, answer
 service.py          AnswerService, the façade over it: run config, streaming, help text
 retrieval.py        ChunkRetriever, a LangChain retriever running the steps of
@@ -9,7 +10,7 @@ extractive.py       the default answerer: cited sentences of the passages, no LL
 llm.py              any LangChain chat model, held to the passages it was given
 claims.py           each sentence of an LLM answer checked against the passage it cites
 rerank.py           an optional cross-encoder over the fused candidates
-followups.py        chat memory and standalone follow-up questions
+followups.py        standalone follow-up questions without an LLM
 prompts.py          the prompt templates, validated and versioned
 answers.py          what an Answer and a Citation are
 

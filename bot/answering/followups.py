@@ -1,5 +1,6 @@
-"""Follow-up questions: each chat keeps its last few questions, and a question that leans on
-them ("and who leads them?") is rewritten into a standalone one before retrieval.
+"""Follow-up questions: a question that leans on the conversation's last ones ("and who leads
+them?") is rewritten into a standalone one before retrieval (the memory itself is
+`conversation.py`'s).
 
 With an LLM, `prompts/condense.txt` does the rewriting (the condense step of
 `chain.py`). Without one, a documented heuristic
@@ -14,11 +15,8 @@ asked about it.
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-MEMORY = 3  # questions remembered per chat
 CONNECTIVES = ("and ", "but ", "what about ", "how about ", "also ", "so ", "then ")
 POINTING_BACK = frozenset(
     [
@@ -39,19 +37,6 @@ POINTING_BACK = frozenset(
         "these",
     ]
 )
-
-
-@dataclass
-class ChatMemory:
-    """The chat's last standalone questions and the answers given, oldest first."""
-
-    turns: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=MEMORY))
-
-    def remember(self, question: str, answer: str) -> None:
-        self.turns.append((question, answer))
-
-    def clear(self) -> None:
-        self.turns.clear()
 
 
 def looks_like_follow_up(question: str) -> bool:

@@ -65,7 +65,7 @@ def validate(name: str, text: str) -> str:
     return text
 
 
-def split_messages(text: str) -> tuple[str, str]:
+def system_and_human(text: str) -> tuple[str, str]:
     """A template as (system, human) messages: the rules are the paragraphs before the first
     one holding a placeholder; that paragraph and the rest (passages, question) are the human
     message. A template opening with a placeholder is all human message."""
@@ -78,8 +78,8 @@ def split_messages(text: str) -> tuple[str, str]:
 
 def chat_prompt(text: str) -> ChatPromptTemplate:
     """A template's text as a ChatPromptTemplate: its rules in the system message, the
-    material and the question in the human message (see `split_messages`)."""
-    system, human = split_messages(text)
+    material and the question in the human message (see `system_and_human`)."""
+    system, human = system_and_human(text)
     messages = [("system", system)] if system else []
     return ChatPromptTemplate.from_messages([*messages, ("human", human)])
 
@@ -182,8 +182,20 @@ class PromptLibrary:
         author = "edited on disk" if latest is not None else "shipped"
         return self.store.add(name, text, author, "", from_default=True)
 
+    def live_version(self, name: str) -> PromptVersion | None:
+        """The recorded version that is live, read without writing: None for an override,
+        or for a default file edited since its last recorded version (until `notice_edits`
+        records it)."""
+        if name in self.overrides or name not in PLACEHOLDERS:
+            return None
+        text, state = self._read_live(name)
+        latest = self.store.latest(name)
+        if latest is None or state == "refused":
+            return latest
+        return latest if latest.text == text else None
+
     def notice_all_edits(self) -> None:
-        """`notice_edits` for every template: done once when the service is built."""
+        """`notice_edits` for every template: when a bot starts, and at its periodic look."""
         for name in PLACEHOLDERS:
             self.notice_edits(name)
 

@@ -1,7 +1,7 @@
 """The answer service: a thin façade over `answer_chain` (chain.py), the one path the CLI, the
 local chat, Telegram and `newsdesk eval` share. It gives each run its config (the run name,
 the chat id and the prompt version as metadata) and holds what the help text needs. It knows
-no front end and no Settings: `bot.app` builds it from them."""
+no front end and no Settings: `bot.wiring` builds it from them."""
 
 from __future__ import annotations
 
@@ -67,14 +67,12 @@ class AnswerService:
         return AnswerService(self.store, replace(self.parts, prompts=prompts))
 
     def prompt_version(self) -> str:
-        """Which prompt made the answers: the answer template's version, or no LLM at all."""
+        """Which prompt makes the answers: the answer template's live version, or no LLM at
+        all. Read only: recording edits is the bot's periodic job, never a question's."""
         if self.chat_model is None:
             return "extractive (no LLM)"
-        live = self.prompts.notice_edits("answer")
-        if live is None:
-            versions = self.prompts.history("answer")
-            live = versions[-1] if versions else None
-        return f"answer v{live.number}" if live else "answer (unversioned)"
+        live = self.prompts.live_version("answer")
+        return f"answer v{live.number}" if live else "answer (unrecorded edit)"
 
     def run_config(self, chat_id: int | None = None) -> RunnableConfig:
         """One question's config: one trace named newsdesk.answer, with the chat and prompt."""

@@ -1,2 +1,3 @@
-"""The `newsdesk` command: parser.py declares every command and option, main.py carries them
-out over the parts `bot.app` builds, chat.py is the local chat in a terminal."""
+"""The `newsdesk` command: parser.py declares every command and option, main.py dispatches to
+the command's own module (asking.py, indexing.py, evaluating.py, prompting.py, serving.py),
+which builds only what it uses (`bot.wiring`); chat.py is the local chat in a terminal."""

@@ -6,8 +6,8 @@ import argparse
 from datetime import date
 from pathlib import Path
 
+from index.articles import SUPPORTED_SUFFIXES
 from index.embeddings import BACKENDS
-from index.ingest.loaders import SUPPORTED_SUFFIXES
 
 EXAMPLES = """\
 examples:

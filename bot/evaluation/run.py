@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.app import build_parts, build_service
 from bot.evaluation.answering import AnswerFigures, ask_all
 from bot.evaluation.baseline import RETRIEVE_K, run_baseline
 from bot.evaluation.bench import Question, read_articles, read_questions
 from bot.evaluation.figures import RetrievalFigures, Say, figures
 from bot.settings import Settings
+from bot.wiring.answering import build_answering
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
@@ -108,13 +108,13 @@ def _measure(
     summary = index_articles(articles, store, embeddings, progress, keyword)
     say(f"  {summary.describe()} in {time.perf_counter() - started:.0f} s")
 
-    # Everything the service writes (prompt history) goes to the eval's folder, not the user's;
-    # the extractive default is measured as it is, whatever NEWSDESK_LLM says.
+    # The user's own home (its published prompts) plays no part; the extractive default is
+    # measured as it is, whatever NEWSDESK_LLM says.
     own = settings.model_copy(update={"home": work / "home", "llm": None})
-    parts = build_parts(
+    answering = build_answering(
         own, store=store, keyword=keyword, embeddings=embeddings, retrieve_k=RETRIEVE_K
     )
-    asked = ask_all(parts.service, questions, "extractive", say)
+    asked = ask_all(answering.service, questions, "extractive", say)
     report = EvalReport(
         bench=str(bench),
         articles=len(articles),
@@ -130,10 +130,15 @@ def _measure(
     )
     if llm is not None:
         spec, chat_model = llm
-        service = build_service(
-            own, store, keyword, embeddings, chat_model=chat_model, retrieve_k=RETRIEVE_K
+        with_llm = build_answering(
+            own,
+            store=store,
+            keyword=keyword,
+            embeddings=embeddings,
+            chat_model=chat_model,
+            retrieve_k=RETRIEVE_K,
         )
-        report.answerers.append(ask_all(service, questions, spec, say).figures)
+        report.answerers.append(ask_all(with_llm.service, questions, spec, say).figures)
     if baseline:
         report.baseline, report.baseline_chunks = run_baseline(articles, questions, work, say)
     return report

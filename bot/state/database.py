@@ -34,10 +34,6 @@ class DatabaseError(NewsdeskError):
     URL's password hidden."""
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
 def parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
@@ -184,3 +180,14 @@ def open_database(url: str) -> Database:
     database = Database(url)
     database.upgrade()
     return database
+
+
+def existing_database(url: str) -> Database | None:
+    """The database at `url` as it is, for reading: nothing is created or migrated. None when
+    it is a SQLite file that doesn't exist yet (nothing was ever kept)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path in ("", ":memory:") or not Path(path).exists():
+            return None
+    return Database(url)

@@ -1,5 +1,6 @@
-"""Each chat's last questions and answers (for follow-ups), in the shared database, so they
-survive a restart and any replica answers a follow-up as the first one would have."""
+"""Each conversation's last exchanges (for follow-ups), in the shared database, so they
+survive a restart and any replica answers a follow-up as the first one would have: the
+`ConversationMemory` the bot's `Conversation` keeps."""
 
 from __future__ import annotations
 
@@ -8,37 +9,44 @@ import time
 
 from sqlalchemy import delete, select
 
-from bot.answering.followups import MEMORY, ChatMemory
+from bot.answering.conversation import ConversationKey, Exchange, recent
 from bot.state.database import Database
-from bot.state.tables import chat_memory
+from bot.state.tables import conversation_memory
+
+TABLE = conversation_memory
 
 
-class ChatMemoryStore:
+class StoredConversations:
+    """Every change is one short transaction, written before the answer it follows is sent."""
+
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def load(self, chat_id: int) -> StoredChatMemory:
+    def recall(self, key: ConversationKey) -> list[Exchange]:
         with self.database.transaction() as db:
-            raw = db.scalar(
-                select(chat_memory.c.turns_json).where(chat_memory.c.chat_id == chat_id)
-            )
-        memory = StoredChatMemory(self, chat_id)
-        for turn in _turns(raw):
-            memory.turns.append(turn)
-        return memory
+            raw = db.scalar(select(TABLE.c.turns_json).where(TABLE.c.conversation == str(key)))
+        return _exchanges(raw)
 
-    def save(self, chat_id: int, turns: list[tuple[str, str]]) -> None:
-        if not turns:
-            with self.database.transaction() as db:
-                db.execute(delete(chat_memory).where(chat_memory.c.chat_id == chat_id))
-            return
-        row = {"turns_json": json.dumps(turns[-MEMORY:]), "updated_at": time.time()}
+    def remember(self, key: ConversationKey, exchange: Exchange) -> None:
+        """Add the exchange to what is kept, in one transaction: two replicas answering in
+        one conversation at once take turns (the row lock, or SQLite's write lock)."""
         with self.database.transaction() as db:
-            db.execute(self.database.upsert(chat_memory, ["chat_id"], chat_id=chat_id, **row))
+            query = select(TABLE.c.turns_json).where(TABLE.c.conversation == str(key))
+            if not self.database.is_sqlite:
+                query = query.with_for_update()
+            kept = recent([*_exchanges(db.scalar(query)), exchange])
+            row = {"turns_json": json.dumps(kept), "updated_at": time.time()}
+            upsert = self.database.upsert(TABLE, ["conversation"], conversation=str(key), **row)
+            db.execute(upsert)
+
+    def forget(self, key: ConversationKey) -> None:
+        with self.database.transaction() as db:
+            db.execute(delete(TABLE).where(TABLE.c.conversation == str(key)))
 
 
-def _turns(raw: str | None) -> list[tuple[str, str]]:
-    """The stored turns; a row that isn't a list of [question, answer] pairs counts as none."""
+def _exchanges(raw: str | None) -> list[Exchange]:
+    """The stored exchanges; a row that isn't a list of [question, answer] pairs counts as
+    none."""
     try:
         data = json.loads(raw) if raw else []
     except ValueError:
@@ -46,22 +54,4 @@ def _turns(raw: str | None) -> list[tuple[str, str]]:
     if not isinstance(data, list):
         return []
     pairs = [item for item in data if isinstance(item, list) and len(item) == 2]
-    return [(str(q), str(a)) for q, a in pairs][-MEMORY:]
-
-
-class StoredChatMemory(ChatMemory):
-    """A ChatMemory that writes every change through to the database (one short
-    transaction), before the answer that follows it is sent."""
-
-    def __init__(self, store: ChatMemoryStore, chat_id: int) -> None:
-        super().__init__()
-        self.store = store
-        self.chat_id = chat_id
-
-    def remember(self, question: str, answer: str) -> None:
-        super().remember(question, answer)
-        self.store.save(self.chat_id, list(self.turns))
-
-    def clear(self) -> None:
-        super().clear()
-        self.store.save(self.chat_id, [])
+    return recent([(str(q), str(a)) for q, a in pairs])

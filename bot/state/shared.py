@@ -12,7 +12,7 @@ from bot.state.feeds import FeedRecords
 from bot.state.jobs import JobQueue
 from bot.state.legacy import import_legacy_files
 from bot.state.limits import StoredWindows
-from bot.state.memory import ChatMemoryStore
+from bot.state.memory import StoredConversations
 from bot.state.prompts import DatabasePromptStore
 from bot.state.uploads import UploadRecords
 
@@ -24,7 +24,7 @@ class SharedState:
     prompts: DatabasePromptStore
     feeds: FeedRecords
     uploads: UploadRecords
-    memory: ChatMemoryStore
+    memory: StoredConversations
     windows: StoredWindows
     jobs: JobQueue
 
@@ -36,7 +36,7 @@ def shared_state(database: Database) -> SharedState:
         prompts=DatabasePromptStore(database),
         feeds=FeedRecords(database),
         uploads=UploadRecords(database),
-        memory=ChatMemoryStore(database),
+        memory=StoredConversations(database),
         windows=StoredWindows(database),
         jobs=JobQueue(database),
     )

@@ -81,10 +81,10 @@ uploads = Table(
     Column("uploaded_at", Float, nullable=False),
 )
 
-chat_memory = Table(
-    "chat_memory",
+conversation_memory = Table(
+    "conversation_memory",
     METADATA,
-    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("conversation", String(100), primary_key=True),
     Column("turns_json", Text, nullable=False),
     Column("updated_at", Float, nullable=False),
 )

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from telegram import Message, Update
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.telegram.context import Context
 
 NOT_ALLOWED = (
     "Sorry, this bot answers only the people and chats it was set up for. "
     "If you should have access, ask the bot's admin to add you."
 )
+ADMINS_ONLY = "Sorry, only the bot's admins can do that. You can ask me questions, though."
 WINDOW_SECONDS = 60.0
 # Someone not on the allowlist is told once a day; telling them at every message would let
 # them make the bot send as many messages as they like.
@@ -25,6 +31,22 @@ def is_allowed(settings: Settings, user_id: int | None, chat_id: int | None) -> 
     user_ok = not users or (user_id is not None and user_id in users)
     chat_ok = not chats or (chat_id is not None and chat_id in chats)
     return user_ok and chat_ok
+
+
+def is_admin(update: Update, settings: Settings) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in settings.admin_ids
+
+
+async def admin_message(update: Update, context: Context) -> Message | None:
+    """The update's message if an admin sent it; anyone else gets the polite refusal."""
+    message = update.effective_message
+    if message is None:
+        return None
+    if not is_admin(update, context.settings):
+        await message.reply_text(ADMINS_ONLY)
+        return None
+    return message
 
 
 class Windows(Protocol):

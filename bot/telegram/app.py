@@ -1,6 +1,6 @@
 """The Telegram front end, wired in one place: `build_application` adds every handler, the
-one error handler and the scheduled jobs to a python-telegram-bot Application over the parts
-built by `bot.app`."""
+one error handler and the scheduled jobs to a python-telegram-bot Application over the
+services `bot.wiring.bot` builds."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Parts, open_state
 from bot.errors import NewsdeskError
 from bot.telegram import admin, jobs, questions, uploads
 from bot.telegram.buttons import on_button
@@ -28,6 +27,7 @@ from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
 from bot.telegram.context import Context, NewsdeskApplication, context_types
 from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unfinished
 from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
+from bot.wiring.bot import BotServices
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ async def on_error(update: object, context: Context) -> None:
     traceback, and the user gets an apology."""
     error = context.error
     if isinstance(error, NewsdeskError):
-        reply = context.bot_data.parts.redact(str(error))
+        reply = context.redact(str(error))
         log.info("told the user: %s", reply)
     else:
         log.error("Error while handling an update", exc_info=error)
@@ -73,9 +73,9 @@ async def on_error(update: object, context: Context) -> None:
 async def start_up(application: NewsdeskApplication) -> None:
     """Before polling (or serving the webhook): the pool of threads answers run in, the
     command menus, and the updates a killed run left unanswered."""
-    use_answer_threads(application.bot_data.parts.settings.answer_threads)
+    use_answer_threads(application.bot_data.settings.answer_threads)
     await register_commands(application)
-    if application.bot_data.parts.settings.runs_indexing_jobs:
+    if application.bot_data.settings.runs_indexing_jobs:
         await jobs.take_back_abandoned_jobs(application)
     if isinstance(application, JournaledApplication):
         await replay_unfinished(application)
@@ -84,7 +84,7 @@ async def start_up(application: NewsdeskApplication) -> None:
 async def register_commands(application: NewsdeskApplication) -> None:
     """Tell Telegram our commands so clients offer them in the menu; admins also see theirs."""
     await application.bot.set_my_commands(COMMANDS)
-    for admin_id in application.bot_data.parts.settings.admin_ids:
+    for admin_id in application.bot_data.settings.admin_ids:
         await application.bot.set_my_commands(
             COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
         )
@@ -104,7 +104,7 @@ class Refreshes:
 async def refresh_keyword_index(context: Context) -> None:
     """Scheduled: bring the keyword index in step with the store if another process changed
     it, in a thread beside the questions (never on their path), and never while this bot
-    indexes."""
+    indexes; and record edits made to the shipped prompt files since the last look."""
     data = context.bot_data
     if data.index_lock.locked():  # the run syncs it when it ends
         return
@@ -113,9 +113,10 @@ async def refresh_keyword_index(context: Context) -> None:
     )
     thorough = refreshes.next_is_thorough() if refreshes else False
     async with data.index_lock:
-        store, keyword = data.parts.store, data.parts.keyword
-        if await asyncio.to_thread(keyword.sync, store, thorough=thorough):
+        answering = context.services.answering
+        if await asyncio.to_thread(answering.keyword.sync, answering.store, thorough=thorough):
             log.info("keyword index rebuilt: the store was changed by another process")
+    await asyncio.to_thread(context.service.prompts.notice_all_edits)
 
 
 def run_polling(application: NewsdeskApplication, **options: Any) -> None:
@@ -126,10 +127,10 @@ def run_polling(application: NewsdeskApplication, **options: Any) -> None:
     application.run_polling(bootstrap_retries=-1, **options)
 
 
-def build_application(parts: Parts, *, webhook: bool = False) -> NewsdeskApplication:
-    """The python-telegram-bot Application with every handler wired, over `parts`; with
+def build_application(services: BotServices, *, webhook: bool = False) -> NewsdeskApplication:
+    """The python-telegram-bot Application with every handler wired, over `services`; with
     `webhook`, without the polling Updater (`bot.telegram.webhook` feeds its update queue)."""
-    settings = parts.settings
+    settings = services.settings
     if settings.telegram_bot_token is None:
         raise MissingTokenError("TELEGRAM_BOT_TOKEN is not set: put your bot's token in .env")
     builder = (
@@ -156,7 +157,7 @@ def build_application(parts: Parts, *, webhook: bool = False) -> NewsdeskApplica
     # lost connections with backoff.
     builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.post_init(start_up).build()
-    application.bot_data.attach(parts, open_state(settings))
+    application.bot_data.attach(services)
 
     application.add_handler(TypeHandler(Update, questions.gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], questions.start))

@@ -84,7 +84,7 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer(OLD_BUTTON if old else UNKNOWN_BUTTON, show_alert=bool(old))
         return
     kind, answer_id, number = matched[1], int(matched[2], 16), int(matched[3])
-    answer_log = context.bot_data.answer_log
+    answer_log = context.state.answers
     if kind == "v" and number in THANKS:
         user = query.from_user.id
         recorded = await asyncio.to_thread(answer_log.vote, answer_id, user, number)
@@ -96,7 +96,7 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer(EXPIRED, show_alert=True)
         return
     wanted = citation.passage_ids or [citation.chunk_id]
-    found = await asyncio.to_thread(context.bot_data.parts.store.get_chunks, wanted)
+    found = await asyncio.to_thread(context.store.get_chunks, wanted)
     # A passage re-indexed since the answer is shown by its quote, which was verbatim then.
     text = join_chunks(found, gap=SKIPPED) if len(found) == len(wanted) else citation.quote
     await query.answer()

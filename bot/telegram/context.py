@@ -1,7 +1,8 @@
-"""What every handler gets in `context`: typed bot and chat data, as python-telegram-bot's
-`examples/contexttypesbot.py` does, instead of string keys into dictionaries. What must
-outlive the process or be shared between replicas (chat memory, rate limits, the answer
-log) is in the shared database, reached through `bot_data.state`."""
+"""What every handler gets in `context`: typed bot data and chat data, and properties for
+what handlers use, as python-telegram-bot's `examples/contexttypesbot.py` does, instead of
+string keys into dictionaries or long attribute chains. What must outlive the process or be
+shared between replicas (conversation memory, rate limits, the answer log) is in the shared
+database, reached through `context.state`."""
 
 from __future__ import annotations
 
@@ -9,51 +10,91 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from telegram import Message
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
-from bot.app import Parts
-from bot.state.answers import AnswerLog
-from bot.state.memory import StoredChatMemory
+from bot.answering.conversation import Conversation, ConversationKey
+from bot.answering.service import AnswerService
+from bot.redaction import Redactor
+from bot.settings import Settings
 from bot.state.shared import SharedState
 from bot.telegram.access import RateLimiter, RefusalOnce
+from bot.wiring.bot import BotServices
+from index.store import ArticleStore
 
 
 class BotData:
-    """The parts every handler shares, set once by `build_application` through `attach`.
+    """The services every handler shares, set once by `build_application` through `attach`.
     python-telegram-bot creates this object itself (with no arguments), hence the two steps."""
 
-    parts: Parts
-    state: SharedState
-    answer_log: AnswerLog
+    services: BotServices
     rate_limiter: RateLimiter
     refusals: RefusalOnce
     # One indexing run at a time: /reindex, uploads, links and the feed poll take turns.
     index_lock: asyncio.Lock
     reindex_started: float | None = None  # time.monotonic() of the /reindex running
 
-    def attach(self, parts: Parts, state: SharedState) -> None:
-        self.parts = parts
-        self.state = state
-        self.answer_log = state.answers
-        self.rate_limiter = RateLimiter(parts.settings.rate_limit_per_minute, state.windows)
-        self.refusals = RefusalOnce(state.windows)
+    def attach(self, services: BotServices) -> None:
+        self.services = services
+        windows = services.state.windows
+        self.rate_limiter = RateLimiter(services.settings.rate_limit_per_minute, windows)
+        self.refusals = RefusalOnce(windows)
         self.index_lock = asyncio.Lock()
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def state(self) -> SharedState:
+        return self.services.state
 
 
 @dataclass
 class ChatData:
-    """What the bot keeps per chat in this process: nothing yet (chat memory is shared, in
-    the database: see `chat_memory`)."""
+    """What the bot keeps per chat in this process: nothing yet (conversation memory is
+    shared, in the database)."""
 
 
-Context = CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], ChatData, BotData]):
+    """The context handlers get, with the bot's services as properties."""
+
+    @property
+    def services(self) -> BotServices:
+        return self.bot_data.services
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot_data.services.settings
+
+    @property
+    def state(self) -> SharedState:
+        return self.bot_data.services.state
+
+    @property
+    def service(self) -> AnswerService:
+        return self.bot_data.services.service
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.bot_data.services.conversation
+
+    @property
+    def store(self) -> ArticleStore:
+        return self.bot_data.services.answering.store
+
+    @property
+    def redact(self) -> Redactor:
+        return self.bot_data.services.redact
+
+
 NewsdeskApplication = Application[ExtBot[None], Context, dict[Any, Any], ChatData, BotData, Any]
 
 
 def context_types() -> ContextTypes[Context, dict[Any, Any], ChatData, BotData]:
-    return ContextTypes(chat_data=ChatData, bot_data=BotData)
+    return ContextTypes(context=Context, chat_data=ChatData, bot_data=BotData)
 
 
-async def chat_memory(context: Context, chat_id: int) -> StoredChatMemory:
-    """The chat's last questions, read from the shared database; changing it writes through."""
-    return await asyncio.to_thread(context.bot_data.state.memory.load, chat_id)
+def conversation_key(message: Message) -> ConversationKey:
+    """Whose memory a message's question belongs to: its chat's (one memory per chat)."""
+    return ConversationKey(message.chat_id)

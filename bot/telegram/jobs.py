@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.errors import NewsdeskError
 from bot.state.jobs import Job
-from bot.telegram.admin import reindex_sources, report, run_indexing
 from bot.telegram.context import Context, NewsdeskApplication
+from bot.telegram.indexing import reindex_sources, report, run_indexing
 from bot.telegram.sending import send_html_messages
 from index.ingest.sources import Sources
 
@@ -32,14 +32,14 @@ def worker_name() -> str:
 
 def job_sources(job: Job, context: Context) -> tuple[Sources, bool]:
     """What the job indexes, and whether the run prunes (only /reindex does)."""
-    parts, state = context.bot_data.parts, context.bot_data.state
+    settings, state = context.settings, context.state
     if job.kind == "reindex":
-        return reindex_sources(parts, state), True
+        return reindex_sources(settings, state), True
     if job.kind == "upload":
         digest = job.payload.get("digest")
         if not isinstance(digest, str) or digest not in state.uploads.names():
             raise MalformedJobError(f"job {job.id}: no recorded upload {str(digest)[:40]!r}")
-        paths = state.uploads.materialize(parts.settings.uploads_dir)
+        paths = state.uploads.materialize(settings.uploads_dir)
         return Sources(paths=[p for p in paths if p.parent.name == digest]), False
     urls = job.payload.get("urls")
     links = [url for url in urls if isinstance(url, str)] if isinstance(urls, list) else []
@@ -49,7 +49,7 @@ def job_sources(job: Job, context: Context) -> tuple[Sources, bool]:
 
 
 async def run_job(job: Job, context: Context) -> None:
-    queue, redact = context.bot_data.state.jobs, context.bot_data.parts.redact
+    queue, redact = context.state.jobs, context.redact
     try:
         sources, prune = await asyncio.to_thread(job_sources, job, context)
         summary = await run_indexing(context, sources, prune=prune)
@@ -75,7 +75,7 @@ async def _tell(context: Context, job: Job, messages: list[str]) -> None:
 
 async def run_queued_jobs(context: Context) -> None:
     """Scheduled: run every queued job, oldest first, one at a time."""
-    queue = context.bot_data.state.jobs
+    queue = context.state.jobs
     while (job := await asyncio.to_thread(queue.claim, worker_name())) is not None:
         await run_job(job, context)
 
@@ -109,7 +109,7 @@ def run_indexer(application: NewsdeskApplication) -> None:
 def schedule(application: NewsdeskApplication, **_: Any) -> None:
     """In a process that runs indexing jobs, look for queued ones every
     NEWSDESK_JOB_POLL_SECONDS."""
-    settings = application.bot_data.parts.settings
+    settings = application.bot_data.settings
     if application.job_queue is not None and settings.runs_indexing_jobs:
         every = settings.job_poll_seconds
         application.job_queue.run_repeating(run_queued_jobs, interval=every, first=every)

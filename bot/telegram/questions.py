@@ -1,24 +1,23 @@
 """The reader's side of the bot: who may ask, and questions in, cited answers out. Handlers
-stay thin: the answering is `AnswerService`'s, the formatting `bot.render`'s."""
+stay thin: the turn is the `Conversation`'s, the formatting `bot.render`'s."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
-from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import Message, ReplyParameters, Update
 from telegram.constants import ChatType, MessageEntityType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.answering.answers import Answer
+from bot.answering.conversation import Turn
 from bot.render import render_html
-from bot.telegram import admin, uploads
-from bot.telegram.access import NOT_ALLOWED, is_allowed, slow_down_message
+from bot.telegram import uploads
+from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, is_admin, is_allowed, slow_down_message
 from bot.telegram.buttons import keyboard
-from bot.telegram.context import Context, chat_memory
+from bot.telegram.context import Context, conversation_key
 from bot.telegram.sending import send_html_messages
-from bot.telegram.streaming import streamed_answer, typing
+from bot.telegram.streaming import streamed_turn, typing
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +28,7 @@ async def gate(update: Update, context: Context) -> None:
     """Stop updates from people and chats not on the allowlists, with one polite message a
     day; then silence. (A button press is still answered: the alert sends no message.)"""
     user, chat = update.effective_user, update.effective_chat
-    if is_allowed(
-        context.bot_data.parts.settings, user.id if user else None, chat.id if chat else None
-    ):
+    if is_allowed(context.settings, user.id if user else None, chat.id if chat else None):
         return
     message = update.effective_message
     who = user.id if user else chat.id if chat else 0
@@ -51,7 +48,7 @@ async def gate(update: Update, context: Context) -> None:
 async def start(update: Update, context: Context) -> None:
     """Explain what the bot knows and how to ask."""
     if update.effective_message:
-        text = await asyncio.to_thread(context.bot_data.parts.service.help_text)
+        text = await asyncio.to_thread(context.service.help_text)
         await update.effective_message.reply_text(text)
 
 
@@ -75,13 +72,13 @@ async def private_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or not message.text:
         return
-    urls = admin.only_urls(message.text)
+    urls = uploads.only_urls(message.text)
     if not urls:
         await answer_message(message, message.text, context)
-    elif admin.is_admin(update, context.bot_data.parts.settings):
+    elif is_admin(update, context.settings):
         await uploads.index_links(update, message, urls, context)
     else:
-        await message.reply_text(admin.ADMINS_ONLY)
+        await message.reply_text(ADMINS_ONLY)
 
 
 async def group_text(update: Update, context: Context) -> None:
@@ -102,11 +99,9 @@ async def not_text(update: Update, context: Context) -> None:
 
 async def reset(update: Update, context: Context) -> None:
     """Forget the chat's earlier questions, so the next one is taken on its own."""
-    if update.effective_chat:
-        memory = await chat_memory(context, update.effective_chat.id)
-        await asyncio.to_thread(memory.clear)
-    if update.effective_message:
-        await update.effective_message.reply_text(
+    if message := update.effective_message:
+        await asyncio.to_thread(context.conversation.forget, conversation_key(message))
+        await message.reply_text(
             "I've forgotten our conversation: your next question starts afresh."
         )
 
@@ -138,45 +133,26 @@ async def answer_message(message: Message, question: str, context: Context) -> N
             slow_down_message(limiter.per_minute, wait), reply_parameters=reply_to
         )
         return
-    service = context.bot_data.parts.service
-    memory = await chat_memory(context, message.chat_id)
-    started = time.perf_counter()
+    conversation, key = context.conversation, conversation_key(message)
+    user = message.from_user.id if message.from_user else None
     async with typing(message.get_bot(), message.chat_id):
         # A QuestionError (empty, too long) reaches on_error, which replies with its message.
-        if in_group or service.chat_model is None:
-            answer = await asyncio.to_thread(
-                service.answer, question, history=list(memory.turns), chat_id=message.chat_id
-            )
+        # Recorded and remembered before it is sent: a process killed after sending loses
+        # neither.
+        if in_group or context.service.chat_model is None:
+            turn = await asyncio.to_thread(conversation.ask, key, question, asker=user)
         else:
-            answer = await streamed_answer(
-                message.get_bot(), message.chat_id, service, question, list(memory.turns)
-            )
-        answer_id = await asyncio.to_thread(
-            context.bot_data.answer_log.record,
-            answer,
-            chat_id=message.chat_id,
-            user_id=message.from_user.id if message.from_user else None,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            prompt_version=service.prompt_version(),
-        )
-        # On record before it is sent: a process killed after sending loses neither.
-        await asyncio.to_thread(memory.remember, answer.standalone, answer.answer)
-        if answer.understood_as:
-            await message.reply_text(
-                f"(Understood as: {answer.understood_as})", reply_parameters=reply_to
-            )
-        await _send_answer(message, answer, keyboard(answer_id, answer), reply_to)
+            turn = await streamed_turn(message.get_bot(), conversation, key, question, user)
+        if turn.preface:
+            await message.reply_text(turn.preface, reply_parameters=reply_to)
+        await _send_answer(message, turn, reply_to)
 
 
-async def _send_answer(
-    message: Message,
-    answer: Answer,
-    markup: InlineKeyboardMarkup,
-    reply_to: ReplyParameters | None,
-) -> None:
+async def _send_answer(message: Message, turn: Turn, reply_to: ReplyParameters | None) -> None:
     """The answer's messages, the buttons under the last one; a message whose HTML Telegram
     refuses goes again as plain text."""
-    messages = render_html(answer)
+    messages = render_html(turn.answer)
+    markup = keyboard(turn.answer_id, turn.answer) if turn.answer_id is not None else None
     await send_html_messages(
         message.get_bot(), message.chat_id, messages, reply_to=reply_to, markup=markup
     )

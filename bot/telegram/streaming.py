@@ -22,8 +22,8 @@ from telegram import Bot
 from telegram.constants import ChatAction, MessageLimit
 from telegram.error import TelegramError
 
-from bot.answering.answers import Answer
-from bot.answering.service import AnswerService, Draft, History
+from bot.answering.conversation import Conversation, ConversationKey, Turn
+from bot.answering.service import Draft
 
 log = logging.getLogger(__name__)
 
@@ -99,20 +99,23 @@ def _fit(text: str) -> str:
     return text if len(text) <= MAX_DRAFT_CHARS else text[: MAX_DRAFT_CHARS - 1] + "…"
 
 
-async def streamed_answer(
-    bot: Bot, chat_id: int, service: AnswerService, question: str, history: History
-) -> Answer:
-    """The answer, its drafts shown in the chat while the LLM writes it."""
+async def streamed_turn(
+    bot: Bot, conversation: Conversation, key: ConversationKey, question: str, asker: int | None
+) -> Turn:
+    """The conversation's turn, its drafts shown in the chat while the LLM writes it."""
+    chat_id = key.chat_id
+    if chat_id is None:  # every Telegram conversation is a chat's
+        raise ValueError(f"conversation {key} is no Telegram chat")
     shower = DraftShower(bot, chat_id)
-    answer: Answer | None = None
+    turn: Turn | None = None
     try:
-        async for part in service.stream(question, history=history, chat_id=chat_id):
+        async for part in conversation.stream(key, question, asker=asker):
             if isinstance(part, Draft):
                 await shower.show(part.text)
             else:
-                answer = part
+                turn = part
     finally:
         await shower.finish()
-    if answer is None:  # the chain always ends with its answer; this would be a bug of ours
+    if turn is None:  # the chain always ends with its answer; this would be a bug of ours
         raise RuntimeError("the answer chain ended without an answer")
-    return answer
+    return turn

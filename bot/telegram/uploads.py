@@ -17,15 +17,17 @@ from typing import Any
 
 from telegram import Document, Message, Update
 
-from bot.telegram.admin import admin_message, in_background, index_and_report
+from bot.telegram.access import admin_message
 from bot.telegram.context import Context
-from index.articles import Article, LoadProblem
-from index.ingest.loaders import SUPPORTED_SUFFIXES, kind_of, load_file
+from bot.telegram.indexing import in_background, index_and_report
+from index.articles import SUPPORTED_SUFFIXES, Article, LoadProblem
+from index.ingest.loaders import kind_of, load_file
 from index.ingest.sources import Sources, too_long
 
 # Telegram lets bots download files up to 20 MB.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_NAME_CHARS = 100
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
 HASH_CHARS = 16  # of the sha256: collisions are out of reach for any real collection
 
 
@@ -37,6 +39,12 @@ def safe_name(name: str) -> str:
     if dot and len(cleaned) > MAX_NAME_CHARS:
         cleaned = stem[: MAX_NAME_CHARS - len(suffix) - 1] + "." + suffix
     return cleaned[:MAX_NAME_CHARS] or "document"
+
+
+def only_urls(text: str) -> list[str]:
+    """The URLs, if the message is nothing but URLs (a link to index, not a question)."""
+    words = text.split()
+    return words if words and all(_URL.fullmatch(word) for word in words) else []
 
 
 async def document(update: Update, context: Context) -> None:
@@ -59,16 +67,16 @@ async def document(update: Update, context: Context) -> None:
 
 async def _check_and_index(message: Message, sent: Document, name: str, context: Context) -> None:
     data = bytes(await (await sent.get_file()).download_as_bytearray())
-    parts = context.bot_data.parts
+    settings, indexer = context.settings, context.services.indexer
     saved = await asyncio.to_thread(
-        keep_upload, parts.settings.uploads_dir, name, data, parts.indexer.max_article_chars
+        keep_upload, settings.uploads_dir, name, data, indexer.max_article_chars
     )
     if isinstance(saved, str):
         await message.reply_text(f"I couldn't read {name}: {saved}. Nothing was changed.")
         return
     # On record for every replica's /reindex before it is indexed.
-    await asyncio.to_thread(context.bot_data.state.uploads.add, saved.parent.name, saved.name, data)
-    if not parts.settings.runs_indexing_jobs:
+    await asyncio.to_thread(context.state.uploads.add, saved.parent.name, saved.name, data)
+    if not settings.runs_indexing_jobs:
         await queue_job(message, context, "upload", {"digest": saved.parent.name})
         return
     await index_and_report(message, context, Sources(paths=[saved]))
@@ -76,7 +84,7 @@ async def _check_and_index(message: Message, sent: Document, name: str, context:
 
 async def queue_job(message: Message, context: Context, kind: str, payload: dict[str, Any]) -> None:
     """NEWSDESK_ROLE=bot: the indexer indexes it and reports here."""
-    queue = context.bot_data.state.jobs
+    queue = context.state.jobs
     job_id = await asyncio.to_thread(queue.enqueue, kind, payload, message.chat_id)
     await message.reply_text(f"Queued as job {job_id}: the indexer indexes it and reports here.")
 
@@ -117,7 +125,7 @@ def _unreadable(loaded: list[Article | LoadProblem], max_chars: int) -> str:
 
 async def index_links(update: Update, message: Message, urls: list[str], context: Context) -> None:
     """Fetch and index, in the background, the pages an admin sent as a message of links."""
-    if not context.bot_data.parts.settings.runs_indexing_jobs:
+    if not context.settings.runs_indexing_jobs:
         await queue_job(message, context, "links", {"urls": urls})
         return
     await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")

@@ -118,20 +118,20 @@ def webhook_app(application: NewsdeskApplication, path: str, secret: str) -> web
 async def readiness(application: NewsdeskApplication) -> dict[str, Any]:
     """What /healthz reports: each check's result, an error's message redacted."""
     data = application.bot_data
-    parts = data.parts
+    answering = data.services.answering
 
     def store() -> dict[str, Any]:
-        return {"description": parts.store.description, "chunks": parts.store.count()}
+        return {"description": answering.store.description, "chunks": answering.store.count()}
 
     def database() -> dict[str, Any]:
-        data.answer_log.stats(60)  # one query on the answer log's database
+        data.state.answers.stats(60)  # one query on the answer log's database
         return {}
 
     def keyword() -> dict[str, Any]:
-        return {"chunks": parts.keyword.count()}
+        return {"chunks": answering.keyword.count()}
 
     checks = {"store": store, "database": database, "keyword_index": keyword}
-    results = await asyncio.gather(*(_check(run, parts.redact) for run in checks.values()))
+    results = await asyncio.gather(*(_check(run, answering.redact) for run in checks.values()))
     report: dict[str, Any] = dict(zip(checks, results, strict=True))
     report["ready"] = all(result["ok"] for result in results)
     report["updates_waiting"] = application.update_queue.qsize()
@@ -150,7 +150,7 @@ async def _check(run: Any, redact: Any) -> dict[str, Any]:
 
 async def serve_webhook(application: NewsdeskApplication, stop: asyncio.Event) -> None:
     """Tell Telegram the webhook, then handle what it posts until `stop` is set."""
-    settings = application.bot_data.parts.settings
+    settings = application.bot_data.settings
     path = webhook_path(settings.webhook_url)
     secret = settings.webhook_secret_token()
     runner = web.AppRunner(webhook_app(application, path, secret), access_log=None)
@@ -198,7 +198,7 @@ async def _set_webhook(
 
 def run_webhook(application: NewsdeskApplication) -> None:
     """Serve the webhook until SIGINT or SIGTERM."""
-    webhook_path(application.bot_data.parts.settings.webhook_url)  # a bad URL: said at once
+    webhook_path(application.bot_data.settings.webhook_url)  # a bad URL: said at once
 
     async def main() -> None:
         stop = asyncio.Event()

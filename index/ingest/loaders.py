@@ -11,18 +11,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from index.articles import Article, LoadProblem, normalize_date
+from index.articles import (
+    HTML_SUFFIXES,
+    PDF_SUFFIXES,
+    SUPPORTED_SUFFIXES,
+    TEXT_SUFFIXES,
+    Article,
+    LoadProblem,
+    normalize_date,
+)
 from index.errors import NewsdeskError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_RECORD_BYTES = 5 * 1024 * 1024
 # Less text than this on a page is a menu, a paywall or an error page, not an article.
 MIN_HTML_TEXT_CHARS = 100
-TEXT_SUFFIXES = (".txt", ".md")
-HTML_SUFFIXES = (".html", ".htm")
-JSON_SUFFIXES = (".json", ".jsonl", ".jsonl.gz")
-PDF_SUFFIXES = (".pdf",)
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES + PDF_SUFFIXES
 
 Loaded = Article | LoadProblem
 

@@ -1,21 +1,15 @@
-"""One indexing run over files, folders, URLs and feeds: what `newsdesk index`, the bot's
-/reindex and the feed poll all call."""
+"""What one indexing run reads: files, folders, page URLs and feeds (`Sources`), and the
+per-article size check every way in shares."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.articles import MAX_ARTICLE_CHARS, Article, LoadProblem
-from index.embeddings import SentenceTransformerEmbeddings
-from index.ingest.fetch import FetchPolicy
-from index.ingest.loaders import Loaded, load_paths
-from index.ingest.web import FEED_ORIGIN_PREFIX, is_url, load_feed, load_url
-from index.keyword import KeywordIndex
-from index.pipeline import IndexSummary, Progress, PrunePolicy, index_articles
-from index.store import ArticleStore
+from index.articles import Article, LoadProblem
+from index.ingest.loaders import Loaded
+from index.ingest.web import is_url
 
 
 @dataclass
@@ -50,62 +44,3 @@ def too_long(item: Loaded, max_chars: int) -> LoadProblem | None:
         "per article, NEWSDESK_MAX_ARTICLE_CHARS)"
     )
     return LoadProblem(item.key, reason, origin=item.origin)
-
-
-@dataclass
-class Indexer:
-    """The parts an indexing run writes to, passed in by whoever runs it."""
-
-    store: ArticleStore
-    embeddings: SentenceTransformerEmbeddings
-    keyword: KeywordIndex | None
-    fetch_policy: FetchPolicy
-    max_article_chars: int = MAX_ARTICLE_CHARS
-
-    def run(
-        self,
-        sources: Sources,
-        *,
-        prune: bool = False,
-        progress: Progress | None = None,
-        loaded: Iterable[Loaded] | None = None,
-    ) -> IndexSummary:
-        """Index what `sources` name; `loaded`: what `load(sources)` already read."""
-        return index_articles(
-            self.load(sources) if loaded is None else loaded,
-            self.store,
-            self.embeddings,
-            progress,
-            self.keyword,
-            prune=prune_policy(sources) if prune else None,
-        )
-
-    def load(self, sources: Sources) -> Iterator[Loaded]:
-        for item in self._read(sources):
-            yield too_long(item, self.max_article_chars) or item
-
-    def _read(self, sources: Sources) -> Iterator[Loaded]:
-        yield from load_paths(sources.paths, sources.include)
-        for url in sources.urls:
-            yield load_url(url, self.fetch_policy)
-        for feed in sources.feeds:
-            yield from load_feed(feed, self.fetch_policy, self.store.has_article)
-
-
-def prune_policy(sources: Sources) -> PrunePolicy:
-    """Which stored articles are gone when this run didn't read them: those from a file under
-    one of the paths (the file was deleted, or the record left it), from one of the URLs, or,
-    when the whole feed list was polled, from a feed no longer on the list. Entries that merely
-    scrolled off a feed stay: the news they carry is still news."""
-    roots = [str(path.resolve()) for path in sources.paths]
-    urls = set(sources.urls)
-    feeds = {FEED_ORIGIN_PREFIX + url for url in sources.feeds}
-
-    def gone(origin: str) -> bool:
-        if origin.startswith(FEED_ORIGIN_PREFIX):
-            return sources.poll_feeds and origin not in feeds
-        if origin in urls:
-            return True
-        return any(origin == root or origin.startswith(root + os.sep) for root in roots)
-
-    return gone

@@ -11,13 +11,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import Parts, fetch_policy
 from bot.settings import Settings
 from bot.telegram.app import build_application, run_polling
+from bot.wiring.bot import BotServices, build_bot
 from tests.support.fake_telegram import FakeBotAPI
 
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
@@ -46,7 +46,12 @@ class BotRunner:
         self.running: list[_Running] = []
 
     def _application(
-        self, fake: FakeBotAPI, make_settings: Any, parts: Parts, webhook: bool, **settings: object
+        self,
+        fake: FakeBotAPI,
+        make_settings: Any,
+        services: BotServices,
+        webhook: bool,
+        **settings: object,
     ) -> Any:
         configured: Settings = make_settings(
             TELEGRAM_BOT_TOKEN=TOKEN,
@@ -54,16 +59,22 @@ class BotRunner:
             TELEGRAM_BASE_FILE_URL=fake.base_file_url,
             **settings,
         )
-        indexer = replace(parts.indexer, fetch_policy=fetch_policy(configured))
-        return build_application(
-            replace(parts, settings=configured, indexer=indexer), webhook=webhook
+        # Built as `newsdesk bot` builds it, for these settings, over the given services' store,
+        # keyword index, model and chat model.
+        services = build_bot(
+            configured,
+            store=services.answering.store,
+            keyword=services.answering.keyword,
+            embeddings=services.answering.embeddings,
+            chat_model=services.service.chat_model,
         )
+        return build_application(services, webhook=webhook)
 
-    def start(self, make_settings: Any, parts: Parts, **settings: object) -> FakeBotAPI:
+    def start(self, make_settings: Any, services: BotServices, **settings: object) -> FakeBotAPI:
         """make_settings(TELEGRAM_... values, **settings) -> Settings for the bot, which runs
-        over `parts` (their store, index and service) with those settings."""
+        over `services` (their store, index and service) with those settings."""
         fake = FakeBotAPI(TOKEN).start()
-        application = self._application(fake, make_settings, parts, False, **settings)
+        application = self._application(fake, make_settings, services, False, **settings)
         loop = asyncio.new_event_loop()
 
         def run() -> None:
@@ -86,7 +97,7 @@ class BotRunner:
     def start_webhook(
         self,
         make_settings: Any,
-        parts: Parts,
+        services: BotServices,
         *,
         fake: FakeBotAPI | None = None,
         **settings: object,
@@ -102,7 +113,7 @@ class BotRunner:
             "NEWSDESK_WEBHOOK_PORT": port,
             **settings,
         }
-        application = self._application(fake, make_settings, parts, True, **settings)
+        application = self._application(fake, make_settings, services, True, **settings)
         loop = asyncio.new_event_loop()
         stop = asyncio.Event()
         serving = threading.Event()

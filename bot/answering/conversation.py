@@ -1,0 +1,188 @@
+"""One conversation turn, the same for every front end: recall the conversation's last
+exchanges, answer (the chain makes a follow-up stand on its own), record the answer, remember
+the exchange, and say what the front end should show. Telegram, the local chat and
+`newsdesk ask` all ask through a `Conversation`; each supplies the `ConversationKey` that
+says whose memory a question belongs to, and where it lives (in this process, or the shared
+database through the `ConversationMemory` protocol)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from bot.answering.answers import Answer
+from bot.answering.service import AnswerService, Draft
+
+# Exchanges remembered per conversation: enough for "and who leads them?" after one or two
+# questions, few enough that an old subject doesn't leak into a new one.
+MEMORY = 3
+
+# (the question as it was retrieved for, the answer given)
+Exchange = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    """Whose memory a question belongs to: a chat, and within it a forum topic and a person
+    when the front end keeps them apart."""
+
+    chat: int | str
+    topic: int | None = None
+    person: int | None = None
+
+    def __str__(self) -> str:
+        parts = [str(self.chat)]
+        if self.topic is not None:
+            parts.append(f"topic={self.topic}")
+        if self.person is not None:
+            parts.append(f"person={self.person}")
+        return "/".join(parts)
+
+    @property
+    def chat_id(self) -> int | None:
+        """The chat's Telegram id, when it has one (for the trace and the answer log)."""
+        return self.chat if isinstance(self.chat, int) else None
+
+
+class ConversationMemory(Protocol):
+    """Where each conversation's last exchanges are kept, oldest first."""
+
+    def recall(self, key: ConversationKey) -> list[Exchange]: ...
+
+    def remember(self, key: ConversationKey, exchange: Exchange) -> None: ...
+
+    def forget(self, key: ConversationKey) -> None: ...
+
+
+class AnswerRecorder(Protocol):
+    """The answer log: records an answer and returns its id (what the vote buttons carry)."""
+
+    def record(
+        self,
+        answer: Answer,
+        *,
+        chat_id: int,
+        user_id: int | None,
+        latency_ms: float,
+        prompt_version: str,
+    ) -> int: ...
+
+
+class MemoryInProcess:
+    """Conversations remembered by this process alone: the local chat's."""
+
+    def __init__(self) -> None:
+        self._kept: dict[ConversationKey, deque[Exchange]] = {}
+
+    def recall(self, key: ConversationKey) -> list[Exchange]:
+        return list(self._kept.get(key, ()))
+
+    def remember(self, key: ConversationKey, exchange: Exchange) -> None:
+        self._kept.setdefault(key, deque(maxlen=MEMORY)).append(exchange)
+
+    def forget(self, key: ConversationKey) -> None:
+        self._kept.pop(key, None)
+
+
+class NoMemory:
+    """A one-off question (`newsdesk ask`): nothing recalled, nothing kept."""
+
+    def recall(self, key: ConversationKey) -> list[Exchange]:
+        return []
+
+    def remember(self, key: ConversationKey, exchange: Exchange) -> None:
+        return None
+
+    def forget(self, key: ConversationKey) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question answered: the answer, its id in the answer log (None when nothing
+    records answers), and how long answering took."""
+
+    answer: Answer
+    answer_id: int | None = None
+    latency_ms: float = 0.0
+
+    @property
+    def preface(self) -> str:
+        """What to say before the answer: how a rewritten question was understood."""
+        understood = self.answer.understood_as
+        return f"(Understood as: {understood})" if understood else ""
+
+
+class Conversation:
+    """Questions asked in conversations: memory -> answer -> record -> remember -> Turn."""
+
+    def __init__(
+        self,
+        service: AnswerService,
+        memory: ConversationMemory | None = None,
+        recorder: AnswerRecorder | None = None,
+    ) -> None:
+        self.service = service
+        self.memory: ConversationMemory = memory if memory is not None else NoMemory()
+        self.recorder = recorder
+
+    def history(self, key: ConversationKey) -> list[Exchange]:
+        return self.memory.recall(key)
+
+    def forget(self, key: ConversationKey) -> None:
+        self.memory.forget(key)
+
+    def ask(
+        self,
+        key: ConversationKey,
+        question: str,
+        *,
+        asker: int | None = None,
+        as_of: date | None = None,
+    ) -> Turn:
+        """Answer `question` in the conversation `key`; `asker`: who asked, for the log."""
+        history = self.memory.recall(key)
+        started = time.perf_counter()
+        answer = self.service.answer(question, as_of, history=history, chat_id=key.chat_id)
+        return self._close(key, answer, started, asker)
+
+    async def stream(
+        self, key: ConversationKey, question: str, *, asker: int | None = None
+    ) -> AsyncIterator[Draft | Turn]:
+        """Drafts of an LLM's reply as it is written, then the Turn, as `ask` makes it."""
+        history = await asyncio.to_thread(self.memory.recall, key)
+        started = time.perf_counter()
+        stream = self.service.stream(question, history=history, chat_id=key.chat_id)
+        async for part in stream:
+            if isinstance(part, Draft):
+                yield part
+            else:
+                yield await asyncio.to_thread(self._close, key, part, started, asker)
+
+    def _close(
+        self, key: ConversationKey, answer: Answer, started: float, asker: int | None
+    ) -> Turn:
+        """Record and remember before the front end sends: a process killed after sending
+        loses neither."""
+        latency_ms = (time.perf_counter() - started) * 1000
+        answer_id = None
+        if self.recorder is not None and key.chat_id is not None:
+            answer_id = self.recorder.record(
+                answer,
+                chat_id=key.chat_id,
+                user_id=asker,
+                latency_ms=latency_ms,
+                prompt_version=self.service.prompt_version(),
+            )
+        self.memory.remember(key, (answer.standalone, answer.answer))
+        return Turn(answer, answer_id, latency_ms)
+
+
+def recent(exchanges: Sequence[Exchange]) -> list[Exchange]:
+    """The exchanges a memory keeps: the last MEMORY of them."""
+    return list(exchanges)[-MEMORY:]

@@ -1,0 +1,30 @@
+"""`newsdesk ask`: one question, answered read-only: nothing is indexed, synced, migrated or
+recorded (the answering side alone, `bot.wiring.answering`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from bot.answering.conversation import Conversation, ConversationKey
+from bot.redaction import Redactor
+from bot.render import render_text
+from bot.settings import Settings
+from bot.wiring.answering import build_answering
+
+# A one-off question is a conversation of one turn, with nothing remembered.
+ONE_OFF = ConversationKey("cli")
+
+
+def ask_command(
+    settings: Settings, redact: Redactor, question: str, *, as_json: bool, as_of: date | None
+) -> int:
+    conversation = Conversation(build_answering(settings, redact=redact).service)
+    turn = conversation.ask(ONE_OFF, question, as_of=as_of)
+    if as_json:
+        print(json.dumps(turn.answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        if turn.preface:
+            print(turn.preface)
+        print(render_text(turn.answer))
+    return 0

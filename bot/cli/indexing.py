@@ -1,0 +1,86 @@
+"""`newsdesk index` and `newsdesk feeds`: the operator's commands, and the sample article a
+fresh home is started with."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.cli.errors import CommandError
+from bot.cli.progress import IndexProgress
+from bot.redaction import Redactor
+from bot.settings import Settings
+from bot.wiring.indexing import build_indexer
+from bot.wiring.state import open_state
+from bot.wiring.stores import open_article_store
+from index.ingest.sources import Sources
+from index.pipeline import IndexSummary
+from index.store import ArticleStore
+
+
+def run_index(
+    settings: Settings,
+    sources: Sources,
+    redact: Redactor,
+    *,
+    prune: bool = False,
+    quiet: bool = False,
+    store: ArticleStore | None = None,
+) -> IndexSummary:
+    indexer = build_indexer(settings, store=store)
+    loaded = list(indexer.load(sources))  # read first, so that progress has a total
+    progress = IndexProgress(len(loaded), sys.stderr, quiet=quiet)
+    try:
+        summary = indexer.run(sources, prune=prune, progress=progress, loaded=loaded)
+    finally:
+        progress.close()
+    for problem in summary.problems:  # a URL may carry a password
+        print(redact(f"skipped {problem}"), file=sys.stderr)
+    return summary
+
+
+def index_command(settings: Settings, args: argparse.Namespace, redact: Redactor) -> int:
+    sources = Sources.parse(args.sources, args.include)
+    if args.feeds:
+        sources.feeds, sources.poll_feeds = open_state(settings).feeds.urls(), True
+    if sources.is_empty():
+        if args.feeds:
+            raise CommandError("no feeds are listed yet: add one with `newsdesk feeds add URL`")
+        raise CommandError("give files, folders or URLs to index, or --feeds")
+    summary = run_index(settings, sources, redact, prune=args.prune, quiet=args.quiet)
+    print(summary.describe())
+    return 1 if summary.problems else 0
+
+
+def feeds_command(settings: Settings, action: str, url: str | None) -> int:
+    feeds = open_state(settings).feeds
+    if action == "list":
+        listed = feeds.urls()
+        print(
+            "\n".join(listed) if listed else "no feeds yet: add one with `newsdesk feeds add URL`"
+        )
+        return 0
+    if not url:
+        raise CommandError(f"`newsdesk feeds {action}` needs the feed's URL")
+    if action == "add":
+        added = feeds.add(url)
+        print(f"added {url}; `newsdesk index --feeds` polls it" if added else f"{url} is listed")
+        return 0
+    if feeds.remove(url):
+        print(f"removed {url}; `newsdesk index --feeds --prune` removes its articles")
+        return 0
+    raise CommandError(f"{url} is not in the feed list (see `newsdesk feeds list`)")
+
+
+def ensure_sample(settings: Settings, redact: Redactor) -> ArticleStore:
+    """The configured store, with the sample articles indexed into it if it is empty."""
+    store = open_article_store(settings)
+    if store.count() == 0 and settings.sample_dir.exists():
+        print(
+            f"newsdesk: empty index; indexing the sample articles in {settings.sample_dir}",
+            file=sys.stderr,
+        )
+        sample = Sources(paths=[settings.sample_dir])
+        summary = run_index(settings, sample, redact, quiet=True, store=store)
+        print(summary.describe(), file=sys.stderr)
+    return store

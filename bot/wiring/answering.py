@@ -1,0 +1,156 @@
+"""`build_answering`: the store, keyword index, embeddings and the answer service over them,
+and nothing else. It writes nothing: the keyword index is searched as it is, the embeddings
+record and the prompt versions are read, no database is created or migrated. A one-off
+`newsdesk ask` is this alone; a long-running bot adds its upkeep (`bot.wiring.bot`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from bot.answering.chain import ChainParts
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.prompts import PromptLibrary, PromptStore
+from bot.answering.retrieval import ChunkRetriever
+from bot.answering.service import AnswerService
+from bot.redaction import Redactor
+from bot.settings import Settings
+from bot.wiring.stores import configured_embeddings, open_article_store, open_keyword_index
+from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
+from index.keyword import KeywordIndex
+from index.store import ArticleStore
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+
+@dataclass(frozen=True)
+class Answering:
+    """What answering questions uses: one store, keyword index and model, shared with an
+    indexer in the same process so the bot answers from what it just indexed."""
+
+    settings: Settings
+    store: ArticleStore
+    keyword: KeywordIndex
+    embeddings: SentenceTransformerEmbeddings
+    service: AnswerService
+    # The one redaction for everything shown or logged (bot/redaction.py).
+    redact: Redactor
+
+
+def build_answering(
+    settings: Settings,
+    *,
+    store: ArticleStore | None = None,
+    keyword: KeywordIndex | None = None,
+    embeddings: SentenceTransformerEmbeddings | None = None,
+    prompt_store: PromptStore | None = None,
+    chat_model: BaseChatModel | None = None,
+    retrieve_k: int | None = None,
+    lazy_model: bool = False,
+    redact: Redactor | None = None,
+) -> Answering:
+    """The answering side from settings; parts passed in are used as they are.
+    `prompt_store`: where prompt versions are kept (default: the shared database's, read as
+    it is). `retrieve_k`: passages to retrieve when more than NEWSDESK_TOP_K are wanted (eval
+    measures Hit@10). With `lazy_model` the model loads at the first question."""
+    store = store or open_article_store(settings)
+    keyword = keyword if keyword is not None else open_keyword_index(settings)
+    embeddings = embeddings or configured_embeddings(settings, store, lazy=lazy_model)
+    store.check_embedding(embeddings.identity, record=False)
+    if prompt_store is None:
+        prompt_store = read_prompt_versions(settings)
+    service = build_service(
+        settings,
+        store,
+        keyword,
+        embeddings,
+        PromptLibrary(settings.prompts_dir, prompt_store),
+        chat_model=chat_model,
+        retrieve_k=retrieve_k,
+    )
+    redact = redact or Redactor(settings.secrets())
+    return Answering(settings, store, keyword, embeddings, service, redact)
+
+
+def read_prompt_versions(settings: Settings) -> PromptStore | None:
+    """The prompt versions published so far, read from the shared database without creating
+    or migrating it; None (the shipped defaults alone) when there is no database yet."""
+    from bot.state.database import existing_database
+    from bot.state.prompts import DatabasePromptStore
+
+    database = existing_database(settings.database_url)
+    return DatabasePromptStore(database) if database is not None else None
+
+
+def build_service(
+    settings: Settings,
+    store: ArticleStore,
+    keyword: KeywordIndex,
+    embeddings: SentenceTransformerEmbeddings,
+    prompts: PromptLibrary,
+    *,
+    chat_model: BaseChatModel | None = None,
+    retrieve_k: int | None = None,
+) -> AnswerService:
+    """The answer chain over the given parts: retriever, answerer (the LLM NEWSDESK_LLM names,
+    else extractive), spelling correction and the prompts."""
+    if chat_model is None and settings.llm:
+        from bot.answering.llm import make_chat_model
+
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        chat_model = make_chat_model(
+            settings.llm, key, settings.llm_base_url, settings.llm_timeout_seconds
+        )
+    reranker = None
+    if settings.reranker:
+        from bot.answering.rerank import make_reranker
+
+        reranker = make_reranker(settings.reranker)
+    retriever = ChunkRetriever(
+        store=store,
+        embeddings=embeddings,
+        keyword=keyword,
+        k=max(settings.top_k, retrieve_k or 0),
+        reranker=reranker,
+    )
+    from bot.answering.spelling import correct_spelling
+    from index.embeddings import bundled_words
+
+    spelling = partial(
+        correct_spelling,
+        frequencies=keyword.document_frequencies,
+        english=bundled_words(),
+        in_topic=keyword.in_articles_found_for,
+    )
+    for_sentences = sentence_embeddings(settings, embeddings)
+    chain_parts = ChainParts(
+        retriever=retriever,
+        extractive=ExtractiveAnswerer(for_sentences),
+        prompts=prompts,
+        min_relevance=settings.min_relevance,
+        max_question_chars=settings.max_question_chars,
+        top_k=settings.top_k,
+        chat_model=chat_model,
+        spelling=spelling,
+        embeddings=embeddings,
+        # The answerer's question vector, made beside retrieval's when the models differ
+        # (BENCHMARKS.md, "The answerer's question beside retrieval").
+        warm=for_sentences.embed_query if for_sentences is not embeddings else None,
+    )
+    return AnswerService(store, chain_parts)
+
+
+def sentence_embeddings(
+    settings: Settings, embeddings: SentenceTransformerEmbeddings
+) -> SentenceTransformerEmbeddings:
+    """What the extractive answerer embeds its question and sentences with: the store's
+    embeddings, except that int8 chunks still get fp32 sentences. int8 keeps retrieval's
+    Hit@4 but chose the answering sentence worse on rtqa-val (BENCHMARKS.md, "The default:
+    int8 with 7-bit weights"); the price is the question embedded twice, once per model."""
+    if embeddings.backend != "onnx-int8":
+        return embeddings
+    return make_embeddings(
+        settings.embedding_model, backend="onnx", cache_dir=settings.models_dir, lazy=True
+    )

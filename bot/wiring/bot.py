@@ -1,0 +1,87 @@
+"""`build_bot`: what a long-running bot (Telegram, or the local chat) runs with: the answering
+side, an indexer sharing its store and model, the shared state, and the conversation turn
+over them. It does the upkeep a one-off command skips: the database is migrated, the keyword
+index brought in step with the store, and edits to the shipped prompts recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.answering.conversation import Conversation, MemoryInProcess
+from bot.answering.service import AnswerService
+from bot.redaction import Redactor
+from bot.settings import Settings
+from bot.state.shared import SharedState
+from bot.wiring.answering import Answering, build_answering
+from bot.wiring.indexing import build_indexer
+from bot.wiring.state import open_state
+from bot.wiring.stores import configured_embeddings, open_article_store, open_keyword_index
+from index.embeddings import SentenceTransformerEmbeddings
+from index.indexer import Indexer
+from index.keyword import KeywordIndex
+from index.store import ArticleStore
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+
+@dataclass(frozen=True)
+class BotServices:
+    """Everything the bot's handlers use."""
+
+    answering: Answering
+    indexer: Indexer
+    state: SharedState
+    # Memory in the shared database, every answer recorded in the answer log.
+    conversation: Conversation
+
+    @property
+    def settings(self) -> Settings:
+        return self.answering.settings
+
+    @property
+    def service(self) -> AnswerService:
+        return self.answering.service
+
+    @property
+    def redact(self) -> Redactor:
+        return self.answering.redact
+
+
+def build_bot(
+    settings: Settings,
+    *,
+    store: ArticleStore | None = None,
+    keyword: KeywordIndex | None = None,
+    embeddings: SentenceTransformerEmbeddings | None = None,
+    chat_model: BaseChatModel | None = None,
+    redact: Redactor | None = None,
+) -> BotServices:
+    """The bot's parts from settings; parts passed in are used as they are."""
+    state = open_state(settings)
+    store = store or open_article_store(settings)
+    keyword = keyword if keyword is not None else open_keyword_index(settings)
+    keyword.sync(store)
+    embeddings = embeddings or configured_embeddings(settings, store)
+    indexer = build_indexer(settings, store=store, keyword=keyword, embeddings=embeddings)
+    answering = build_answering(
+        settings,
+        store=store,
+        keyword=keyword,
+        embeddings=embeddings,
+        prompt_store=state.prompts,
+        chat_model=chat_model,
+        redact=redact,
+    )
+    answering.service.prompts.notice_all_edits()
+    conversation = Conversation(answering.service, state.memory, state.answers)
+    return BotServices(answering, indexer, state, conversation)
+
+
+def build_local_chat(answering: Answering) -> Conversation:
+    """The local chat's conversation: memory in this process, no answer log. A chat runs for
+    long, so its keyword index is first brought in step with the store (another machine may
+    have indexed into a Chroma server)."""
+    answering.keyword.sync(answering.store)
+    return Conversation(answering.service, MemoryInProcess())

@@ -1,0 +1,56 @@
+"""The article store, keyword index and embeddings the settings name, each opened on its own,
+so that a command opens only the ones it uses (the shared state is `state.py`'s)."""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from index.embeddings import (
+    DEFAULT_BACKEND,
+    SentenceTransformerEmbeddings,
+    can_export,
+    make_embeddings,
+)
+from index.keyword import KeywordIndex
+from index.store import ArticleStore, open_store
+
+
+def open_article_store(settings: Settings) -> ArticleStore:
+    return open_store(
+        settings.collection,
+        path=settings.chroma_dir,
+        host=settings.chroma_host,
+        port=settings.chroma_port,
+    )
+
+
+def open_keyword_index(settings: Settings) -> KeywordIndex:
+    """The BM25 index for the configured store, kept under NEWSDESK_HOME (also in server
+    mode, where each machine keeps its own copy, rebuilt from the server when out of step)."""
+    where = f"{settings.chroma_host}-{settings.chroma_port}-" if settings.chroma_host else ""
+    return KeywordIndex(settings.home / "keyword" / f"{where}{settings.collection}")
+
+
+def configured_embeddings(
+    settings: Settings, store: ArticleStore, *, lazy: bool = False
+) -> SentenceTransformerEmbeddings:
+    """The embeddings for `store`: NEWSDESK_EMBEDDING_BACKEND, or with auto the backend the
+    store was built with (torch for a store from before backends were recorded), and for a new
+    store DEFAULT_BACKEND, if the model is a local folder ONNX can be exported from. A store
+    of torch vectors is then searched with ONNX fp32, which makes the same vectors faster
+    (BENCHMARKS.md, "Embedding backends")."""
+    backend = settings.embedding_backend
+    if backend == "auto":
+        exportable = can_export(settings.embedding_model)
+        stored = store.count()  # before the record, as `ArticleStore.check_embedding` reads them
+        recorded = store.recorded_embedding()
+        if recorded is not None:
+            backend = recorded.rsplit("/", 1)[1]
+        elif stored or not exportable:
+            backend = "torch"
+        else:
+            backend = DEFAULT_BACKEND
+        if backend == "torch" and exportable:
+            backend = "onnx"
+    return make_embeddings(
+        settings.embedding_model, backend=backend, cache_dir=settings.models_dir, lazy=lazy
+    )
