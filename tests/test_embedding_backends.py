@@ -63,9 +63,9 @@ def test_onnx_vectors_are_close_to_torch(
 def test_int8_vectors_are_the_same_alone_among_others_and_across_threads(
     models_dir: Path,
 ) -> None:
-    """int8 embeds a text at a time on one single-thread session per core (BENCHMARKS.md, "int8
-    variants"): a text's vector is the same whichever texts it comes with, whichever run takes
-    it, and however many callers embed at once."""
+    """int8 embeds a text at a time on one single-thread session per core (BENCHMARKS.md, "The
+    default: int8 with 7-bit weights"): a text's vector is the same whichever texts it comes
+    with, whichever run takes it, and however many callers embed at once."""
     int8 = make_embeddings(backend="onnx-int8", cache_dir=models_dir)
     assert int8.model.workers >= 1  # type: ignore[attr-defined]
     alone = np.asarray([int8.embed_documents([text])[0] for text in TEXTS])
