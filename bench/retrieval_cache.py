@@ -28,10 +28,11 @@ from pathlib import Path
 
 from bot.answering import retrieval_steps as steps
 from bot.answering.chain import clean_question
-from bot.app import build_service, configured_embeddings
 from bot.evaluation.bench import Question, read_questions
 from bot.evaluation.metrics import first_hit_rank
 from bot.settings import Settings
+from bot.wiring.answering import build_answering
+from bot.wiring.stores import configured_embeddings
 from index.chunking import Chunk, join_chunks
 from index.keyword import KeywordIndex
 from index.store import ArticleStore, open_store
@@ -174,7 +175,9 @@ def main() -> int:
     keyword = KeywordIndex(args.store / "keyword")
     keyword.sync(store)
     embeddings = configured_embeddings(settings, store)
-    service = build_service(settings, store, keyword, embeddings, retrieve_k=10)
+    service = build_answering(
+        settings, store=store, keyword=keyword, embeddings=embeddings, retrieve_k=10
+    ).service
     questions = [q for q in read_questions(args.bench, None) if q.answer_in_corpus]
     started = time.perf_counter()
     cache = []

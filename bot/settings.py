@@ -31,8 +31,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
-        # Only the names .env.example lists count. Matched without case, the field `home`
-        # took the shell's HOME, and the index went into the user's home folder itself.
+        # Only the names .env.example lists count, with their case: matched without it, the
+        # field `home` would take the shell's HOME and put the index in the home folder.
         case_sensitive=True,
     )
 
