@@ -49,8 +49,8 @@ FOREIGN = [
 ]
 
 
-def with_parts(service: AnswerService, **changes: object) -> AnswerService:
-    return AnswerService(service.store, replace(service.parts, **changes))  # type: ignore[arg-type]
+def with_setup(service: AnswerService, **changes: object) -> AnswerService:
+    return AnswerService(service.store, replace(service.setup, **changes))  # type: ignore[arg-type]
 
 
 def names(run: Run) -> list[str]:
@@ -59,7 +59,7 @@ def names(run: Run) -> list[str]:
 
 def test_one_question_is_one_trace_with_the_chat_and_prompt_version(seed_parts: Parts) -> None:
     model = RecordingChatModel(responses=["The PMU controls Qairawan [1]."])
-    service = with_parts(seed_parts.service, chat_model=model)
+    service = with_setup(seed_parts.service, chat_model=model)
     with collect_runs() as runs:
         answer = service.answer(Q, history=[("who is the mayor?", "Jabouri [1].")], chat_id=77)
     assert answer.answer == "The PMU controls Qairawan [1]."
@@ -83,7 +83,7 @@ def test_without_an_llm_the_same_chain_answers_extractively(seed_parts: Parts) -
 
 
 def test_a_foreign_retriever_works_with_the_default_relevance(seed_parts: Parts) -> None:
-    service = with_parts(seed_parts.service, retriever=ListRetriever(documents=FOREIGN))
+    service = with_setup(seed_parts.service, retriever=ListRetriever(documents=FOREIGN))
     answer, passages = service.answer_with_passages(Q)
     assert passages[0].metadata["relevance"] > 0.48 > passages[2].metadata["relevance"]
     assert not answer.refused and "Qairawan" in answer.answer
@@ -94,7 +94,7 @@ def test_a_foreign_retriever_works_with_the_default_relevance(seed_parts: Parts)
 
 @pytest.mark.parametrize("where", ["input", "config"])
 def test_as_of_travels_in_the_input_or_the_config(seed_parts: Parts, where: str) -> None:
-    service = with_parts(seed_parts.service, retriever=ListRetriever(documents=FOREIGN))
+    service = with_setup(seed_parts.service, retriever=ListRetriever(documents=FOREIGN))
     as_of = date(2017, 6, 1)
     if where == "input":
         outcome = service.chain.invoke({"question": Q, "as_of": as_of})
@@ -107,7 +107,7 @@ def test_as_of_travels_in_the_input_or_the_config(seed_parts: Parts, where: str)
 def test_a_published_prompt_drives_the_next_answer(seed_parts: Parts, tmp_path: Path) -> None:
     prompts = PromptLibrary(PROJECT_DIR / "prompts", MemoryPromptStore())
     model = RecordingChatModel(responses=["The PMU controls Qairawan [1]."] * 2)
-    service = with_parts(seed_parts.service, chat_model=model, prompts=prompts)
+    service = with_setup(seed_parts.service, chat_model=model, prompts=prompts)
     service.answer(Q)
     rules = "Answer in the voice of a wire reporter, citing [n] after each claim."
     prompts.publish("answer", f"{rules}\n\nPassages:\n{{passages}}\n\nQuestion: {{question}}", "ed")

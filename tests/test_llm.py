@@ -8,7 +8,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
 
 from bot.answering.answers import Answer
-from bot.answering.chain import AnswerOutcome, ChainParts, llm_answer_chain
+from bot.answering.chain import AnswerOutcome, ChainSetup, llm_answer_chain
 from bot.answering.llm import (
     LLMConfigError,
     format_passages,
@@ -58,7 +58,7 @@ def ask(response: str, docs: list[Document] | None = None) -> tuple[Answer, Reco
 
 
 def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Any, AnswerOutcome]:
-    parts = ChainParts(
+    setup = ChainSetup(
         retriever=None,  # type: ignore[arg-type]  # not reached: the step after retrieval
         extractive=lambda q, d: Answer(q, "", refused=False),
         prompts=prompts,
@@ -67,7 +67,7 @@ def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Any,
         top_k=4,
         chat_model=model,
     )
-    return llm_answer_chain(parts)
+    return llm_answer_chain(setup)
 
 
 def test_prompt_is_a_chat_prompt_rules_in_system_passages_and_question_in_human() -> None:

@@ -77,7 +77,9 @@ class AnswerOutcome:
 
 
 @dataclass(frozen=True)
-class ChainParts:
+class ChainSetup:
+    """What the answer chain is built from, once."""
+
     retriever: BaseRetriever
     extractive: Answerer
     prompts: PromptLibrary
@@ -122,11 +124,11 @@ def published_by(documents: list[Document], as_of: date | None) -> list[Document
     return [doc for doc, day in zip(documents, days, strict=True) if (day or 0) <= latest]
 
 
-def make_answer_chain(parts: ChainParts) -> Runnable[AnswerInput, AnswerOutcome]:
+def make_answer_chain(setup: ChainSetup) -> Runnable[AnswerInput, AnswerOutcome]:
     """The answering path as one Runnable (see the module's docstring)."""
 
     def clean(state: AnswerInput, config: RunnableConfig) -> dict[str, Any]:
-        question = clean_question(str(state.get("question") or ""), parts.max_question_chars)
+        question = clean_question(str(state.get("question") or ""), setup.max_question_chars)
         history = list(state.get("history") or [])
         return {"question": question, "history": history, "as_of": as_of_from(dict(state), config)}
 
@@ -134,41 +136,41 @@ def make_answer_chain(parts: ChainParts) -> Runnable[AnswerInput, AnswerOutcome]
         """The one place the question is rewritten before retrieval: a follow-up made to
         stand on its own (with the LLM and `prompts/condense.txt`, else the heuristic), and
         misspelled names spelled as the articles spell them."""
-        understood = rewrite(parts, state, config)
-        if parts.spelling is not None:
-            understood = parts.spelling(understood)
+        understood = rewrite(setup, state, config)
+        if setup.spelling is not None:
+            understood = setup.spelling(understood)
         return {**state, "understood_as": understood}
 
     def retrieve(state: dict[str, Any], config: RunnableConfig) -> list[Document]:
         as_of = state["as_of"]
         configurable = {**(config.get("configurable") or {}), "as_of": as_of}
-        found = parts.retriever.invoke(
+        found = setup.retriever.invoke(
             state["understood_as"], {**config, "configurable": configurable}
         )
         return published_by(found, as_of)
 
     def warm(state: dict[str, Any]) -> bool:
-        if parts.warm is not None and parts.chat_model is None:
-            parts.warm(state["understood_as"])
+        if setup.warm is not None and setup.chat_model is None:
+            setup.warm(state["understood_as"])
             return True
         return False
 
     def gate(state: dict[str, Any]) -> dict[str, Any]:
         passages, question = state["passages"], state["understood_as"]
-        top = [with_relevance(parts, question, doc) for doc in passages[: parts.top_k]]
-        relevant = [doc for doc in top if doc.metadata["relevance"] >= parts.min_relevance]
-        return {**state, "passages": top + passages[parts.top_k :], "relevant": relevant}
+        top = [with_relevance(setup, question, doc) for doc in passages[: setup.top_k]]
+        relevant = [doc for doc in top if doc.metadata["relevance"] >= setup.min_relevance]
+        return {**state, "passages": top + passages[setup.top_k :], "relevant": relevant}
 
     def refuse(state: dict[str, Any]) -> AnswerOutcome:
-        answer = Answer(state["question"], parts.prompts.render("refusal"), refused=True)
+        answer = Answer(state["question"], setup.prompts.render("refusal"), refused=True)
         return finish(state, answer)
 
     def extractive(state: dict[str, Any]) -> AnswerOutcome:
-        return finish(state, parts.extractive(state["understood_as"], state["relevant"]))
+        return finish(state, setup.extractive(state["understood_as"], state["relevant"]))
 
     branches: list[Any] = [(lambda state: not state["relevant"], RunnableLambda(refuse))]
-    if parts.chat_model is not None:
-        branches.append((lambda _: True, llm_answer_chain(parts)))
+    if setup.chat_model is not None:
+        branches.append((lambda _: True, llm_answer_chain(setup)))
     branch = RunnableBranch(*branches, RunnableLambda(extractive, name="extractive"))
     chain = (
         RunnableLambda(clean, name="clean")
@@ -191,13 +193,13 @@ def finish(state: dict[str, Any], answer: Answer) -> AnswerOutcome:
     return AnswerOutcome(answer, state["passages"])
 
 
-def llm_answer_chain(parts: ChainParts) -> Runnable[dict[str, Any], AnswerOutcome]:
+def llm_answer_chain(setup: ChainSetup) -> Runnable[dict[str, Any], AnswerOutcome]:
     """prompt (the live `answer` template) | chat model | parser | citation and claim check."""
-    assert parts.chat_model is not None
-    model = guarded(parts.chat_model)
+    assert setup.chat_model is not None
+    model = guarded(setup.chat_model)
 
     def prompt_values(state: dict[str, Any], config: RunnableConfig) -> Any:
-        template = chat_prompt(parts.prompts.template("answer"))
+        template = chat_prompt(setup.prompts.template("answer"))
         values = {
             "question": state["understood_as"],
             "passages": format_passages(state["relevant"]),
@@ -206,7 +208,7 @@ def llm_answer_chain(parts: ChainParts) -> Runnable[dict[str, Any], AnswerOutcom
 
     def check(state: dict[str, Any]) -> AnswerOutcome:
         answer = answer_from_reply(
-            state["reply"], state["understood_as"], state["relevant"], parts.prompts
+            state["reply"], state["understood_as"], state["relevant"], setup.prompts
         )
         return finish(state, answer)
 
@@ -216,29 +218,29 @@ def llm_answer_chain(parts: ChainParts) -> Runnable[dict[str, Any], AnswerOutcom
     ).with_config(run_name="llm_answer", tags=[ANSWER_TAG])
 
 
-def rewrite(parts: ChainParts, state: dict[str, Any], config: RunnableConfig) -> str:
+def rewrite(setup: ChainSetup, state: dict[str, Any], config: RunnableConfig) -> str:
     """The question as it should be retrieved for: unchanged unless it is a follow-up."""
     question, history = state["question"], state["history"]
     if not history:
         return str(question)
-    if parts.chat_model is None:
+    if setup.chat_model is None:
         return heuristic_rewrite(question, history)
-    template = chat_prompt(parts.prompts.template("condense"))
+    template = chat_prompt(setup.prompts.template("condense"))
     lines = "\n".join(f"Reader: {q}\nBot: {a}" for q, a in history)
-    chain = template | guarded(parts.chat_model) | StrOutputParser()
+    chain = template | guarded(setup.chat_model) | StrOutputParser()
     reply = chain.invoke({"history": lines, "question": question}, ensure_config(config))
     first = reply.strip().splitlines()[0].strip() if reply.strip() else ""
     return first[:MAX_CONDENSED_CHARS] or str(question)
 
 
-def with_relevance(parts: ChainParts, question: str, document: Document) -> Document:
+def with_relevance(setup: ChainSetup, question: str, document: Document) -> Document:
     """The document with a `relevance`: its own, else the documented default."""
     if isinstance(document.metadata.get("relevance"), int | float):
         return document
     similarity = 0.0
-    if parts.embeddings is not None:
-        query = parts.embeddings.embed_query(question)
-        similarity = cosine(query, parts.embeddings.embed_documents([document.page_content])[0])
+    if setup.embeddings is not None:
+        query = setup.embeddings.embed_query(question)
+        similarity = cosine(query, setup.embeddings.embed_documents([document.page_content])[0])
     score = relevance(similarity, content_words(question), document.page_content)
     metadata = {"similarity": similarity, **document.metadata, "relevance": score}
     return Document(page_content=document.page_content, metadata=metadata)
