@@ -1,6 +1,7 @@
 """`answer_chain`, the one Runnable: one trace per question with the chat id and prompt
-version, `as_of` in the input or the config, any BaseRetriever (with the default relevance),
-and the prompt an admin publishes driving the next answer."""
+version, `as_of` in the input and filtered once (by our retriever itself, else by the chain),
+any BaseRetriever (with the default relevance), and the prompt an admin publishes driving the
+next answer."""
 
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.tracers.context import collect_runs
 from langchain_core.tracers.schemas import Run
 
-from bot.answering.chain import QuestionError
+from bot.answering.chain import AnswerInput, QuestionError
 from bot.answering.prompts import MemoryPromptStore, PromptLibrary
 from bot.answering.service import AnswerService
 from bot.app import Parts
 from bot.settings import PROJECT_DIR
+from index.articles import Article
+from index.embeddings import SentenceTransformerEmbeddings
+from index.store import ArticleStore
 from tests.support.fakes import RecordingChatModel
+from tests.test_retrieval import dated, indexed
 
 Q = "who controls Qairawan?"
 
@@ -92,16 +97,35 @@ def test_a_foreign_retriever_works_with_the_default_relevance(seed_parts: Parts)
     assert refused.refused, "the default relevance still gates the irrelevant"
 
 
-@pytest.mark.parametrize("where", ["input", "config"])
-def test_as_of_travels_in_the_input_or_the_config(seed_parts: Parts, where: str) -> None:
+def test_a_foreign_retrievers_passages_are_left_out_after_as_of(seed_parts: Parts) -> None:
     service = with_setup(seed_parts.service, retriever=ListRetriever(documents=FOREIGN))
-    as_of = date(2017, 6, 1)
-    if where == "input":
-        outcome = service.chain.invoke({"question": Q, "as_of": as_of})
-    else:
-        outcome = service.chain.invoke({"question": Q}, {"configurable": {"as_of": as_of}})
+    outcome = service.chain.invoke({"question": Q, "as_of": date(2017, 6, 1)})
     titles = [d.metadata["title"] for d in outcome.passages]
     assert titles == ["Qairawan liberated", "Prices"], "the later article is left out"
+
+
+def test_our_retriever_is_given_as_of_and_fills_its_k_with_what_had_been_written(
+    seed_parts: Parts,
+    fresh_store: ArticleStore,
+    tmp_path: Path,
+    embeddings: SentenceTransformerEmbeddings,
+) -> None:
+    """k=1 and the newer report the better match: were the future left out after ranking,
+    as of a day between the two nothing would be left."""
+    old = Article(
+        key="old",
+        title="Prices",
+        text="Bread prices rose in the markets of Qairawan this week, traders said.",
+        published="2023-01-02",
+    )
+    retriever = indexed(fresh_store, tmp_path, embeddings, old, dated("new", "2023-02-20"))
+    service = with_setup(seed_parts.service, retriever=retriever.model_copy(update={"k": 1}))
+
+    def found(request: AnswerInput) -> list[str]:
+        return [d.metadata["article_key"] for d in service.chain.invoke(request).passages]
+
+    assert found({"question": Q}) == ["new"]
+    assert found({"question": Q, "as_of": date(2023, 1, 3)}) == ["old"]
 
 
 def test_a_published_prompt_drives_the_next_answer(seed_parts: Parts, tmp_path: Path) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict
 
 from bot.answering import retrieval_steps as steps
@@ -49,15 +47,6 @@ class ChunkRetriever(BaseRetriever):
     neighbours: int = steps.NEIGHBOURS
     ledes: bool = steps.LEDES
 
-    def invoke(
-        self, input: str, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> list[Document]:
-        """As any retriever's, and `as_of` may come in the config (`configurable`), as the
-        answer chain passes it, or as a keyword."""
-        if "as_of" not in kwargs:
-            kwargs["as_of"] = ((config or {}).get("configurable") or {}).get("as_of")
-        return super().invoke(input, config, **kwargs)
-
     def _get_relevant_documents(
         self,
         query: str,
@@ -66,7 +55,8 @@ class ChunkRetriever(BaseRetriever):
         as_of: date | None = None,
     ) -> list[Document]:
         """`as_of` is when the question is asked: today if not given. Given, passages
-        published after it are left out, as they hadn't been written yet."""
+        published after it are left out before ranking (as they hadn't been written yet), so
+        the k returned are all ones that had been."""
         today = (as_of or date.today()).toordinal()
         vector = self.embeddings.embed_query(query)
         keyword = self.keyword if self.keyword_weight else None
