@@ -92,8 +92,8 @@ def main() -> int:
         documents = service.retriever.invoke(q.question, as_of=q.asked)
         relevant = [
             d
-            for d in documents[: service.parts.top_k]
-            if d.metadata["relevance"] >= service.parts.min_relevance
+            for d in documents[: service.setup.top_k]
+            if d.metadata["relevance"] >= service.setup.min_relevance
         ]
         if not relevant:
             continue

@@ -46,7 +46,7 @@ def main() -> None:
     def direct(question: str) -> object:
         documents = service.retriever.invoke(question)
         relevant = [d for d in documents[:top_k] if d.metadata["relevance"] >= floor]
-        return service.parts.extractive(question, relevant) if relevant else None
+        return service.setup.extractive(question, relevant) if relevant else None
 
     questions = QUESTIONS * args.repeat
     service.answer(questions[0])  # the model warmed up

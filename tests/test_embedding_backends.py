@@ -232,7 +232,7 @@ def test_the_answerers_question_is_embedded_once_beside_retrieval(
     monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
     assert main(["index", str(SEED_DIR), "--quiet"]) == 0
     parts = build_bot(make_settings(tmp_path, NEWSDESK_EMBEDDING_BACKEND="onnx-int8"))
-    answerer = parts.service.parts.extractive
+    answerer = parts.service.setup.extractive
     assert isinstance(answerer, ExtractiveAnswerer)
     for_sentences = answerer.embeddings
     assert for_sentences.identity == "all-MiniLM-L6-v2/onnx"

@@ -48,7 +48,7 @@ def test_with_an_llm_the_condense_prompt_is_the_chains_condense_step(seed_bot: B
         responses=["Who leads the PMU, which controls Qairawan?\nextra", "NO_ANSWER"]
     )
     service = seed_bot.service
-    service = AnswerService(service.store, replace(service.parts, chat_model=model))
+    service = AnswerService(service.store, replace(service.setup, chat_model=model))
     history = [("who controls Qairawan?", "The PMU controls Qairawan. [1]")]
     answer = service.answer("and who leads them?", history=history)
     assert answer.understood_as == "Who leads the PMU, which controls Qairawan?"

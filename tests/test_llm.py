@@ -1,14 +1,13 @@
 """The LLM answer path, with LangChain's fake chat model standing in for the provider."""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
 
 from bot.answering.answers import Answer
-from bot.answering.chain import AnswerOutcome, ChainParts, llm_answer_chain
+from bot.answering.chain import AnswerOutcome, ChainSetup, Gated, llm_answer_chain
 from bot.answering.llm import (
     LLMConfigError,
     format_passages,
@@ -53,12 +52,16 @@ def ask(response: str, docs: list[Document] | None = None) -> tuple[Answer, Reco
     """The LLM answer step of the chain alone, over the given passages."""
     model = RecordingChatModel(responses=[response], prompts=[])
     chain = llm_step(model, PROMPTS)
-    state = {"question": Q, "understood_as": Q, "relevant": docs or passages(), "passages": []}
-    return chain.invoke(state).answer, model
+    return chain.invoke(gated(docs or passages())).answer, model
 
 
-def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Any, AnswerOutcome]:
-    parts = ChainParts(
+def gated(relevant: list[Document]) -> Gated:
+    """The state the LLM answer step is given: the question, and the passages to cite."""
+    return Gated(Q, (), None, understood_as=Q, passages=[], relevant=relevant)
+
+
+def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Gated, AnswerOutcome]:
+    setup = ChainSetup(
         retriever=None,  # type: ignore[arg-type]  # not reached: the step after retrieval
         extractive=lambda q, d: Answer(q, "", refused=False),
         prompts=prompts,
@@ -67,7 +70,7 @@ def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Any,
         top_k=4,
         chat_model=model,
     )
-    return llm_answer_chain(parts)
+    return llm_answer_chain(setup)
 
 
 def test_prompt_is_a_chat_prompt_rules_in_system_passages_and_question_in_human() -> None:
@@ -80,9 +83,7 @@ def test_prompt_is_a_chat_prompt_rules_in_system_passages_and_question_in_human(
     assert "Question: who controls Qairawan?" in human
     assert "[1] Title 1 (example.org, 2017-05-26)\nThe PMU announced" in human
     assert "[2] Title 2" in human
-    llm_step(model, PROMPTS).invoke(
-        {"question": Q, "understood_as": Q, "relevant": passages(), "passages": []}
-    )
+    llm_step(model, PROMPTS).invoke(gated(passages()))
     assert model.prompts == ["\n".join([system, human])], "the model got those two messages"
 
 
@@ -126,9 +127,7 @@ def test_invalid_answer_prompt_is_reported(tmp_path: Path) -> None:
     (tmp_path / "answer.txt").write_text("Only {question}")
     model = RecordingChatModel(responses=["x"], prompts=[])
     with pytest.raises(PromptError, match="passages"):
-        llm_step(model, PromptLibrary(tmp_path)).invoke(
-            {"question": Q, "understood_as": Q, "relevant": passages(), "passages": []}
-        )
+        llm_step(model, PromptLibrary(tmp_path)).invoke(gated(passages()))
     assert model.prompts == [], "nothing was sent to the model"
 
 

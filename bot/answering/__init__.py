@@ -1,7 +1,8 @@
 """question -> cited Answer: the answering core, shared by every front end.
 
 conversation.py     one conversation turn: memory, answer, record, what to say (every front end)
-chain.py            answer_chain, the one Runnable: clean, condense, retrieve, refusal gate, answer
+chain.py            answer_chain, the one Runnable: clean, condense, retrieve, refusal gate, answer,
+                    each step a function over a typed state (Asked, Understood, Retrieved, Gated)
 service.py          AnswerService, the façade over it: run config, streaming, help text
 retrieval.py        ChunkRetriever, a LangChain retriever running the steps of
 retrieval_steps.py  gather candidates, drop the future, fuse, recency, space, widen

@@ -4,26 +4,32 @@
                                                   | prompt | chat model | parser | claim check
                                                   | extractive answerer
 
-Input: {"question": str, "history": [(question, answer), ...], "as_of": date | None}; `as_of`
-may instead travel in the config, as `configurable={"as_of": date}`. Output: an
-`AnswerOutcome`, the Answer and every passage retrieved. The chain's run is named
+Each step is a function of this module, given the `ChainSetup` and the state the step before
+it made, one type a step: `AnswerInput` -> `Asked` -> `Understood` -> `Retrieved` (`Found`,
+beside the warmed answerer) -> `Gated` -> `AnswerOutcome`.
+
+Input: `AnswerInput`, {"question": str, "history": [(question, answer), ...], "as_of": date |
+None}. It is the one way `as_of` comes in; the retrieve step hands it to the retriever once.
+Output: an `AnswerOutcome`, the Answer and every passage retrieved. The chain's run is named
 "newsdesk.answer", so with LangSmith tracing on one question is one trace; the caller adds
 the chat id and prompt version to its metadata (see `AnswerService.run_config`).
 
-The pieces are swappable: any LangChain `BaseRetriever` (with `as_of`, passages published
-more than a day after it are left out whichever retriever found them) and any
-`BaseChatModel`. A passage without a `relevance` in its metadata, as any foreign
-retriever's, gets the default one: the
-formula of `relevance.py` (cosine similarity with the question + 0.5 × word overlap), its
-cosine from the chain's embeddings.
+The pieces are swappable: any LangChain `BaseRetriever` and any `BaseChatModel`. With `as_of`,
+passages published more than a day after it are left out, once: by `ChunkRetriever` itself,
+before it ranks (so the k it returns are all eligible), and by the retrieve step for any
+other retriever, which knows nothing of dates. A passage without a `relevance` in its
+metadata, as any foreign retriever's, gets the default one: the formula of `relevance.py`
+(cosine similarity with the question + 0.5 × word overlap), its cosine from the chain's
+embeddings.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from langchain_core.documents import Document
@@ -33,6 +39,7 @@ from langchain_core.runnables import (
     RunnableBranch,
     RunnableConfig,
     RunnableLambda,
+    RunnableParallel,
     RunnablePassthrough,
     ensure_config,
 )
@@ -42,7 +49,8 @@ from bot.answering.followups import heuristic_rewrite
 from bot.answering.llm import answer_from_reply, format_passages, guarded
 from bot.answering.prompts import PromptLibrary, chat_prompt
 from bot.answering.relevance import cosine, relevance
-from bot.answering.retrieval_steps import FUTURE_SLACK_DAYS, day_number
+from bot.answering.retrieval import ChunkRetriever
+from bot.answering.retrieval_steps import day_number, written_by
 from index.errors import NewsdeskError
 from index.text import content_words
 
@@ -52,6 +60,7 @@ if TYPE_CHECKING:
     from langchain_core.retrievers import BaseRetriever
 
 Answerer = Callable[[str, list[Document]], Answer]
+History = tuple[tuple[str, str], ...]
 RUN_NAME = "newsdesk.answer"
 ANSWER_TAG = "newsdesk:llm_answer"  # on the LLM answer step's runs, whose tokens are streamed
 MAX_CONDENSED_CHARS = 500
@@ -77,7 +86,9 @@ class AnswerOutcome:
 
 
 @dataclass(frozen=True)
-class ChainParts:
+class ChainSetup:
+    """What the answer chain is built from, once: every step is given it."""
+
     retriever: BaseRetriever
     extractive: Answerer
     prompts: PromptLibrary
@@ -94,6 +105,59 @@ class ChainParts:
     warm: Callable[[str], object] | None = None
 
 
+@dataclass(frozen=True)
+class Asked:
+    """The question cleaned, the chat's earlier (standalone question, answer) pairs, and the
+    day it is asked as of (None: today)."""
+
+    question: str
+    history: History
+    as_of: date | None
+
+
+@dataclass(frozen=True)
+class Understood(Asked):
+    """And the question as it is retrieved for: a follow-up made to stand on its own, names
+    spelled as the articles spell them; the question itself if neither changed it."""
+
+    understood_as: str
+
+
+@dataclass(frozen=True)
+class Retrieved(Understood):
+    """And every passage the retriever found, best first."""
+
+    passages: list[Document]
+
+
+class Found(TypedDict):
+    """What the two steps run side by side give the gate: retrieval's state, and whether the
+    answerer's vector of the question was made ready."""
+
+    retrieved: Retrieved
+    warmed: bool
+
+
+@dataclass(frozen=True)
+class Gated(Retrieved):
+    """And the top k passages, each now with a `relevance` (first in `passages`, the rest
+    after them as found), of which `relevant` are those relevant enough to answer from."""
+
+    relevant: list[Document]
+
+
+class Replied(TypedDict):
+    """The chat model's reply, unchecked, beside the state it answered."""
+
+    gated: Gated
+    reply: str
+
+
+def carried(state: Asked) -> dict[str, Any]:
+    """A state's fields, for the next step's state to carry on (the documents are shared)."""
+    return {each.name: getattr(state, each.name) for each in fields(state)}
+
+
 def clean_question(question: str, max_chars: int) -> str:
     question = " ".join(_CONTROL.sub(" ", question).split())
     if not question:
@@ -106,139 +170,144 @@ def clean_question(question: str, max_chars: int) -> str:
     return question
 
 
-def as_of_from(state: dict[str, Any], config: RunnableConfig) -> date | None:
-    """`as_of` from the input, else from the config's `configurable`."""
-    given = state.get("as_of") or (config.get("configurable") or {}).get("as_of")
-    return given if isinstance(given, date) else None
-
-
 def published_by(documents: list[Document], as_of: date | None) -> list[Document]:
-    """Passages published by `as_of`, with the day of slack our retriever allows (undated
-    ones are kept): the same rule for any retriever."""
+    """Passages published by `as_of` (`written_by`'s rule, ChunkRetriever's own)."""
     if as_of is None:
         return documents
-    latest = as_of.toordinal() + FUTURE_SLACK_DAYS
-    days = [day_number(str(doc.metadata.get("published") or "")) for doc in documents]
-    return [doc for doc, day in zip(documents, days, strict=True) if (day or 0) <= latest]
+    day = as_of.toordinal()
+    return [
+        doc
+        for doc in documents
+        if written_by(day_number(str(doc.metadata.get("published") or "")), day)
+    ]
 
 
-def make_answer_chain(parts: ChainParts) -> Runnable[AnswerInput, AnswerOutcome]:
-    """The answering path as one Runnable (see the module's docstring)."""
-
-    def clean(state: AnswerInput, config: RunnableConfig) -> dict[str, Any]:
-        question = clean_question(str(state.get("question") or ""), parts.max_question_chars)
-        history = list(state.get("history") or [])
-        return {"question": question, "history": history, "as_of": as_of_from(dict(state), config)}
-
-    def condense(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
-        """The one place the question is rewritten before retrieval: a follow-up made to
-        stand on its own (with the LLM and `prompts/condense.txt`, else the heuristic), and
-        misspelled names spelled as the articles spell them."""
-        understood = rewrite(parts, state, config)
-        if parts.spelling is not None:
-            understood = parts.spelling(understood)
-        return {**state, "understood_as": understood}
-
-    def retrieve(state: dict[str, Any], config: RunnableConfig) -> list[Document]:
-        as_of = state["as_of"]
-        configurable = {**(config.get("configurable") or {}), "as_of": as_of}
-        found = parts.retriever.invoke(
-            state["understood_as"], {**config, "configurable": configurable}
-        )
-        return published_by(found, as_of)
-
-    def warm(state: dict[str, Any]) -> bool:
-        if parts.warm is not None and parts.chat_model is None:
-            parts.warm(state["understood_as"])
-            return True
-        return False
-
-    def gate(state: dict[str, Any]) -> dict[str, Any]:
-        passages, question = state["passages"], state["understood_as"]
-        top = [with_relevance(parts, question, doc) for doc in passages[: parts.top_k]]
-        relevant = [doc for doc in top if doc.metadata["relevance"] >= parts.min_relevance]
-        return {**state, "passages": top + passages[parts.top_k :], "relevant": relevant}
-
-    def refuse(state: dict[str, Any]) -> AnswerOutcome:
-        answer = Answer(state["question"], parts.prompts.render("refusal"), refused=True)
-        return finish(state, answer)
-
-    def extractive(state: dict[str, Any]) -> AnswerOutcome:
-        return finish(state, parts.extractive(state["understood_as"], state["relevant"]))
-
-    branches: list[Any] = [(lambda state: not state["relevant"], RunnableLambda(refuse))]
-    if parts.chat_model is not None:
-        branches.append((lambda _: True, llm_answer_chain(parts)))
-    branch = RunnableBranch(*branches, RunnableLambda(extractive, name="extractive"))
-    chain = (
-        RunnableLambda(clean, name="clean")
-        | RunnableLambda(condense, name="condense")
-        # Both steps run side by side (a RunnableParallel under assign).
-        | RunnablePassthrough.assign(
-            passages=RunnableLambda(retrieve, name="retrieve"),
-            warmed=RunnableLambda(warm, name="warm_answerer"),
-        )
-        | RunnableLambda(gate, name="refusal_gate")
-        | branch
-    )
-    return chain.with_config(run_name=RUN_NAME)
+def clean(setup: ChainSetup, given: AnswerInput) -> Asked:
+    question = clean_question(str(given.get("question") or ""), setup.max_question_chars)
+    return Asked(question, tuple(given.get("history") or ()), given.get("as_of"))
 
 
-def finish(state: dict[str, Any], answer: Answer) -> AnswerOutcome:
-    """The answer to the question as asked, saying how it was understood if rewritten."""
-    understood = state["understood_as"] if state["understood_as"] != state["question"] else ""
-    answer = replace(answer, question=state["question"], understood_as=understood)
-    return AnswerOutcome(answer, state["passages"])
+def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Understood:
+    """The one place the question is rewritten before retrieval: a follow-up made to stand on
+    its own (with the LLM and `prompts/condense.txt`, else the heuristic), and misspelled
+    names spelled as the articles spell them."""
+    understood = rewrite(setup, asked, config)
+    if setup.spelling is not None:
+        understood = setup.spelling(understood)
+    return Understood(**carried(asked), understood_as=understood)
 
 
-def llm_answer_chain(parts: ChainParts) -> Runnable[dict[str, Any], AnswerOutcome]:
-    """prompt (the live `answer` template) | chat model | parser | citation and claim check."""
-    assert parts.chat_model is not None
-    model = guarded(parts.chat_model)
-
-    def prompt_values(state: dict[str, Any], config: RunnableConfig) -> Any:
-        template = chat_prompt(parts.prompts.template("answer"))
-        values = {
-            "question": state["understood_as"],
-            "passages": format_passages(state["relevant"]),
-        }
-        return template.invoke(values, config)
-
-    def check(state: dict[str, Any]) -> AnswerOutcome:
-        answer = answer_from_reply(
-            state["reply"], state["understood_as"], state["relevant"], parts.prompts
-        )
-        return finish(state, answer)
-
-    generate = RunnableLambda(prompt_values, name="answer_prompt") | model | StrOutputParser()
-    return (
-        RunnablePassthrough.assign(reply=generate) | RunnableLambda(check, name="claim_check")
-    ).with_config(run_name="llm_answer", tags=[ANSWER_TAG])
-
-
-def rewrite(parts: ChainParts, state: dict[str, Any], config: RunnableConfig) -> str:
+def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
     """The question as it should be retrieved for: unchanged unless it is a follow-up."""
-    question, history = state["question"], state["history"]
+    question, history = asked.question, asked.history
     if not history:
-        return str(question)
-    if parts.chat_model is None:
+        return question
+    if setup.chat_model is None:
         return heuristic_rewrite(question, history)
-    template = chat_prompt(parts.prompts.template("condense"))
+    template = chat_prompt(setup.prompts.template("condense"))
     lines = "\n".join(f"Reader: {q}\nBot: {a}" for q, a in history)
-    chain = template | guarded(parts.chat_model) | StrOutputParser()
+    chain = template | guarded(setup.chat_model) | StrOutputParser()
     reply = chain.invoke({"history": lines, "question": question}, ensure_config(config))
     first = reply.strip().splitlines()[0].strip() if reply.strip() else ""
-    return first[:MAX_CONDENSED_CHARS] or str(question)
+    return first[:MAX_CONDENSED_CHARS] or question
 
 
-def with_relevance(parts: ChainParts, question: str, document: Document) -> Document:
+def retrieve(setup: ChainSetup, state: Understood, config: RunnableConfig) -> Retrieved:
+    """The retriever's passages, none published after `as_of`: ours leaves them out itself
+    before ranking; any other is filtered here."""
+    question, retriever = state.understood_as, setup.retriever
+    if isinstance(retriever, ChunkRetriever):
+        found = retriever.invoke(question, config, as_of=state.as_of)
+    else:
+        found = published_by(retriever.invoke(question, config), state.as_of)
+    return Retrieved(**carried(state), passages=found)
+
+
+def warm_answerer(setup: ChainSetup, state: Understood) -> bool:
+    if setup.warm is not None and setup.chat_model is None:
+        setup.warm(state.understood_as)
+        return True
+    return False
+
+
+def refusal_gate(setup: ChainSetup, found: Found) -> Gated:
+    """The top k passages with a relevance each, and those reaching the floor."""
+    retrieved = found["retrieved"]
+    passages, question = retrieved.passages, retrieved.understood_as
+    top = [with_relevance(setup, question, doc) for doc in passages[: setup.top_k]]
+    relevant = [doc for doc in top if doc.metadata["relevance"] >= setup.min_relevance]
+    kept = replace(retrieved, passages=top + passages[setup.top_k :])
+    return Gated(**carried(kept), relevant=relevant)
+
+
+def with_relevance(setup: ChainSetup, question: str, document: Document) -> Document:
     """The document with a `relevance`: its own, else the documented default."""
     if isinstance(document.metadata.get("relevance"), int | float):
         return document
     similarity = 0.0
-    if parts.embeddings is not None:
-        query = parts.embeddings.embed_query(question)
-        similarity = cosine(query, parts.embeddings.embed_documents([document.page_content])[0])
+    if setup.embeddings is not None:
+        query = setup.embeddings.embed_query(question)
+        similarity = cosine(query, setup.embeddings.embed_documents([document.page_content])[0])
     score = relevance(similarity, content_words(question), document.page_content)
     metadata = {"similarity": similarity, **document.metadata, "relevance": score}
     return Document(page_content=document.page_content, metadata=metadata)
+
+
+def refuse(setup: ChainSetup, state: Gated) -> AnswerOutcome:
+    return finish(state, Answer(state.question, setup.prompts.render("refusal"), refused=True))
+
+
+def answer_extractively(setup: ChainSetup, state: Gated) -> AnswerOutcome:
+    return finish(state, setup.extractive(state.understood_as, state.relevant))
+
+
+def finish(state: Gated, answer: Answer) -> AnswerOutcome:
+    """The answer to the question as asked, saying how it was understood if rewritten."""
+    understood = state.understood_as if state.understood_as != state.question else ""
+    answer = replace(answer, question=state.question, understood_as=understood)
+    return AnswerOutcome(answer, state.passages)
+
+
+def answer_prompt(setup: ChainSetup, state: Gated, config: RunnableConfig) -> Any:
+    """The live `answer` template filled with the question and the relevant passages."""
+    template = chat_prompt(setup.prompts.template("answer"))
+    values = {"question": state.understood_as, "passages": format_passages(state.relevant)}
+    return template.invoke(values, config)
+
+
+def claim_check(setup: ChainSetup, replied: Replied) -> AnswerOutcome:
+    state = replied["gated"]
+    answer = answer_from_reply(replied["reply"], state.understood_as, state.relevant, setup.prompts)
+    return finish(state, answer)
+
+
+def llm_answer_chain(setup: ChainSetup) -> Runnable[Gated, AnswerOutcome]:
+    """prompt (the live `answer` template) | chat model | parser | citation and claim check."""
+    assert setup.chat_model is not None
+    prompt = RunnableLambda(partial(answer_prompt, setup), name="answer_prompt")
+    generate = prompt | guarded(setup.chat_model) | StrOutputParser()
+    replied = RunnableParallel(gated=RunnablePassthrough(), reply=generate)
+    check = RunnableLambda(partial(claim_check, setup), name="claim_check")
+    return (replied | check).with_config(run_name="llm_answer", tags=[ANSWER_TAG])
+
+
+def make_answer_chain(setup: ChainSetup) -> Runnable[AnswerInput, AnswerOutcome]:
+    """The answering path as one Runnable (see the module's docstring)."""
+    branches: list[Any] = [
+        (lambda state: not state.relevant, RunnableLambda(partial(refuse, setup), name="refuse"))
+    ]
+    if setup.chat_model is not None:
+        branches.append((lambda _: True, llm_answer_chain(setup)))
+    extractive = RunnableLambda(partial(answer_extractively, setup), name="extractive")
+    chain = (
+        RunnableLambda(partial(clean, setup), name="clean")
+        | RunnableLambda(partial(condense, setup), name="condense")
+        # Both run side by side, each on a core of its own.
+        | RunnableParallel(
+            retrieved=RunnableLambda(partial(retrieve, setup), name="retrieve"),
+            warmed=RunnableLambda(partial(warm_answerer, setup), name="warm_answerer"),
+        )
+        | RunnableLambda(partial(refusal_gate, setup), name="refusal_gate")
+        | RunnableBranch(*branches, extractive)
+    )
+    return chain.with_config(run_name=RUN_NAME)

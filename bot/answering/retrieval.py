@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict
 
 from bot.answering import retrieval_steps as steps
@@ -49,29 +47,24 @@ class ChunkRetriever(BaseRetriever):
     neighbours: int = steps.NEIGHBOURS
     ledes: bool = steps.LEDES
 
-    def invoke(
-        self, input: str, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> list[Document]:
-        """As any retriever's, and `as_of` may come in the config (`configurable`), as the
-        answer chain passes it, or as a keyword."""
-        if "as_of" not in kwargs:
-            kwargs["as_of"] = ((config or {}).get("configurable") or {}).get("as_of")
-        return super().invoke(input, config, **kwargs)
-
     def _get_relevant_documents(
         self,
         query: str,
         *,
         run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
         as_of: date | None = None,
     ) -> list[Document]:
-        """`as_of` is when the question is asked: today if not given. Given, passages
-        published after it are left out, as they hadn't been written yet."""
+        """The `k` best passages (default `self.k`), as LangChain's own retrievers take it:
+        `invoke(query, k=2)`. `as_of` is when the question is asked: today if not given.
+        Given, passages published after it are left out before ranking (as they hadn't been
+        written yet), so the k returned are all ones that had been."""
+        k = self.k if k is None else k
         today = (as_of or date.today()).toordinal()
         vector = self.embeddings.embed_query(query)
         keyword = self.keyword if self.keyword_weight else None
         found = steps.gather_candidates(
-            self.store, keyword, query, vector, max(self.candidates, self.k), self.candidates
+            self.store, keyword, query, vector, max(self.candidates, k), self.candidates
         )
         located = found.located
         published = {i: steps.day_number(place.published) for i, place in located.items()}
@@ -85,7 +78,7 @@ class ChunkRetriever(BaseRetriever):
         )
         if self.recency_weight:
             fused = steps.weight_recency(fused, published, today, self.recency_weight)
-        keep = max(self.k, RERANK_CANDIDATES) if self.reranker else self.k
+        keep = max(k, RERANK_CANDIDATES) if self.reranker else k
         ranked = steps.space(steps.best_first(fused), located, keep, self.neighbours)
 
         # Only the kept chunks are read whole, with their stored vectors: a keyword-only hit
@@ -100,7 +93,7 @@ class ChunkRetriever(BaseRetriever):
             documents.append(steps.scored_document(chunk, cos, score, fused[chunk.id]))
         if self.reranker:
             documents = self.reranker(query, documents)
-        return self._widen(documents[: self.k])
+        return self._widen(documents[:k])
 
     def _widen(self, documents: list[Document]) -> list[Document]:
         """Each found chunk's document as the passage of it and its neighbours (after its

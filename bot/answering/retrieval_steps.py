@@ -102,12 +102,17 @@ def day_number(published: str) -> int | None:
         return None
 
 
+def written_by(day: int | None, as_of: int) -> bool:
+    """Whether what was published on `day` existed on day `as_of`, with a day of slack; an
+    undated passage is taken to have. The one rule, whichever retriever found the passage."""
+    return (day or 0) <= as_of + FUTURE_SLACK_DAYS
+
+
 def drop_future(
     located: Mapping[str, Where], published: Mapping[str, int | None], as_of: int
 ) -> dict[str, Where]:
-    """The candidates published by day `as_of` (with a day of slack); undated ones stay."""
-    latest = as_of + FUTURE_SLACK_DAYS
-    return {i: c for i, c in located.items() if (published[i] or 0) <= latest}
+    """The candidates published by day `as_of` (`written_by`)."""
+    return {i: c for i, c in located.items() if written_by(published[i], as_of)}
 
 
 def fuse(ranked_lists: Sequence[tuple[Sequence[str], float]]) -> dict[str, float]:

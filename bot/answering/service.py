@@ -20,7 +20,7 @@ from bot.answering.chain import (
     Answerer,
     AnswerInput,
     AnswerOutcome,
-    ChainParts,
+    ChainSetup,
     QuestionError,
     make_answer_chain,
 )
@@ -43,28 +43,28 @@ class Draft:
 
 
 class AnswerService:
-    """The store (for the help text) and the parts of the chain, which it builds once."""
+    """The store (for the help text) and what the chain is built from; it builds it once."""
 
-    def __init__(self, store: ArticleStore, parts: ChainParts) -> None:
+    def __init__(self, store: ArticleStore, setup: ChainSetup) -> None:
         self.store = store
-        self.parts = parts
-        self.chain: Runnable[AnswerInput, AnswerOutcome] = make_answer_chain(parts)
+        self.setup = setup
+        self.chain: Runnable[AnswerInput, AnswerOutcome] = make_answer_chain(setup)
 
     @property
     def retriever(self) -> BaseRetriever:
-        return self.parts.retriever
+        return self.setup.retriever
 
     @property
     def prompts(self) -> PromptLibrary:
-        return self.parts.prompts
+        return self.setup.prompts
 
     @property
     def chat_model(self) -> BaseChatModel | None:
-        return self.parts.chat_model
+        return self.setup.chat_model
 
     def with_prompts(self, prompts: PromptLibrary) -> AnswerService:
         """The same service answering with another prompt library (e.g. a candidate)."""
-        return AnswerService(self.store, replace(self.parts, prompts=prompts))
+        return AnswerService(self.store, replace(self.setup, prompts=prompts))
 
     def prompt_version(self) -> str:
         """Which prompt makes the answers: the answer template's live version, or no LLM at

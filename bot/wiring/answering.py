@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.answering.chain import ChainParts
+from bot.answering.chain import ChainSetup
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.prompts import PromptLibrary, PromptStore
 from bot.answering.retrieval import ChunkRetriever
@@ -125,7 +125,7 @@ def build_service(
         in_topic=keyword.in_articles_found_for,
     )
     for_sentences = sentence_embeddings(settings, embeddings)
-    chain_parts = ChainParts(
+    chain_setup = ChainSetup(
         retriever=retriever,
         extractive=ExtractiveAnswerer(for_sentences),
         prompts=prompts,
@@ -139,7 +139,7 @@ def build_service(
         # (BENCHMARKS.md, "The answerer's question beside retrieval").
         warm=for_sentences.embed_query if for_sentences is not embeddings else None,
     )
-    return AnswerService(store, chain_parts)
+    return AnswerService(store, chain_setup)
 
 
 def sentence_embeddings(
