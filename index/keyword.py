@@ -137,11 +137,6 @@ class KeywordIndex:
     def ids(self) -> list[str]:
         return [str(doc["id"][0]) for doc in self._all_docs()]
 
-    @property
-    def built_from(self) -> str:
-        """The fingerprint of the chunk ids this index holds."""
-        return str(self._state()["fingerprint"])
-
     def _all_docs(self) -> list[Any]:
         import tantivy
 
