@@ -77,9 +77,9 @@ def main() -> int:
         if (
             fixed := correct_spelling(
                 q.question,
-                keyword.document_frequencies,
+                keyword.vocabulary.document_frequencies,
                 bundled_words(),
-                keyword.in_articles_found_for,
+                keyword.vocabulary.in_articles_found_for,
             )
         )
         != q.question

@@ -38,7 +38,7 @@ def main() -> None:
         load_paths([Path(PROJECT_DIR / "data" / "sample")]),
         parts.store,
         parts.embeddings,
-        keyword=parts.keyword,
+        keyword=parts.keyword.sync,
     )
     service = build_parts(settings).service
     floor, top_k = settings.min_relevance, settings.top_k

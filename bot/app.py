@@ -154,7 +154,7 @@ def build_service(
     retriever = ChunkRetriever(
         store=store,
         embeddings=embeddings,
-        keyword=keyword,
+        keyword=keyword.search,
         k=max(settings.top_k, retrieve_k or 0),
         reranker=reranker,
     )
@@ -167,9 +167,9 @@ def build_service(
 
         spelling = partial(
             correct_spelling,
-            frequencies=keyword.document_frequencies,
+            frequencies=keyword.vocabulary.document_frequencies,
             english=bundled_words(),
-            in_topic=keyword.in_articles_found_for,
+            in_topic=keyword.vocabulary.in_articles_found_for,
         )
     for_sentences = sentence_embeddings(settings, embeddings)
     chain_parts = ChainParts(
@@ -206,7 +206,7 @@ def build_parts(
     `redact` defaults to the secrets among the settings; the CLI adds the environment's."""
     store = store or open_configured_store(settings)
     keyword = keyword if keyword is not None else open_keyword_index(settings)
-    keyword.sync(store)
+    keyword.sync.catch_up(store)
     embeddings = embeddings or configured_embeddings(settings, store, lazy=lazy_model)
     store.check_embedding(embeddings.identity)
     service = build_service(
@@ -215,7 +215,7 @@ def build_parts(
     indexer = Indexer(
         store=store,
         embeddings=embeddings,
-        keyword=keyword,
+        keyword=keyword.sync,
         fetch_policy=fetch_policy(settings),
         max_article_chars=settings.max_article_chars,
     )
@@ -232,7 +232,7 @@ def build_indexer(settings: Settings, *, store: ArticleStore | None = None) -> I
     return Indexer(
         store=store,
         embeddings=embeddings,
-        keyword=open_keyword_index(settings),
+        keyword=open_keyword_index(settings).sync,
         fetch_policy=fetch_policy(settings),
         max_article_chars=settings.max_article_chars,
     )

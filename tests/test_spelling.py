@@ -103,18 +103,20 @@ def test_a_name_the_articles_never_mention_is_not_turned_into_one_they_do(
         Article(key="https://x.org/concert", title="Concert Review",
                 text="The football legend sang at his first concert, in Lyon, a French city."),
     ]  # fmt: skip
-    index_articles(articles, fresh_store, embeddings, keyword=keyword)
+    index_articles(articles, fresh_store, embeddings, keyword=keyword.sync)
+
+    vocabulary = keyword.vocabulary
 
     def spell(question: str) -> str:
         english = bundled_words() - {"cantina"}
         return correct_spelling(
-            question, keyword.document_frequencies, english, keyword.in_articles_found_for
+            question, vocabulary.document_frequencies, english, vocabulary.in_articles_found_for
         )
 
     asked = "Football legend Eric Cantona gave his concert. In which French city?"
     assert spell(asked) == asked
     assert spell("Which Cantna opened in Austin?") == "Which Cantina opened in Austin?"
     assert spell("Cantna") == "Cantina"  # nothing else in the question to contradict it
-    assert keyword.in_articles_found_for("cantina", "opened in Austin") is True
-    assert keyword.in_articles_found_for("cantina", "French football concert") is False
-    assert keyword.in_articles_found_for("cantina", "Zorblaxia") is None
+    assert vocabulary.in_articles_found_for("cantina", "opened in Austin") is True
+    assert vocabulary.in_articles_found_for("cantina", "French football concert") is False
+    assert vocabulary.in_articles_found_for("cantina", "Zorblaxia") is None

@@ -27,7 +27,7 @@ from index.text import STOPWORDS, stem
 
 Frequencies = Callable[[Iterable[str]], dict[str, int]]
 # Whether the term is in the articles the query finds, None if it finds none
-# (KeywordIndex.in_articles_found_for).
+# (index.keyword.KeywordVocabulary.in_articles_found_for).
 InTopic = Callable[[str, str], "bool | None"]
 # Each unknown word costs a look-up per word one edit away (about 50 per letter): a question
 # full of unknown words (up to NEWSDESK_MAX_QUESTION_CHARS) has only its first few corrected.

@@ -114,7 +114,7 @@ async def refresh_keyword_index(context: Context) -> None:
     thorough = refreshes.next_is_thorough() if refreshes else False
     async with data.index_lock:
         store, keyword = data.parts.store, data.parts.keyword
-        if await asyncio.to_thread(keyword.sync, store, thorough=thorough):
+        if await asyncio.to_thread(keyword.sync.catch_up, store, thorough=thorough):
             log.info("keyword index rebuilt: the store was changed by another process")
 
 

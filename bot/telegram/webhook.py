@@ -128,7 +128,7 @@ async def readiness(application: NewsdeskApplication) -> dict[str, Any]:
         return {}
 
     def keyword() -> dict[str, Any]:
-        return {"chunks": parts.keyword.count()}
+        return {"chunks": parts.keyword.folder.count()}
 
     checks = {"store": store, "database": database, "keyword_index": keyword}
     results = await asyncio.gather(*(_check(run, parts.redact) for run in checks.values()))
