@@ -167,9 +167,8 @@ def build_service(
 
         spelling = partial(
             correct_spelling,
-            frequencies=keyword.vocabulary.document_frequencies,
+            vocabulary=keyword.vocabulary,
             english=bundled_words(),
-            in_topic=keyword.vocabulary.in_articles_found_for,
         )
     for_sentences = sentence_embeddings(settings, embeddings)
     chain_parts = ChainParts(

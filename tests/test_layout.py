@@ -118,8 +118,8 @@ def test_front_ends_are_the_only_ones_to_use_settings() -> None:
 
 
 def test_answering_reads_the_keyword_index_only_through_its_protocols() -> None:
-    """Retrieval is given the keyword index's read-only part, typed by the Protocol it
-    declares (KeywordLookup): nothing in answering can sync it."""
+    """Retrieval and spelling are given the keyword index's read-only parts, typed by the
+    Protocols they declare (KeywordLookup, Vocabulary): nothing in answering can sync it."""
     for path in modules_of("bot.answering"):
         bad = {name for name in imported_modules(path) if within(name, "index.keyword")}
         assert not bad, f"{path.name} imports {bad}"
