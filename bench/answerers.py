@@ -75,14 +75,7 @@ def main() -> int:
     respelled = [
         (q.question, fixed)
         for q in questions
-        if (
-            fixed := correct_spelling(
-                q.question,
-                keyword.document_frequencies,
-                bundled_words(),
-                keyword.in_articles_found_for,
-            )
-        )
+        if (fixed := correct_spelling(q.question, keyword.vocabulary, bundled_words()))
         != q.question
     ]
     for q in questions:

@@ -38,7 +38,7 @@ def main() -> None:
         load_paths([Path(PROJECT_DIR / "data" / "sample")]),
         answering.store,
         answering.embeddings,
-        keyword=answering.keyword,
+        keyword=answering.keyword.sync,
     )
     service = build_answering(settings).service
     floor, top_k = settings.min_relevance, settings.top_k

@@ -71,7 +71,7 @@ def main() -> int:
     #    keyword index.
     home = work / "home"
     store = open_store("newsdesk-articles", path=home / "chroma")
-    keyword = KeywordIndex(home / "keyword" / "newsdesk-articles")
+    keyword = KeywordIndex(home / "keyword" / "newsdesk-articles").sync
     say(f"newsdesk ({args.backend}): first index of {len(articles):,} articles")
     started = time.perf_counter()
     summary = index_articles(articles, store, embeddings, keyword=keyword)
@@ -99,7 +99,7 @@ def main() -> int:
     lazy = Indexer(
         store=open_store("newsdesk-articles", path=home / "chroma"),
         embeddings=make_embeddings(backend=args.backend, cache_dir=models, lazy=True),
-        keyword=KeywordIndex(home / "keyword" / "newsdesk-articles"),
+        keyword=KeywordIndex(home / "keyword" / "newsdesk-articles").sync,
         fetch_policy=FetchPolicy(),
     )
     started = time.perf_counter()

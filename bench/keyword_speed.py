@@ -48,21 +48,21 @@ def main() -> int:
     print(f"{len(chunks):,} chunks of {len(articles):,} articles from {args.store}")
 
     keyword = KeywordIndex(work / "keyword")
-    build = timed(lambda: keyword.apply(chunks, []))
+    build = timed(lambda: keyword.sync.apply(chunks, []))
     print(f"tantivy whole build:                      {build:8.2f} s")
     for count in (10, 100):
         replaced = [replace(c, id=c.id + "-v2") for a in articles[:count] for c in by_article[a]]
         old_ids = [c.id for a in articles[:count] for c in by_article[a]]
-        seconds = timed(lambda r=replaced, o=old_ids: keyword.apply(r, o))  # type: ignore[misc]
+        seconds = timed(lambda r=replaced, o=old_ids: keyword.sync.apply(r, o))  # type: ignore[misc]
         print(f"tantivy replace {count:>3} articles ({len(replaced):>5} chunks): {seconds:8.2f} s")
         fresh = [replace(c, id=c.id + "-new", article_key=c.article_key + "-new") for c in replaced]
-        seconds = timed(lambda f=fresh: keyword.apply(f, []))  # type: ignore[misc]
+        seconds = timed(lambda f=fresh: keyword.sync.apply(f, []))  # type: ignore[misc]
         print(f"tantivy add     {count:>3} articles ({len(fresh):>5} chunks): {seconds:8.2f} s")
 
     questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines()]
     latencies = []
     for question in questions:
-        latencies.append(timed(lambda q=question: keyword.search(q, 100)))  # type: ignore[misc]
+        latencies.append(timed(lambda q=question: keyword.search.search(q, 100)))  # type: ignore[misc]
     p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
     print(
         f"tantivy search, {len(questions)} questions, top 100:  p50 {p50:.1f} ms, p95 {p95:.1f} ms"

@@ -93,7 +93,7 @@ def passages_hold(
     ledes: bool = steps.LEDES,
 ) -> list[bool]:
     """For each chunk, whether its passage (alone, as if ranked first) holds the answer."""
-    ids = keyword.ids_around(chunks, reach, ledes)
+    ids = keyword.search.ids_around(chunks, reach, ledes)
     around = store.get_chunks(ids) if ids is not None else store.get_around(chunks, reach, ledes)
     by_place = {(c.article_key, c.position): c for c in around}
     needle = answer.lower()
@@ -119,9 +119,9 @@ def gather(
     production = first_hit_rank(q.answer, [d.page_content for d in found])
     vector = embeddings.embed_query(understood)  # type: ignore[attr-defined]
     dense = store.nearest(vector, DEPTH)
-    lexical = keyword.search(understood, DEPTH)
+    lexical = keyword.search.search(understood, DEPTH)
     extra = feedback_terms(understood, [d.page_content for d in found[:FEEDBACK_PASSAGES]])
-    feedback = keyword.search(f"{understood} {' '.join(extra)}", DEPTH) if extra else []
+    feedback = keyword.search.search(f"{understood} {' '.join(extra)}", DEPTH) if extra else []
     ids = list(dict.fromkeys(i for i, _ in [*dense, *lexical, *feedback]))
     chunks = {c.id: c for c in store.get_chunks(ids)}
     ordered = [chunks[i] for i in ids if i in chunks]
@@ -173,7 +173,7 @@ def main() -> int:
     settings = Settings()
     store = open_store("eval-bench", path=args.store / "chroma")
     keyword = KeywordIndex(args.store / "keyword")
-    keyword.sync(store)
+    keyword.sync.catch_up(store)
     embeddings = configured_embeddings(settings, store)
     service = build_answering(
         settings, store=store, keyword=keyword, embeddings=embeddings, retrieve_k=10

@@ -10,7 +10,7 @@ prints one row:
 
 - growth: the time to write the chunks that reached this size, in batches of GROW_BATCH,
   each as an indexing run writes (mark the keyword index pending, `ArticleStore.add`, which
-  upserts WRITE_BATCH at a time, then `KeywordIndex.apply`);
+  upserts WRITE_BATCH at a time, then `KeywordSync.apply`);
 - add 10: `index_articles` on 10 new synthetic articles, end to end as a feed poll runs it
   (the manifest read, chunking, "embedding", the store write, the keyword update);
 - retrieval p50/p95: `service.retriever.invoke(question)` of the service `build_answering` makes;
@@ -138,10 +138,10 @@ class Grower:
     def write(self, batch: list[Chunk]) -> None:
         """One batch as an indexing run writes it (index/pipeline.py): the keyword index
         marked pending, the chunks stored with their vectors, then the keyword update."""
-        self.keyword.begin_changes(self.store)
+        self.keyword.sync.begin_changes(self.store)
         vectors = self.fake.embed_documents([chunk.embedding_text for chunk in batch])
         self.store.add(batch, vectors)
-        self.keyword.apply(batch, [])
+        self.keyword.sync.apply(batch, [])
 
     def grow(self, target: int) -> tuple[int, float]:
         """Chunks written and seconds taken to bring the store to `target` chunks."""
@@ -165,7 +165,7 @@ class Grower:
 
         def run() -> None:
             nonlocal summary
-            summary = index_articles(articles, self.store, self.fake, keyword=self.keyword)
+            summary = index_articles(articles, self.store, self.fake, keyword=self.keyword.sync)
 
         seconds = timed(run)
         assert summary is not None and summary.articles_new == count, summary
@@ -258,7 +258,7 @@ def measure(
         "bot_rss_mib": bot_rss,
         "startup_s": started,
         "chroma_mib": disk_mib(settings.chroma_dir),
-        "keyword_mib": disk_mib(keyword.folder),
+        "keyword_mib": disk_mib(keyword.folder.path),
     }
 
 

@@ -55,7 +55,7 @@ def main() -> int:
 
     store = open_store("eval-bench", path=args.store / "chroma")
     keyword = KeywordIndex(args.store / "keyword")
-    keyword.sync(store)
+    keyword.sync.catch_up(store)
     embeddings = make_embeddings()
     questions = [q for q in read_questions(args.bench, None) if q.answer_in_corpus]
     print(f"{len(questions)} answerable questions, {store.count():,} chunks")
@@ -64,7 +64,7 @@ def main() -> int:
         retriever = ChunkRetriever(
             store=store,
             embeddings=embeddings,
-            keyword=keyword,
+            keyword=keyword.search,
             k=10,
             candidates=candidates,
             dense_weight=dense,

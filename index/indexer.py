@@ -14,7 +14,7 @@ from index.ingest.fetch import FetchPolicy
 from index.ingest.loaders import Loaded, load_paths
 from index.ingest.sources import Sources, too_long
 from index.ingest.web import FEED_ORIGIN_PREFIX, load_feed, load_url
-from index.keyword import KeywordIndex
+from index.keyword import KeywordSync
 from index.pipeline import IndexSummary, Progress, PrunePolicy, index_articles
 from index.store import ArticleStore
 
@@ -25,7 +25,7 @@ class Indexer:
 
     store: ArticleStore
     embeddings: SentenceTransformerEmbeddings
-    keyword: KeywordIndex | None
+    keyword: KeywordSync | None
     fetch_policy: FetchPolicy
     max_article_chars: int = MAX_ARTICLE_CHARS
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from index.articles import Article, LoadProblem
 from index.chunking import Chunk, chunk_article
 from index.embeddings import SentenceTransformerEmbeddings
-from index.keyword import KeywordIndex
+from index.keyword import KeywordSync
 from index.store import ArticleStore, StoredArticle
 
 # Chunks per embedding call: large enough that sentence-transformers' length sorting keeps
@@ -130,7 +130,7 @@ def index_articles(
     store: ArticleStore,
     embeddings: SentenceTransformerEmbeddings,
     progress: Progress | None = None,
-    keyword: KeywordIndex | None = None,
+    keyword: KeywordSync | None = None,
     prune: PrunePolicy | None = None,
 ) -> IndexSummary:
     """Index every article; problems are collected, never raised, so one bad file can't stop
@@ -146,7 +146,7 @@ def _index(
     store: ArticleStore,
     embeddings: SentenceTransformerEmbeddings,
     progress: Progress | None,
-    keyword: KeywordIndex | None,
+    keyword: KeywordSync | None,
     prune: PrunePolicy | None,
     summary: IndexSummary,
 ) -> IndexSummary:
@@ -213,8 +213,8 @@ def _index(
     summary.chunks_removed = len(stale)
     if keyword is not None:
         keyword.apply(added, stale)
-        if keyword.count() != store.count():  # it was behind before this run
-            keyword.sync(store)
+        if keyword.folder.count() != store.count():  # it was behind before this run
+            keyword.catch_up(store)
     if progress:
         progress(summary)
     return summary

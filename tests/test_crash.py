@@ -76,7 +76,7 @@ def clean_index(folder: Path, home: Path, embeddings: SentenceTransformerEmbeddi
     indexer = Indexer(
         store=open_store(COLLECTION, path=home / "chroma"),
         embeddings=embeddings,
-        keyword=KeywordIndex(home / "keyword"),
+        keyword=KeywordIndex(home / "keyword").sync,
         fetch_policy=FetchPolicy(),
     )
     indexer.run(Sources(paths=[folder]))
@@ -113,7 +113,9 @@ def test_kill_9_at_several_points_then_rerun_equals_a_clean_index(
     assert stored_state(store) == expected
     # The keyword index on disk was brought in step too, and the vector index finds every
     # sampled chunk by its own stored vector.
-    assert sorted(KeywordIndex(home / "keyword" / COLLECTION).ids) == sorted(store.all_ids())
+    assert sorted(KeywordIndex(home / "keyword" / COLLECTION).folder.ids()) == sorted(
+        store.all_ids()
+    )
     for chunk, vector in store.get_with_vectors(sorted(store.all_ids())[::97]):
         (hit,) = store.search(vector, 1)
         assert hit.chunk.id == chunk.id

@@ -34,7 +34,7 @@ def make_indexer(home: Path, embeddings: SentenceTransformerEmbeddings) -> Index
     return Indexer(
         store=open_store("test-articles", path=home / "chroma"),
         embeddings=embeddings,
-        keyword=KeywordIndex(home / "keyword"),
+        keyword=KeywordIndex(home / "keyword").sync,
         fetch_policy=FetchPolicy(),
     )
 
@@ -106,7 +106,9 @@ def test_prune_removes_deleted_files_and_records_but_keeps_unreadable_ones(
     # Unreadable this time, so its indexed version is kept; another folder is out of scope.
     assert {"Story that will break", "Other folder", "Kept story", "Wire 0"} <= titles
     assert [p.where for p in pruned.problems] == [str(broken)]
-    assert set(indexer.keyword.ids if indexer.keyword else []) == set(indexer.store.all_ids())
+    assert set(indexer.keyword.folder.ids() if indexer.keyword else []) == set(
+        indexer.store.all_ids()
+    )
 
 
 def test_a_half_indexed_article_is_completed(

@@ -23,40 +23,42 @@ TUNNEL = Article(key="https://x.org/tunnel", title="Tunnel", text="A tunnel unde
 
 
 def ids_for(index: KeywordIndex, query: str) -> list[str]:
-    return [chunk_id for chunk_id, _ in index.search(query, 10)]
+    return [chunk_id for chunk_id, _ in index.search.search(query, 10)]
 
 
 def test_in_step_after_indexing_and_reindexing(
     fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
 ) -> None:
     keyword = KeywordIndex(tmp_path / "keyword")
-    index_articles([BRIDGE, TUNNEL], fresh_store, embeddings, keyword=keyword)
-    assert sorted(keyword.ids) == sorted(fresh_store.all_ids())
+    index_articles([BRIDGE, TUNNEL], fresh_store, embeddings, keyword=keyword.sync)
+    assert sorted(keyword.folder.ids()) == sorted(fresh_store.all_ids())
     (bridge_id,) = ids_for(keyword, "Sufouq")
 
     changed = Article(key=BRIDGE.key, title="Bridge", text="The Qairawan bridge opened.")
-    index_articles([changed], fresh_store, embeddings, keyword=keyword)
+    index_articles([changed], fresh_store, embeddings, keyword=keyword.sync)
     assert ids_for(keyword, "Sufouq") == []
     assert ids_for(keyword, "Qairawan") != [bridge_id]
-    assert sorted(keyword.ids) == sorted(fresh_store.all_ids())
+    assert sorted(keyword.folder.ids()) == sorted(fresh_store.all_ids())
 
 
 def test_survives_a_restart_without_rebuilding(
     fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
 ) -> None:
-    index_articles([BRIDGE, TUNNEL], fresh_store, embeddings, keyword=KeywordIndex(tmp_path / "k"))
+    index_articles(
+        [BRIDGE, TUNNEL], fresh_store, embeddings, keyword=KeywordIndex(tmp_path / "k").sync
+    )
     reopened = KeywordIndex(tmp_path / "k")
-    assert reopened.sync(fresh_store) is False, "loaded from disk, already in step"
+    assert reopened.sync.catch_up(fresh_store) is False, "loaded from disk, already in step"
     assert len(ids_for(reopened, "tunnel Baaj")) == 1
 
 
 def test_rebuilt_when_the_store_changed_elsewhere_or_the_files_are_damaged(
     fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
 ) -> None:
-    index_articles([BRIDGE], fresh_store, embeddings, keyword=KeywordIndex(tmp_path / "k"))
+    index_articles([BRIDGE], fresh_store, embeddings, keyword=KeywordIndex(tmp_path / "k").sync)
     index_articles([TUNNEL], fresh_store, embeddings)  # another process, no keyword index
     retriever = ChunkRetriever(
-        store=fresh_store, embeddings=embeddings, keyword=KeywordIndex(tmp_path / "k"), k=2
+        store=fresh_store, embeddings=embeddings, keyword=KeywordIndex(tmp_path / "k").search, k=2
     )
     top = retriever.invoke("tunnel under Baaj")[0]
     assert top.metadata["article_key"] == TUNNEL.key
@@ -65,8 +67,8 @@ def test_rebuilt_when_the_store_changed_elsewhere_or_the_files_are_damaged(
         if file.is_file():
             file.write_text("garbage")
     damaged = KeywordIndex(tmp_path / "k")
-    assert damaged.ids == []
-    assert damaged.sync(fresh_store) is True
+    assert damaged.folder.ids() == []
+    assert damaged.sync.catch_up(fresh_store) is True
     assert len(ids_for(damaged, "Sufouq bridge")) == 1
 
 
@@ -80,21 +82,23 @@ def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
         f"Paragraph {n} about the Tal Sufouq bridge, part {n}. " * 12 for n in range(6)
     )
     report = Article(key="report", title="Report", text=long_text)
-    index_articles([report, TUNNEL], fresh_store, embeddings, keyword=KeywordIndex(tmp_path / "k"))
+    index_articles(
+        [report, TUNNEL], fresh_store, embeddings, keyword=KeywordIndex(tmp_path / "k").sync
+    )
     chunks = sorted(fresh_store.all_chunks(), key=lambda c: (c.article_key, c.position))
     middle = next(c for c in chunks if c.article_key == "report" and c.position == 2)
     expected = sorted(c.id for c in fresh_store.get_around([middle], 1))
     assert len(expected) == 3
 
     reopened = KeywordIndex(tmp_path / "k")
-    assert reopened.sync(fresh_store) is False
-    assert sorted(reopened.ids_around([middle], 1) or []) == expected
+    assert reopened.sync.catch_up(fresh_store) is False
+    assert sorted(reopened.search.ids_around([middle], 1) or []) == expected
     with_lede = sorted(c.id for c in fresh_store.get_around([middle], 1, ledes=True))
     assert len(with_lede) == 4 and set(expected) < set(with_lede)
-    assert sorted(reopened.ids_around([middle], 1, ledes=True) or []) == with_lede
+    assert sorted(reopened.search.ids_around([middle], 1, ledes=True) or []) == with_lede
     # A chunk it doesn't know (say, indexed by another process since): ask the store instead.
     stranger = Chunk(**{**asdict(middle), "id": "not-indexed"})
-    assert reopened.ids_around([stranger], 1) is None
+    assert reopened.search.ids_around([stranger], 1) is None
 
     # Folders of the keyword indexes before this one are rebuilt once: the bm25s files, and
     # a tantivy index without the chunks' dates (as the first tantivy one was written).
@@ -110,29 +114,33 @@ def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
         old = KeywordIndex(legacy)
         assert "of an older layout; rebuilding it from the store once" in caplog.text
         assert sorted(p.name for p in legacy.iterdir()) == [INDEX_DIR]
-        assert old.ids_around([middle], 1) is None
-        assert old.sync(fresh_store) is True
-        assert sorted(old.ids_around([middle], 1) or []) == expected
-        assert old.locate([middle.id, "not-indexed"]) == {middle.id: Located.of(middle)}
+        assert old.search.ids_around([middle], 1) is None
+        assert old.sync.catch_up(fresh_store) is True
+        assert sorted(old.search.ids_around([middle], 1) or []) == expected
+        assert old.search.locate([middle.id, "not-indexed"]) == {middle.id: Located.of(middle)}
 
 
 def test_empty_store_and_empty_query(fresh_store: ArticleStore, tmp_path: Path) -> None:
     keyword = KeywordIndex(tmp_path / "k")
-    keyword.sync(fresh_store)
-    assert keyword.search("anything", 5) == []
-    assert keyword.search("the of and", 5) == []
+    keyword.sync.catch_up(fresh_store)
+    assert keyword.search.search("anything", 5) == []
+    assert keyword.search.search("the of and", 5) == []
 
 
 def test_a_question_reads_the_keyword_index_as_it_is_and_never_rebuilds_it(
     fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
 ) -> None:
     keyword = KeywordIndex(tmp_path / "k")
-    index_articles([BRIDGE], fresh_store, embeddings, keyword=keyword)
+    index_articles([BRIDGE], fresh_store, embeddings, keyword=keyword.sync)
     index_articles([TUNNEL], fresh_store, embeddings)  # another process, no keyword index
-    retriever = ChunkRetriever(store=fresh_store, embeddings=embeddings, keyword=keyword, k=2)
+    retriever = ChunkRetriever(
+        store=fresh_store, embeddings=embeddings, keyword=keyword.search, k=2
+    )
     retriever.invoke("tunnel under Baaj")
-    assert len(keyword.ids) == 1 and ids_for(keyword, "Baaj") == [], "not rebuilt by a question"
-    assert keyword.sync(fresh_store) is True  # the refresh step, outside any question
+    assert len(keyword.folder.ids()) == 1 and ids_for(keyword, "Baaj") == [], (
+        "not rebuilt by a question"
+    )
+    assert keyword.sync.catch_up(fresh_store) is True  # the refresh step, outside any question
     assert len(ids_for(keyword, "Baaj")) == 1
 
 
@@ -140,24 +148,24 @@ def test_a_run_killed_before_it_updated_the_keyword_index_is_caught_up_by_the_ne
     fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
 ) -> None:
     keyword = KeywordIndex(tmp_path / "k")
-    index_articles([BRIDGE], fresh_store, embeddings, keyword=keyword)
-    keyword.begin_changes(fresh_store)  # a run marks the index, writes the store, is killed:
+    index_articles([BRIDGE], fresh_store, embeddings, keyword=keyword.sync)
+    keyword.sync.begin_changes(fresh_store)  # a run marks the index, writes the store, is killed:
     index_articles([TUNNEL], fresh_store, embeddings)
     again = KeywordIndex(tmp_path / "k")  # the next run, in a new process
     assert ids_for(again, "Baaj") == []
-    index_articles([], fresh_store, embeddings, keyword=again)
+    index_articles([], fresh_store, embeddings, keyword=again.sync)
     assert len(ids_for(again, "Baaj")) == 1
-    assert sorted(again.ids) == sorted(fresh_store.all_ids())
+    assert sorted(again.folder.ids()) == sorted(fresh_store.all_ids())
 
 
 def test_an_update_adds_to_the_index_instead_of_rebuilding_it(
     fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
 ) -> None:
     keyword = KeywordIndex(tmp_path / "k")
-    index_articles([BRIDGE], fresh_store, embeddings, keyword=keyword)
+    index_articles([BRIDGE], fresh_store, embeddings, keyword=keyword.sync)
     before = {path.name for path in (tmp_path / "k").rglob("*.idx")}
     assert before
-    index_articles([TUNNEL], fresh_store, embeddings, keyword=keyword)
+    index_articles([TUNNEL], fresh_store, embeddings, keyword=keyword.sync)
     after = {path.name for path in (tmp_path / "k").rglob("*.idx")}
     assert before < after, "the first segment is kept, a new one holds the new article"
     assert len(ids_for(keyword, "Baaj")) == 1 and len(ids_for(keyword, "Sufouq")) == 1

@@ -43,7 +43,7 @@ def two_stores(port: int, name: str = "") -> tuple[ArticleStore, ArticleStore]:
 
 
 def finds(keyword: KeywordIndex, word: str) -> bool:
-    return bool(keyword.search(word, 5))
+    return bool(keyword.search.search(word, 5))
 
 
 def test_a_replica_finds_a_word_another_process_indexed_with_the_same_chunk_count(
@@ -52,21 +52,21 @@ def test_a_replica_finds_a_word_another_process_indexed_with_the_same_chunk_coun
     indexer_store, replica_store = two_stores(chroma_port)
     indexer_keyword = KeywordIndex(tmp_path / "indexer")
     replica_keyword = KeywordIndex(tmp_path / "replica")
-    index_articles([story("Qairawan")], indexer_store, embeddings, keyword=indexer_keyword)
-    assert replica_keyword.sync(replica_store)
+    index_articles([story("Qairawan")], indexer_store, embeddings, keyword=indexer_keyword.sync)
+    assert replica_keyword.sync.catch_up(replica_store)
     assert finds(replica_keyword, "Qairawan")
     chunks, generation = replica_store.count(), replica_store.generation()
-    assert not replica_keyword.sync(replica_store), "nothing changed: nothing to do"
+    assert not replica_keyword.sync.catch_up(replica_store), "nothing changed: nothing to do"
 
-    index_articles([story("Kharsabad")], indexer_store, embeddings, keyword=indexer_keyword)
+    index_articles([story("Kharsabad")], indexer_store, embeddings, keyword=indexer_keyword.sync)
     assert replica_store.count() == chunks, "the same chunk count"
     assert replica_store.generation() != generation
     assert not finds(replica_keyword, "Kharsabad"), "searching never syncs"
-    assert replica_keyword.sync(replica_store)
+    assert replica_keyword.sync.catch_up(replica_store)
     assert finds(replica_keyword, "Kharsabad") and not finds(replica_keyword, "Qairawan")
-    assert replica_keyword.count() == chunks
+    assert replica_keyword.folder.count() == chunks
     # The indexer's own run kept its index in step: its next refresh has nothing to do.
-    assert not indexer_keyword.sync(indexer_store)
+    assert not indexer_keyword.sync.catch_up(indexer_store)
     assert finds(indexer_keyword, "Kharsabad")
 
 
@@ -76,15 +76,15 @@ def test_a_rewrite_keeping_every_chunk_id_is_noticed(
     indexer_store, replica_store = two_stores(chroma_port)
     index_articles([story("Qairawan")], indexer_store, embeddings)
     replica_keyword = KeywordIndex(tmp_path / "replica")
-    replica_keyword.sync(replica_store)
-    ids = set(replica_keyword.ids)
+    replica_keyword.sync.catch_up(replica_store)
+    ids = set(replica_keyword.folder.ids())
     # Another process rewrites the chunks in place: the same ids, the same count.
     rewritten = [replace(c, title="Zumar council") for c in indexer_store.all_chunks()]
     indexer_store.update_metadata(rewritten)
     assert set(indexer_store.all_ids()) == ids
     assert not finds(replica_keyword, "Zumar")
-    assert replica_keyword.sync(replica_store)
-    assert finds(replica_keyword, "Zumar") and set(replica_keyword.ids) == ids
+    assert replica_keyword.sync.catch_up(replica_store)
+    assert finds(replica_keyword, "Zumar") and set(replica_keyword.folder.ids()) == ids
 
 
 def test_every_write_changes_the_generation(fresh_store: ArticleStore) -> None:
@@ -114,13 +114,13 @@ def test_a_write_that_left_the_stamp_as_it_was_is_caught_by_the_thorough_refresh
     indexer_store, replica_store = two_stores(chroma_port, name)
     index_articles([story("Qairawan")], indexer_store, embeddings)
     replica_keyword = KeywordIndex(tmp_path / "replica")
-    replica_keyword.sync(replica_store)
+    replica_keyword.sync.catch_up(replica_store)
     assert finds(replica_keyword, "Qairawan")
     # A client that doesn't keep the stamp (a newsdesk from before it, or one killed between
     # its write and its stamp) removes the article's chunks.
     raw = chromadb.HttpClient(host="127.0.0.1", port=chroma_port).get_collection(name)
     raw.delete(ids=raw.get(include=[])["ids"])
-    assert not replica_keyword.sync(replica_store), "the cheap refresh sees the same stamp"
+    assert not replica_keyword.sync.catch_up(replica_store), "the cheap refresh sees the same stamp"
     assert finds(replica_keyword, "Qairawan")
-    assert replica_keyword.sync(replica_store, thorough=True)
-    assert not finds(replica_keyword, "Qairawan") and replica_keyword.count() == 0
+    assert replica_keyword.sync.catch_up(replica_store, thorough=True)
+    assert not finds(replica_keyword, "Qairawan") and replica_keyword.folder.count() == 0

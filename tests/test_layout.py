@@ -116,3 +116,11 @@ def test_front_ends_are_the_only_ones_to_use_settings() -> None:
         if module in ("bot.settings", "bot.errors") or any(within(module, f) for f in FRONT_ENDS):
             continue
         assert "bot.settings" not in imported_modules(path), f"{module} imports bot.settings"
+
+
+def test_answering_reads_the_keyword_index_only_through_its_protocols() -> None:
+    """Retrieval and spelling are given the keyword index's read-only parts, typed by the
+    Protocols they declare (KeywordLookup, Vocabulary): nothing in answering can sync it."""
+    for path in modules_of("bot.answering"):
+        bad = {name for name in imported_modules(path) if within(name, "index.keyword")}
+        assert not bad, f"{path.name} imports {bad}"

@@ -24,8 +24,8 @@ def indexed(
     *articles: Article,
 ) -> ChunkRetriever:
     keyword = KeywordIndex(tmp_path / "keyword")
-    index_articles(list(articles), store, embeddings, keyword=keyword)
-    return ChunkRetriever(store=store, embeddings=embeddings, keyword=keyword, k=3)
+    index_articles(list(articles), store, embeddings, keyword=keyword.sync)
+    return ChunkRetriever(store=store, embeddings=embeddings, keyword=keyword.search, k=3)
 
 
 def dated(key: str, published: str, town: str = "Qairawan", day: str = "Monday") -> Article:

@@ -39,8 +39,8 @@ def retriever_params(
     store = open_store("standard-articles", path=home / "chroma")
     keyword = KeywordIndex(home / "keyword")
     articles = [report(n, town) for n, town in enumerate(TOWNS)]
-    index_articles(articles, store, embeddings, keyword=keyword)
-    return {"store": store, "embeddings": embeddings, "keyword": keyword, "k": 2}
+    index_articles(articles, store, embeddings, keyword=keyword.sync)
+    return {"store": store, "embeddings": embeddings, "keyword": keyword.search, "k": 2}
 
 
 class TestChunkRetriever(RetrieversIntegrationTests):

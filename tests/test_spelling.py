@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,23 @@ from index.embeddings import SentenceTransformerEmbeddings, bundled_words
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
 from index.store import ArticleStore
+
+
+@dataclass
+class Counts:
+    """A vocabulary of these chunk counts, with no articles to place a word in (as a
+    question whose other words find nothing); it notes how many words each look-up asks for."""
+
+    counts: dict[str, int]
+    looked_up: list[int] = field(default_factory=list)
+
+    def document_frequencies(self, candidates: Iterable[str]) -> dict[str, int]:
+        wanted = list(candidates)
+        self.looked_up.append(len(wanted))
+        return {term: self.counts[term] for term in wanted if term in self.counts}
+
+    def in_articles_found_for(self, term: str, query: str) -> bool | None:
+        return None
 
 
 @pytest.mark.parametrize(
@@ -50,15 +69,11 @@ def test_words_that_are_known_or_not_close_to_anything_are_left_alone(
 
 
 def test_the_most_frequent_neighbour_wins_and_ties_are_stable() -> None:
-    counts = {"mosul": 5, "mosun": 1, "basra": 2, "basri": 2}
-
-    def frequencies(terms: object) -> dict[str, int]:
-        return {t: counts[t] for t in terms if t in counts}  # type: ignore[attr-defined]
-
-    assert correct_spelling("Mosol", frequencies, frozenset()) == "Mosul"
-    assert correct_spelling("basrx", frequencies, frozenset()) == "basra"
-    assert correct_spelling("", frequencies, frozenset()) == ""
-    assert correct_spelling("?!", frequencies, frozenset()) == "?!"
+    counts = Counts({"mosul": 5, "mosun": 1, "basra": 2, "basri": 2})
+    assert correct_spelling("Mosol", counts, frozenset()) == "Mosul"
+    assert correct_spelling("basrx", counts, frozenset()) == "basra"
+    assert correct_spelling("", counts, frozenset()) == ""
+    assert correct_spelling("?!", counts, frozenset()) == "?!"
 
 
 def test_ask_says_how_it_understood_a_corrected_question(
@@ -77,17 +92,11 @@ def test_ask_says_how_it_understood_a_corrected_question(
 
 
 def test_a_question_full_of_unknown_words_has_only_its_first_few_looked_up() -> None:
-    looked_up: list[int] = []
-
-    def frequencies(terms: object) -> dict[str, int]:
-        candidates = list(terms)  # type: ignore[call-overload]
-        looked_up.append(len(candidates))
-        return {t: 1 for t in candidates if t == "qairawan"}
-
+    counts = Counts({"qairawan": 1})
     question = " ".join(["Qairwan"] * 200)
-    fixed = correct_spelling(question, frequencies, frozenset())
+    fixed = correct_spelling(question, counts, frozenset())
     assert fixed.split()[:5] == ["Qairawan"] * 5 and fixed.split()[5:] == ["Qairwan"] * 195
-    edits = [count for count in looked_up if count > 1]
+    edits = [count for count in counts.looked_up if count > 1]
     assert len(edits) == 1 + 5, "the question's words once, then the words one edit away 5 times"
 
 
@@ -103,18 +112,16 @@ def test_a_name_the_articles_never_mention_is_not_turned_into_one_they_do(
         Article(key="https://x.org/concert", title="Concert Review",
                 text="The football legend sang at his first concert, in Lyon, a French city."),
     ]  # fmt: skip
-    index_articles(articles, fresh_store, embeddings, keyword=keyword)
+    index_articles(articles, fresh_store, embeddings, keyword=keyword.sync)
 
     def spell(question: str) -> str:
         english = bundled_words() - {"cantina"}
-        return correct_spelling(
-            question, keyword.document_frequencies, english, keyword.in_articles_found_for
-        )
+        return correct_spelling(question, keyword.vocabulary, english)
 
     asked = "Football legend Eric Cantona gave his concert. In which French city?"
     assert spell(asked) == asked
     assert spell("Which Cantna opened in Austin?") == "Which Cantina opened in Austin?"
     assert spell("Cantna") == "Cantina"  # nothing else in the question to contradict it
-    assert keyword.in_articles_found_for("cantina", "opened in Austin") is True
-    assert keyword.in_articles_found_for("cantina", "French football concert") is False
-    assert keyword.in_articles_found_for("cantina", "Zorblaxia") is None
+    assert keyword.vocabulary.in_articles_found_for("cantina", "opened in Austin") is True
+    assert keyword.vocabulary.in_articles_found_for("cantina", "French football concert") is False
+    assert keyword.vocabulary.in_articles_found_for("cantina", "Zorblaxia") is None

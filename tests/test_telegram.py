@@ -230,12 +230,14 @@ def test_the_bot_refreshes_its_keyword_index_when_another_process_indexes(
     runner = BotRunner()
     refresh = {"NEWSDESK_KEYWORD_REFRESH_SECONDS": "0.2"}
     runner.start(lambda **values: make_settings(tmp_path, **refresh, **values), parts)
-    assert parts.answering.keyword.ids == []
+    assert parts.answering.keyword.folder.ids() == []
     # Another process indexes into the same store, with a keyword index of its own.
     other = Article(key="urn:other", title="Ferry", text="A ferry now crosses to Baaj daily.")
     index_articles([other], open_store("shared", path=tmp_path / "chroma"), embeddings)
     deadline = time.monotonic() + 30
-    while not parts.answering.keyword.search("Baaj ferry", 5) and time.monotonic() < deadline:
+    while (
+        not parts.answering.keyword.search.search("Baaj ferry", 5) and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
     runner.stop_all()
-    assert len(parts.answering.keyword.search("Baaj ferry", 5)) == 1
+    assert len(parts.answering.keyword.search.search("Baaj ferry", 5)) == 1

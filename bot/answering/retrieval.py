@@ -16,7 +16,6 @@ from bot.answering import retrieval_steps as steps
 from bot.answering.relevance import cosine, relevance
 from index.chunking import join_chunks
 from index.embeddings import SentenceTransformerEmbeddings
-from index.keyword import KeywordIndex
 from index.store import ArticleStore
 from index.text import content_words
 
@@ -37,7 +36,7 @@ class ChunkRetriever(BaseRetriever):
 
     store: ArticleStore
     embeddings: SentenceTransformerEmbeddings
-    keyword: KeywordIndex | None = None
+    keyword: steps.KeywordLookup | None = None
     k: int = 4
     candidates: int = steps.CANDIDATES
     dense_weight: float = steps.DENSE_WEIGHT

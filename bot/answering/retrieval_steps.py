@@ -19,12 +19,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from langchain_core.documents import Document
 
 from index.chunking import Chunk, Located
-from index.keyword import KeywordIndex
 from index.store import ArticleStore
 
 # Reciprocal-rank fusion: score = sum over the lists of weight / (RRF_K + rank).
@@ -51,6 +50,22 @@ LEDES = True
 Where = TypeVar("Where", Located, Chunk)
 
 
+@runtime_checkable  # a field of the pydantic `ChunkRetriever`, which checks what it is given
+class KeywordLookup(Protocol):
+    """What retrieval reads from the keyword index (`index.keyword.KeywordSearch`), and
+    nothing that writes to it: `search`, up to k (chunk id, BM25 score) pairs best first;
+    `locate`, where the chunks it holds sit; `ids_around`, a passage's chunks around each
+    given one, or None if it doesn't hold every given chunk (then the store is asked)."""
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]: ...
+
+    def locate(self, ids: Sequence[str]) -> dict[str, Located]: ...
+
+    def ids_around(
+        self, chunks: Sequence[Chunk], reach: int, ledes: bool = False
+    ) -> list[str] | None: ...
+
+
 @dataclass
 class Candidates:
     """What the two retrievers found: where every candidate chunk sits and when it was
@@ -65,7 +80,7 @@ class Candidates:
 
 def gather_candidates(
     store: ArticleStore,
-    keyword: KeywordIndex | None,
+    keyword: KeywordLookup | None,
     query: str,
     vector: Sequence[float],
     dense_count: int,

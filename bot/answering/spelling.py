@@ -22,13 +22,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from index.text import STOPWORDS, stem
 
 Frequencies = Callable[[Iterable[str]], dict[str, int]]
-# Whether the term is in the articles the query finds, None if it finds none
-# (KeywordIndex.in_articles_found_for).
-InTopic = Callable[[str, str], "bool | None"]
+
+
+class Vocabulary(Protocol):
+    """The two lookups spelling correction makes in the keyword index
+    (`index.keyword.KeywordVocabulary`), of words as `index.text.terms` makes them:
+    `document_frequencies`, how many chunks hold each candidate, for those that occur at all;
+    `in_articles_found_for`, whether a word is in the articles the chunks BM25 ranks best for
+    a query come from, or None if the query finds nothing."""
+
+    def document_frequencies(self, candidates: Iterable[str]) -> dict[str, int]: ...
+
+    def in_articles_found_for(self, term: str, query: str) -> bool | None: ...
+
+
 # Each unknown word costs a look-up per word one edit away (about 50 per letter): a question
 # full of unknown words (up to NEWSDESK_MAX_QUESTION_CHARS) has only its first few corrected.
 MAX_CORRECTIONS = 5
@@ -37,17 +49,13 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _WORD = re.compile(r"[\w’'-]+")
 
 
-def correct_spelling(
-    question: str,
-    frequencies: Frequencies,
-    english: frozenset[str],
-    in_topic: InTopic | None = None,
-) -> str:
-    """`question` with its unknown words spelled as the index spells them (unchanged if none);
-    with `in_topic`, only into words of the articles the rest of the question finds."""
+def correct_spelling(question: str, vocabulary: Vocabulary, english: frozenset[str]) -> str:
+    """`question` with its unknown words spelled as the index spells them (unchanged if none),
+    only into words of the articles the rest of the question finds."""
     words = list(_WORD.finditer(question))
     if not words:
         return question
+    frequencies = vocabulary.document_frequencies
     surface = [m.group(0).lower() for m in words]
     # In a question written with capitals, only capitalised words are taken for names; one
     # typed all in lower case may have a name in any word.
@@ -77,11 +85,8 @@ def correct_spelling(
         if tried == MAX_CORRECTIONS:
             break
         tried += 1
-        fits = None
-        if in_topic is not None:
-            rest = question[: match.start()] + question[match.end() :]
-            fits = _fits(rest, in_topic)
-        better = _nearest(word, frequencies, english, fits)
+        rest = question[: match.start()] + question[match.end() :]
+        better = _nearest(word, frequencies, english, _fits(rest, vocabulary))
         if better is not None:
             replacements[i] = _cased(better, match.group(0))
     if not replacements:
@@ -102,17 +107,17 @@ def _adjacent(question: str, first: re.Match[str], second: re.Match[str]) -> boo
     return question[first.end() : second.start()] == " "
 
 
-def _fits(rest: str, in_topic: InTopic) -> Callable[[str], bool]:
+def _fits(rest: str, vocabulary: Vocabulary) -> Callable[[str], bool]:
     """Whether a correction belongs with the `rest` of the question: it is in the articles
     the rest finds. A rest that finds nothing has nothing to contradict."""
-    return lambda candidate: in_topic(candidate, rest) is not False
+    return lambda candidate: vocabulary.in_articles_found_for(candidate, rest) is not False
 
 
 def _nearest(
     word: str,
     frequencies: Frequencies,
     english: frozenset[str],
-    fits: Callable[[str], bool] | None = None,
+    fits: Callable[[str], bool],
 ) -> str | None:
     """The indexed word one edit from `word` that the most chunks hold (alphabetical on a tie)
     and that `fits` the question. Only names and rare words are candidates: an ordinary
@@ -123,7 +128,7 @@ def _nearest(
     found = frequencies(stems.values())
     scored = sorted((-found[s], variant) for variant, s in stems.items() if s in found)
     for _, variant in scored:
-        if fits is None or fits(stems[variant]):
+        if fits(stems[variant]):
             return variant
     return None
 

@@ -105,7 +105,7 @@ def _measure(
             shown[0] = done.chunks_added
             say(f"  {done.articles_read:,} articles read, {done.chunks_added:,} chunks embedded")
 
-    summary = index_articles(articles, store, embeddings, progress, keyword)
+    summary = index_articles(articles, store, embeddings, progress, keyword.sync)
     say(f"  {summary.describe()} in {time.perf_counter() - started:.0f} s")
 
     # The user's own home (its published prompts) plays no part; the extractive default is

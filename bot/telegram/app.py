@@ -114,7 +114,8 @@ async def refresh_keyword_index(context: Context) -> None:
     thorough = refreshes.next_is_thorough() if refreshes else False
     async with data.index_lock:
         answering = context.services.answering
-        if await asyncio.to_thread(answering.keyword.sync, answering.store, thorough=thorough):
+        sync = answering.keyword.sync
+        if await asyncio.to_thread(sync.catch_up, answering.store, thorough=thorough):
             log.info("keyword index rebuilt: the store was changed by another process")
     await asyncio.to_thread(context.service.prompts.notice_all_edits)
 

@@ -128,7 +128,7 @@ async def readiness(application: NewsdeskApplication) -> dict[str, Any]:
         return {}
 
     def keyword() -> dict[str, Any]:
-        return {"chunks": answering.keyword.count()}
+        return {"chunks": answering.keyword.folder.count()}
 
     checks = {"store": store, "database": database, "keyword_index": keyword}
     results = await asyncio.gather(*(_check(run, answering.redact) for run in checks.values()))

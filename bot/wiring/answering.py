@@ -111,7 +111,7 @@ def build_service(
     retriever = ChunkRetriever(
         store=store,
         embeddings=embeddings,
-        keyword=keyword,
+        keyword=keyword.search,
         k=max(settings.top_k, retrieve_k or 0),
         reranker=reranker,
     )
@@ -120,9 +120,8 @@ def build_service(
 
     spelling = partial(
         correct_spelling,
-        frequencies=keyword.document_frequencies,
+        vocabulary=keyword.vocabulary,
         english=bundled_words(),
-        in_topic=keyword.in_articles_found_for,
     )
     for_sentences = sentence_embeddings(settings, embeddings)
     chain_setup = ChainSetup(

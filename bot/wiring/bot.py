@@ -62,7 +62,7 @@ def build_bot(
     state = open_state(settings)
     store = store or open_article_store(settings)
     keyword = keyword if keyword is not None else open_keyword_index(settings)
-    keyword.sync(store)
+    keyword.sync.catch_up(store)
     embeddings = embeddings or configured_embeddings(settings, store)
     indexer = build_indexer(settings, store=store, keyword=keyword, embeddings=embeddings)
     answering = build_answering(
@@ -83,5 +83,5 @@ def build_local_chat(answering: Answering) -> Conversation:
     """The local chat's conversation: memory in this process, no answer log. A chat runs for
     long, so its keyword index is first brought in step with the store (another machine may
     have indexed into a Chroma server)."""
-    answering.keyword.sync(answering.store)
+    answering.keyword.sync.catch_up(answering.store)
     return Conversation(answering.service, MemoryInProcess())

@@ -36,7 +36,7 @@ def build_indexer(
     return Indexer(
         store=store,
         embeddings=embeddings,
-        keyword=keyword if keyword is not None else open_keyword_index(settings),
+        keyword=(keyword if keyword is not None else open_keyword_index(settings)).sync,
         fetch_policy=fetch_policy(settings),
         max_article_chars=settings.max_article_chars,
     )
