@@ -232,6 +232,7 @@ def kind_fit(text: str, kind: AnswerKind) -> tuple[float, float]:
     return fits, float(misfits)
 
 
+@functools.lru_cache(maxsize=4096)
 def repeated_share(span: str, question: str) -> float:
     """The share of the span's words that the question already has: 1 for "Badr Organization"
     asked "Who leads the Badr Organization?", which names the subject, not the answer."""

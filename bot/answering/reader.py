@@ -11,6 +11,7 @@ only these numbers are kept (BENCHMARKS.md, "Answer first: the reader").
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
@@ -27,9 +28,11 @@ from bot.answering.candidates import (
     repeated_share,
     spans,
 )
-from index.text import content_words, stem, word_overlap
+from index.text import content_words, stem
 
 _WORD = re.compile(r"[\w’'-]+")
+# The same words recur in every question's passages.
+_stem = functools.lru_cache(maxsize=1 << 16)(stem)
 # A mention this many words from the nearest word of the question counts half as much as one
 # beside it.
 PROXIMITY_WORDS = 4.0
@@ -188,14 +191,23 @@ def find_mentions(
         by_text[key].add(document)
         counts[key] += 1
     mentions = []
+    # Each sentence's words, and which of them the question has, are read once.
+    read_sentences: dict[int, tuple[list[tuple[int, int]], list[int], float]] = {}
     for position, document, span, sentence in raw:
+        if position not in read_sentences:
+            words = [(m.start(), m.end()) for m in _WORD.finditer(sentence)]
+            stems = [_stem(sentence[a:b].strip("’'-").lower()) for a, b in words]
+            anchors = [i for i, term in enumerate(stems) if term in asked]
+            overlap = len(asked & set(stems)) / len(asked) if asked else 0.0
+            read_sentences[position] = (words, anchors, overlap)
+        words, anchors, overlap = read_sentences[position]
         key = _key(span.text)
-        nearness = _nearness(sentence, span, asked)
+        nearness = _nearness(words, anchors, span)
         features = (
             1.0,
             float(document),
             nearness,
-            word_overlap(set(asked), sentence),
+            overlap,
             sentence_scores.get(position, 0.0),
             1.0 if position in sentence_scores else 0.0,
             repeated_share(span.text, question),
@@ -217,18 +229,14 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _nearness(sentence: str, span: Span, asked: frozenset[str]) -> float:
+def _nearness(words: list[tuple[int, int]], anchors: list[int], span: Span) -> float:
     """1 / (1 + words between the span and the nearest word of the question / PROXIMITY_WORDS),
-    0 when the sentence has none of the question's words outside the span."""
-    words = [(m.start(), m.end()) for m in _WORD.finditer(sentence)]
+    0 when the sentence has none of the question's words (`anchors`, by their place among the
+    sentence's `words`) outside the span."""
     inside = [i for i, (a, b) in enumerate(words) if a < span.end and b > span.start]
     if not inside:
         return 0.0
-    gaps = [
-        min(abs(i - inside[0]), abs(i - inside[-1]))
-        for i, (a, b) in enumerate(words)
-        if i not in inside and stem(sentence[a:b].strip("’'-").lower()) in asked
-    ]
+    gaps = [min(abs(i - inside[0]), abs(i - inside[-1])) for i in anchors if i not in inside]
     return 1 / (1 + min(gaps) / PROXIMITY_WORDS) if gaps else 0.0
 
 
