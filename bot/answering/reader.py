@@ -6,7 +6,8 @@ how near the mention stands to the question's words in its sentence, how well it
 matches the question (the answerer's own sentence score, when the sentence was scored), that it
 does not repeat the question, how many passages name it too, and how fresh its passage is. The
 weights are a logistic regression fitted on RealTime QA's train weeks by bench/fit_reader.py;
-only these numbers are kept (BENCHMARKS.md, "Answer first: the reader").
+only these numbers are kept (BENCHMARKS.md, "Answer first: the reader", which also says why
+their passages were found by bench/proxy_passages.py).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ FEATURES = (
     "fits",  # looks like the asked kind (candidates.kind_fit)
     "misfits",  # looks like another kind
 )
-# Fitted by bench/fit_reader.py on rtqa-train-2022 and rtqa-train-2023 (see BENCHMARKS.md).
+# Fitted by bench/fit_reader.py on rtqa-train-2022 and rtqa-train-2023 (proxy passages, see
+# BENCHMARKS.md).
 WEIGHTS: dict[str, float] = {
     "bias": -1.34,
     "passage_rank": -0.5,
