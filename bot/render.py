@@ -23,8 +23,9 @@ def _origin(citation: Citation) -> str:
 
 
 def render_text(answer: Answer) -> str:
-    """The answer, then numbered sources with their quotes, for a terminal."""
-    lines = [answer.answer]
+    """The short answer on the first line, then the answer, then numbered sources with their
+    quotes, for a terminal."""
+    lines = [answer.short_answer, answer.answer] if answer.short_answer else [answer.answer]
     if answer.unsupported:
         lines += ["", f"(!) {UNSUPPORTED_NOTE}"]
     if answer.citations:
@@ -50,6 +51,9 @@ def _html_citation(citation: Citation) -> str:
 def html_paragraphs(answer: Answer) -> list[str]:
     """Self-contained HTML paragraphs (tags balanced in each) for Telegram's HTML parse mode."""
     paragraphs = [escape(answer.answer, quote=False)]
+    if answer.short_answer:
+        short = f"<b>{escape(answer.short_answer, quote=False)}</b>"
+        paragraphs = [f"{short}\n{paragraphs[0]}"]
     if answer.unsupported:
         paragraphs.append(f"⚠️ <i>{UNSUPPORTED_NOTE}</i>")
     if answer.citations:

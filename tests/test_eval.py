@@ -208,3 +208,27 @@ def _error_of(argv: list[str]) -> str:
     with contextlib.redirect_stderr(err):
         assert main(argv) == 2
     return err.getvalue()
+
+
+def test_eval_reports_the_short_answer_and_writes_each_answer(
+    bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = tmp_path / "answers.jsonl"
+    argv = ["eval", str(bench), "--limit", "3", "--json", "--answers", str(answers)]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    # "Buffalo Bills" is found first; "Sesame", one capitalised word opening its sentence, is
+    # not taken for a name, but its sentence is given.
+    assert report["short_answer_accuracy"] == 0.5
+    assert report["answer_accuracy"] == 1.0
+    assert 3 <= report["median_answer_words"] <= 40
+    lines = [json.loads(line) for line in answers.read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["q1", "q2", "q3"]
+    first = lines[0]
+    assert set(first) == {"id", "question", "answer", "short_answer", "refused", "gold_rank"}
+    assert "Buffalo Bills" in first["short_answer"] and "[1]" in first["answer"]
+    assert first["gold_rank"] == 1 and first["refused"] is False
+    assert lines[2]["gold_rank"] is None, "Uruguay is in no passage"
+    assert main(["eval", str(bench), "--limit", "2"]) == 0
+    table = capsys.readouterr().out
+    assert "short-answer accuracy" in table and "median answer, words" in table

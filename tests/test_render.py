@@ -150,3 +150,21 @@ def test_the_plain_fallback_of_a_message_is_what_it_shows() -> None:
     assert plain_text_of(html) == "[1] Title & co (https://x.org/?a=1&b=2)\n<b>"
     long_link = f'<a href="https://x.org/{"a" * 4000}">t</a>' + "x" * 4000
     assert plain_text_of(long_link) == "t" + "x" * 4000  # the address left out to fit
+
+
+def test_the_short_answer_is_bold_on_the_first_line_in_telegram_and_first_in_the_terminal() -> None:
+    answer = Answer(
+        question="Who leads it?",
+        answer="Hadi <al-Amiri> leads it. [1]",
+        refused=False,
+        citations=[citation(1)],
+        short_answer="Hadi <al-Amiri>",
+    )
+    first = render_html(answer)[0].split("\n")
+    assert first[0] == "<b>Hadi &lt;al-Amiri&gt;</b>"
+    assert first[1] == "Hadi &lt;al-Amiri&gt; leads it. [1]"
+    lines = render_text(answer).splitlines()
+    assert lines[:2] == ["Hadi <al-Amiri>", "Hadi <al-Amiri> leads it. [1]"]
+    without = Answer(question="q", answer="A sentence. [1]", refused=False, citations=[citation(1)])
+    assert render_text(without).splitlines()[0] == "A sentence. [1]"
+    assert "<b>" not in render_html(without)[0].split("\n")[0]

@@ -4,6 +4,8 @@ the article doesn't cover must be refused. Real Chroma, the real model, the real
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.answering.answers import Answer
@@ -33,7 +35,7 @@ ANSWERED = [
     ("who controls Qairawn", "Qairawan"),
     ("How many civilians were killed in Bahzr?", "Two civilians"),
     ("what did al Amiri say?", "Amiri"),
-    ("How many kilometers of Mossul does ISIS still hold?", "ten"),
+    ("How many kilometers of Mossul does ISIS still hold?", "10 sq. km"),
     ("How close are the Iraqi forces to controlling Mousl?", "ten kilometers"),
 ]
 REFUSED = [
@@ -70,3 +72,17 @@ def test_questions_the_article_does_not_cover_are_refused(
 
 def test_there_are_at_least_twenty_seed_questions() -> None:
     assert len(ANSWERED) + len(REFUSED) >= 20
+
+
+def test_the_badr_leader_is_answered_first_with_his_sentence_quoted(
+    seed_service: AnswerService,
+) -> None:
+    answer = seed_service.answer("Who leads the Badr Organization?")
+    assert answer.short_answer == "Hadi al-Amiri"
+    first = answer.answer.split(" [")[0]
+    assert "Hadi al-Amiri" in first, answer.answer
+    quotes = " ".join(c.quote for c in answer.citations)
+    sentences = re.findall(r"(.+?) \[\d+\]\s*", answer.answer)
+    assert sentences and all(sentence.strip() in quotes for sentence in sentences), (
+        "every cited sentence's quote is under Sources"
+    )

@@ -45,7 +45,7 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 # A run of capitalised words, allowing inner particles ("Bed Bath & Beyond", "Hadi al-Amiri").
-_NAME = re.compile(
+NAME_PATTERN = re.compile(
     r"(?:[A-Z][\w’'.-]*|[A-Z]{2,})(?:\s+(?:(?:of|the|de|del|da|al|bin|van|von|&)\s+)?"
     r"(?:[A-Z][\w’'.-]*|al-[A-Z][\w’'-]*))*"
 )
@@ -121,7 +121,7 @@ def _candidates(sentence: str, question: str, wanted: AnswerType) -> list[tuple[
     opening = len(sentence) - len(sentence.lstrip(" \"“‘'([-–—"))
     return [
         m.span()
-        for m in _NAME.finditer(sentence)
+        for m in NAME_PATTERN.finditer(sentence)
         if _is_new_name(m.group(0), asked, opens=m.start() <= opening)
     ]
 

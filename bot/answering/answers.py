@@ -14,7 +14,7 @@ from index.text import content_words
 @dataclass(frozen=True)
 class Citation:
     """One cited passage: the chunks `passage_ids` (found by `chunk_id`, one of them), of which
-    `quote` is always verbatim text."""
+    `quote` is always verbatim text (sentences of it, " … " between two cited apart)."""
 
     n: int
     title: str
@@ -50,6 +50,9 @@ class Answer:
     # a corrected spelling); empty when it was taken as asked.
     understood_as: str = ""
     checks: list[SentenceCheck] = field(default_factory=list)
+    # What answers the question in a few words (a name, a number, a date), shown first; empty
+    # for a refusal, and when no such thing was found.
+    short_answer: str = ""
 
     @property
     def standalone(self) -> str:

@@ -1,19 +1,24 @@
-"""The default answerer: no LLM, the answer is made only of sentences from the passages."""
+"""The default answerer: no LLM, the answer is made only of sentences from the passages: the
+short answer the reader finds in them (reader.py), then the sentence it stands in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from langchain_core.documents import Document
 
 from bot.answering.answer_types import answer_strength, answer_type, holds_answer
 from bot.answering.answers import Answer, Citation, citation_for, sentences_of
+from bot.answering.reader import read, shape
 from bot.answering.relevance import cosine
 from index.embeddings import SentenceTransformerEmbeddings
 from index.text import content_words, word_overlap
 
 MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 700
+# Between two cited sentences of one passage in its quote (what stood between them is left out).
+QUOTE_GAP = " … "
 # A sentence joins the answer only if it scores close to the best one. 0.85 before sentences
 # were split at line breaks; 0.8 gives answers of the same median length (BENCHMARKS.md).
 KEEP_RATIO = 0.8
@@ -64,6 +69,7 @@ class ExtractiveAnswerer:
         lexical_weight: float = ANSWER_LEXICAL_WEIGHT,
         keep_ratio: float = KEEP_RATIO,
         passage_rank_penalty: float = PASSAGE_RANK_PENALTY,
+        reader: bool = True,
     ) -> None:
         self.embeddings = embeddings
         self.shortlist = shortlist
@@ -75,10 +81,18 @@ class ExtractiveAnswerer:
         self.lexical_weight = lexical_weight
         self.keep_ratio = keep_ratio
         self.passage_rank_penalty = passage_rank_penalty
+        # The short answer first, found by the reader (reader.py), and the sentence holding it;
+        # False: the best few sentences, as before the reader.
+        self.reader = reader
 
     def __call__(self, question: str, documents: list[Document]) -> Answer:
         pool = self._pool(documents)
         candidates = self._rank(question, pool)
+        if self.reader:
+            scores = {candidate.position: candidate.score for candidate in candidates}
+            reading = read(question, documents, pool, scores)
+            short, positions = shape(reading, [c.position for c in candidates], pool)
+            return answer_from(question, documents, [pool[p] for p in positions], short)
         chosen: list[_Candidate] = []
         floor = candidates[0].score * self.keep_ratio if candidates else 0.0
         for candidate in candidates:
@@ -89,32 +103,10 @@ class ExtractiveAnswerer:
             chosen.append(candidate)
         if self.follow_on and chosen and not chosen[0].answers:
             chosen = self._with_next_sentence(chosen, pool, question)
-
-        numbers: dict[int, int] = {}
-        quotes: dict[int, str] = {}
-        parts = []
-        for candidate in chosen:
-            n = numbers.setdefault(candidate.document, len(numbers) + 1)
-            quotes.setdefault(candidate.document, candidate.sentence)
-            parts.append(f"{candidate.sentence} [{n}]")
-        citations: list[Citation] = [
-            citation_for(documents[index], n, quotes[index]) for index, n in numbers.items()
-        ]
-        return Answer(question=question, answer=" ".join(parts), refused=False, citations=citations)
+        return answer_from(question, documents, [(c.document, c.sentence) for c in chosen])
 
     def _pool(self, documents: list[Document]) -> list[tuple[int, str]]:
-        """Every distinct sentence of the passages, each passage's in order. A headline or a
-        caption on a line of its own is a sentence of its own, not glued to the next one."""
-        seen: set[str] = set()
-        pool: list[tuple[int, str]] = []
-        for index, document in enumerate(documents):
-            for sentence in sentences_of(document.page_content):
-                pieces = sentence.split("\n") if self.split_lines else [sentence]
-                for piece in (p.strip() for p in pieces):
-                    if piece and piece not in seen:
-                        seen.add(piece)
-                        pool.append((index, piece))
-        return pool
+        return sentence_pool(documents, split_lines=self.split_lines)
 
     def _rank(self, question: str, pool: list[tuple[int, str]]) -> list[_Candidate]:
         if not pool:
@@ -172,6 +164,60 @@ class ExtractiveAnswerer:
             ):
                 kept.append(candidate)
         return kept
+
+
+def answer_from(
+    question: str, documents: list[Document], chosen: list[tuple[int, str]], short: str = ""
+) -> Answer:
+    """The answer made of the `chosen` (passage index, sentence) pairs, each followed by the
+    [n] of its passage, after the short answer. Every cited sentence is in its passage's
+    quote."""
+    numbers: dict[int, int] = {}
+    cited: dict[int, list[str]] = {}
+    parts = []
+    for index, sentence in chosen:
+        n = numbers.setdefault(index, len(numbers) + 1)
+        cited.setdefault(index, []).append(sentence)
+        parts.append(f"{sentence} [{n}]")
+    citations: list[Citation] = [
+        citation_for(documents[index], n, quote_of(documents[index].page_content, cited[index]))
+        for index, n in numbers.items()
+    ]
+    return Answer(
+        question=question,
+        answer=" ".join(parts),
+        refused=False,
+        citations=citations,
+        short_answer=short,
+    )
+
+
+def quote_of(text: str, sentences: list[str]) -> str:
+    """The cited `sentences` of one passage in the passage's order, each verbatim: one after
+    the other as the passage has them, QUOTE_GAP between two it has apart."""
+    ordered = sorted(sentences, key=text.find)
+    quote = ordered[0]
+    for before, after in pairwise(ordered):
+        end = text.find(before) + len(before)
+        between = text[end : text.find(after)]
+        quote += " " + after if end >= len(before) and not between.strip() else QUOTE_GAP + after
+    return quote
+
+
+def sentence_pool(documents: list[Document], *, split_lines: bool = True) -> list[tuple[int, str]]:
+    """Every distinct sentence of the passages as (passage index, sentence), each passage's in
+    order. A headline or a caption on a line of its own is a sentence of its own, not glued to
+    the next one."""
+    seen: set[str] = set()
+    pool: list[tuple[int, str]] = []
+    for index, document in enumerate(documents):
+        for sentence in sentences_of(document.page_content):
+            pieces = sentence.split("\n") if split_lines else [sentence]
+            for piece in (p.strip() for p in pieces):
+                if piece and piece not in seen:
+                    seen.add(piece)
+                    pool.append((index, piece))
+    return pool
 
 
 def _length(candidates: list[_Candidate]) -> int:

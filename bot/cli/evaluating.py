@@ -33,9 +33,12 @@ def eval_command(settings: Settings, args: argparse.Namespace) -> int:
             embeddings = make_embeddings(
                 settings.embedding_model, backend=backend, cache_dir=settings.models_dir
             )
-            store_dir = args.store
-            if store_dir is not None and (len(args.bench) > 1 or len(backends) > 1):
-                store_dir = store_dir / f"{bench.name}-{backend}"  # one store per pair
+            store_dir, answers = args.store, args.answers
+            if len(args.bench) > 1 or len(backends) > 1:  # one store and answers file per pair
+                if store_dir is not None:
+                    store_dir = store_dir / f"{bench.name}-{backend}"
+                if answers is not None:
+                    answers = answers.with_name(f"{answers.name}-{bench.name}-{backend}")
             report = run_eval(
                 bench,
                 settings,
@@ -44,6 +47,7 @@ def eval_command(settings: Settings, args: argparse.Namespace) -> int:
                 store_dir=store_dir,
                 baseline=args.baseline and number == 0,  # the textbook's figures, once a bench
                 llm=llm,
+                answers=answers,
             )
             reports.append(report)
             if not args.json:

@@ -103,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Index each BENCH_DIR (articles.jsonl.gz + questions.jsonl, the format of "
             "../shared/bench/rtqa-dev) into a store of its own, never yours, ask every question "
-            "the way the bot does, and report Hit@1/4/10, MRR@10, answer accuracy, citation "
-            "precision, refusal rate and latency."
+            "the way the bot does, and report Hit@1/4/10, MRR@10, answer accuracy (whole and "
+            "short answer), median answer words, citation precision, refusal rate and latency."
         ),
     )
     evaluate.add_argument("bench", type=Path, nargs="+", metavar="BENCH_DIR")
@@ -131,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
         "benches or backends, one sub-folder each"
     )
     evaluate.add_argument("--store", type=Path, metavar="DIR", help=keep)
+    evaluate.add_argument(
+        "--answers",
+        type=Path,
+        metavar="FILE",
+        help="write the extractive answer to each question to FILE, one JSON line each (id, "
+        "question, answer, short_answer, refused, gold_rank: the rank of the first passage "
+        "holding the gold answer); with several benches or backends, FILE-BENCH-BACKEND",
+    )
     evaluate.add_argument(
         "--llm",
         metavar="PROVIDER:MODEL",

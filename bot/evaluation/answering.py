@@ -5,9 +5,13 @@ way in the same run, over the same store."""
 
 from __future__ import annotations
 
+import json
+import re
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import IO
 
 from langchain_core.documents import Document
 
@@ -24,7 +28,9 @@ Say = Callable[[str], None]
 @dataclass
 class AnswerFigures:
     answerer: str  # "extractive" or the LLM's provider:model
-    answer_accuracy: float = 0.0  # gold answer in the answer text, answerable questions
+    answer_accuracy: float = 0.0  # gold answer in the whole answer, answerable questions
+    short_answer_accuracy: float = 0.0  # gold answer in the short answer, answerable questions
+    median_answer_words: float = 0.0  # the whole answer's words, [n] markers left out, answered
     supported_share: float = 0.0  # answer sentences whose names and numbers its citations hold
     citation_precision: float = 0.0  # citations whose passage holds the gold answer
     refusal_rate: float = 0.0  # all questions
@@ -55,9 +61,31 @@ def sentence_checks(answer: Answer, documents: list[Document]) -> tuple[int, int
     return sum(check.supported for check in checks), len(checks)
 
 
-def ask_all(service: AnswerService, questions: list[Question], name: str, say: Say) -> Asked:
+_MARKER = re.compile(r"\[\d+\]")
+
+
+def whole_answer(answer: Answer) -> str:
+    """What the user reads: the short answer, then the answer."""
+    return f"{answer.short_answer}\n{answer.answer}" if answer.short_answer else answer.answer
+
+
+def answer_words(answer: Answer) -> int:
+    return len(_MARKER.sub(" ", whole_answer(answer)).split())
+
+
+def ask_all(
+    service: AnswerService,
+    questions: list[Question],
+    name: str,
+    say: Say,
+    answers: IO[str] | None = None,
+) -> Asked:
+    """Ask every question; with `answers`, write one JSON line a question there: its id, the
+    question, the answer, the short answer, whether it was refused, and `gold_rank`, the rank
+    of the first passage holding the gold answer (null when none does)."""
     asked = Asked(AnswerFigures(name))
-    correct = refused = cited = cited_right = supported = sentences = 0
+    correct = short_correct = refused = cited = cited_right = supported = sentences = 0
+    words: list[int] = []
     for number, q in enumerate(questions, start=1):
         started = time.perf_counter()
         try:
@@ -71,13 +99,27 @@ def ask_all(service: AnswerService, questions: list[Question], name: str, say: S
             continue
         asked.latencies.append(time.perf_counter() - started)
         refused += answer.refused
+        if not answer.refused:
+            words.append(answer_words(answer))
         good, total = sentence_checks(answer, documents)
         supported, sentences = supported + good, sentences + total
         asked.lengths.extend(len(d.page_content) for d in documents[:4])
+        rank = first_hit_rank(q.answer, [d.page_content for d in documents])
+        if answers is not None:
+            line = {
+                "id": q.id,
+                "question": q.question,
+                "answer": answer.answer,
+                "short_answer": answer.short_answer,
+                "refused": answer.refused,
+                "gold_rank": rank,
+            }
+            answers.write(json.dumps(line, ensure_ascii=False) + "\n")
         if q.answer_in_corpus:
             gold = q.answer.lower()
-            asked.ranks.append(first_hit_rank(q.answer, [d.page_content for d in documents]))
-            correct += gold in answer.answer.lower()
+            asked.ranks.append(rank)
+            correct += gold in whole_answer(answer).lower()
+            short_correct += bool(answer.short_answer) and gold in answer.short_answer.lower()
             by_id = {d.metadata.get("id"): d.page_content.lower() for d in documents}
             for citation in answer.citations:
                 cited += 1
@@ -86,6 +128,8 @@ def ask_all(service: AnswerService, questions: list[Question], name: str, say: S
             say(f"  {name}: {number}/{len(questions)} questions asked")
     figures = asked.figures
     figures.answer_accuracy = correct / len(asked.ranks) if asked.ranks else 0.0
+    figures.short_answer_accuracy = short_correct / len(asked.ranks) if asked.ranks else 0.0
+    figures.median_answer_words = statistics.median(words) if words else 0.0
     figures.supported_share = supported / sentences if sentences else 0.0
     figures.citation_precision = cited_right / cited if cited else 0.0
     figures.refusal_rate = refused / len(questions) if questions else 0.0

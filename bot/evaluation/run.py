@@ -37,7 +37,7 @@ class EvalReport:
     questions: int
     answerable: int
     newsdesk: RetrievalFigures
-    answer_accuracy: float
+    answer_accuracy: float  # the gold answer in the whole answer (short answer and sentences)
     citation_precision: float
     refusal_rate: float
     baseline: RetrievalFigures | None = None
@@ -46,6 +46,8 @@ class EvalReport:
     embeddings: str = ""  # model/backend
     # The extractive default, and with --llm the LLM, over the same store in the same run.
     answerers: list[AnswerFigures] = field(default_factory=list)
+    short_answer_accuracy: float = 0.0  # the gold answer in the short answer
+    median_answer_words: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +62,7 @@ def run_eval(
     store_dir: Path | None = None,
     baseline: bool = False,
     llm: LLMUnderTest | None = None,
+    answers: Path | None = None,
     say: Say = lambda line: print(line, file=sys.stderr),
 ) -> EvalReport:
     """Measure newsdesk (and, with baseline, the textbook pipeline) on a bench folder.
@@ -68,16 +71,19 @@ def run_eval(
     corpus, so indexing only the articles that answer the first N questions would make
     retrieval easy and the figures meaningless. Without `store_dir` the store is a temporary
     folder, removed at the end however the run ends (an error, Ctrl-C); with it, the store is
-    kept, and a second run over the same bench embeds nothing."""
+    kept, and a second run over the same bench embeds nothing. With `answers`, the extractive
+    default's answer to each question is written there, one JSON line each (`ask_all`)."""
     questions = read_questions(bench, limit)
     articles = read_articles(bench)
     if store_dir is not None:
         return _measure(
-            bench, articles, questions, settings, embeddings, store_dir, baseline, llm, say
+            bench, articles, questions, settings, embeddings, store_dir, baseline, llm, answers, say
         )
     work = Path(tempfile.mkdtemp(prefix="newsdesk-eval-"))
     try:
-        return _measure(bench, articles, questions, settings, embeddings, work, baseline, llm, say)
+        return _measure(
+            bench, articles, questions, settings, embeddings, work, baseline, llm, answers, say
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -91,6 +97,7 @@ def _measure(
     work: Path,
     baseline: bool,
     llm: LLMUnderTest | None,
+    answers: Path | None,
     say: Say,
 ) -> EvalReport:
     say(f"indexing all {len(articles):,} articles into {work} (a store of its own)")
@@ -114,7 +121,11 @@ def _measure(
     answering = build_answering(
         own, store=store, keyword=keyword, embeddings=embeddings, retrieve_k=RETRIEVE_K
     )
-    asked = ask_all(answering.service, questions, "extractive", say)
+    if answers is None:
+        asked = ask_all(answering.service, questions, "extractive", say)
+    else:
+        with answers.open("w", encoding="utf-8") as out:
+            asked = ask_all(answering.service, questions, "extractive", say, out)
     report = EvalReport(
         bench=str(bench),
         articles=len(articles),
@@ -127,6 +138,8 @@ def _measure(
         chunks=store.count(),
         embeddings=embeddings.identity,
         answerers=[asked.figures],
+        short_answer_accuracy=asked.figures.short_answer_accuracy,
+        median_answer_words=asked.figures.median_answer_words,
     )
     if llm is not None:
         spec, chat_model = llm
@@ -161,6 +174,8 @@ def format_report(report: EvalReport) -> str:
         ("Hit@10", ours.hit_at_10, base.hit_at_10 if base else None, ".3f"),
         ("MRR@10", ours.mrr_at_10, base.mrr_at_10 if base else None, ".3f"),
         ("answer accuracy", report.answer_accuracy, None, ".3f"),
+        ("short-answer accuracy", report.short_answer_accuracy, None, ".3f"),
+        ("median answer, words", report.median_answer_words, None, ".0f"),
         ("citation precision", report.citation_precision, None, ".3f"),
         ("refusal rate (all questions)", report.refusal_rate, None, ".3f"),
         ("latency p50, ms", ours.latency_p50_ms, base.latency_p50_ms if base else None, ".0f"),
@@ -185,6 +200,8 @@ def format_answerers(answerers: list[AnswerFigures]) -> list[str]:
     lines = [f"{'answers':<28}" + "".join(f"{name:>26}" for name in names)]
     rows: list[tuple[str, str, str]] = [
         ("answer accuracy", "answer_accuracy", ".3f"),
+        ("short-answer accuracy", "short_answer_accuracy", ".3f"),
+        ("median answer, words", "median_answer_words", ".0f"),
         ("supported-sentence share", "supported_share", ".3f"),
         ("citation precision", "citation_precision", ".3f"),
         ("refusal rate (all questions)", "refusal_rate", ".3f"),

@@ -1,0 +1,205 @@
+"""Fit the reader's weights (bot/answering/reader.py) on dumped passages, and measure answers
+offline, in seconds, on any dump:
+
+    .venv/bin/python -m bench.fit_reader --fit /tmp/me/train-2022.jsonl /tmp/me/train-2023.jsonl \
+        --measure /tmp/me/dev.jsonl /tmp/me/train-2022.jsonl /tmp/me/train-2023.jsonl
+
+The dumps are bench/dump_passages.py's. --fit prints the fitted weights (a logistic regression
+of "the mention holds the gold answer" on the reader's features, L2-regularised, fitted by
+gradient descent with numpy) to be copied into reader.py; --measure answers every question of
+each dump with the weights in reader.py (or the fitted ones, with --use-fitted) and prints the
+short-answer accuracy, the whole answer's accuracy and its median length in words, next to the
+answer the dump holds (the one the service gave when it was dumped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.documents import Document
+
+from bot.answering import reader
+from bot.answering.extractive import sentence_pool
+
+_MARKER = re.compile(r"\[\d+\]")
+
+
+@dataclass
+class Case:
+    record: dict[str, Any]
+    question: str
+    gold: str
+    documents: list[Document]
+    pool: list[tuple[int, str]]
+    scores: dict[int, float]
+    ranked: list[int]
+
+
+def load(path: Path) -> list[Case]:
+    cases = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        documents = [
+            Document(
+                page_content=p["text"],
+                metadata={"id": p["id"], "title": p["title"], "published": p["published"]},
+            )
+            for p in record["passages"]
+            if p["given"]
+        ]
+        pool = sentence_pool(documents)
+        where = {item: i for i, item in enumerate(pool)}
+        scores: dict[int, float] = {}
+        ranked = []
+        for document, sentence, score in record["shortlist"]:
+            position = where.get((document, sentence))
+            if position is not None:
+                scores[position] = score
+                ranked.append(position)
+        cases.append(
+            Case(
+                record,
+                record["understood_as"],
+                record["gold"].lower(),
+                documents,
+                pool,
+                scores,
+                ranked,
+            )
+        )
+    return cases
+
+
+def words(text: str) -> int:
+    return len(_MARKER.sub("", text).split())
+
+
+def measure(cases: list[Case], weights: Mapping[str, float], **shape: Any) -> dict[str, float]:
+    short_right = whole_right = before_right = 0
+    lengths, before_lengths = [], []
+    for case in cases:
+        before = case.record.get("before", case.record["answer"])
+        before_right += case.gold in before.lower() and not case.record["refused"]
+        before_lengths.append(words(before))
+        if not case.documents:
+            lengths.append(words(before))
+            continue
+        reading = reader.read(case.question, case.documents, case.pool, case.scores, weights)
+        short, positions = reader.shape(reading, case.ranked, case.pool, **shape)
+        whole = " ".join([short, *(case.pool[p][1] for p in positions)])
+        short_right += bool(short) and case.gold in short.lower()
+        whole_right += case.gold in whole.lower()
+        lengths.append(words(whole))
+    n = len(cases)
+    return {
+        "questions": n,
+        "short": short_right / n,
+        "whole": whole_right / n,
+        "words": statistics.median(lengths),
+        "before": before_right / n,
+        "before_words": statistics.median(before_lengths),
+    }
+
+
+def rows(cases: list[Case]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and question ids of every mention, for the questions with a mention
+    holding the answer (the others teach nothing about choosing)."""
+    features, labels, groups = [], [], []
+    for number, case in enumerate(cases):
+        mentions = reader.find_mentions(case.question, case.documents, case.pool, case.scores)
+        found = [case.gold in m.span.text.lower() for m in mentions]
+        if not any(found):
+            continue
+        for mention, right in zip(mentions, found, strict=True):
+            features.append(mention.features)
+            labels.append(float(right))
+            groups.append(number)
+    return np.array(features), np.array(labels), np.array(groups)
+
+
+def fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    l2: float = 0.01,
+    steps: int = 3000,
+    pointwise: float = 0.0,
+) -> dict[str, float]:
+    """Logistic regression by full-batch gradient descent on standardised features (the bias
+    column left as it is), returned in the features' own units. Its loss is a blend: the
+    pointwise log-loss (which keeps the probabilities meaningful for MIN_SCORE) weighted
+    `pointwise`, and the rest a softmax over each question's mentions (the chance the right
+    ones are chosen), which is what the reader does with the scores."""
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    mean[0], std[0] = 0.0, 1.0
+    std[std == 0] = 1.0
+    z = (x - mean) / std
+    w = np.zeros(x.shape[1])
+    rate = 0.5
+    _, index = np.unique(groups, return_inverse=True)
+    count = index.max() + 1
+    for _ in range(steps):
+        s = z @ w
+        p = 1 / (1 + np.exp(-s))
+        point = z.T @ (p - y) / len(y)
+        e = np.exp(s - s.max())
+        total = np.bincount(index, e, count)
+        right = np.bincount(index, e * y, count)
+        chosen = e / total[index]  # softmax within the question
+        wanted = e * y / right[index]  # the same among its right mentions
+        soft = z.T @ (chosen - wanted) / count
+        gradient = pointwise * point + (1 - pointwise) * soft + l2 * np.r_[0.0, w[1:]]
+        w -= rate * gradient
+    raw = w / std
+    raw[0] = w[0] - float((w[1:] * mean[1:] / std[1:]).sum())
+    return {name: round(float(v), 3) for name, v in zip(reader.FEATURES, raw, strict=True)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fit", type=Path, nargs="*", default=[])
+    parser.add_argument("--measure", type=Path, nargs="*", default=[])
+    parser.add_argument("--use-fitted", action="store_true")
+    parser.add_argument("--weights", type=Path, help="weights from a file (--weights-out)")
+    parser.add_argument("--weights-out", type=Path)
+    parser.add_argument("--min-score", type=float, default=reader.MIN_SCORE)
+    parser.add_argument("--max-words", type=int, default=reader.MAX_WORDS)
+    args = parser.parse_args()
+
+    weights: Mapping[str, float] = reader.WEIGHTS
+    if args.weights:
+        weights = json.loads(args.weights.read_text())
+    if args.fit:
+        cases = [case for path in args.fit for case in load(path)]
+        x, y, groups = rows(cases)
+        fitted = fit(x, y, groups)
+        if args.weights_out:
+            args.weights_out.write_text(json.dumps(fitted))
+        print(f"fitted on {len(cases)} questions, {len(y)} mentions ({int(y.sum())} right):")
+        print(json.dumps(fitted, indent=4))
+        if args.use_fitted:
+            weights = fitted
+    shape = {
+        "min_score": args.min_score,
+        "max_words": args.max_words,
+    }
+    print(f"{'dump':<28}{'n':>5}{'short':>8}{'whole':>8}{'words':>7}{'before':>8}{'words':>7}")
+    for path in args.measure:
+        f = measure(load(path), weights, **shape)
+        print(
+            f"{path.stem:<28}{f['questions']:>5.0f}{f['short']:>8.3f}{f['whole']:>8.3f}"
+            f"{f['words']:>7.0f}{f['before']:>8.3f}{f['before_words']:>7.0f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,249 @@
+"""What a question asks for, and the things of that kind a sentence names.
+
+The kind is read from the question's words: "who" asks for a person, "which company" for an
+organisation, "where" or "which country" for a place, "how many" for a number, "when" for a
+date, and anything else ("what did they discover?") for other. The things a sentence names are
+found by plain patterns: runs of capitalised words for names, numbers with their currency and
+scale, and dates. spaCy's small English pipeline would tell kinds of names apart, but its NER
+alone takes several times the question's whole latency budget (BENCHMARKS.md, "Answer first:
+the reader").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.answering.answer_types import NAME_PATTERN
+from index.text import STOPWORDS, content_words
+
+
+class AnswerKind(Enum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    PLACE = "place"
+    NUMBER = "number"
+    DATE = "date"
+    OTHER = "other"
+
+
+_NUMBER_QUESTION = re.compile(
+    r"\bhow (many|much|old|long|far|high|big|large|tall|fast)\b|"
+    r"\b(what|which) (percentage|percent|number|share|amount|price|age|fraction|proportion)\b",
+    re.IGNORECASE,
+)
+_DATE_QUESTION = re.compile(
+    r"\bwhen\b|\b(what|which) (year|date|day|month|time|decade)\b|\bon what day\b", re.IGNORECASE
+)
+_WHO = re.compile(r"\bwho(m|se)?\b", re.IGNORECASE)
+_WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
+# "which 23-time grand slam tennis champion": the noun the question asks about, a few words on.
+_ASKED_NOUN = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s+){0,4}[\w’'-]+)", re.IGNORECASE)
+_PERSON_NOUNS = frozenset(
+    """person man woman actor actress singer rapper star player president leader minister
+    ceo founder celebrity musician artist author writer director judge senator governor
+    candidate champion athlete comedian host king queen prince princess pope official
+    billionaire entrepreneur politician lawmaker footballer golfer coach manager chef
+    journalist anchor presenter figure icon legend designer executive member mayor
+    spokesperson spokesman scientist astronaut model influencer youtuber""".split()  # noqa: SIM905
+)
+_PLACE_NOUNS = frozenset(
+    """country countries nation nations state states city cities continent region island
+    islands capital county town province territory location place port village area
+    neighborhood neighbourhood district park""".split()  # noqa: SIM905
+)
+_ORGANISATION_NOUNS = frozenset(
+    """company companies firm organization organisation team airline automaker carmaker
+    brand retailer party network bank club agency university college newspaper chain
+    restaurant manufacturer maker giant startup broadcaster group corporation business
+    outlet store league union government department ministry agency publisher studio
+    platform service""".split()  # noqa: SIM905
+)
+
+
+def expected_kind(question: str) -> AnswerKind:
+    """What kind of thing `question` asks for (see the module's docstring)."""
+    if _NUMBER_QUESTION.search(question):
+        return AnswerKind.NUMBER
+    if _DATE_QUESTION.search(question):
+        return AnswerKind.DATE
+    for match in _ASKED_NOUN.finditer(question):
+        for word in match.group(1).lower().split():
+            word = word.strip("’'")
+            if word in _PERSON_NOUNS or word.rstrip("s") in _PERSON_NOUNS:
+                return AnswerKind.PERSON
+            if word in _PLACE_NOUNS:
+                return AnswerKind.PLACE
+            if word in _ORGANISATION_NOUNS:
+                return AnswerKind.ORGANISATION
+    if _WHO.search(question):
+        return AnswerKind.PERSON
+    if _WHERE.search(question):
+        return AnswerKind.PLACE
+    return AnswerKind.OTHER
+
+
+@dataclass(frozen=True)
+class Span:
+    """One thing a sentence names: where it stands in the sentence, and its text."""
+
+    start: int
+    end: int
+    text: str
+    numeric: bool = False  # a number or an amount
+    dated: bool = False  # a date or a year
+
+
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+)
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DATE = re.compile(
+    rf"\b{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+(?:1[89]|20)\d\d)?\b"
+    rf"|\b\d{{1,2}}\s+{_MONTH}(?:\s+(?:1[89]|20)\d\d)?\b"
+    rf"|\b{_WEEKDAY}\b|\b(?:1[89]|20)\d\d\b"
+)
+_SPELLED = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|dozens?|hundreds|thousands|millions|billions"
+)
+_SCALE = r"(?:\s*(?:%|percent|per cent|million|billion|trillion|thousand|hundred|bn|m)\b)?"
+_AMOUNT = re.compile(
+    rf"(?:[$£€¥]\s?)?\b\d[\d,]*(?:\.\d+)?{_SCALE}(?:\s*%)?"
+    rf"|\b(?:{_SPELLED})(?:[\s-]+(?:{_SPELLED}))*{_SCALE}",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[\w’'-]+")
+_CALENDAR = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()  # noqa: SIM905
+)
+# A name never ends on a particle ("Bank of" from "Bank of ..."), nor a possessive.
+_TRAILING = re.compile(r"(?:\s+(?:of|the|de|del|da|al|bin|van|von|&))+$|[’']s?$|\.$")
+
+
+def spans(sentence: str, kind: AnswerKind) -> list[Span]:
+    """The things of `kind` that `sentence` names: numbers for a number, dates for a date, and
+    names for the rest (a name question's answer is a name far more often than not)."""
+    if kind is AnswerKind.NUMBER:
+        return _amounts(sentence)
+    if kind is AnswerKind.DATE:
+        return [Span(m.start(), m.end(), m.group(0), dated=True) for m in _DATE.finditer(sentence)]
+    return _names(sentence)
+
+
+def _amounts(sentence: str) -> list[Span]:
+    found = []
+    for m in _AMOUNT.finditer(sentence):
+        text = m.group(0).strip()
+        if not any(c.isalnum() for c in text):
+            continue
+        start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+        found.append(Span(start, start + len(text), text, numeric=True))
+    return found
+
+
+def _names(sentence: str) -> list[Span]:
+    opening = len(sentence) - len(sentence.lstrip(" \"“‘'([-–—"))
+    found = []
+    for m in NAME_PATTERN.finditer(sentence):
+        text = _TRAILING.sub("", m.group(0))
+        words = [w.lower() for w in _WORD.findall(text)]
+        if not words or all(w in _CALENDAR or w in STOPWORDS for w in words):
+            continue
+        if m.start() <= opening and len(words) == 1:
+            continue  # capitalised only because it opens the sentence ("Several", "Officials")
+        if text.isupper() and len(text) > 5 and " " in text:
+            continue  # a headline in capitals, not a name
+        found.append(Span(m.start(), m.start() + len(text), text))
+    return found
+
+
+_PLACES = frozenset(
+    """afghanistan albania algeria argentina armenia australia austria azerbaijan bahrain
+    bangladesh belarus belgium bolivia bosnia brazil bulgaria cambodia cameroon canada chad
+    chile china colombia congo croatia cuba cyprus czech denmark ecuador egypt england
+    eritrea estonia ethiopia finland france gaza georgia germany ghana greece guatemala haiti
+    honduras hungary iceland india indonesia iran iraq ireland israel italy jamaica japan
+    jordan kazakhstan kenya korea kosovo kuwait laos latvia lebanon libya lithuania
+    madagascar malaysia mali malta mexico moldova mongolia montenegro morocco mozambique
+    myanmar nepal netherlands nicaragua niger nigeria norway oman pakistan palestine panama
+    paraguay peru philippines poland portugal qatar romania russia rwanda scotland senegal
+    serbia singapore slovakia slovenia somalia spain sudan sweden switzerland syria taiwan
+    tanzania thailand tunisia turkey uganda ukraine uruguay uzbekistan venezuela vietnam
+    wales yemen zambia zimbabwe africa asia europe antarctica america oceania arctic
+    alabama alaska arizona arkansas california colorado connecticut delaware florida hawaii
+    idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts
+    michigan minnesota mississippi missouri montana nebraska nevada ohio oklahoma oregon
+    pennsylvania tennessee texas utah vermont virginia washington wisconsin wyoming
+    london paris beijing moscow tokyo delhi berlin rome madrid kyiv kiev baghdad mosul
+    tehran cairo sydney toronto chicago houston boston atlanta seattle miami dallas denver
+    detroit hollywood brooklyn manhattan""".split()  # noqa: SIM905
+) | {
+    "new york", "new jersey", "new mexico", "new hampshire", "north carolina",
+    "south carolina", "north dakota", "south dakota", "west virginia", "rhode island",
+    "united states", "united kingdom", "saudi arabia", "south africa", "south korea",
+    "north korea", "new zealand", "sri lanka", "el salvador", "costa rica", "hong kong",
+    "united arab emirates", "dominican republic", "puerto rico", "los angeles",
+    "san francisco", "las vegas", "new orleans", "washington d.c", "west bank", "u.s", "uk",
+    "us", "u.k", "eu", "the united states", "the uk", "the netherlands",
+}  # fmt: skip
+_PLACE_ENDS = frozenset(
+    """city county province island islands river sea ocean mountains valley republic kingdom
+    state states bay lake coast region street square park airport bridge""".split()  # noqa: SIM905
+)
+_ORGANISATION_WORDS = frozenset(
+    """organization organisation party inc inc. corp corp. corporation company co co. ltd
+    group airlines airline air bank university college council ministry agency association
+    union committee department army forces force police club fc news times post network
+    institute foundation commission court senate house congress parliament administration
+    motors technologies systems studios records media league federation authority service
+    services office board fund trust guard navy reuters""".split()  # noqa: SIM905
+)
+
+
+def kind_fit(text: str, kind: AnswerKind) -> tuple[float, float]:
+    """(fits, misfits): whether a name looks like the asked kind, and whether it looks like
+    another one ("Islamic State" for "who"), by its words. Numbers and dates fit by being
+    found at all."""
+    if kind in (AnswerKind.NUMBER, AnswerKind.DATE):
+        return 1.0, 0.0
+    words = [w.lower().strip("’'.") for w in text.split()]
+    lowered = " ".join(words)
+    place = (
+        lowered in _PLACES
+        or lowered.removeprefix("the ") in _PLACES
+        or (len(words) > 1 and words[-1] in _PLACE_ENDS)
+    )
+    organisation = any(w in _ORGANISATION_WORDS for w in words) or (
+        text.isupper() and 2 <= len(text) <= 6 and lowered not in _PLACES
+    )
+    # One word may be a person ("Bono", "DeSantis"): half a fit.
+    person = 0.0 if place or organisation else 1.0 if 2 <= len(words) <= 4 else 0.5
+    looks = {AnswerKind.PLACE: float(place), AnswerKind.ORGANISATION: float(organisation)}
+    looks[AnswerKind.PERSON] = person
+    if kind is AnswerKind.OTHER:
+        return 0.0, 0.0
+    fits = looks[kind]
+    misfits = fits == 0 and any(v == 1 for k, v in looks.items() if k is not kind)
+    return fits, float(misfits)
+
+
+@functools.lru_cache(maxsize=4096)
+def repeated_share(span: str, question: str) -> float:
+    """The share of the span's words that the question already has: 1 for "Badr Organization"
+    asked "Who leads the Badr Organization?", which names the subject, not the answer."""
+    words = content_words(span.replace(".", ""))
+    if not words:
+        return 1.0
+    return len(words & _question_terms(question)) / len(words)
+
+
+@functools.lru_cache(maxsize=256)
+def _question_terms(question: str) -> frozenset[str]:
+    """The question's terms, "U.S." as "US" too."""
+    return frozenset(content_words(question) | content_words(question.replace(".", "")))

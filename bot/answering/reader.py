@@ -1,0 +1,262 @@
+"""The reader: the short answer in the passages, for the extractive answerer.
+
+The things of the asked kind (candidates.py) are found in every sentence of the passages the
+answer is built from, and each mention is scored on what a reader goes by: the passage's rank,
+how near the mention stands to the question's words in its sentence, how well its sentence
+matches the question (the answerer's own sentence score, when the sentence was scored), that it
+does not repeat the question, how many passages name it too, and how fresh its passage is. The
+weights are a logistic regression fitted on RealTime QA's train weeks by bench/fit_reader.py;
+only these numbers are kept (BENCHMARKS.md, "Answer first: the reader", which also says why
+their passages were found by bench/proxy_passages.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from bot.answering.candidates import (
+    AnswerKind,
+    Span,
+    expected_kind,
+    kind_fit,
+    repeated_share,
+    spans,
+)
+from index.text import content_words, stem
+
+_WORD = re.compile(r"[\w’'-]+")
+# The same words recur in every question's passages.
+_stem = functools.lru_cache(maxsize=1 << 16)(stem)
+# A mention this many words from the nearest word of the question counts half as much as one
+# beside it.
+PROXIMITY_WORDS = 4.0
+# Passages older than the freshest one given, in days, at which freshness counts half.
+FRESH_DAYS = 30.0
+
+FEATURES = (
+    "bias",
+    "passage_rank",  # 0 for the first passage, 1 for the second, ...
+    "nearness",  # 1 beside a word of the question, 0.5 PROXIMITY_WORDS away, 0 with none
+    "sentence_overlap",  # share of the question's words the sentence holds
+    "sentence_score",  # the answerer's score of the sentence, 0 when it was not scored
+    "scored",  # 1 when the sentence was among those the answerer scored
+    "repeated",  # share of the mention's words that the question already has
+    "passages",  # log(1 + passages naming it), beyond its own
+    "mentions",  # log(1 + mentions), beyond this one
+    "freshness",  # 1 for the freshest passage, less the older its passage is
+    "in_title",  # a title of the passages names it
+    "words",  # its length in words
+    "first_sentence",  # its sentence opens its passage
+    "sentence_rank",  # 1 / (1 + its sentence's place in the answerer's order), 0 if unscored
+    "beside",  # a word of the question stands right next to it ("63 hot dogs")
+    "fits",  # looks like the asked kind (candidates.kind_fit)
+    "misfits",  # looks like another kind
+)
+# Fitted by bench/fit_reader.py on rtqa-train-2022 and rtqa-train-2023 (proxy passages, see
+# BENCHMARKS.md).
+WEIGHTS: dict[str, float] = {
+    "bias": -1.34,
+    "passage_rank": -0.5,
+    "nearness": 1.461,
+    "sentence_overlap": 2.49,
+    "sentence_score": 1.926,
+    "scored": -1.522,
+    "repeated": -0.686,
+    "passages": 0.68,
+    "mentions": -0.165,
+    "freshness": 0.026,
+    "in_title": 1.459,
+    "words": 0.519,
+    "first_sentence": 0.009,
+    "sentence_rank": 0.043,
+    "beside": -0.063,
+    "fits": 1.605,
+    "misfits": -0.631,
+}
+# A mention scoring below this (a probability) is no answer: the best sentence is given alone.
+MIN_SCORE = 0.0
+# The sentence that best matches the question follows the answer's, when it is another one
+# and the two stay within this many words, the short answer's counted: the reader's choice is
+# right less often than the sentence it stands in holds the answer (BENCHMARKS.md).
+MAX_WORDS = 60
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One thing of the asked kind, in the sentence at `position` of the pool."""
+
+    position: int
+    document: int
+    span: Span
+    sentence: str
+    features: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reader's answer: the mention it chose, and how sure it is (0..1)."""
+
+    mention: Mention
+    score: float
+
+    @property
+    def short_answer(self) -> str:
+        return self.mention.span.text
+
+
+def read(
+    question: str,
+    documents: Sequence[Document],
+    pool: Sequence[tuple[int, str]],
+    sentence_scores: Mapping[int, float],
+    weights: Mapping[str, float] = WEIGHTS,
+) -> Reading | None:
+    """The best-scoring mention of the asked kind in `pool` (each passage's sentences, as
+    (passage index, sentence)), or None when there is none. `sentence_scores`: the answerer's
+    scores of the sentences it scored, by their place in the pool."""
+    mentions = find_mentions(question, documents, pool, sentence_scores)
+    if not mentions:
+        return None
+    # A thing named in several places gathers the weight of each mention (as odds), so that
+    # passages agreeing count; it is shown by its best mention.
+    scored = [(probability(m.features, weights), m) for m in mentions]
+    mass: dict[str, float] = defaultdict(float)
+    for score, m in scored:
+        mass[_key(m.span.text)] += score / (1 - score + 1e-9)
+    scored.sort(key=lambda pair: (-mass[_key(pair[1].span.text)], -pair[0], pair[1].position))
+    best_score, best = scored[0]
+    return Reading(best, best_score)
+
+
+def shape(
+    reading: Reading | None,
+    ranked: Sequence[int],
+    pool: Sequence[tuple[int, str]],
+    min_score: float = MIN_SCORE,
+    max_words: int = MAX_WORDS,
+) -> tuple[str, list[int]]:
+    """The short answer and the places in the pool of the sentences that support it: the
+    reading's, then the best of the `ranked` sentences (the one that best matches the
+    question) when it is another and the answer stays within `max_words`. With no reading,
+    or too unsure a one (below `min_score`), no short answer and the best ranked sentence."""
+    if reading is None or reading.score < min_score:
+        return "", list(ranked[:1])
+    first = reading.mention.position
+    positions = [first]
+    if ranked and ranked[0] != first:
+        length = len(reading.short_answer.split()) + len(pool[first][1].split())
+        if length + len(pool[ranked[0]][1].split()) <= max_words:
+            positions.append(ranked[0])
+    return reading.short_answer, positions
+
+
+def probability(features: Sequence[float], weights: Mapping[str, float]) -> float:
+    z = sum(weights[name] * value for name, value in zip(FEATURES, features, strict=True))
+    return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def find_mentions(
+    question: str,
+    documents: Sequence[Document],
+    pool: Sequence[tuple[int, str]],
+    sentence_scores: Mapping[int, float],
+) -> list[Mention]:
+    """Every mention of the asked kind that doesn't merely repeat the question, with its
+    features (FEATURES, in order)."""
+    kind = expected_kind(question)
+    # "Organisation" asked meets "organization" written.
+    asked = frozenset(content_words(question.replace("isation", "ization")))
+    titles = " ".join(str(d.metadata.get("title", "")) for d in documents).lower()
+    freshness = _freshness(documents)
+    raw: list[tuple[int, int, Span, str]] = []
+    firsts: set[int] = set()
+    for position, (document, sentence) in enumerate(pool):
+        if position == 0 or pool[position - 1][0] != document:
+            firsts.add(position)
+        for span in spans(sentence, kind):
+            if repeated_share(span.text, question) >= 1.0:
+                continue
+            raw.append((position, document, span, sentence))
+    ranked = sorted(sentence_scores, key=lambda p: -sentence_scores[p])
+    order = {p: i for i, p in enumerate(ranked)}
+    by_text: dict[str, set[int]] = defaultdict(set)
+    counts: dict[str, int] = defaultdict(int)
+    for _, document, span, _ in raw:
+        key = _key(span.text)
+        by_text[key].add(document)
+        counts[key] += 1
+    mentions = []
+    # Each sentence's words, and which of them the question has, are read once.
+    read_sentences: dict[int, tuple[list[tuple[int, int]], list[int], float]] = {}
+    for position, document, span, sentence in raw:
+        if position not in read_sentences:
+            words = [(m.start(), m.end()) for m in _WORD.finditer(sentence)]
+            stems = [_stem(sentence[a:b].strip("’'-").lower()) for a, b in words]
+            anchors = [i for i, term in enumerate(stems) if term in asked]
+            overlap = len(asked & set(stems)) / len(asked) if asked else 0.0
+            read_sentences[position] = (words, anchors, overlap)
+        words, anchors, overlap = read_sentences[position]
+        key = _key(span.text)
+        nearness = _nearness(words, anchors, span)
+        features = (
+            1.0,
+            float(document),
+            nearness,
+            overlap,
+            sentence_scores.get(position, 0.0),
+            1.0 if position in sentence_scores else 0.0,
+            repeated_share(span.text, question),
+            math.log1p(len(by_text[key]) - 1),
+            math.log1p(counts[key] - 1),
+            freshness[document],
+            1.0 if key in titles else 0.0,
+            float(len(span.text.split())),
+            1.0 if position in firsts else 0.0,
+            1 / (1 + order[position]) if position in order else 0.0,
+            1.0 if nearness >= 1 / (1 + 1 / PROXIMITY_WORDS) else 0.0,
+            *kind_fit(span.text, kind),
+        )
+        mentions.append(Mention(position, document, span, sentence, features))
+    return mentions
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _nearness(words: list[tuple[int, int]], anchors: list[int], span: Span) -> float:
+    """1 / (1 + words between the span and the nearest word of the question / PROXIMITY_WORDS),
+    0 when the sentence has none of the question's words (`anchors`, by their place among the
+    sentence's `words`) outside the span."""
+    inside = [i for i, (a, b) in enumerate(words) if a < span.end and b > span.start]
+    if not inside:
+        return 0.0
+    gaps = [min(abs(i - inside[0]), abs(i - inside[-1])) for i in anchors if i not in inside]
+    return 1 / (1 + min(gaps) / PROXIMITY_WORDS) if gaps else 0.0
+
+
+def _freshness(documents: Sequence[Document]) -> list[float]:
+    """Per passage: 1 for the freshest, halving every FRESH_DAYS older; 1 when undated."""
+    days = [_day(str(d.metadata.get("published", ""))) for d in documents]
+    known = [d for d in days if d is not None]
+    newest = max(known) if known else 0
+    return [1.0 if d is None else 0.5 ** ((newest - d) / FRESH_DAYS) for d in days]
+
+
+def _day(published: str) -> int | None:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+__all__ = ["AnswerKind", "Mention", "Reading", "expected_kind", "find_mentions", "read"]

@@ -1,0 +1,118 @@
+"""The reader: what a question asks for, the things of that kind in the passages, the one that
+answers (never one that repeats the question), and the answer's shape: the short answer, then
+the sentence it stands in, cited, with its quote under Sources."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from bot.answering.candidates import AnswerKind, expected_kind, repeated_share, spans
+from bot.answering.extractive import ExtractiveAnswerer, sentence_pool
+from bot.answering.reader import read, shape
+from index.embeddings import SentenceTransformerEmbeddings
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who leads the Badr Organization?", AnswerKind.PERSON),
+        ("Which 23-time grand slam tennis champion is set to retire?", AnswerKind.PERSON),
+        ("Which airline is slashing 31,000 flights during November?", AnswerKind.ORGANISATION),
+        ("Which automaker recalled 2.9 million vehicles this week?", AnswerKind.ORGANISATION),
+        ("What country announced a crackdown on rainbow-colored toys?", AnswerKind.PLACE),
+        ("Where did al-Baghdadi declare the group's rule in Iraq?", AnswerKind.PLACE),
+        ("The prime minister of which European nation stepped down?", AnswerKind.PLACE),
+        ("How many Iraqis were killed in April?", AnswerKind.NUMBER),
+        ("What percentage of people avoid the news?", AnswerKind.NUMBER),
+        ("When did government troops regain control over eastern Mosul?", AnswerKind.DATE),
+        ("In which year did the country split from the Soviet Union?", AnswerKind.DATE),
+        ("What did their discovery involve?", AnswerKind.OTHER),
+        ("Which new product did Tesla debut at an event this week?", AnswerKind.OTHER),
+    ],
+)
+def test_the_kind_of_thing_a_question_asks_for(question: str, kind: AnswerKind) -> None:
+    assert expected_kind(question) is kind
+
+
+def test_the_things_of_each_kind_a_sentence_names() -> None:
+    sentence = (
+        "Hadi al-Amiri said on Thursday, June 8, 2017 that 317 Iraqis and $2.5 million "
+        "were lost near Tal Sufouq."
+    )
+    names = [s.text for s in spans(sentence, AnswerKind.PERSON)]
+    assert names == ["Hadi al-Amiri", "Iraqis", "Tal Sufouq"], names
+    numbers = [s.text for s in spans(sentence, AnswerKind.NUMBER)]
+    assert "317" in numbers and "$2.5 million" in numbers, numbers
+    dates = [s.text for s in spans(sentence, AnswerKind.DATE)]
+    assert "June 8, 2017" in dates and "Thursday" in dates, dates
+    # A word capitalised only because it opens the sentence is no name.
+    assert spans("Several officials left.", AnswerKind.PERSON) == []
+
+
+def passage(text: str, n: int = 1, published: str = "2017-06-08") -> Document:
+    return Document(
+        page_content=text,
+        metadata={"id": f"c{n}", "title": f"Article {n}", "published": published},
+    )
+
+
+BADR = (
+    "Badr Organization has announced storming the front defense line of Islamic State. "
+    "In a statement, Hadi al-Amiri, the leader of the organization, said the troops resumed "
+    "their advance."
+)
+
+
+def test_a_candidate_that_repeats_the_question_is_not_chosen() -> None:
+    question = "Who leads the Badr Organization?"
+    documents = [passage(BADR)]
+    pool = sentence_pool(documents)
+    assert repeated_share("Badr Organization", question) == 1.0
+    reading = read(question, documents, pool, {0: 0.9, 1: 0.5})
+    assert reading is not None
+    assert reading.short_answer == "Hadi al-Amiri"
+    assert "Badr Organization" not in reading.short_answer
+
+
+def test_agreement_across_passages_wins_over_a_single_mention() -> None:
+    question = "Which company is the latest tech giant to announce layoffs?"
+    documents = [
+        passage("Google, a tech giant, was mentioned. Amazon is the latest to announce layoffs."),
+        passage("Amazon said it would cut 10,000 jobs in layoffs.", 2),
+        passage("Layoffs at Amazon continued this week.", 3),
+    ]
+    reading = read(question, documents, sentence_pool(documents), {})
+    assert reading is not None and reading.short_answer == "Amazon"
+
+
+def test_with_nothing_of_the_asked_kind_the_best_sentence_is_given_alone() -> None:
+    pool = [(0, "A."), (0, "B."), (1, "C."), (1, "D.")]
+    assert shape(None, [3, 1, 2], pool) == ("", [3])
+
+
+@pytest.fixture(scope="module")
+def answerer(embeddings: SentenceTransformerEmbeddings) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(embeddings)
+
+
+def test_the_short_answer_comes_first_then_its_sentence_cited_and_quoted(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    answer = answerer("Who leads the Badr Organization?", [passage(BADR)])
+    assert answer.short_answer == "Hadi al-Amiri"
+    assert answer.answer.startswith("In a statement, Hadi al-Amiri, the leader"), answer.answer
+    assert answer.answer.endswith("[1]")
+    assert "Hadi al-Amiri" in answer.citations[0].quote, "the cited sentence's quote is shown"
+    assert answer.citations[0].quote in BADR
+
+
+def test_two_cited_sentences_of_one_passage_are_both_in_its_quote() -> None:
+    from bot.answering.extractive import answer_from
+
+    text = "First sentence here. A middle one. The last one, cited too."
+    documents = [passage(text)]
+    chosen = [(0, "The last one, cited too."), (0, "First sentence here.")]
+    answer = answer_from("q?", documents, chosen)
+    assert answer.answer == "The last one, cited too. [1] First sentence here. [1]"
+    assert answer.citations[0].quote == "First sentence here. … The last one, cited too."
