@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_parts
-
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.evaluation.baseline import RETRIEVE_K
 from bot.evaluation.bench import read_questions
 from bot.settings import Settings
+from bot.wiring.answering import build_answering
 from index.embeddings import DEFAULT_BACKEND, make_embeddings
 from index.keyword import KeywordIndex
 from index.store import open_store
@@ -50,11 +49,10 @@ def main() -> int:
     store = open_store("eval-bench", path=args.store / "chroma")
     keyword = KeywordIndex(args.store / "keyword")
     own = settings.model_copy(update={"home": args.out.with_suffix(".home"), "llm": None})
-    parts = build_parts(
+    service = build_answering(
         own, store=store, keyword=keyword, embeddings=embeddings, retrieve_k=RETRIEVE_K
-    )
-    service = parts.service
-    answerer = service.parts.extractive
+    ).service
+    answerer = service.setup.extractive
     assert isinstance(answerer, ExtractiveAnswerer)
     before = ExtractiveAnswerer(answerer.embeddings, reader=False)
     questions = [q for q in read_questions(args.bench, args.limit) if q.answer_in_corpus]
@@ -62,11 +60,11 @@ def main() -> int:
     with args.out.open("w", encoding="utf-8") as out:
         for number, q in enumerate(questions, 1):
             answer, documents = service.answer_with_passages(q.question, q.asked)
-            top_k = service.parts.top_k
+            top_k = service.setup.top_k
             given = {
                 id(d)
                 for d in documents[:top_k]
-                if d.metadata.get("relevance", 0.0) >= service.parts.min_relevance
+                if d.metadata.get("relevance", 0.0) >= service.setup.min_relevance
             }
             passages: list[dict[str, Any]] = [
                 {

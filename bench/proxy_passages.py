@@ -23,13 +23,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.app import sentence_embeddings
 from langchain_core.documents import Document
 
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.retrieval_steps import RECENCY_DAYS, RECENCY_WEIGHT
 from bot.evaluation.bench import read_articles, read_questions
 from bot.settings import Settings
+from bot.wiring.answering import sentence_embeddings
 from index.chunking import Chunk, chunk_article, join_chunks
 from index.embeddings import DEFAULT_BACKEND, make_embeddings
 from index.text import terms
