@@ -22,8 +22,8 @@ from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI
 
 COLLECTION = "newsdesk-articles"
-# Enough one-chunk articles for each run to write several embedding batches.
-ARTICLES_PER_RUN = 600
+# Enough one-chunk articles for each run to write two embedding batches (of 512).
+ARTICLES_PER_RUN = 520
 
 
 def write_articles(folder: Path, count: int, town: str) -> None:
@@ -102,7 +102,7 @@ def test_the_bot_answers_about_articles_another_process_is_indexing(
     assert "Oldbury" in replies[0]
 
     new = tmp_path / "new"
-    write_articles(new, 200, "Newhaven")
+    write_articles(new, 160, "Newhaven")
     (new / "dam.txt").write_text(
         "Velmora dam opened\n\nThe Velmora dam was opened on Friday by the engineer Ilse "
         "Tashkentova, who led its construction for nine years.\n",
