@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_parts
 from bot.telegram.app import APOLOGY
+from bot.wiring.bot import build_bot
 from index.store import open_store
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
@@ -94,10 +94,10 @@ def test_the_bot_answers_about_articles_another_process_is_indexing(
     home = tmp_path / "home"
     write_articles(tmp_path / "old", 20, "Oldbury")
     finish(start_index(home, tmp_path / "old"))
-    parts = build_parts(make_settings(home))
+    services = build_bot(make_settings(home))
     # The keyword index refreshed every second, and no limit on one person's questions.
     bot_settings = {"NEWSDESK_KEYWORD_REFRESH_SECONDS": 1, "NEWSDESK_RATE_LIMIT_PER_MINUTE": 0}
-    fake = runner.start(lambda **values: make_settings(home, **values), parts, **bot_settings)
+    fake = runner.start(lambda **values: make_settings(home, **values), services, **bot_settings)
     replies = [ask(fake, "what did the Oldbury district 3 council vote on?")]
     assert "Oldbury" in replies[0]
 
