@@ -137,6 +137,9 @@ class Settings(BaseSettings):
         default=32, ge=1, validation_alias="NEWSDESK_CONCURRENT_UPDATES"
     )
     answer_threads: int = Field(default=32, ge=1, validation_alias="NEWSDESK_ANSWER_THREADS")
+    index_wait_seconds: float = Field(
+        default=600.0, gt=0, validation_alias="NEWSDESK_INDEX_WAIT_SECONDS"
+    )
     index_progress_seconds: float = Field(
         default=30.0, gt=0, validation_alias="NEWSDESK_INDEX_PROGRESS_SECONDS"
     )

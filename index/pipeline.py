@@ -26,7 +26,8 @@ from index.articles import Article, LoadProblem
 from index.chunking import Chunk, chunk_article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordSync
-from index.store import ArticleStore, StoredArticle
+from index.records import StoredArticle
+from index.store import ArticleStore
 
 # Chunks per embedding call: large enough that sentence-transformers' length sorting keeps
 # padding low, small enough that progress shows and a crash loses little work.
@@ -34,6 +35,9 @@ EMBED_BATCH = 512
 # Articles looked up one by one before the whole manifest is read instead: a lookup costs a
 # few milliseconds, the whole read of 26,000 chunks about a second.
 MANIFEST_LOOKUPS = 200
+# Unchanged chunks checked together, and which of them have their vectors read (`_VectorCheck`).
+VECTOR_CHECK_BATCH = 2000
+VECTOR_SAMPLE = 16
 
 
 @dataclass
@@ -48,14 +52,22 @@ class IndexSummary:
     chunks_added: int = 0
     chunks_unchanged: int = 0
     chunks_removed: int = 0
+    chunks_repaired: int = 0  # stored chunks whose vectors were unreadable, embedded again
     problems: list[LoadProblem] = field(default_factory=list)
     added_titles: list[str] = field(default_factory=list)
+    # While another process's run holds the store's writer lock: the line saying so.
+    waiting: str = ""
 
     def describe(self) -> str:
+        repaired = (
+            f" ({self.chunks_repaired} of them stored before, their vectors lost)"
+            if self.chunks_repaired
+            else ""
+        )
         line = (
             f"{self.articles_read} articles read ({self.articles_new} new, "
             f"{self.articles_changed} changed, {self.articles_unchanged} unchanged), "
-            f"{self.chunks_added} chunks added, {self.chunks_unchanged} unchanged, "
+            f"{self.chunks_added} chunks added{repaired}, {self.chunks_unchanged} unchanged, "
             f"{self.chunks_removed} removed"
         )
         if self.articles_removed:
@@ -125,6 +137,49 @@ class _Manifest:
         return self._all
 
 
+class _VectorCheck:
+    """Whether the vectors of articles found unchanged can be read. A store written by two
+    processes at once before the writer lock kept chunks whose vectors were lost, and their
+    articles looked complete from their metadata, so a re-run left them unreadable for good.
+    Per VECTOR_CHECK_BATCH chunks, one get() of every VECTOR_SAMPLE-th one's vector, and of
+    all of them only if one of those can't be read: such a write lost whole batches of 512
+    chunks, which a sample of one in 16 can't miss, and reading every vector would double an
+    unchanged re-index (BENCHMARKS.md, "Concurrent writers")."""
+
+    def __init__(self, store: ArticleStore) -> None:
+        self._store = store
+        self._waiting: list[tuple[Article, set[str]]] = []
+        self._ids = 0
+
+    def add(self, article: Article, chunk_ids: set[str]) -> list[Chunk]:
+        """Queue an unchanged article's chunks; when a batch is full, the chunks of the
+        queued articles whose vectors can't be read."""
+        self._waiting.append((article, chunk_ids))
+        self._ids += len(chunk_ids)
+        return self.finish() if self._ids >= VECTOR_CHECK_BATCH else []
+
+    def finish(self) -> list[Chunk]:
+        waiting, self._waiting, self._ids = self._waiting, [], 0
+        ids = sorted({chunk_id for _, chunk_ids in waiting for chunk_id in chunk_ids})
+        if not self._store.unreadable(ids[::VECTOR_SAMPLE]):
+            return []
+        lost = self._store.unreadable(ids)
+        return [
+            chunk
+            for article, chunk_ids in waiting
+            if chunk_ids & lost
+            for chunk in chunk_article(article)
+            if chunk.id in lost
+        ]
+
+
+def _repair(lost: list[Chunk], pending: _Pending, summary: IndexSummary) -> None:
+    """Embed and store again the chunks whose vectors were unreadable."""
+    pending.chunks.extend(lost)
+    summary.chunks_repaired += len(lost)
+    summary.chunks_unchanged -= len(lost)
+
+
 def index_articles(
     loaded: Iterable[Article | LoadProblem],
     store: ArticleStore,
@@ -137,8 +192,18 @@ def index_articles(
     the batch. With `prune`, stored articles this run didn't read are removed when the policy
     says their origin is gone, except those whose file or URL failed to load this time:
     nothing is lost to a read error. The keyword index, if given, is brought in step with the
-    store at the end."""
-    return _index(loaded, store, embeddings, progress, keyword, prune, IndexSummary())
+    store at the end. The whole run holds the store's writer lock (index/writer_lock.py): a
+    run of another process meanwhile waits, and `progress` sees `summary.waiting` say so."""
+    summary = IndexSummary()
+
+    def waiting(line: str) -> None:
+        summary.waiting = line
+        if progress:
+            progress(summary)
+
+    with store.writing(waiting):
+        summary.waiting = ""
+        return _index(loaded, store, embeddings, progress, keyword, prune, summary)
 
 
 def _index(
@@ -157,6 +222,7 @@ def _index(
     if keyword is not None:
         keyword.begin_changes(store)
     pending = _Pending(store, embeddings)
+    check = _VectorCheck(store)
     added: list[Chunk] = []  # for the keyword index, applied once at the end
     stale: list[str] = []
     seen: set[str] = set()
@@ -180,7 +246,8 @@ def _index(
             if before is not None and before.is_complete(item.content_hash):
                 summary.articles_unchanged += 1
                 summary.chunks_unchanged += len(before.chunk_ids)
-                continue  # nothing to chunk or embed
+                _repair(check.add(item, before.chunk_ids), pending, summary)
+                continue  # nothing to chunk or embed, unless its vectors were lost
             chunks = chunk_article(item)
             have = before.chunk_ids if before else set()
             fresh = [chunk for chunk in chunks if chunk.id not in have]
@@ -200,6 +267,7 @@ def _index(
             stale.extend(sorted(obsolete))
             if len(pending.chunks) >= EMBED_BATCH:
                 summary.chunks_added += pending.flush()
+        _repair(check.finish(), pending, summary)
         summary.chunks_added += pending.flush()
         pending.wait()
     finally:

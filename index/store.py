@@ -6,18 +6,28 @@ embedding function, so Chroma's default one (which downloads a model) can never 
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from index.chunking import Chunk, places_around
 from index.embeddings import same_vectors
 from index.errors import NewsdeskError
+from index.records import (
+    Overview,
+    ScoredChunk,
+    StoredArticle,
+    chunk_from,
+    chunk_metadata,
+)
+from index.writer_lock import WAIT_SECONDS, WriterLock
 
+log = logging.getLogger(__name__)
 WRITE_BATCH = 512
 # Whole-collection reads go page by page: one get() of a collection of more than about 32,000
 # chunks fails in Chroma's SQLite layer with "too many SQL variables".
@@ -35,38 +45,17 @@ class StoreError(NewsdeskError):
     """The vector store can't be opened or used; the message says which store and why."""
 
 
-@dataclass(frozen=True)
-class ScoredChunk:
-    chunk: Chunk
-    similarity: float  # cosine similarity, -1..1
-
-
-@dataclass
-class StoredArticle:
-    """What the store holds of one article: the manifest entry indexing compares against."""
-
-    origin: str = ""
-    chunk_ids: set[str] = field(default_factory=set)
-    hashes: set[str] = field(default_factory=set)
-    chunks_total: int = 0
-
-    def is_complete(self, content_hash: str) -> bool:
-        """All of this version's chunks are stored, and nothing of another version is."""
-        return self.hashes == {content_hash} and len(self.chunk_ids) == self.chunks_total
-
-
-@dataclass(frozen=True)
-class Overview:
-    articles: int
-    chunks: int
-    latest_published: str
-
-
 class ArticleStore:
     """Chunks in a Chroma collection, keyed by chunk id."""
 
     def __init__(
-        self, collection: Any, description: str, reopen: Callable[[], Any] | None = None
+        self,
+        collection: Any,
+        description: str,
+        reopen: Callable[[], Any] | None = None,
+        *,
+        reconnect: Callable[[], Any] | None = None,
+        writer_lock: WriterLock | None = None,
     ) -> None:
         self._collection = collection
         self.description = description
@@ -74,9 +63,42 @@ class ArticleStore:
         # Fetches the collection again: its metadata (the generation) as stored now, not as
         # it was when this client opened it.
         self._reopen = reopen
+        # An embedded store only: the collection through a new client, whose vector index is
+        # read from disk afresh (see `refresh`).
+        self._reconnect = reconnect
+        self.writer_lock = writer_lock
         self.last_written_generation: str | None = None
+        # The generation this client's view of the vectors is as of.
+        self._client_generation = self.generation() if reconnect is not None else ""
         # Indexing writes from two threads (chunks in the background, metadata in front).
         self._bump_lock = threading.Lock()
+
+    def refresh(self) -> bool:
+        """See what another process wrote since this client opened: a PersistentClient keeps
+        the vector index it loaded, so another process's new chunks are missing from its
+        searches and their vectors can't be read ("Error finding id") until a new client
+        reads the index from disk. Opens one when the generation changed; returns whether it
+        did. A Chroma server needs none: every client sees its current state."""
+        if self._reconnect is None:
+            return False
+        generation = self.generation()
+        if generation == self._client_generation:
+            return False
+        self._collection = self._reconnect()
+        self._client_generation = generation
+        log.info("%s was changed by another process: reopened it", self.description)
+        return True
+
+    @contextmanager
+    def writing(self, waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the store's writer lock for a whole indexing run (an embedded store; see
+        index/writer_lock.py), first seeing what an earlier run of another process wrote."""
+        if self.writer_lock is None:
+            yield
+            return
+        with self.writer_lock.held(waiting):
+            self.refresh()
+            yield
 
     def _fresh_metadata(self) -> dict[str, Any]:
         if self._reopen is not None:
@@ -93,12 +115,15 @@ class ArticleStore:
         bump at once still write different stamps."""
         with self._bump_lock:
             metadata = self._fresh_metadata()
+            metadata_before = str(metadata.get(GENERATION_KEY, ""))
             count = str(metadata.get(GENERATION_KEY, "0")).split("-")[0]
             stamp = f"{int(count) + 1 if count.isdigit() else 1}-{uuid.uuid4().hex[:12]}"
             metadata[GENERATION_KEY] = stamp
             metadata.pop("hnsw:space", None)  # set at creation; Chroma refuses to change it
             self._collection.modify(metadata=metadata)
             self.last_written_generation = stamp
+            if self._client_generation == metadata_before:
+                self._client_generation = stamp  # this client saw every write before its own
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -185,7 +210,7 @@ class ArticleStore:
                 ids=[chunk.id for chunk in batch],
                 embeddings=[list(vector) for vector in vectors[start : start + WRITE_BATCH]],
                 documents=[chunk.text for chunk in batch],
-                metadatas=[_metadata(chunk) for chunk in batch],
+                metadatas=[chunk_metadata(chunk) for chunk in batch],
             )
         if chunks:
             self._bump_generation()
@@ -195,7 +220,7 @@ class ArticleStore:
         for start in range(0, len(chunks), WRITE_BATCH):
             batch = chunks[start : start + WRITE_BATCH]
             self._collection.update(
-                ids=[chunk.id for chunk in batch], metadatas=[_metadata(c) for c in batch]
+                ids=[chunk.id for chunk in batch], metadatas=[chunk_metadata(c) for c in batch]
             )
         if chunks:
             self._bump_generation()
@@ -224,7 +249,7 @@ class ArticleStore:
             result["distances"][0],
             strict=True,
         ):
-            found.append(ScoredChunk(_chunk(chunk_id, text, meta), 1.0 - float(distance)))
+            found.append(ScoredChunk(chunk_from(chunk_id, text, meta), 1.0 - float(distance)))
         return found
 
     def nearest(self, query_vector: Sequence[float], k: int) -> list[tuple[str, float]]:
@@ -258,7 +283,7 @@ class ArticleStore:
 
     def all_chunks(self) -> list[Chunk]:
         return [
-            _chunk(chunk_id, text, meta)
+            chunk_from(chunk_id, text, meta)
             for page in self._read_all(["documents", "metadatas"])
             for chunk_id, text, meta in zip(
                 page["ids"], page["documents"], page["metadatas"], strict=True
@@ -271,7 +296,7 @@ class ArticleStore:
             return []
         result = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
         return [
-            _chunk(chunk_id, text, meta)
+            chunk_from(chunk_id, text, meta)
             for chunk_id, text, meta in zip(
                 result["ids"], result["documents"], result["metadatas"], strict=True
             )
@@ -291,7 +316,7 @@ class ArticleStore:
             include=["documents", "metadatas"],
         )
         found = [
-            _chunk(chunk_id, text, meta)
+            chunk_from(chunk_id, text, meta)
             for chunk_id, text, meta in zip(
                 result["ids"], result["documents"], result["metadatas"], strict=True
             )
@@ -299,14 +324,32 @@ class ArticleStore:
         return [chunk for chunk in found if (chunk.article_key, chunk.position) in wanted]
 
     def get_with_vectors(self, ids: Sequence[str]) -> list[tuple[Chunk, list[float]]]:
-        """The chunks with these ids (unknown ids are left out) and their stored vectors."""
+        """The chunks with these ids (unknown ids are left out) and their stored vectors.
+        A chunk whose vector this client can't read (another process wrote it since: see
+        `refresh`; or an earlier concurrent write lost it, which the next indexing run of
+        its article repairs) is read again through a new client if the store changed, and
+        otherwise left out: a question is answered from what can be read."""
         if not ids:
             return []
-        result = self._collection.get(
-            ids=list(ids), include=["documents", "metadatas", "embeddings"]
-        )
+        try:
+            result = self._get_with_vectors(ids)
+        except Exception as error:
+            if not is_unreadable_vector(error):
+                raise
+            if self.refresh():
+                return self.get_with_vectors(ids)
+            lost = self.unreadable(ids)
+            readable = [chunk_id for chunk_id in ids if chunk_id not in lost]
+            log.warning(
+                "%d of %d chunks' vectors are unreadable in %s; left out (the next indexing run "
+                "of their articles stores them again)",
+                len(ids) - len(readable),
+                len(ids),
+                self.description,
+            )
+            result = self._get_with_vectors(readable) if readable else _NOTHING
         found = {
-            chunk_id: (_chunk(chunk_id, text, meta), [float(x) for x in vector])
+            chunk_id: (chunk_from(chunk_id, text, meta), [float(x) for x in vector])
             for chunk_id, text, meta, vector in zip(
                 result["ids"],
                 result["documents"],
@@ -317,6 +360,28 @@ class ArticleStore:
         }
         return [found[chunk_id] for chunk_id in ids if chunk_id in found]
 
+    def _get_with_vectors(self, ids: Sequence[str]) -> dict[str, Any]:
+        result: dict[str, Any] = self._collection.get(
+            ids=list(ids), include=["documents", "metadatas", "embeddings"]
+        )
+        return result
+
+    def unreadable(self, ids: Sequence[str]) -> set[str]:
+        """Those of these stored chunks whose vectors can't be read: one get() when all can,
+        halves of the failing batch otherwise (Chroma fails a batch as a whole)."""
+        if not ids:
+            return set()
+        try:
+            self._collection.get(ids=list(ids), include=["embeddings"])
+        except Exception as error:
+            if not is_unreadable_vector(error):
+                raise
+            if len(ids) == 1:
+                return set(ids)
+            half = len(ids) // 2
+            return self.unreadable(ids[:half]) | self.unreadable(ids[half:])
+        return set()
+
     def _all_metadata(self) -> list[tuple[str, dict[str, Any]]]:
         return [
             pair
@@ -325,34 +390,13 @@ class ArticleStore:
         ]
 
 
-def _metadata(chunk: Chunk) -> dict[str, str | int]:
-    return {
-        "article": chunk.article_key,
-        "position": chunk.position,
-        "title": chunk.title,
-        "url": chunk.url,
-        "source": chunk.source,
-        "published": chunk.published,
-        "origin": chunk.origin,
-        "article_hash": chunk.article_hash,
-        "chunks_total": chunk.chunks_total,
-    }
+_NOTHING: dict[str, Any] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
 
 
-def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-    return Chunk(
-        id=chunk_id,
-        article_key=str(meta.get("article", "")),
-        position=int(meta.get("position", 0)),
-        text=text,
-        title=str(meta.get("title", "")),
-        url=str(meta.get("url", "")),
-        source=str(meta.get("source", "")),
-        published=str(meta.get("published", "")),
-        origin=str(meta.get("origin", "")),
-        article_hash=str(meta.get("article_hash", "")),
-        chunks_total=int(meta.get("chunks_total", 0)),
-    )
+def is_unreadable_vector(error: Exception) -> bool:
+    """Chroma's error for an id whose metadata is stored but whose vector its client's index
+    doesn't hold."""
+    return "Error finding id" in str(error)
 
 
 def open_store(
@@ -361,31 +405,11 @@ def open_store(
     path: Path | None = None,
     host: str | None = None,
     port: int = 8000,
+    writer_wait_seconds: float = WAIT_SECONDS,
 ) -> ArticleStore:
-    """An embedded Chroma under `path`, or the Chroma server at `host:port` when host is set."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    """An embedded Chroma under `path`, or the Chroma server at `host:port` when host is set.
+    `writer_wait_seconds`: how long an indexing run waits for another process's run to
+    finish writing to an embedded store (index/writer_lock.py)."""
+    from index.chroma_client import connect
 
-    client_settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if host:
-            description = f"Chroma server at {host}:{port}"
-            client = chromadb.HttpClient(host=host, port=port, settings=client_settings)
-        elif path is not None:
-            description = f"Chroma at {path}"
-            path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=client_settings)
-        else:
-            raise StoreError("no store configured: set NEWSDESK_HOME or NEWSDESK_CHROMA_HOST")
-        handle = client.get_or_create_collection(
-            collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-        )
-    except StoreError:
-        raise
-    except Exception as error:  # chromadb raises plain ValueError/ConnectionError/etc.
-        raise StoreError(f"could not open {description}: {error}") from error
-
-    def reopen() -> Any:
-        return client.get_collection(collection, embedding_function=None)
-
-    return ArticleStore(handle, description, reopen)
+    return connect(collection, path, host, port, writer_wait_seconds)

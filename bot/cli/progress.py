@@ -28,6 +28,9 @@ class IndexProgress:
     def __call__(self, summary: IndexSummary) -> None:
         if self.quiet:
             return
+        if summary.waiting:  # once, as the run starts waiting for another process's run
+            print(f"  ... {summary.waiting}", file=self.stream, flush=True)
+            return
         embedded = f"{summary.chunks_added:,} chunks embedded"
         if self._bar is not None:
             self._bar.update(summary.articles_read - self._bar.n)

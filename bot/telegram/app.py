@@ -114,6 +114,9 @@ async def refresh_keyword_index(context: Context) -> None:
     thorough = refreshes.next_is_thorough() if refreshes else False
     async with data.index_lock:
         answering = context.services.answering
+        # A new client first, if another process wrote: the keyword index then finds nothing
+        # whose vector this process can't read (`ArticleStore.refresh`).
+        await asyncio.to_thread(answering.store.refresh)
         sync = answering.keyword.sync
         if await asyncio.to_thread(sync.catch_up, answering.store, thorough=thorough):
             log.info("keyword index rebuilt: the store was changed by another process")

@@ -98,7 +98,9 @@ async def _tell_progress(
     while True:
         await asyncio.sleep(every)
         elapsed = f"{time.monotonic() - started:.0f} s"
-        if latest.summary is not None:
+        if latest.summary is not None and latest.summary.waiting:
+            text = f"Still waiting ({elapsed}): {latest.summary.waiting}"
+        elif latest.summary is not None:
             text = f"Still indexing ({elapsed}): {latest.summary.describe()} so far."
         elif latest.started.is_set():
             text = f"Still indexing ({elapsed}): reading the first source."

@@ -20,6 +20,7 @@ def open_article_store(settings: Settings) -> ArticleStore:
         path=settings.chroma_dir,
         host=settings.chroma_host,
         port=settings.chroma_port,
+        writer_wait_seconds=settings.index_wait_seconds,
     )
 
 
