@@ -99,10 +99,12 @@ class ExtractiveAnswerer:
         short, positions = shape(reading, [c.position for c in candidates], pool)
         # The short answer goes on top of the best sentences, never in place of them: every
         # shorter answer tried lost whole-answer accuracy on train, dev and val (BENCHMARKS.md,
-        # "Answer first: the reader"). It stands on a cited sentence: the reader's own, put
-        # first when none of the best holds it.
-        if short and not any(short.lower() in sentence.lower() for _, sentence in chosen):
-            chosen = [pool[positions[0]], *chosen]
+        # "Answer first: the reader"). The sentence it stands in comes right after it: the
+        # first of the best that holds it, else the reader's own.
+        if short:
+            holding = [pair for pair in chosen if short.lower() in pair[1].lower()]
+            support = holding[0] if holding else pool[positions[0]]
+            chosen = [support, *(pair for pair in chosen if pair != support)]
         return answer_from(question, documents, chosen, short)
 
     def _best_sentences(
