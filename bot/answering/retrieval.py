@@ -107,7 +107,8 @@ class ChunkRetriever(BaseRetriever):
             around = self.store.get_around(found, reach, ledes)
         widened = []
         passages = steps.widen(found, around, reach, ledes)
-        for document, parts in zip(documents, passages, strict=True):
-            metadata = {**document.metadata, "passage_ids": [part.id for part in parts]}
-            widened.append(Document(page_content=join_chunks(parts), metadata=metadata))
+        for document, passage_chunks in zip(documents, passages, strict=True):
+            ids = [chunk.id for chunk in passage_chunks]
+            metadata = {**document.metadata, "passage_ids": ids}
+            widened.append(Document(page_content=join_chunks(passage_chunks), metadata=metadata))
         return widened

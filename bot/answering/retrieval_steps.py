@@ -212,12 +212,12 @@ def widen(
     used: set[str] = {chunk.id for chunk in found}
     passages = []
     for chunk in found:
-        parts = [chunk]
+        passage_chunks = [chunk]
         for position in passage_places(chunk, reach, ledes):
             part = by_place.get((chunk.article_key, position))
             if part and part.id not in used and part.article_hash == chunk.article_hash:
                 used.add(part.id)
-                parts.append(part)
-        parts.sort(key=lambda part: part.position)
-        passages.append(parts)
+                passage_chunks.append(part)
+        passage_chunks.sort(key=lambda part: part.position)
+        passages.append(passage_chunks)
     return passages
