@@ -103,6 +103,33 @@ def test_citations_to_passages_not_given_are_removed_and_renumbered() -> None:
     assert answer.checks[1].reason == "cites passage [9], which the model was not given"
 
 
+def test_the_short_answer_first_is_kept_when_its_passage_holds_it() -> None:
+    answer, _ = ask("Hadi al-Amiri [2]\nHadi al-Amiri leads the Badr Organization [2].")
+    assert answer.short_answer == "Hadi al-Amiri" and not answer.unsupported
+    assert answer.answer == "Hadi al-Amiri leads the Badr Organization [1]."
+    assert answer.checks[0].supported and answer.checks[0].sentence == "Hadi al-Amiri [2]"
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ("The Wagner Group [1]\nThe PMU announced it [1].", "'The Wagner Group' is not in [1]"),
+        ("al-Amiri's men [2]\nHadi al-Amiri leads the Badr Organization [2].", "not in [2]"),
+        ("The PMU [9]\nThe PMU announced it [1].", "cites no passage it was given"),
+    ],
+)
+def test_a_short_answer_missing_from_its_cited_passage_is_flagged(reply: str, reason: str) -> None:
+    answer, _ = ask(reply)
+    assert answer.unsupported and answer.short_answer == ""
+    assert not answer.checks[0].supported and reason in answer.checks[0].reason
+    assert not answer.refused and "[1]" in answer.answer, "the supported sentence stays"
+
+
+def test_a_one_line_reply_has_no_short_answer() -> None:
+    answer, _ = ask("The PMU announced it [1].")
+    assert answer.short_answer == "" and not answer.unsupported
+
+
 def test_answer_without_valid_citation_is_flagged_unsupported() -> None:
     answer, _ = ask("The PMU controls Qairawan [9].")
     assert answer.unsupported and answer.citations == [] and answer.refused

@@ -102,5 +102,35 @@ def check_answer(text: str, passages: list[Document]) -> list[SentenceCheck]:
     return [check_sentence(sentence, passages) for sentence in answer_sentences(text)]
 
 
+# A first line this short, with a citation, is the model's short answer (prompts/answer.txt).
+MAX_SHORT_ANSWER_WORDS = 12
+
+
+def split_short_answer(text: str) -> tuple[str, str]:
+    """(the short answer line with its markers, the rest) when the reply opens with a line of
+    its own of at most MAX_SHORT_ANSWER_WORDS words that cites a passage; else ("", text)."""
+    first, newline, rest = text.strip().partition("\n")
+    words = MARKER.sub(" ", first).split()
+    if not newline or not rest.strip() or not cited_numbers(first):
+        return "", text
+    if not words or len(words) > MAX_SHORT_ANSWER_WORDS:
+        return "", text
+    return first.strip(), rest.strip()
+
+
+def check_short_answer(line: str, passages: list[Document]) -> SentenceCheck:
+    """The short answer must stand, word for word (case and spacing aside), in a passage it
+    cites: it is shown on its own, in bold, with nothing around it to qualify it."""
+    short = " ".join(MARKER.sub(" ", line).split()).strip(" .")
+    given = [n for n in cited_numbers(line) if 1 <= n <= len(passages)]
+    if not given:
+        return SentenceCheck(line, False, "the short answer cites no passage it was given")
+    labels = "".join(f"[{n}]" for n in dict.fromkeys(given))
+    haystack = " ".join(" ".join(passage_text(passages[n - 1]).split()) for n in given).lower()
+    if short.lower() not in haystack:
+        return SentenceCheck(line, False, f"the short answer {short!r} is not in {labels}")
+    return SentenceCheck(line, True)
+
+
 def supported_share(checks: list[SentenceCheck]) -> float:
     return sum(check.supported for check in checks) / len(checks) if checks else 0.0

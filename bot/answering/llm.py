@@ -12,7 +12,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from bot.answering.answers import Answer, best_sentence, citation_for
-from bot.answering.claims import check_answer
+from bot.answering.claims import MARKER, check_answer, check_short_answer, split_short_answer
 from bot.answering.llm_errors import LLMError, as_llm_error, ask_provider
 from bot.answering.prompts import PromptLibrary
 from index.errors import NewsdeskError
@@ -139,9 +139,17 @@ def answer_from_reply(
         raise LLMError(EMPTY_REPLY)
     if text.startswith(NO_ANSWER):
         return Answer(question, prompts.render("refusal"), refused=True)
+    short_line, text = split_short_answer(text)
     checks = check_answer(text, documents)
     kept = [check.sentence for check in checks if check.supported]
     failed = len(kept) < len(checks)
+    short = ""
+    if short_line:
+        short_check = check_short_answer(short_line, documents)
+        checks = [short_check, *checks]
+        failed = failed or not short_check.supported
+        if short_check.supported:
+            short = " ".join(MARKER.sub(" ", short_line).split()).strip(" .")
     if not kept:
         refusal = prompts.render("refusal")
         return Answer(question, refusal, refused=True, unsupported=True, checks=checks)
@@ -155,5 +163,11 @@ def answer_from_reply(
         for n, original in enumerate(used, start=1)
     ]
     return Answer(
-        question, cleaned, refused=False, citations=citations, unsupported=failed, checks=checks
+        question,
+        cleaned,
+        refused=False,
+        citations=citations,
+        unsupported=failed,
+        checks=checks,
+        short_answer=short,
     )
