@@ -86,6 +86,8 @@ def test_bad_bench_folders_are_named(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["eval", str(tmp_path)]) == 2
     assert "questions.jsonl:1: not a question record" in capsys.readouterr().err
     assert main(["eval", str(tmp_path), "--limit", "0"]) == 2
+    assert main(["eval", str(tmp_path), "--answers", str(tmp_path / "no" / "a.jsonl")]) == 2
+    assert "no folder" in capsys.readouterr().err
 
 
 def test_the_temporary_store_is_removed_after_a_run_and_when_interrupted(

@@ -17,6 +17,9 @@ def eval_command(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError("--limit must be at least 1")
     if args.llm_base_url and not args.llm:
         raise CommandError("--llm-base-url needs --llm PROVIDER:MODEL")
+    if args.answers is not None and not args.answers.parent.is_dir():
+        # Said before an hour of asking, not after.
+        raise CommandError(f"--answers {args.answers}: no folder {args.answers.parent} to write to")
     llm = None
     if args.llm:
         from bot.answering.llm import make_chat_model
