@@ -72,7 +72,9 @@ class AnswerService:
         if self.chat_model is None:
             return "extractive (no LLM)"
         live = self.prompts.live_version("answer")
-        return f"answer v{live.number}" if live else "answer (unrecorded edit)"
+        # None: the live text isn't a recorded version yet (a home no bot has run on, or a
+        # file edited since the bot last looked).
+        return f"answer v{live.number}" if live else "answer (not recorded yet)"
 
     def run_config(self, chat_id: int | None = None) -> RunnableConfig:
         """One question's config: one trace named newsdesk.answer, with the chat and prompt."""
