@@ -48,6 +48,10 @@ def test_the_things_of_each_kind_a_sentence_names() -> None:
     assert "June 8, 2017" in dates and "Thursday" in dates, dates
     # A word capitalised only because it opens the sentence is no name.
     assert spans("Several officials left.", AnswerKind.PERSON) == []
+    # A name may open with a lowercase "al-".
+    troops = "Last week, al-Hashd al-Shaabi troops and army units moved."
+    names = [s.text for s in spans(troops, AnswerKind.PERSON)]
+    assert names == ["al-Hashd al-Shaabi"], names
 
 
 def passage(text: str, n: int = 1, published: str = "2017-06-08") -> Document:

@@ -86,3 +86,13 @@ def test_the_badr_leader_is_answered_first_with_his_sentence_quoted(
     assert sentences and all(sentence.strip() in quotes for sentence in sentences), (
         "every cited sentence's quote is under Sources"
     )
+
+
+def test_who_controls_qairawan_is_answered_by_the_doer_named_al_hashd_al_shaabi(
+    seed_service: AnswerService,
+) -> None:
+    """A name spelt with a lowercase "al-" is a name, and the doer standing before the
+    question's words ("al-Hashd al-Shaabi troops ... liberation of Qairawan") is read as the
+    answer, not the town named after them ("Tal Afar")."""
+    answer = seed_service.answer("who controls Qairawan?")
+    assert answer.short_answer == "al-Hashd al-Shaabi", answer.answer

@@ -46,7 +46,7 @@ _NUMBER = re.compile(
 )
 # A run of capitalised words, allowing inner particles ("Bed Bath & Beyond", "Hadi al-Amiri").
 NAME_PATTERN = re.compile(
-    r"(?:[A-Z][\w’'.-]*|[A-Z]{2,})(?:\s+(?:(?:of|the|de|del|da|al|bin|van|von|&)\s+)?"
+    r"(?:[A-Z][\w’'.-]*|[A-Z]{2,}|\bal-[A-Z][\w’'-]*)(?:\s+(?:(?:of|the|de|del|da|al|bin|van|von|&)\s+)?"
     r"(?:[A-Z][\w’'.-]*|al-[A-Z][\w’'-]*))*"
 )
 _WORD = re.compile(r"[\w’'-]+")

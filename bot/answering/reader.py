@@ -58,27 +58,30 @@ FEATURES = (
     "beside",  # a word of the question stands right next to it ("63 hot dogs")
     "fits",  # looks like the asked kind (candidates.kind_fit)
     "misfits",  # looks like another kind
+    "subject",  # asked who or which organisation, it stands before every word of the
+    # question in its sentence: the doer ("al-Hashd al-Shaabi troops ... liberation of Qairawan")
 )
 # Fitted by bench/fit_reader.py on rtqa-train-2022 and rtqa-train-2023 (proxy passages, see
 # BENCHMARKS.md).
 WEIGHTS: dict[str, float] = {
-    "bias": -1.34,
-    "passage_rank": -0.5,
-    "nearness": 1.461,
-    "sentence_overlap": 2.49,
-    "sentence_score": 1.926,
-    "scored": -1.522,
-    "repeated": -0.686,
-    "passages": 0.68,
-    "mentions": -0.165,
-    "freshness": 0.026,
-    "in_title": 1.459,
-    "words": 0.519,
-    "first_sentence": 0.009,
-    "sentence_rank": 0.043,
-    "beside": -0.063,
-    "fits": 1.605,
-    "misfits": -0.631,
+    "bias": -1.299,
+    "passage_rank": -0.497,
+    "nearness": 1.355,
+    "sentence_overlap": 2.344,
+    "sentence_score": 2.143,
+    "scored": -1.639,
+    "repeated": -0.453,
+    "passages": 0.689,
+    "mentions": -0.171,
+    "freshness": -0.026,
+    "in_title": 1.452,
+    "words": 0.508,
+    "first_sentence": -0.013,
+    "sentence_rank": 0.024,
+    "beside": -0.006,
+    "fits": 1.59,
+    "misfits": -0.658,
+    "subject": 0.867,
 }
 # A mention scoring below this (a probability) is no answer: the best sentence is given alone.
 MIN_SCORE = 0.0
@@ -205,6 +208,7 @@ def find_mentions(
         words, anchors, overlap = read_sentences[position]
         key = _key(span.text)
         nearness = _nearness(words, anchors, span)
+        subject = 1.0 if anchors and span.end <= words[anchors[0]][0] else 0.0
         features = (
             1.0,
             float(document),
@@ -222,6 +226,7 @@ def find_mentions(
             1 / (1 + order[position]) if position in order else 0.0,
             1.0 if nearness >= 1 / (1 + 1 / PROXIMITY_WORDS) else 0.0,
             *kind_fit(span.text, kind),
+            subject if kind in (AnswerKind.PERSON, AnswerKind.ORGANISATION) else 0.0,
         )
         mentions.append(Mention(position, document, span, sentence, features))
     return mentions
