@@ -159,7 +159,7 @@ def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
     assert main(["chat"], stdin=lines) == 0
     out = capsys.readouterr().out
     replies = out.split("\n\n")
-    assert out.count("(Understood as: who controls Qairawan? and who leads them?)") == 1
+    assert out.count("(Understood as: who leads al-Hashd al-Shaabi?)") == 1
     assert "/reset (forget earlier questions)" in out  # /help was answered as a command
     assert "I've forgotten our conversation" in out
     # The greeting and the one /help: nothing after /quit was read.

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.answering.followups import heuristic_rewrite, looks_like_follow_up
+from bot.answering.conversation import Conversation, ConversationKey, MemoryInProcess
+from bot.answering.followups import heuristic_rewrite, last_short_answer, looks_like_follow_up
 from bot.answering.service import AnswerService
 from bot.wiring.bot import BotServices
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI
 from tests.support.fakes import RecordingChatModel
+from tests.support.followup_cases import FOLLOW_UPS
 
 
 @pytest.mark.parametrize(
@@ -35,12 +37,46 @@ def test_follow_up_heuristic(question: str, follow_up: bool) -> None:
 
 
 def test_without_an_llm_a_follow_up_is_asked_with_the_previous_question() -> None:
-    history = [("who controls Qairawan?", "The PMU. [1]")]
+    history = [("who controls Qairawan?", "The PMU. [1]")]  # an answer with no short answer
     assert heuristic_rewrite("and who leads them?", []) == "and who leads them?"  # nothing before
     assert heuristic_rewrite("and who leads them?", history) == (
         "who controls Qairawan? and who leads them?"
     )
     assert heuristic_rewrite("who holds Tal Afar?", history) == "who holds Tal Afar?"
+
+
+def test_without_an_llm_a_pronoun_is_read_as_the_last_short_answer() -> None:
+    shown = "al-Hashd al-Shaabi\nLast week, al-Hashd al-Shaabi troops resumed ... [1]"
+    history = [("who controls Qairawan?", shown)]
+    assert heuristic_rewrite("and who leads them?", history) == "who leads al-Hashd al-Shaabi?"
+    assert heuristic_rewrite("what is their strength?", history) == (
+        "what is al-Hashd al-Shaabi's strength?"
+    )
+    assert heuristic_rewrite("What about there?", history) == "What about al-Hashd al-Shaabi?"
+    # No pronoun to read: asked after the previous question, as before.
+    assert heuristic_rewrite("and the airport?", history) == (
+        "who controls Qairawan? and the airport?"
+    )
+    # The last answer was a refusal, or a long first line: no short answer.
+    assert last_short_answer("The articles I have don't cover that question.") == ""
+    assert last_short_answer(("word " * 40) + "\nmore [1]") == ""
+
+
+@pytest.mark.parametrize(("first", "follow_up", "expected"), FOLLOW_UPS)
+def test_chat_style_follow_ups_on_the_seed_are_answered_offline(
+    seed_service: AnswerService, first: str, follow_up: str, expected: str
+) -> None:
+    """Through the Conversation, as the local chat and Telegram ask: the memory keeps the
+    answer as shown, short answer first, and the follow-up reads its pronoun as that."""
+    conversation = Conversation(seed_service, MemoryInProcess())
+    key = ConversationKey(chat=1)
+    conversation.ask(key, first)
+    answer = conversation.ask(key, follow_up).answer
+    assert expected.lower() in f"{answer.short_answer} {answer.answer}".lower(), (
+        answer.standalone,
+        answer.answer,
+    )
+    assert not answer.refused
 
 
 def test_with_an_llm_the_condense_prompt_is_the_chains_condense_step(seed_bot: BotServices) -> None:
@@ -49,13 +85,13 @@ def test_with_an_llm_the_condense_prompt_is_the_chains_condense_step(seed_bot: B
     )
     service = seed_bot.service
     service = AnswerService(service.store, replace(service.setup, chat_model=model))
-    history = [("who controls Qairawan?", "The PMU controls Qairawan. [1]")]
+    history = [("who controls Qairawan?", "The PMU\nThe PMU controls Qairawan. [1]")]
     answer = service.answer("and who leads them?", history=history)
     assert answer.understood_as == "Who leads the PMU, which controls Qairawan?"
     assert answer.question == "and who leads them?"
     condense_prompt = model.prompts[0]
     assert "Reader: who controls Qairawan?" in condense_prompt
-    assert "Bot: The PMU controls" in condense_prompt
+    assert "Bot: The PMU\nThe PMU controls" in condense_prompt, "it sees the last short answer"
     assert "Last question: and who leads them?" in condense_prompt
     assert "Question: Who leads the PMU, which controls Qairawan?" in model.prompts[1]
 
@@ -76,8 +112,8 @@ def test_a_follow_up_in_telegram_is_understood_and_reset_forgets(bot: FakeBotAPI
     replies(1)
     bot.push_message("and who leads them?")
     understood, answer = replies(3)[1:3]
-    assert understood == "(Understood as: who controls Qairawan? and who leads them?)"
-    assert "[1]" in answer
+    assert understood == "(Understood as: who leads al-Hashd al-Shaabi?)"
+    assert "Hadi al-Amiri" in answer and "[1]" in answer
     bot.push_message("/reset")
     assert "forgotten" in replies(4)[3]
     bot.push_message("and who leads them?")

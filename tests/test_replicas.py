@@ -104,7 +104,7 @@ def test_a_button_pressed_on_another_replica_shows_the_first_ones_answer(
         # The chat's memory is shared too: B understands a follow-up to A's question.
         b.push_message("and who leads them?")
         b.wait_for(lambda: len(b.sent(chat_id=READER)) >= 2)
-        assert texts(b, READER)[1] == "(Understood as: who controls Qairawan? and who leads them?)"
+        assert texts(b, READER)[1] == "(Understood as: who leads al-Hashd al-Shaabi?)"
 
         a.push_message("/prompt set refusal Nothing about that here.", chat_id=ADMIN, user_id=ADMIN)
         a.wait_for(lambda: bool(a.sent(chat_id=ADMIN)))

@@ -55,6 +55,11 @@ class Answer:
     short_answer: str = ""
 
     @property
+    def as_shown(self) -> str:
+        """The answer as the reader sees it: the short answer on a line of its own, first."""
+        return f"{self.short_answer}\n{self.answer}" if self.short_answer else self.answer
+
+    @property
     def standalone(self) -> str:
         """The question as it was retrieved for."""
         return self.understood_as or self.question

@@ -179,7 +179,7 @@ class Conversation:
                 latency_ms=latency_ms,
                 prompt_version=self.service.prompt_version(),
             )
-        self.memory.remember(key, (answer.standalone, answer.answer))
+        self.memory.remember(key, (answer.standalone, answer.as_shown))
         return Turn(answer, answer_id, latency_ms)
 
 
