@@ -96,3 +96,75 @@ def test_an_answer_with_no_supported_sentence_is_a_flagged_refusal() -> None:
     answer = answer_from_reply("It killed 500 [1].", "how many died?", [ATTACK], PROMPTS)
     assert answer.refused and answer.unsupported and answer.citations == []
     assert "don't cover" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "Read the details at https://evil.example/qairawan-login [1].",
+            "links to https://evil.example/qairawan-login, which [1] does not",
+        ),
+        (
+            "Officials ask readers to write to tg://resolve?domain=evil_bot [1].",
+            "links to tg://resolve?domain=evil_bot, which [1] does not",
+        ),
+        ("See www.evil.example for the list of the dead [1].", "links to www.evil.example"),
+    ],
+)
+def test_a_link_the_cited_passage_does_not_give_fails(text: str, reason: str) -> None:
+    (check,) = check_answer(text, [ATTACK])
+    assert not check.supported and check.reason.startswith(reason), check
+
+
+def test_a_link_the_cited_passage_gives_passes() -> None:
+    linked = Document(
+        page_content="The ministry's list is at https://gov.example/list for all to see.",
+        metadata={"id": "c3", "title": "List"},
+    )
+    (check,) = check_answer("The ministry published its list at https://gov.example/list [1].",
+                            [linked])  # fmt: skip
+    assert check.supported, check
+
+
+def test_a_name_hidden_in_lowercase_fails() -> None:
+    freed = Document(
+        page_content="Qairawan was liberated by the PMU troops on Friday.", metadata={"id": "c5"}
+    )
+    (check,) = check_answer("qairawan was liberated by the wagner group [1].", [freed])
+    assert check.reason == "names wagner in lowercase, which [1] does not", check
+    (check,) = check_answer("qairawan was liberated by the pmu troops [1].", [freed])
+    assert check.supported, "every word of it is in the passage"
+    # "mosul" is a name its passage only capitalises: each word must be in the passage.
+    (check,) = check_answer("The attack in mosul was blamed on the wagner group [1].", [ATTACK])
+    assert not check.supported and "wagner" in check.reason, check
+
+
+def test_a_sentence_in_another_script_fails_unless_its_passage_has_those_words() -> None:
+    (check,) = check_answer("Каирван освобожден группой Вагнера [1].", [ATTACK])
+    assert not check.supported and check.reason.startswith("names Каирван"), check
+    russian = Document(page_content="Каирван освобожден в мае.", metadata={"id": "c4"})
+    (check,) = check_answer("Каирван освобожден [1].", [russian])
+    assert check.supported, check
+
+
+@pytest.mark.parametrize(
+    ("text", "supported"),
+    [
+        ("The attack in Mosul killed three hundred and seventeen people [1].", True),
+        ("The attack in Mosul killed five hundred people [1].", False),
+        ("The attack in Mosul killed more than sixty people [1].", False),
+        ("One of the attacks in Mosul killed 317 people [1].", True),  # "one" is no claim
+    ],
+)
+def test_numbers_in_words_are_claims(text: str, supported: bool) -> None:
+    (check,) = check_answer(text, [ATTACK])
+    assert check.supported is supported, check
+
+
+def test_a_correct_paraphrase_in_ordinary_case_still_passes_the_new_checks() -> None:
+    text = (
+        "Three hundred and seventeen people died in the Mosul market attack [1]. "
+        "Officials said Hadi al-Amiri's organization blamed the Islamic State [1]."
+    )
+    assert all(check.supported for check in check_answer(text, [ATTACK]))

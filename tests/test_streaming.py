@@ -26,8 +26,8 @@ REPLY = "The PMU controls Qairawan [1], the town the militia liberated last week
 
 
 @pytest.fixture
-def provider() -> Iterator[FakeLLMProvider]:
-    server = FakeLLMProvider(reply=REPLY).start()
+def provider(request: pytest.FixtureRequest) -> Iterator[FakeLLMProvider]:
+    server = FakeLLMProvider(reply=getattr(request, "param", REPLY)).start()
     server.chunk_chars, server.chunk_seconds = 6, 0.4  # about 5 s in all: typing is renewed
     yield server
     server.stop()
@@ -131,3 +131,19 @@ def test_without_drafts_one_message_is_edited_then_deleted() -> None:
         ("editMessageText", "The PMU controls"),
         ("deleteMessage", None),
     ]
+
+
+PHISHING = "The PMU controls Qairawan [1]. Log in at https://evil.example/qairawan-login [1]."
+
+
+@pytest.mark.parametrize("provider", [PHISHING], indirect=True)
+def test_a_draft_never_shows_a_link_and_the_answer_drops_an_invented_one(
+    bot: FakeBotAPI, provider: FakeLLMProvider
+) -> None:
+    bot.push_message("who controls Qairawan?", chat_id=111)
+    final = final_of(bot, 111)
+    drafts = [str(d["text"]) for d in bot.sent("sendMessageDraft", chat_id=111)]
+    assert drafts and any("[link]" in text for text in drafts), drafts
+    assert not any("evil" in text or "https" in text for text in drafts), drafts
+    visible, _ = parse_telegram_html(str(final["text"]))
+    assert visible.startswith("The PMU controls Qairawan [1]") and "evil.example" not in visible

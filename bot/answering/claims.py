@@ -7,7 +7,15 @@ that sentence). A sentence is supported when:
 - every number it states (317, 1,200, 3.5, 2017) is a number of a passage it cites;
 - every name it states is found in a passage it cites (its title, source and date count).
   A name is a capitalized word ("Qairawan", "al-Amiri", "PMU"), but not the first word of a
-  sentence when that word is a common one ("The", "It", "According").
+  sentence when that word is a common one ("The", "It", "According"), and any word in a
+  script other than Latin ("Каирван");
+- every link it gives (http, https, tg, www.) stands in a passage it cites: a reader follows
+  a link on the bot's word, so an invented one is phishing;
+- every number written in words ("sixty", "three hundred") is a number of a passage it cites,
+  in words or figures;
+- a sentence that writes in lowercase a name the passage capitalises ("qairawan"), or has no
+  capital at all, is checked word by word: a name can't hide in lowercase ("the wagner
+  group"). Each of its words (stopwords aside) must be in a passage it cites.
 
 Matching is case-insensitive and ignores a possessive "'s", so a paraphrase that keeps the
 facts passes however its other words differ. A failing sentence says why, in `reason`.
@@ -20,12 +28,41 @@ import re
 from langchain_core.documents import Document
 
 from bot.answering.answers import SentenceCheck, sentences_of
-from index.text import STOPWORDS
+from index.text import STOPWORDS, content_words, terms
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^\s*((?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.,;:!?]*)\s*")
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th|s)?(?![\w])")
 _WORD = re.compile(r"[A-Za-z][\w’'-]*")
+# Links a reader could follow: with a scheme (https://, tg://), or www.
+LINK = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\[\]()\"'“”‘’]+", re.IGNORECASE)
+# A word with a letter outside the Latin script (Cyrillic, Arabic, Greek, CJK, ...).
+_NON_LATIN_WORD = re.compile(r"\w*[^\W\d_a-zA-Z\u00C0-\u024F]\w*")
+_ANY_WORD = re.compile(r"[^\W\d_][\w’'-]*")
+_UNITS = {
+    word: value
+    for value, word in enumerate(
+        """zero one two three four five six seven eight nine ten eleven twelve thirteen
+        fourteen fifteen sixteen seventeen eighteen nineteen""".split()  # noqa: SIM905
+    )
+}
+_TENS = {
+    word: 10 * value
+    for value, word in enumerate(
+        "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split(),  # noqa: SIM905
+    )
+    if word != "_"
+}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+# A number in words opens on a unit or a ten ("one" and "zero" aside: "one of the villages"
+# stands for "a") and runs on through units, tens and scales ("three hundred and ten").
+_NUMBER_WORDS = re.compile(
+    r"\b(?:{first})(?:[\s-]+(?:and[\s-]+)?(?:{rest}))*\b".format(
+        first="|".join([*(w for w in _UNITS if w not in ("one", "zero")), *_TENS]),
+        rest="|".join([*_UNITS, *_TENS, *_SCALES]),
+    ),
+    re.IGNORECASE,
+)
 _SENTENCE_OPENERS = STOPWORDS | frozenset(
     """however meanwhile yes no while although though because since if once last next
     earlier later today yesterday officials reports report several both each every all
@@ -56,18 +93,72 @@ def numbers_in(text: str) -> set[str]:
 
 
 def names_in(sentence: str) -> list[str]:
-    """The capitalized words of a sentence, but a common word opening it."""
-    words = _WORD.findall(MARKER.sub(" ", sentence))
+    """The capitalized words of a sentence, but a common word opening it, and its words in a
+    script other than Latin."""
+    text = LINK.sub(" ", MARKER.sub(" ", sentence))
+    words = _WORD.findall(text)
     names = []
     for position, word in enumerate(words):
         bare = re.sub(r"['’]s$", "", word).strip("'’-")
         capitalized = any(part[:1].isupper() for part in bare.split("-"))
         if not bare or not capitalized:
             continue
-        if position == 0 and bare.lower() in _SENTENCE_OPENERS:
-            continue
+        if position == 0 and (bare.lower() in _SENTENCE_OPENERS or _is_number_word(bare)):
+            continue  # a number in words is checked as a number
         names.append(bare)
-    return names
+    return names + _NON_LATIN_WORD.findall(text)
+
+
+def without_links(text: str) -> str:
+    """The text with each link replaced by "[link]": for what is shown before it is checked
+    (a streamed draft), where an invented link would be one tap away."""
+    return LINK.sub("[link]", text)
+
+
+def _is_number_word(word: str) -> bool:
+    lowered = word.lower()
+    return lowered in _UNITS or lowered in _TENS or lowered in _SCALES
+
+
+def links_in(text: str) -> list[str]:
+    """The links of a text, without the punctuation that closes a sentence after them."""
+    return [link.rstrip(".,;:!?") for link in LINK.findall(text)]
+
+
+def spelled_numbers(text: str) -> set[str]:
+    """The numbers a text writes in words, as figures: "three hundred and ten" is "310"."""
+    found = set()
+    for match in _NUMBER_WORDS.finditer(text):
+        total = current = 0
+        for word in re.split(r"[\s-]+", match.group(0).lower()):
+            if word in _UNITS or word in _TENS:
+                current += _UNITS.get(word, 0) + _TENS.get(word, 0)
+            elif word in _SCALES:
+                scale = _SCALES[word]
+                if scale == 100:
+                    current = max(current, 1) * 100
+                else:
+                    total += max(current, 1) * scale
+                    current = 0
+        found.add(str(total + current))
+    return found
+
+
+def _hides_names(sentence: str, haystack: str) -> bool:
+    """The sentence writes in lowercase a word its passages only capitalise ("qairawan"), or
+    has no capital letter at all: its names can't be told by their case."""
+    words = _ANY_WORD.findall(MARKER.sub(" ", LINK.sub(" ", sentence)))
+    if words and not any(c.isupper() for word in words for c in word):
+        return True
+    capitalised: set[str] = set()
+    lowercase: set[str] = set()
+    for line in sentences_of(haystack):
+        passage_words = _WORD.findall(line)
+        # A word opening a sentence, or a headline's, is capitalised for that alone.
+        capitalised |= {w.lower() for w in passage_words[1:] if w[:1].isupper()}
+        lowercase |= {w.lower() for w in passage_words if w[:1].islower()}
+    names = capitalised - lowercase - _SENTENCE_OPENERS
+    return any(word[:1].islower() and word in names for word in words)
 
 
 def passage_text(document: Document) -> str:
@@ -87,13 +178,24 @@ def check_sentence(sentence: str, passages: list[Document]) -> SentenceCheck:
         )
     labels = "".join(f"[{n}]" for n in dict.fromkeys(given))
     haystack = "\n".join(passage_text(passages[n - 1]) for n in given)
-    absent = sorted(numbers_in(sentence) - numbers_in(haystack))
+    for link in links_in(sentence):
+        if link.lower() not in haystack.lower():
+            return SentenceCheck(sentence, False, f"links to {link}, which {labels} does not")
+    figures = numbers_in(haystack) | spelled_numbers(haystack)
+    absent = sorted((numbers_in(sentence) | spelled_numbers(sentence)) - figures)
     if absent:
         return SentenceCheck(sentence, False, f"states {absent[0]}, which {labels} does not")
     lowered = haystack.lower()
     for name in names_in(sentence):
         if not re.search(rf"(?<!\w){re.escape(name.lower())}", lowered):
             return SentenceCheck(sentence, False, f"names {name}, which {labels} does not")
+    if _hides_names(sentence, haystack):
+        known = content_words(haystack)
+        for word in _ANY_WORD.findall(LINK.sub(" ", MARKER.sub(" ", sentence))):
+            if any(term not in known for term in terms(word)):
+                return SentenceCheck(
+                    sentence, False, f"names {word} in lowercase, which {labels} does not"
+                )
     return SentenceCheck(sentence, True)
 
 

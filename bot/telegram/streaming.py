@@ -22,6 +22,7 @@ from telegram import Bot
 from telegram.constants import ChatAction, MessageLimit
 from telegram.error import TelegramError
 
+from bot.answering.claims import without_links
 from bot.answering.conversation import Conversation, ConversationKey, Turn
 from bot.answering.service import Draft
 
@@ -74,7 +75,7 @@ class DraftShower:
         self.message_id: int | None = None
 
     async def show(self, text: str, *, force: bool = False) -> None:
-        text = _fit(text)
+        text = _fit(without_links(text))
         now = time.monotonic()
         if not text.strip() or text == self.shown or (not force and now - self.last < self.every):
             return
