@@ -225,6 +225,15 @@ class FakeBotAPI:
             self._next_update += 1
         return message
 
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Any update as it is, malformed or not (Telegram's own never are): its update_id is
+        the next one, unless it carries its own."""
+        with self._cond:
+            update_id = int(update.get("update_id", self._next_update))
+            self._queue_update({"update_id": update_id, **update})
+            self._next_update = max(self._next_update, update_id) + 1
+        return update_id
+
     def redeliver(self, message: dict[str, Any]) -> None:
         """Deliver a message's update again, as Telegram does when the bot didn't
         acknowledge it (here under its old update_id, whatever was acknowledged)."""
