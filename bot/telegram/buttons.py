@@ -20,6 +20,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from bot.answering.answers import Answer, Citation
 from bot.render import split_messages
 from bot.state.answers import MAX_ANSWER_ID
+from bot.telegram.access import slow_down_message
 from bot.telegram.context import Context
 from bot.telegram.sending import send_html_messages
 from index.chunking import join_chunks
@@ -103,9 +104,15 @@ def parse_press(data: str) -> Press | str:
 
 async def on_button(update: Update, context: Context) -> None:
     """Show a source passage in full, or record a 👍/👎: only in the chat the answer was
-    given in, or for the person who asked."""
+    given in, or for the person who asked; a press counts against the rate limit as a
+    question does."""
     query = update.callback_query
     if query is None or not query.data:
+        return
+    limiter = context.bot_data.rate_limiter
+    wait = await asyncio.to_thread(limiter.wait_seconds, query.from_user.id)
+    if wait:  # an alert to the presser alone: nothing posted to the chat
+        await query.answer(slow_down_message(limiter.per_minute, wait), show_alert=True)
         return
     press = parse_press(query.data)
     if isinstance(press, str):
