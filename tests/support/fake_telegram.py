@@ -84,6 +84,19 @@ def utf16_length(text: str) -> int:
 _UPDATE_ID_BASES = itertools.count(1, 100_000)
 
 
+def as_held(params: dict[str, Any]) -> dict[str, Any]:
+    """A message the bot sent (its sendMessage parameters), as Telegram holds it under a
+    button pressed on it: its chat and its keyboard."""
+    chat_id = int(params["chat_id"])
+    chat = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
+    markup = json.loads(str(params["reply_markup"]))
+    return {"message_id": 9000, "date": 0, "chat": chat, "text": "", "reply_markup": markup}
+
+
+def button_data(message: dict[str, Any]) -> list[str]:
+    return [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
 def _too_many_requests(seconds: int) -> tuple[int, dict[str, Any]]:
     return 429, {
         "ok": False,
@@ -243,6 +256,23 @@ class FakeBotAPI:
             self._update_of_message[message["message_id"]] = self._next_update
             self._next_update += 1
         return message
+
+    def push_mention(self, question: str, *, chat_id: int, user_id: int) -> dict[str, Any]:
+        """A group message addressed to the bot by @mention."""
+        mention = f"@{BOT_USER['username']}"
+        entity = {"type": "mention", "offset": 0, "length": len(mention)}
+        return self.push_message(f"{mention} {question}", chat_id=chat_id, chat_type="group",
+                                 user_id=user_id, entities=[entity])  # fmt: skip
+
+    def replies_to(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """The messages the fake accepted in `message`'s chat as replies to it."""
+        return [
+            params
+            for params in self.sent(chat_id=message["chat"]["id"])
+            if params.get("_status") == 200
+            and json.loads(str(params.get("reply_parameters") or "{}")).get("message_id")
+            == message["message_id"]
+        ]
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Any update as it is, malformed or not (Telegram's own never are): its update_id is
