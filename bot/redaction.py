@@ -37,3 +37,15 @@ def secrets_in_environment(environ: Mapping[str, str]) -> list[str]:
     """The values of variables named like secrets: OPENAI_API_KEY, ANTHROPIC_API_KEY,
     GITHUB_TOKEN, PGPASSWORD and the like."""
     return [value for name, value in environ.items() if _SECRET_NAME.search(name) and value]
+
+
+HIDDEN = "(withheld)"
+# A URL of any scheme (a connection string is one), and a path of two or more parts.
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://\S+")
+_PATH = re.compile(r"(?<![\w/.~-])[~.]{0,2}(?:/[\w.~+@-]+){2,}/?|\b[A-Za-z]:\\\S+")
+
+
+def without_locations(text: str) -> str:
+    """The text with every URL, connection string and file path withheld: for what a reader
+    is told of an error (the log keeps them; they tell a stranger where and what to attack)."""
+    return _PATH.sub(HIDDEN, _URL.sub(HIDDEN, text))

@@ -13,6 +13,7 @@ from bot.answering.service import AnswerService
 from bot.render import TELEGRAM_LIMIT, telegram_length
 from bot.state.tables import answers
 from bot.telegram.buttons import (
+    ELSEWHERE,
     EXPIRED,
     MAX_CALLBACK_BYTES,
     OLD_BUTTON,
@@ -32,9 +33,12 @@ from tests.support.fake_telegram import FakeBotAPI, parse_telegram_html
 ADMIN = 7001
 
 
-def start(runner: BotRunner, home: Path, parts: BotServices) -> FakeBotAPI:
+def start(runner: BotRunner, home: Path, parts: BotServices, **settings: object) -> FakeBotAPI:
     return runner.start(
-        lambda **telegram: make_settings(home, NEWSDESK_ADMIN_IDS=str(ADMIN), **telegram), parts
+        lambda **telegram: make_settings(
+            home, NEWSDESK_ADMIN_IDS=str(ADMIN), **settings, **telegram
+        ),
+        parts,
     )
 
 
@@ -188,3 +192,99 @@ def test_a_passage_too_long_for_one_message_is_sent_in_several(
         shown += visible
     assert "<b>Qairawan</b> & co" in shown  # the title's HTML shown as text, not markup
     assert "day 0" in shown or "day 5" in shown
+
+
+ANN, BOB, GROUP = 111, 222, -300
+
+
+def message_in(chat_id: int, like: dict[str, Any]) -> dict[str, Any]:
+    """The bot's answer message `like`, as if it stood in chat `chat_id`."""
+    chat_type = "private" if chat_id > 0 else "group"
+    return {**like, "chat": {"id": chat_id, "type": chat_type}}
+
+
+def test_forged_button_data_gets_a_plain_answer_never_a_crash(
+    tmp_path: Path, seed_bot: BotServices
+) -> None:
+    """Ids of 2^63 and more overflowed SQLite's INTEGER ("Sorry, something went wrong", the
+    press never answered); every other shape is answered plainly too."""
+    runner = BotRunner()
+    # Presses count against the rate limit as questions do: 14 of them would pass it.
+    fake = start(runner, tmp_path, seed_bot, NEWSDESK_RATE_LIMIT_PER_MINUTE=0)
+    try:
+        fake.push_message("who controls Qairawan?")
+        fake.wait_for(lambda: bool(fake.sent(chat_id=ANN)))
+        message = answered_message(fake)
+        key = buttons(message)[0]["callback_data"].split(":")[1]
+        forged = [
+            "p:8000000000000000:1",  # 2^63
+            "v:ffffffffffffffff:1",  # 2^64 - 1
+            "p:0:1",
+            "p:-5:1",
+            "v:-1:1",
+            "p:xyz:1",
+            f"p:{key}:x",
+            f"p:{key}:0",
+            f"p:{key}:-1",
+            f"v:{key}:5",
+            f"v:{key}:0",
+            f"x:{key}:1",
+            f"p:{key}",
+            f"p:{key}:1:1",
+            "",
+        ]
+        for data in forged:
+            fake.push_callback(data, message)
+        fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= len(forged) - 1)
+        fake.push_message("/help")  # handled after the presses: nothing more is coming
+        fake.wait_for(lambda: len(fake.sent(chat_id=ANN)) >= 2)
+    finally:
+        runner.stop_all()
+    replies = [p.get("text") for p in fake.sent("answerCallbackQuery")]
+    # An empty data field is no button of ours at all: python-telegram-bot answers nothing.
+    assert len(replies) == len(forged) - 1
+    assert set(replies) <= {UNKNOWN_BUTTON, EXPIRED}, replies
+    texts = [str(p["text"]) for p in fake.sent(chat_id=ANN)]
+    assert len(texts) == 2 and "I answer questions" in texts[1], "no passage, no apology"
+    assert open_state(make_settings(tmp_path)).answers.feedback(int(key, 16)) == []
+
+
+def test_a_button_works_only_in_its_chat_or_for_its_asker(
+    tmp_path: Path, seed_bot: BotServices
+) -> None:
+    """Bob, given Ann's answer id, gets nothing of Ann's in his own chat and can't vote on
+    her answer; in the group the answer was given in, any member can use its buttons."""
+    runner = BotRunner()
+    fake = start(runner, tmp_path, seed_bot)
+    try:
+        fake.push_message("who controls Qairawan?", chat_id=ANN, user_id=ANN)
+        fake.wait_for(lambda: bool(fake.sent(chat_id=ANN)))
+        ann = answered_message(fake)
+        source, up = buttons(ann)[0]["callback_data"], buttons(ann)[-2]["callback_data"]
+        fake.push_callback(source, message_in(BOB, ann), user_id=BOB)
+        fake.push_callback(up, message_in(BOB, ann), user_id=BOB)
+        fake.push_callback(source, message_in(GROUP, ann), user_id=BOB)
+        fake.wait_for(lambda: len(fake.sent("answerCallbackQuery")) >= 3)
+        # Ann's own button, pressed where it was sent, still works.
+        fake.push_callback(source, ann, user_id=ANN)
+        fake.wait_for(lambda: len(fake.sent(chat_id=ANN)) >= 2)
+
+        mention = "@newsdesk_test_bot who controls Qairawan?"
+        entity = {"type": "mention", "offset": 0, "length": len("@newsdesk_test_bot")}
+        fake.push_message(mention, chat_id=GROUP, chat_type="group", user_id=ANN,
+                          entities=[entity])  # fmt: skip
+        fake.wait_for(lambda: bool(fake.sent(chat_id=GROUP)))
+        (group_answer,) = fake.sent(chat_id=GROUP)
+        in_group = message_in(GROUP, {**ann, "reply_markup": json.loads(
+            str(group_answer["reply_markup"]))})  # fmt: skip
+        fake.push_callback(buttons(in_group)[0]["callback_data"], in_group, user_id=BOB)
+        fake.wait_for(lambda: len(fake.sent(chat_id=GROUP)) >= 2)
+    finally:
+        runner.stop_all()
+    refused = [p.get("text") for p in fake.sent("answerCallbackQuery")][:3]
+    assert refused == [ELSEWHERE] * 3
+    assert fake.sent(chat_id=BOB) == []
+    assert "al-Hashd al-Shaabi" in str(fake.sent(chat_id=ANN)[1]["text"])
+    assert "al-Hashd al-Shaabi" in str(fake.sent(chat_id=GROUP)[1]["text"])
+    answer_id = int(up.split(":")[1], 16)
+    assert open_state(make_settings(tmp_path)).answers.feedback(answer_id) == []

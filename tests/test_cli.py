@@ -124,6 +124,9 @@ def test_prompts_on_the_cli(
     assert main(["prompts", "set", "refusal", "--file", str(candidate)]) == 2
     err = capsys.readouterr().err
     assert "unknown placeholder {name}" in err and "Version 2 stays live" in err
+    candidate.write_text("Answer {question!r} from {passages:>20000000}")
+    assert main(["prompts", "set", "answer", "--file", str(candidate)]) == 2
+    assert "{question!r} has a conversion" in capsys.readouterr().err
     assert main(["prompts", "rollback", "refusal"]) == 0
     assert main(["prompts", "show", "refusal"]) == 0
     shipped = (PROJECT_DIR / "prompts" / "refusal.txt").read_text().strip()

@@ -4,6 +4,7 @@ two bot replicas in webhook mode behind a load balancer, all on one database URL
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -55,6 +56,15 @@ def test_the_load_balancer_spreads_over_both_replicas() -> None:
     config = (PROJECT_DIR / source).read_text()
     assert "server bot-1:8443;" in config and "server bot-2:8443;" in config
     assert "proxy_pass http://newsdesk;" in config
+
+
+def test_the_load_balancer_keeps_healthz_to_itself() -> None:
+    """/healthz is for whoever runs the replicas, on their own ports: through the public load
+    balancer it is refused (nginx matches the path after decoding %XX and merging slashes)."""
+    (mount,) = services()["lb"]["volumes"]
+    config = (PROJECT_DIR / mount.split(":")[0]).read_text()
+    refused = re.search(r"location /healthz \{\s*deny all;\s*\}", config)
+    assert refused is not None, config
 
 
 def test_docker_compose_accepts_the_file() -> None:

@@ -25,6 +25,11 @@ def test_shipped_prompts_are_valid() -> None:
         ("answer", "{question} {passages} {", "literal brace"),
         ("nonsense", "x", "unknown prompt 'nonsense'"),
         ("refusal", "x" * 20_001, "the limit is 20,000"),
+        # A format spec would pad every question to 20 MB before the LLM sees it.
+        ("answer", "{question:>20000000} {passages}", "{question:>20000000} has a format spec"),
+        ("answer", "{question!r} {passages}", "{question!r} has a conversion"),
+        ("answer", "{question} {passages:{question}}", "{passages:{question}} has a format"),
+        ("help", "{articles!s:>9} {latest}", "{articles!s:>9} has a conversion"),
     ],
 )
 def test_invalid_templates_are_rejected_with_a_message_naming_the_problem(

@@ -241,3 +241,23 @@ def test_the_bot_refreshes_its_keyword_index_when_another_process_indexes(
         time.sleep(0.1)
     runner.stop_all()
     assert len(parts.answering.keyword.search.search("Baaj ferry", 5)) == 1
+
+
+def test_a_message_without_a_chat_is_dropped_and_logged_and_nothing_crashes(
+    start_bot: StartBot, seed_bot: BotServices, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram never sends one; if it did, the handlers and the error handler read its
+    chat: the error handler crashed on it as well."""
+    fake = start_bot(seed_bot)
+    reader = {"id": 111, "is_bot": False, "first_name": "Reader"}
+    message = {"message_id": 1, "date": 0, "from": reader, "text": "who controls Qairawan?"}
+    with caplog.at_level(logging.WARNING):
+        fake.push_update({"message": message})
+        fake.push_update({"callback_query": {"id": "q1", "from": reader, "chat_instance": "c",
+                                             "message": message, "data": "v:1:1"}})  # fmt: skip
+        fake.push_message("/help")
+        wait_for_messages(fake, 1)
+    assert "I answer questions" in texts(fake)[0]
+    dropped = [r for r in caplog.records if "update dropped" in r.getMessage()]
+    assert len(dropped) == 2, [r.getMessage() for r in caplog.records]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "nothing crashed"

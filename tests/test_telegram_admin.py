@@ -220,6 +220,9 @@ def test_an_admin_tunes_a_prompt_from_telegram(start_bot: StartBot, tmp_path: Pa
     assert send("/prompt set answer Just answer: {question}").startswith(
         "Not done: prompt 'answer' lacks placeholder {passages}. Version 1 stays live."
     )
+    assert send("/prompt set answer {question:>20000000} {passages}").startswith(
+        "Not done: prompt 'answer': placeholder {question:>20000000} has a format spec"
+    )
     answer_v1 = service.prompts.template("answer")
     new_answer = "Passages:\n{passages}\n\nCite [n]. Question: {question}\nAnswer:"
     assert send(f"/prompt set answer {new_answer}") == (

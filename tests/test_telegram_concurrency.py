@@ -1,6 +1,7 @@
 """Many chats at once: the real Application, concurrent updates, against the fake Bot API. A
-slow answer in one chat doesn't hold up another; one chat's messages are answered in order;
-/reindex runs in the background while questions are answered."""
+slow answer in one chat (of one member of a group) doesn't hold up another; one chat's
+messages are answered in order; /reindex runs in the background while questions are
+answered."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.support.web_server import Page, WebServer, news_page
 
 ADMIN = 7001
 CHAT_A, CHAT_B = 501, 502
+GROUP = -503
 SLOW = "who controls Qairawan?"
 FAST = "who leads the Badr Organization?"
 ANSWER = "The Popular Mobilization Units hold Qairawan, the statement says [1]."
@@ -97,6 +99,27 @@ def test_two_messages_in_one_chat_are_answered_in_order(
     assert first < second
     # Chat B's question, sent last, did not wait for chat A's.
     assert answered_at(fake, CHAT_B)[0] < first
+
+
+def test_in_a_group_one_members_slow_question_does_not_hold_up_another_members(
+    start_bot: StartBot,
+    seed_store: ArticleStore,
+    embeddings: SentenceTransformerEmbeddings,
+    tmp_path: Path,
+) -> None:
+    """Each member of a group takes turns only with themselves: a backlog of one member's
+    (a flood, or one slow answer) leaves the others' questions alone."""
+    parts = slow_parts(seed_store, embeddings, tmp_path, slow_words=[SLOW], slow_seconds=4.0)
+    fake = start_bot(parts)
+    asked = {
+        "slow": fake.push_mention(SLOW, chat_id=GROUP, user_id=CHAT_A),
+        "same member's next": fake.push_mention(FAST, chat_id=GROUP, user_id=CHAT_A),
+        "another member's": fake.push_mention(FAST, chat_id=GROUP, user_id=CHAT_B),
+    }
+    fake.wait_for(lambda: all(fake.replies_to(message) for message in asked.values()))
+    at = {name: float(fake.replies_to(message)[0]["_received"]) for name, message in asked.items()}
+    assert at["another member's"] < at["slow"] - 2.0
+    assert at["slow"] < at["same member's next"], "one member's questions stay in order"
 
 
 @pytest.fixture

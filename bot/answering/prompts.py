@@ -36,10 +36,34 @@ class PromptError(NewsdeskError):
 
 
 def placeholders_in(text: str) -> set[str]:
+    return {field for field, _, _ in _fields(text)}
+
+
+def _fields(text: str) -> list[tuple[str, str, str]]:
+    """(name, conversion, format spec) of each placeholder, in order."""
     try:
-        return {field for _, field, _, _ in Formatter().parse(text) if field is not None}
+        return [
+            (field, conversion or "", spec or "")
+            for _, field, spec, conversion in Formatter().parse(text)
+            if field is not None
+        ]
     except ValueError as error:  # e.g. a single "{" that is not a placeholder
         raise PromptError(f"{error}; write a literal brace as {{{{ or }}}}") from error
+
+
+def _check_bare(name: str, text: str) -> None:
+    """A placeholder is its name alone: a format spec such as {question:>20000000} would pad
+    every question to 20 MB before the LLM sees it, and a conversion ({question!r}) changes
+    what the LLM is given."""
+    for field, conversion, spec in _fields(text):
+        if conversion or spec:
+            written = "{" + field + (f"!{conversion}" if conversion else "")
+            written += (f":{spec}" if spec else "") + "}"
+            what = "a conversion" if conversion else "a format spec"
+            raise PromptError(
+                f"prompt {name!r}: placeholder {written} has {what}; "
+                f"write it as {{{field}}}, with nothing after the name"
+            )
 
 
 def validate(name: str, text: str) -> str:
@@ -53,6 +77,7 @@ def validate(name: str, text: str) -> str:
             f"prompt {name!r} is {len(text):,} characters long; the limit is "
             f"{MAX_TEMPLATE_CHARS:,} (a template is instructions, not material)"
         )
+    _check_bare(name, text)
     found = placeholders_in(text)
     required = PLACEHOLDERS[name]
     if missing := sorted(required - found):

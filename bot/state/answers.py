@@ -29,6 +29,24 @@ class Stats:
     median_latency_ms: float | None
 
 
+@dataclass(frozen=True)
+class RecordedAnswer:
+    """An answer with where it was given: the chat, and the person who asked."""
+
+    answer: Answer
+    chat_id: int | None
+    user_id: int | None
+
+    def reachable_from(self, chat_id: int | None, user_id: int) -> bool:
+        """A button under it works in the chat it was given in, or for the person who asked
+        (anyone else holding its id gets nothing of it)."""
+        in_chat = chat_id is not None and chat_id == self.chat_id
+        return in_chat or user_id == self.user_id
+
+
+MAX_ANSWER_ID = 2**63 - 1
+
+
 def new_answer_id() -> int:
     """Positive and below 2**63: fits a signed BIGINT, 16 hex digits in button data."""
     return secrets.randbits(63) or 1
@@ -73,12 +91,26 @@ class AnswerLog:
         return answer_id
 
     def get(self, answer_id: int) -> Answer | None:
+        recorded = self.recorded(answer_id)
+        return None if recorded is None else recorded.answer
+
+    def recorded(self, answer_id: int) -> RecordedAnswer | None:
+        """The answer with its chat and asker; None if there is none under that id (or the
+        id can't be one: a signed 64-bit column holds none outside 1..MAX_ANSWER_ID)."""
+        if not 0 < answer_id <= MAX_ANSWER_ID:
+            return None
+        query = select(answers.c.answer_json, answers.c.chat_id, answers.c.user_id)
         with self.database.transaction() as db:
-            raw = db.scalar(select(answers.c.answer_json).where(answers.c.id == answer_id))
-        return None if raw is None else answer_from_json(raw)
+            row = db.execute(query.where(answers.c.id == answer_id)).first()
+        if row is None:
+            return None
+        raw, chat_id, user_id = row
+        return RecordedAnswer(answer_from_json(raw), chat_id, user_id)
 
     def vote(self, answer_id: int, user_id: int, vote: int, at: float | None = None) -> bool:
         """Record (or change) a reader's vote; False if the answer isn't known."""
+        if not 0 < answer_id <= MAX_ANSWER_ID:
+            return False
         with self.database.transaction() as db:
             if db.scalar(select(answers.c.id).where(answers.c.id == answer_id)) is None:
                 return False

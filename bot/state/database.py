@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from index.errors import NewsdeskError
 
@@ -31,7 +31,32 @@ DRIVERS = "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME"
 
 class DatabaseError(NewsdeskError):
     """The database can't be opened, reached or migrated; the message says which, with the
-    URL's password hidden."""
+    URL's password hidden (and so is for the operator: a bot tells its readers less).
+    `transient`: the same work may well succeed if tried again (a lock, a lost connection)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+# Postgres SQLSTATEs worth another try: serialization failure, deadlock, lock not available,
+# the server shutting down or restarting (and class 08, the connection, below).
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03"})
+
+
+def is_transient(error: SQLAlchemyError) -> bool:
+    """Whether `error` is one a later try may not meet: SQLite's "database is locked" (another
+    process held the write lock past the busy timeout), or a Postgres conflict or lost
+    connection."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    if isinstance(state, str):
+        return state in TRANSIENT_SQLSTATES or state.startswith("08")
+    reason = str(error.orig).lower()
+    return "locked" in reason or "busy" in reason
 
 
 def parse_url(url: str) -> URL:
@@ -62,7 +87,9 @@ class Database:
             return create_engine(self.url, pool_pre_ping=True, future=True)
         if self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        # A `?timeout=SECONDS` in the URL sets how long to wait for another process's lock.
+        waits = {} if "timeout" in self.url.query else {"timeout": SQLITE_BUSY_SECONDS}
+        engine = create_engine(self.url, connect_args=waits)
         event.listen(engine, "connect", _sqlite_connected)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -73,7 +100,7 @@ class Database:
             with self.engine.begin() as connection:
                 yield connection
         except SQLAlchemyError as error:
-            raise DatabaseError(self.describe(error)) from None
+            raise DatabaseError(self.describe(error), transient=is_transient(error)) from None
 
     def describe(self, error: BaseException) -> str:
         """What went wrong, in one line without the password (the driver's own message can

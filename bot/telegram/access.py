@@ -58,23 +58,34 @@ class Windows(Protocol):
 
 
 class RateLimiter:
-    """At most `per_minute` questions per user in any sliding minute, on all replicas."""
+    """At most `per_minute` questions and button presses together per user in any sliding
+    minute, on all replicas. Both count alike: each can make the bot post to the chat, and
+    a group takes only 20 of the bot's messages a minute (Telegram's limit), so one member
+    must not be able to spend them all."""
 
     def __init__(self, per_minute: int, windows: Windows) -> None:
         self.per_minute = per_minute
         self.windows = windows
 
     def wait_seconds(self, user_id: int) -> int:
-        """0 and the question is counted, or how many seconds until the user may ask again."""
+        """0 and the question or press is counted, or how many seconds until the user may
+        ask again."""
         if self.per_minute <= 0:
             return 0
         return self.windows.take(f"ask:{user_id}", self.per_minute, WINDOW_SECONDS)
 
+    def first_refusal(self, user_id: int) -> bool:
+        """Whether to tell the user to slow down: once a minute at most. Telling them at
+        every message over the limit would post as many messages as they send."""
+        return self.windows.take(f"slowed:{user_id}", 1, WINDOW_SECONDS) == 0
+
 
 def slow_down_message(per_minute: int, seconds: int) -> str:
+    """Short enough for a button press's alert (200 characters)."""
+    plural = "s" if seconds != 1 else ""
     return (
-        f"You've asked {per_minute} questions in the last minute, the most I take. "
-        f"Please try again in {seconds} second{'s' if seconds != 1 else ''}."
+        f"You've asked {per_minute} questions in the last minute (button presses count "
+        f"too), the most I take. Please try again in {seconds} second{plural}."
     )
 
 

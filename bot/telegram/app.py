@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from telegram import BotCommand, BotCommandScopeChat, ReplyParameters, Update
 from telegram.constants import ChatType
@@ -21,6 +21,8 @@ from telegram.ext import (
 )
 
 from bot.errors import NewsdeskError
+from bot.redaction import without_locations
+from bot.state.database import DatabaseError
 from bot.telegram import admin, jobs, questions, uploads
 from bot.telegram.buttons import on_button
 from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
@@ -45,6 +47,9 @@ ADMIN_COMMANDS = [
 # A refresh reads the store's generation only; every this many, the chunk ids as well.
 THOROUGH_EVERY = 10
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
+DATABASE_BUSY = "My records are busy just now; I'll come back to your message as soon as I can."
+DATABASE_DOWN = "Sorry, I can't reach my records just now. Please try again in a few minutes."
+ALERT_CHARS = 200  # Telegram's limit on a callback answer's text
 
 
 class MissingTokenError(NewsdeskError):
@@ -52,22 +57,39 @@ class MissingTokenError(NewsdeskError):
 
 
 async def on_error(update: object, context: Context) -> None:
-    """A NewsdeskError's message goes to the user as it is; anything else is logged with its
-    traceback, and the user gets an apology."""
-    error = context.error
-    if isinstance(error, NewsdeskError):
-        reply = context.redact(str(error))
-        log.info("told the user: %s", reply)
-    else:
-        log.error("Error while handling an update", exc_info=error)
-        reply = APOLOGY
-    if isinstance(update, Update) and (message := update.effective_message):
-        in_group = message.chat.type != ChatType.PRIVATE
-        reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
-        try:
+    """What the user is told of an error (a button's presser in an alert, not a message):
+    a NewsdeskError's message, without any path or URL (the log has them); for a busy
+    database, that their message will be seen to (it is tried again later); for anything
+    else, an apology, with the traceback logged."""
+    reply = _reply_to_error(update, context)
+    if reply is None or not isinstance(update, Update):  # not an update: a scheduled job's
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(reply[:ALERT_CHARS], show_alert=True)
+        elif (message := update.effective_message) and (chat := update.effective_chat):
+            in_group = chat.type != ChatType.PRIVATE
+            reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
             await message.reply_text(reply, reply_parameters=reply_to)
-        except Exception:  # the reply is best effort: the original error is already handled
-            log.warning("Could not send the error message", exc_info=True)
+    except Exception:  # the reply is best effort: the original error is already handled
+        log.warning("Could not send the error message", exc_info=True)
+
+
+def _reply_to_error(update: object, context: Context) -> str | None:
+    """The line for the user (None: nothing to say), the error logged."""
+    error = context.error
+    if isinstance(error, DatabaseError):
+        log.warning("%s", error)
+        retry, application = 0, context.application
+        question = isinstance(update, Update) and update.message is not None  # not a press
+        if error.transient and question and isinstance(application, JournaledApplication):
+            retry = application.retry_later(cast(Update, update))
+        return DATABASE_DOWN if not retry else DATABASE_BUSY if retry == 1 else None
+    if isinstance(error, NewsdeskError):
+        log.info("told the user: %s", error)
+        return without_locations(context.redact(str(error)))
+    log.error("Error while handling an update", exc_info=error)
+    return APOLOGY
 
 
 async def start_up(application: NewsdeskApplication) -> None:

@@ -3,19 +3,24 @@ full, and 👍/👎. The answer is kept in the shared AnswerLog under a random 6
 button works on any replica and after a restart.
 
 Button data is `p:ID:N` (show passage N) and `v:ID:±1` (vote), ID in 16 hex digits: at
-most 23 bytes of Telegram's 64. Buttons from before (`s:ID:N`, `f:ID:±1`, ids counted per
-machine) are answered with OLD_BUTTON: their ids could name another replica's answer."""
+most 23 bytes of Telegram's 64. A button works only in the chat its answer was given in, or
+for the person who asked: anyone else holding an answer's id gets nothing of it. Buttons
+from before (`s:ID:N`, `f:ID:±1`, ids counted per machine) are answered with OLD_BUTTON:
+their ids could name another replica's answer."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.answering.answers import Answer, Citation
 from bot.render import split_messages
+from bot.state.answers import MAX_ANSWER_ID
+from bot.telegram.access import slow_down_message
 from bot.telegram.context import Context
 from bot.telegram.sending import send_html_messages
 from index.chunking import join_chunks
@@ -26,6 +31,7 @@ OLD_BUTTON = (
     "any more; please ask the question again."
 )
 UNKNOWN_BUTTON = "I don't know that button."
+ELSEWHERE = "That button works only in the chat its answer was given in."
 _DATA = re.compile(r"([pv]):([0-9a-f]{1,16}):(-?[0-9]{1,3})")
 _OLD_DATA = re.compile(r"[sf]:[0-9]+:-?[0-9]+")
 THANKS = {1: "Thanks! Glad it helped.", -1: "Thanks for telling me; it helps improve answers."}
@@ -73,26 +79,66 @@ def passage_html(citation: Citation, text: str) -> str:
     return f"{head}\n<blockquote>{escape(text, quote=False)}</blockquote>"
 
 
+@dataclass(frozen=True)
+class Press:
+    """A button's data, checked: show passage `number` ("p"), or vote `number`, ±1 ("v")."""
+
+    kind: str
+    answer_id: int
+    number: int
+
+
+def parse_press(data: str) -> Press | str:
+    """The press `data` describes, or the reply to data that is none we send: an id outside
+    1..2^63-1 (one SQLite's INTEGER can't hold, or none we hand out), a vote other than ±1,
+    a passage number below 1."""
+    matched = _DATA.fullmatch(data)
+    if matched is None:
+        return OLD_BUTTON if _OLD_DATA.fullmatch(data) else UNKNOWN_BUTTON
+    kind, answer_id, number = matched[1], int(matched[2], 16), int(matched[3])
+    fits = number in THANKS if kind == "v" else number >= 1
+    if not fits or not 0 < answer_id <= MAX_ANSWER_ID:
+        return UNKNOWN_BUTTON
+    return Press(kind, answer_id, number)
+
+
 async def on_button(update: Update, context: Context) -> None:
-    """Show a source passage in full, or record a 👍/👎."""
+    """Show a source passage in full, or record a 👍/👎: only in the chat the answer was
+    given in, or for the person who asked; a press counts against the rate limit as a
+    question does."""
     query = update.callback_query
     if query is None or not query.data:
         return
-    matched = _DATA.fullmatch(query.data)
-    if matched is None:
-        old = _OLD_DATA.fullmatch(query.data)
-        await query.answer(OLD_BUTTON if old else UNKNOWN_BUTTON, show_alert=bool(old))
+    limiter = context.bot_data.rate_limiter
+    wait = await asyncio.to_thread(limiter.wait_seconds, query.from_user.id)
+    if wait:  # an alert to the presser alone: nothing posted to the chat
+        await query.answer(slow_down_message(limiter.per_minute, wait), show_alert=True)
         return
-    kind, answer_id, number = matched[1], int(matched[2], 16), int(matched[3])
+    press = parse_press(query.data)
+    if isinstance(press, str):
+        await query.answer(press, show_alert=press == OLD_BUTTON)
+        return
     answer_log = context.state.answers
-    if kind == "v" and number in THANKS:
-        user = query.from_user.id
-        recorded = await asyncio.to_thread(answer_log.vote, answer_id, user, number)
-        await query.answer(THANKS[number] if recorded else EXPIRED)
-        return
-    answer = await asyncio.to_thread(answer_log.get, answer_id)
-    citation = next((c for c in answer.citations if c.n == number), None) if answer else None
-    if kind != "p" or citation is None:
+    recorded = await asyncio.to_thread(answer_log.recorded, press.answer_id)
+    chat_id = query.message.chat.id if query.message else None
+    if recorded is None:
+        await query.answer(EXPIRED, show_alert=press.kind == "p")
+    elif not recorded.reachable_from(chat_id, query.from_user.id):
+        await query.answer(ELSEWHERE, show_alert=True)
+    elif press.kind == "v":
+        voted = await asyncio.to_thread(
+            answer_log.vote, press.answer_id, query.from_user.id, press.number
+        )
+        await query.answer(THANKS[press.number] if voted else EXPIRED)
+    else:
+        await _show_passage(query, recorded.answer, press.number, context)
+
+
+async def _show_passage(
+    query: CallbackQuery, answer: Answer, number: int, context: Context
+) -> None:
+    citation = next((c for c in answer.citations if c.n == number), None)
+    if citation is None:
         await query.answer(EXPIRED, show_alert=True)
         return
     wanted = citation.passage_ids or [citation.chunk_id]

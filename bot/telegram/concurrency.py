@@ -1,6 +1,8 @@
 """Many chats at once, each in order: updates are handled concurrently, but the updates of one
 chat take turns, so a reader's second question is answered after the first, and a slow answer
-in one chat never holds up another. Blocking work (retrieval, the answerer, an LLM call, the
+in one chat never holds up another. In a group, each member's updates take turns among
+themselves: one member's backlog (a flood of 100 mentions and presses) never holds up
+another member's question. Blocking work (retrieval, the answerer, an LLM call, the
 answer log) runs in a bounded pool of threads, never on the event loop.
 
 python-telegram-bot's `concurrent_updates` takes a `BaseUpdateProcessor`; its own semaphore
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
 
 # Updates accepted at once, waiting for their chat's turn included; past it, new ones wait
@@ -33,25 +36,31 @@ class _ChatTurns:
     holders: int = 0
 
 
-def chat_key(update: object) -> int | None:
-    """The chat an update belongs to (None for updates without one, handled at once)."""
-    if isinstance(update, Update) and update.effective_chat is not None:
-        return update.effective_chat.id
-    return None
+# Whose turn an update waits for: (chat, None) in a private chat, (chat, member) in a group.
+TurnKey = tuple[int, int | None]
+
+
+def turn_key(update: object) -> TurnKey | None:
+    """Whose turn an update waits for (None for updates without a chat, handled at once)."""
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return None
+    chat, user = update.effective_chat, update.effective_user
+    member = user.id if user is not None and chat.type != ChatType.PRIVATE else None
+    return chat.id, member
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Up to `concurrent` updates at once; the updates of one chat one after another, in the
-    order they arrived."""
+    """Up to `concurrent` updates at once; the updates of one chat (of one member of a group)
+    one after another, in the order they arrived."""
 
     def __init__(self, concurrent: int) -> None:
         super().__init__(max_concurrent_updates=max(2, concurrent * WAITING_UPDATES_PER_SLOT))
         self.concurrent = concurrent
         self._slots = asyncio.Semaphore(concurrent)
-        self._chats: dict[int, _ChatTurns] = {}
+        self._chats: dict[TurnKey, _ChatTurns] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = chat_key(update)
+        key = turn_key(update)
         if key is None:
             async with self._slots:
                 await coroutine

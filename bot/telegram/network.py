@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -42,6 +44,14 @@ LONGEST_POLL_WAIT_SECONDS = 2.0
 # Calls that only decorate an answer: one try, so a failure never delays the answer itself.
 # (The streamed drafts too: the final answer follows them in any case.)
 BEST_EFFORT = frozenset({"sendChatAction", "sendMessageDraft"})
+# python-telegram-bot's limiter counts every call to a group against the group's 20 messages
+# a minute, typing actions too; so in a group a decoration goes at most once in this many
+# seconds, and is skipped, not waited for, in between: a busy group's answers never queue
+# behind them (one member's 10 questions took 10 of the 20 places; BENCHMARKS.md, "A flood
+# in a group").
+GROUP_DECORATION_EVERY_SECONDS = 12.0
+# Groups remembered for that; past this many, those decorated longest ago are forgotten.
+DECORATED_GROUPS_KEPT = 1024
 
 
 class TelegramUnavailable(NetworkError, NewsdeskError):
@@ -151,6 +161,29 @@ class RetryingRateLimiter(AIORateLimiter):
     fails such a request before acting on it, so a retry doesn't duplicate a message; a real
     timeout after Telegram acted could, which is the price of not losing the answer."""
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._decorated: dict[int, float] = {}  # group -> time.monotonic() of its last one
+
+    def _skip_decoration(self, endpoint: str, data: dict[str, Any]) -> bool:
+        """Whether to leave out this typing action (or draft): a group's decorated already
+        in the last GROUP_DECORATION_EVERY_SECONDS."""
+        try:
+            chat_id = int(data.get("chat_id") or 0)
+        except (TypeError, ValueError):
+            return False
+        if endpoint not in BEST_EFFORT or chat_id >= 0:
+            return False
+        now = time.monotonic()
+        if now - self._decorated.get(chat_id, -math.inf) < GROUP_DECORATION_EVERY_SECONDS:
+            return True
+        self._decorated[chat_id] = now
+        if len(self._decorated) > DECORATED_GROUPS_KEPT:
+            oldest = sorted(self._decorated, key=self._decorated.__getitem__)
+            for group in oldest[: len(oldest) // 2]:
+                del self._decorated[group]
+        return False
+
     async def process_request(
         self,
         callback: Endpoint,
@@ -160,6 +193,8 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if self._skip_decoration(endpoint, data):
+            return True  # what Telegram answers a typing action
         attempts = 1 if endpoint in BEST_EFFORT else ATTEMPTS
         for attempt in range(1, attempts + 1):
             try:

@@ -129,9 +129,10 @@ async def answer_message(message: Message, question: str, context: Context) -> N
     asker = message.from_user.id if message.from_user else message.chat_id
     wait = await asyncio.to_thread(limiter.wait_seconds, asker)
     if wait:
-        await message.reply_text(
-            slow_down_message(limiter.per_minute, wait), reply_parameters=reply_to
-        )
+        if await asyncio.to_thread(limiter.first_refusal, asker):
+            await message.reply_text(
+                slow_down_message(limiter.per_minute, wait), reply_parameters=reply_to
+            )
         return
     conversation, key = context.conversation, conversation_key(message)
     user = message.from_user.id if message.from_user else None

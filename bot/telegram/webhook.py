@@ -4,10 +4,13 @@ server (tornado) serves the one path and nothing else; this is the small server 
 `examples/customwebhookbot` describes instead, on aiohttp, with two routes:
 
 - POST <the URL's path>: an update. Without the right `X-Telegram-Bot-Api-Secret-Token`
-  it gets 403; a body that is not an update gets 400. An update is written to the journal
-  (`bot.telegram.journal`) before Telegram gets its 200, then queued for the Application.
+  it gets 403. With it, always 200: an update is written to the journal
+  (`bot.telegram.journal`) before Telegram gets its 200, then queued for the Application; a
+  body that is no usable update is logged and dropped (a 4xx or 5xx would have Telegram
+  retry it, holding back every later update).
 - GET /healthz: readiness as JSON (store reachable, database reachable, index size); 200
-  when ready, 503 when not.
+  when ready, 503 when not. No paths or URLs: a failed check names its error's type, the
+  log has the rest. The load balancer (deploy/nginx.conf) doesn't pass it on.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from telegram import Update
 from bot.errors import NewsdeskError
 from bot.telegram.app import start_up
 from bot.telegram.context import NewsdeskApplication
-from bot.telegram.journal import JournaledApplication
+from bot.telegram.journal import JournaledApplication, id_fits, malformed
 from bot.telegram.network import LONGEST_WAIT_SECONDS, RETRYABLE, backoff_seconds
 
 log = logging.getLogger(__name__)
@@ -78,14 +81,18 @@ async def read_update(request: web.Request, application: NewsdeskApplication) ->
         data = await request.json(loads=json.loads)
     except web.HTTPRequestEntityTooLarge:
         return "too large for an update"
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         return "the body is not JSON"
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    if not isinstance(data, dict) or not id_fits(data.get("update_id")):
         return "the body is not a Telegram update"
     try:
         update = Update.de_json(data, application.bot)
-    except (KeyError, TypeError, ValueError) as error:
+    # python-telegram-bot's parsing assumes Telegram's shapes: "message": "hi" raises
+    # AttributeError, other shapes other errors; none of them is the server's failure.
+    except Exception as error:
         return f"the body is not a Telegram update ({type(error).__name__})"
+    if problem := malformed(update):
+        return problem
     if isinstance(application, JournaledApplication):
         application.journal.record([data])  # on disk before Telegram hears it arrived
     return update
@@ -100,8 +107,10 @@ def webhook_app(application: NewsdeskApplication, path: str, secret: str) -> web
             return _error(403, "Forbidden: wrong or missing secret token")
         update = await read_update(request, application)
         if isinstance(update, str):
-            log.warning("webhook request refused: %s", update)
-            return _error(400, f"Bad Request: {update}")
+            # Acknowledged all the same: Telegram retries an update that got no 200, and
+            # holds back every later one meanwhile.
+            log.warning("webhook update dropped: %s", update)
+            return web.json_response({"ok": True, "dropped": update})
         await application.update_queue.put(update)
         return web.json_response({"ok": True})
 
@@ -121,7 +130,7 @@ async def readiness(application: NewsdeskApplication) -> dict[str, Any]:
     answering = data.services.answering
 
     def store() -> dict[str, Any]:
-        return {"description": answering.store.description, "chunks": answering.store.count()}
+        return {"chunks": answering.store.count()}
 
     def database() -> dict[str, Any]:
         data.state.answers.stats(60)  # one query on the answer log's database
@@ -144,7 +153,8 @@ async def _check(run: Any, redact: Any) -> dict[str, Any]:
     except TimeoutError:
         return {"ok": False, "error": f"no answer in {HEALTH_TIMEOUT_SECONDS:.0f} s"}
     except Exception as error:  # any failure is the report's content, not the server's
-        return {"ok": False, "error": redact(f"{type(error).__name__}: {error}")}
+        log.warning("/healthz: %s", redact(f"{type(error).__name__}: {error}"))
+        return {"ok": False, "error": f"{type(error).__name__} (details in the log)"}
     return {"ok": True, **found}
 
 

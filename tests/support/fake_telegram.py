@@ -1,8 +1,9 @@
 """A fake Telegram Bot API server on 127.0.0.1 that records every call.
 
 The real python-telegram-bot Application talks HTTP to it through `base_url`, exactly as it
-would to a self-hosted Bot API server. Like Telegram, it rejects HTML it can't parse and
-messages over 4096 characters, so rendering bugs fail the tests the way they'd fail in use.
+would to a self-hosted Bot API server. Like Telegram, it rejects HTML it can't parse,
+messages over 4096 characters and more than 20 messages a minute to one group, so rendering
+bugs and floods fail the tests the way they'd fail in use.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import html
 import itertools
 import json
+import math
 import queue
 import random
 import re
@@ -35,6 +37,10 @@ BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 Fault = int | str
 FAULTS: tuple[Fault, ...] = (429, 500, 502, "timeout", "drop")
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Newsdesk", "username": "newsdesk_test_bot"}
+# Telegram's limit on a bot's messages to one group: 20 in any minute. Past it, Telegram
+# answers 429 with the seconds to wait; so does the fake, counting what these methods post.
+GROUP_MESSAGES_PER_MINUTE = 20
+MESSAGE_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "copyMessage"})
 
 
 class _TelegramHTML(HTMLParser):
@@ -78,6 +84,28 @@ def utf16_length(text: str) -> int:
 _UPDATE_ID_BASES = itertools.count(1, 100_000)
 
 
+def as_held(params: dict[str, Any]) -> dict[str, Any]:
+    """A message the bot sent (its sendMessage parameters), as Telegram holds it under a
+    button pressed on it: its chat and its keyboard."""
+    chat_id = int(params["chat_id"])
+    chat = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
+    markup = json.loads(str(params["reply_markup"]))
+    return {"message_id": 9000, "date": 0, "chat": chat, "text": "", "reply_markup": markup}
+
+
+def button_data(message: dict[str, Any]) -> list[str]:
+    return [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+def _too_many_requests(seconds: int) -> tuple[int, dict[str, Any]]:
+    return 429, {
+        "ok": False,
+        "error_code": 429,
+        "description": f"Too Many Requests: retry after {seconds}",
+        "parameters": {"retry_after": seconds},
+    }
+
+
 class _Server(ThreadingHTTPServer):
     # Many readers at once (bench/concurrency.py) open many connections at once: the default
     # backlog of 5 would reset some, which Telegram's servers never do.
@@ -101,6 +129,10 @@ class FakeBotAPI:
         # every fault answered, in order: (method, fault, time.monotonic() when it was taken)
         self.injected: list[tuple[str, Fault, float]] = []
         self.slow: dict[str, float] = {}  # method -> seconds to wait before handling it
+        self.group_limit: int | None = GROUP_MESSAGES_PER_MINUTE  # None: not enforced
+        self._group_posts: dict[int, list[float]] = {}  # group -> when its messages were taken
+        # each message refused for the group limit: (chat id, time.monotonic())
+        self.group_refused: list[tuple[int, float]] = []
         self._random = random.Random(0)
         self._update_of_message: dict[int, int] = {}
         self._cond = threading.Condition()
@@ -225,6 +257,32 @@ class FakeBotAPI:
             self._next_update += 1
         return message
 
+    def push_mention(self, question: str, *, chat_id: int, user_id: int) -> dict[str, Any]:
+        """A group message addressed to the bot by @mention."""
+        mention = f"@{BOT_USER['username']}"
+        entity = {"type": "mention", "offset": 0, "length": len(mention)}
+        return self.push_message(f"{mention} {question}", chat_id=chat_id, chat_type="group",
+                                 user_id=user_id, entities=[entity])  # fmt: skip
+
+    def replies_to(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """The messages the fake accepted in `message`'s chat as replies to it."""
+        return [
+            params
+            for params in self.sent(chat_id=message["chat"]["id"])
+            if params.get("_status") == 200
+            and json.loads(str(params.get("reply_parameters") or "{}")).get("message_id")
+            == message["message_id"]
+        ]
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Any update as it is, malformed or not (Telegram's own never are): its update_id is
+        the next one, unless it carries its own."""
+        with self._cond:
+            update_id = int(update.get("update_id", self._next_update))
+            self._queue_update({"update_id": update_id, **update})
+            self._next_update = max(self._next_update, update_id) + 1
+        return update_id
+
     def redeliver(self, message: dict[str, Any]) -> None:
         """Deliver a message's update again, as Telegram does when the bot didn't
         acknowledge it (here under its old update_id, whatever was acknowledged)."""
@@ -327,12 +385,10 @@ class FakeBotAPI:
             self._cond.notify_all()
             if self.flood.get(method, 0) > 0:
                 self.flood[method] -= 1
-                return 429, {
-                    "ok": False,
-                    "error_code": 429,
-                    "description": "Too Many Requests: retry after 1",
-                    "parameters": {"retry_after": 1},
-                }
+                return _too_many_requests(1)
+            if wait := self._group_wait(method, params):
+                self.group_refused.append((int(params["chat_id"]), params["_received"]))
+                return _too_many_requests(wait)
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
         if method == "setWebhook":
@@ -357,6 +413,20 @@ class FakeBotAPI:
                 },
             }
         return 200, {"ok": True, "result": True}
+
+    def _group_wait(self, method: str, params: dict[str, Any]) -> int:
+        """0 and the message is counted, or the whole seconds until the group may have one
+        more (call with _cond held)."""
+        chat_id = int(params.get("chat_id") or 0)
+        if method not in MESSAGE_METHODS or chat_id >= 0 or self.group_limit is None:
+            return 0
+        now = float(params["_received"])
+        posts = [t for t in self._group_posts.get(chat_id, []) if now - t < 60.0]
+        self._group_posts[chat_id] = posts
+        if len(posts) >= self.group_limit:
+            return max(1, math.ceil(60.0 - (now - posts[0])))
+        posts.append(now)
+        return 0
 
     def _send_message(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         text = str(params.get("text", ""))
