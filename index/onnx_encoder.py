@@ -3,8 +3,11 @@ int8: the same vectors (within rounding, see BENCHMARKS.md, "Embedding backends"
 fraction of the cost on a CPU.
 
 The model folder ships only torch weights, so the ONNX graph is exported from them once, on
-this machine, and cached under NEWSDESK_HOME; nothing is downloaded. The export is written to
-a temporary folder and renamed into place, so a crash leaves either a whole cache or none.
+this machine, and cached under NEWSDESK_MODELS_DIR; nothing is downloaded. The export needs
+torch (the torch extra) and is made at install by `newsdesk models export`, or on first use
+where torch is installed; running it needs only ONNX Runtime and `tokenizers`. The export is
+written to a temporary folder and renamed into place, so a crash leaves either a whole cache
+or none.
 
 Supported: sentence-transformers folders of a Transformer with mean pooling (and optionally
 Normalize), as the bundled all-MiniLM-L6-v2 is. Anything else is refused with a message
