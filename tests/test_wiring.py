@@ -16,8 +16,16 @@ from bot.settings import PROJECT_DIR
 
 SAMPLE = PROJECT_DIR / "data" / "sample"
 # What `ask` must not import: the Telegram front end, the indexing side's readers and runs,
-# and Alembic (a migration).
-NOT_FOR_ASK = ("bot.telegram", "index.ingest", "index.indexer", "alembic", "bot.state.legacy")
+# Alembic (a migration), and with an ONNX backend torch and what needs it (BENCHMARKS.md,
+# "Start-up without torch").
+NOT_FOR_ASK = (
+    "bot.telegram",
+    "index.ingest",
+    "index.indexer",
+    "alembic",
+    "bot.state.legacy",
+    *("torch", "transformers", "sentence_transformers"),
+)
 ASK = """
 import json, sys
 from bot.cli.main import main

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from index.embeddings import load_offline
+from index.embeddings import import_torch_extra, load_offline
 from index.errors import NewsdeskError
 
 if TYPE_CHECKING:
@@ -36,8 +36,9 @@ class CrossEncoderReranker:
 
 
 def make_reranker(name: str) -> CrossEncoderReranker:
-    from sentence_transformers import CrossEncoder
-
+    CrossEncoder = import_torch_extra(
+        "sentence_transformers", "the reranker (NEWSDESK_RERANKER)", RerankerError
+    ).CrossEncoder
     model = load_offline(
         lambda: CrossEncoder(name, device="cpu", local_files_only=True),
         f"could not load reranker {name!r}",

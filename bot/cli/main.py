@@ -1,5 +1,6 @@
-"""The `newsdesk` command: index, feeds, ask, eval, prompts, chat, bot and start. Each command
-imports and builds only what it uses (a one-off `ask` loads no Telegram and no indexing).
+"""The `newsdesk` command: index, feeds, ask, eval, models, prompts, chat, bot and start. Each
+command imports and builds only what it uses (a one-off `ask` loads no Telegram, no indexing
+and no torch; `--help` and `--version` load no settings).
 Every NewsdeskError is printed as `newsdesk: error: ...` with exit code 2."""
 
 from __future__ import annotations
@@ -9,21 +10,23 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from pydantic import ValidationError
-
-from bot.cli.errors import CommandError
 from bot.cli.parser import build_parser
-from bot.errors import NewsdeskError
-from bot.logs import configure_logging
-from bot.redaction import Redactor, secrets_in_environment
-from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.redaction import Redactor
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from bot.cli.errors import CommandError
+    from bot.settings import Settings
+
     try:
         return Settings()
     except ValidationError as error:
@@ -35,7 +38,12 @@ def load_settings() -> Settings:
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     """Entry point of the `newsdesk` command; returns the exit code."""
+    # --help and --version end here, before settings, logging and pydantic are imported.
     args = build_parser().parse_args(argv)
+    from bot.errors import NewsdeskError
+    from bot.logs import configure_logging
+    from bot.redaction import Redactor, secrets_in_environment
+
     # Offline is the norm: nothing may download a model at run time.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -83,6 +91,10 @@ def run_command(
         from bot.cli.evaluating import eval_command
 
         return eval_command(settings, args)
+    if args.command == "models":
+        from bot.cli.models import models_command
+
+        return models_command(settings)
     if args.command == "prompts":
         from bot.cli.prompting import prompts_command
 

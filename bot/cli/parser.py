@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from index.articles import SUPPORTED_SUFFIXES
-from index.embeddings import BACKENDS
+from index.backends import BACKENDS
 
 EXAMPLES = """\
 examples:
@@ -29,6 +29,16 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml's), or a word saying it isn't installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newsdesk")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def _add_json(command: argparse.ArgumentParser) -> None:
     command.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -40,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"newsdesk {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     index = commands.add_parser(
@@ -151,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="an OpenAI-compatible server for --llm (default: NEWSDESK_LLM_BASE_URL)",
     )
+
+    models = commands.add_parser(
+        "models",
+        help="export the embedding model to ONNX, once (./start and the image's build do it)",
+        description=(
+            "Export NEWSDESK_EMBEDDING_MODEL to ONNX, fp32 and int8, into NEWSDESK_MODELS_DIR "
+            "(default: NEWSDESK_HOME/models), unless it is there already. The ONNX backends "
+            "then run without torch; the export itself needs the torch extra "
+            "(pip install 'newsdesk[torch]')."
+        ),
+    )
+    models.add_argument("action", choices=["export"])
 
     prompts = commands.add_parser(
         "prompts",

@@ -77,6 +77,8 @@ def build_answering(
 def read_prompt_versions(settings: Settings) -> PromptStore | None:
     """The prompt versions published so far, read from the shared database without creating
     or migrating it; None (the shipped defaults alone) when there is no database yet."""
+    if settings.database_url_setting is None and not settings.default_database_file.exists():
+        return None  # known without importing SQLAlchemy, a quarter of a second
     from bot.state.database import existing_database
     from bot.state.prompts import DatabasePromptStore
 
