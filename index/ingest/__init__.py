@@ -1,6 +1,7 @@
 """files, URLs, feeds -> Articles: the first stage of indexing.
 
 loaders.py  files and folders (.txt, .md, .html, .json, .jsonl, .jsonl.gz, .pdf)
+capped.py   the caps every file is read under; a .jsonl.gz read as a stream under them
 fetch.py    the checked fetcher (http/https only, no private addresses, capped in time and size)
 web.py      web pages and RSS/Atom feeds, through the fetcher
 feeds.py    the operator's list of feeds
