@@ -5,8 +5,9 @@ run."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from index.articles import MAX_ARTICLE_CHARS
 from index.embeddings import SentenceTransformerEmbeddings
@@ -28,6 +29,8 @@ class Indexer:
     keyword: KeywordSync | None
     fetch_policy: FetchPolicy
     max_article_chars: int = MAX_ARTICLE_CHARS
+    # Set when the process is shutting down: a run stops after the batch it is writing.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def run(
         self,
@@ -45,6 +48,7 @@ class Indexer:
             progress,
             self.keyword,
             prune=prune_policy(sources) if prune else None,
+            stop=self.stopping.is_set,
         )
 
     def load(self, sources: Sources) -> Iterator[Loaded]:
