@@ -143,6 +143,13 @@ class Settings(BaseSettings):
     index_progress_seconds: float = Field(
         default=30.0, gt=0, validation_alias="NEWSDESK_INDEX_PROGRESS_SECONDS"
     )
+    shutdown_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias="NEWSDESK_SHUTDOWN_SECONDS",
+        description="After SIGTERM or SIGINT, the bot exits within this long: intake stops at "
+        "once, an indexing run after its batch (it resumes after the restart).",
+    )
     webhook_url: str | None = Field(default=None, validation_alias="NEWSDESK_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(
         default=None, validation_alias="NEWSDESK_WEBHOOK_SECRET"

@@ -77,10 +77,11 @@ async def _check_and_index(message: Message, sent: Document, name: str, context:
         return
     # On record for every replica's /reindex before it is indexed.
     await asyncio.to_thread(context.state.uploads.add, saved.parent.name, saved.name, data)
+    payload = {"digest": saved.parent.name}
     if not settings.runs_indexing_jobs:
-        await queue_job(message, context, "upload", {"digest": saved.parent.name})
+        await queue_job(message, context, "upload", payload)
         return
-    await index_and_report(message, context, Sources(paths=[saved]))
+    await index_and_report(message, context, Sources(paths=[saved]), ("upload", payload))
 
 
 async def queue_job(message: Message, context: Context, kind: str, payload: dict[str, Any]) -> None:
@@ -133,5 +134,5 @@ async def index_links(update: Update, message: Message, urls: list[str], context
         await queue_job(message, context, "links", {"urls": urls})
         return
     await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")
-
-    in_background(context, update, index_and_report(message, context, Sources(urls=urls)))
+    run = index_and_report(message, context, Sources(urls=urls), ("links", {"urls": urls}))
+    in_background(context, update, run)
