@@ -13,6 +13,7 @@ from index.articles import MAX_ARTICLE_CHARS
 from index.embeddings import SentenceTransformerEmbeddings
 from index.ingest.fetch import FetchPolicy
 from index.ingest.loaders import Loaded, load_paths
+from index.ingest.polling import POLL_DEADLINE_SECONDS, EntryRetries, PollDeadline
 from index.ingest.sources import Sources, too_long
 from index.ingest.web import FEED_ORIGIN_PREFIX, load_feed, load_url
 from index.keyword import KeywordSync
@@ -31,6 +32,9 @@ class Indexer:
     max_article_chars: int = MAX_ARTICLE_CHARS
     # Set when the process is shutting down: a run stops after the batch it is writing.
     stopping: threading.Event = field(default_factory=threading.Event)
+    # One deadline for reading all the feeds of a run, and where failed entries wait.
+    feed_poll_seconds: float = POLL_DEADLINE_SECONDS
+    entry_retries: EntryRetries | None = None
 
     def run(
         self,
@@ -59,8 +63,15 @@ class Indexer:
         yield from load_paths(sources.paths, sources.include)
         for url in sources.urls:
             yield load_url(url, self.fetch_policy)
+        deadline = PollDeadline.start(self.feed_poll_seconds)
         for feed in sources.feeds:
-            yield from load_feed(feed, self.fetch_policy, self.store.has_article)
+            yield from load_feed(
+                feed,
+                self.fetch_policy,
+                self.store.has_article,
+                deadline=deadline,
+                retries=self.entry_retries,
+            )
 
 
 def prune_policy(sources: Sources) -> PrunePolicy:
