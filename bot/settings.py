@@ -12,7 +12,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.articles import MAX_ARTICLE_CHARS
 from index.embeddings import BACKENDS, BUNDLED_MODEL
-from index.ingest.polling import POLL_DEADLINE_SECONDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -104,8 +103,9 @@ class Settings(BaseSettings):
     feed_poll_minutes: float = Field(
         default=60, ge=0, validation_alias="NEWSDESK_FEED_POLL_MINUTES"
     )
+    # Not imported from index.ingest.polling: a one-off question loads nothing of ingest.
     feed_poll_deadline_seconds: float = Field(
-        default=POLL_DEADLINE_SECONDS,
+        default=300.0,
         gt=0,
         validation_alias="NEWSDESK_FEED_POLL_DEADLINE_SECONDS",
         description="One deadline for a whole feed poll, every feed and entry page; the "
