@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     feed_poll_minutes: float = Field(
         default=60, ge=0, validation_alias="NEWSDESK_FEED_POLL_MINUTES"
     )
+    # Not imported from index.ingest.polling: a one-off question loads nothing of ingest.
+    feed_poll_deadline_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        validation_alias="NEWSDESK_FEED_POLL_DEADLINE_SECONDS",
+        description="One deadline for a whole feed poll, every feed and entry page; the "
+        "entries not reached wait for the next poll.",
+    )
     keyword_refresh_seconds: float = Field(
         default=60, ge=0, validation_alias="NEWSDESK_KEYWORD_REFRESH_SECONDS"
     )
@@ -142,6 +150,13 @@ class Settings(BaseSettings):
     )
     index_progress_seconds: float = Field(
         default=30.0, gt=0, validation_alias="NEWSDESK_INDEX_PROGRESS_SECONDS"
+    )
+    shutdown_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias="NEWSDESK_SHUTDOWN_SECONDS",
+        description="After SIGTERM or SIGINT, the bot exits within this long: intake stops at "
+        "once, an indexing run after its batch (it resumes after the restart).",
     )
     webhook_url: str | None = Field(default=None, validation_alias="NEWSDESK_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(

@@ -5,13 +5,15 @@ run."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from index.articles import MAX_ARTICLE_CHARS
 from index.embeddings import SentenceTransformerEmbeddings
 from index.ingest.fetch import FetchPolicy
 from index.ingest.loaders import Loaded, load_paths
+from index.ingest.polling import POLL_DEADLINE_SECONDS, EntryRetries, PollDeadline
 from index.ingest.sources import Sources, too_long
 from index.ingest.web import FEED_ORIGIN_PREFIX, load_feed, load_url
 from index.keyword import KeywordSync
@@ -28,6 +30,11 @@ class Indexer:
     keyword: KeywordSync | None
     fetch_policy: FetchPolicy
     max_article_chars: int = MAX_ARTICLE_CHARS
+    # Set when the process is shutting down: a run stops after the batch it is writing.
+    stopping: threading.Event = field(default_factory=threading.Event)
+    # One deadline for reading all the feeds of a run, and where failed entries wait.
+    feed_poll_seconds: float = POLL_DEADLINE_SECONDS
+    entry_retries: EntryRetries | None = None
 
     def run(
         self,
@@ -45,6 +52,7 @@ class Indexer:
             progress,
             self.keyword,
             prune=prune_policy(sources) if prune else None,
+            stop=self.stopping.is_set,
         )
 
     def load(self, sources: Sources) -> Iterator[Loaded]:
@@ -55,8 +63,15 @@ class Indexer:
         yield from load_paths(sources.paths, sources.include)
         for url in sources.urls:
             yield load_url(url, self.fetch_policy)
+        deadline = PollDeadline.start(self.feed_poll_seconds)
         for feed in sources.feeds:
-            yield from load_feed(feed, self.fetch_policy, self.store.has_article)
+            yield from load_feed(
+                feed,
+                self.fetch_policy,
+                self.store.has_article,
+                deadline=deadline,
+                retries=self.entry_retries,
+            )
 
 
 def prune_policy(sources: Sources) -> PrunePolicy:

@@ -28,6 +28,7 @@ from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordSync
 from index.records import StoredArticle
 from index.store import ArticleStore
+from index.writer_lock import WaitStoppedError
 
 # Chunks per embedding call: large enough that sentence-transformers' length sorting keeps
 # padding low, small enough that progress shows and a crash loses little work.
@@ -57,6 +58,9 @@ class IndexSummary:
     added_titles: list[str] = field(default_factory=list)
     # While another process's run holds the store's writer lock: the line saying so.
     waiting: str = ""
+    # Asked to stop (the bot shutting down): what was stored is kept, nothing was pruned,
+    # and running it again carries on where it stopped.
+    interrupted: bool = False
 
     def describe(self) -> str:
         repaired = (
@@ -73,7 +77,9 @@ class IndexSummary:
         if self.articles_removed:
             line += f", {self.articles_removed} articles pruned"
         line += f", {len(self.problems)} errors"
-        if not self.chunks_added and not self.chunks_removed:
+        if self.interrupted:
+            line += " (stopped before the end: shutting down)"
+        elif not self.chunks_added and not self.chunks_removed:
             up_to_date = "" if self.problems else "index already up to date: "
             line += f" ({up_to_date}nothing embedded)"
         return line
@@ -82,6 +88,8 @@ class IndexSummary:
 Progress = Callable[[IndexSummary], None]
 # Given a stored article's origin, whether it may be removed when this run didn't read it.
 PrunePolicy = Callable[[str], bool]
+# Whether the run should stop now, after the batch being written (checked between articles).
+StopAsked = Callable[[], bool]
 
 
 class _Pending:
@@ -109,6 +117,11 @@ class _Pending:
         if self._writing is not None:
             writing, self._writing = self._writing, None
             writing.result()
+
+    def drop(self) -> set[str]:
+        """Forget the chunks not embedded yet (a stopped run); returns their ids."""
+        dropped, self.chunks = {chunk.id for chunk in self.chunks}, []
+        return dropped
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)
@@ -187,13 +200,15 @@ def index_articles(
     progress: Progress | None = None,
     keyword: KeywordSync | None = None,
     prune: PrunePolicy | None = None,
+    stop: StopAsked | None = None,
 ) -> IndexSummary:
     """Index every article; problems are collected, never raised, so one bad file can't stop
     the batch. With `prune`, stored articles this run didn't read are removed when the policy
     says their origin is gone, except those whose file or URL failed to load this time:
     nothing is lost to a read error. The keyword index, if given, is brought in step with the
     store at the end. The whole run holds the store's writer lock (index/writer_lock.py): a
-    run of another process meanwhile waits, and `progress` sees `summary.waiting` say so."""
+    run of another process meanwhile waits, and `progress` sees `summary.waiting` say so.
+    Once `stop()` is true the run ends early, `interrupted` (see `_index`)."""
     summary = IndexSummary()
 
     def waiting(line: str) -> None:
@@ -201,9 +216,13 @@ def index_articles(
         if progress:
             progress(summary)
 
-    with store.writing(waiting):
-        summary.waiting = ""
-        return _index(loaded, store, embeddings, progress, keyword, prune, summary)
+    try:
+        with store.writing(waiting, stop):
+            summary.waiting = ""
+            return _index(loaded, store, embeddings, progress, keyword, prune, stop, summary)
+    except WaitStoppedError:
+        summary.interrupted = True
+        return summary
 
 
 def _index(
@@ -213,8 +232,14 @@ def _index(
     progress: Progress | None,
     keyword: KeywordSync | None,
     prune: PrunePolicy | None,
+    stop: StopAsked | None,
     summary: IndexSummary,
 ) -> IndexSummary:
+    """The run. Stopped early, it lets the batch being written commit and drops the chunks
+    not embedded yet: their articles are incomplete, so the next run redoes them
+    (`StoredArticle.is_complete`). It deletes nothing, since old chunks go only after their
+    replacements are stored and pruning needs every source read, and it gives the keyword
+    index the chunks that were stored."""
     # Pruning compares against every stored article; without it, each article read is looked
     # up on its own, so a feed poll adding 10 articles reads 10 manifest entries, not the
     # whole store's (BENCHMARKS.md, "Scale"). Past MANIFEST_LOOKUPS the whole read is cheaper.
@@ -231,6 +256,9 @@ def _index(
         for item in loaded:
             if progress:  # before each article, so skipped and unchanged ones count too
                 progress(summary)
+            if stop is not None and stop():
+                summary.interrupted = True
+                break
             if isinstance(item, LoadProblem):
                 summary.problems.append(item)
                 failed_origins.add(item.origin)
@@ -267,12 +295,17 @@ def _index(
             stale.extend(sorted(obsolete))
             if len(pending.chunks) >= EMBED_BATCH:
                 summary.chunks_added += pending.flush()
-        _repair(check.finish(), pending, summary)
-        summary.chunks_added += pending.flush()
+        if summary.interrupted:
+            unstored = pending.drop()
+            added = [chunk for chunk in added if chunk.id not in unstored]
+            stale = []
+        else:
+            _repair(check.finish(), pending, summary)
+            summary.chunks_added += pending.flush()
         pending.wait()
     finally:
         pending.close()
-    if prune is not None:
+    if prune is not None and not summary.interrupted:
         for key, state in stored.everything().items():
             if key not in seen and state.origin not in failed_origins and prune(state.origin):
                 stale.extend(sorted(state.chunk_ids))

@@ -90,13 +90,18 @@ class ArticleStore:
         return True
 
     @contextmanager
-    def writing(self, waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+    def writing(
+        self,
+        waiting: Callable[[str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Iterator[None]:
         """Hold the store's writer lock for a whole indexing run (an embedded store; see
-        index/writer_lock.py), first seeing what an earlier run of another process wrote."""
+        index/writer_lock.py), first seeing what an earlier run of another process wrote;
+        `stop` ends a wait for it (WaitStoppedError)."""
         if self.writer_lock is None:
             yield
             return
-        with self.writer_lock.held(waiting):
+        with self.writer_lock.held(waiting, stop):
             self.refresh()
             yield
 

@@ -33,6 +33,10 @@ class WriterBusyError(NewsdeskError):
     """Another indexing run held the store's writer lock for longer than we wait."""
 
 
+class WaitStoppedError(NewsdeskError):
+    """Asked to stop (the bot shutting down) while waiting for the lock."""
+
+
 class WriterLock:
     """The inter-process writer lock of the embedded store in `folder`."""
 
@@ -49,22 +53,29 @@ class WriterLock:
         return f"process {pid}" if pid.isdigit() else "another process"
 
     @contextmanager
-    def held(self, waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+    def held(
+        self,
+        waiting: Callable[[str], None] | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Iterator[None]:
         """Hold the lock for the block. If another run holds it, `waiting` is called once
         with a line saying so, and this waits up to `wait_seconds`, then raises
-        WriterBusyError. Also excludes other threads of this process (each takes its own
-        open file description), so it must not be taken twice by one thread."""
+        WriterBusyError; or WaitStoppedError as soon as `stop()` is true. Also excludes other
+        threads of this process (each takes its own open file description), so it must not
+        be taken twice by one thread."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            self._acquire(fd, waiting)
+            self._acquire(fd, waiting, stop)
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
             yield
         finally:
             os.close(fd)  # releases the flock
 
-    def _acquire(self, fd: int, waiting: Callable[[str], None] | None) -> None:
+    def _acquire(
+        self, fd: int, waiting: Callable[[str], None] | None, stop: Callable[[], bool] | None
+    ) -> None:
         deadline = time.monotonic() + self.wait_seconds
         told = False
         while True:
@@ -73,6 +84,8 @@ class WriterLock:
                 return
             except BlockingIOError:
                 pass
+            if stop is not None and stop():
+                raise WaitStoppedError("stopped while waiting for another indexing run")
             if not told:
                 told = True
                 if waiting is not None:

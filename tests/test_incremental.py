@@ -1,5 +1,6 @@
 """Re-indexing: unchanged sources embed nothing, changes replace chunks, --prune follows
-deletions, and a half-indexed article is completed."""
+deletions, and a half-indexed article is completed. A run stopped early (the bot shutting
+down) deletes nothing: pruning and removing replaced chunks wait for a whole run."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from index.ingest.fetch import FetchPolicy
 from index.ingest.loaders import load_paths
 from index.ingest.sources import Sources
 from index.keyword import KeywordIndex
+from index.pipeline import IndexSummary
 from index.store import ArticleStore, open_store
 
 PARAGRAPH = (
@@ -28,6 +30,13 @@ def write_article(folder: Path, name: str, title: str, sentences: int = 12) -> P
     body = "\n\n".join(f"{PARAGRAPH}Report {n} about {title}." for n in range(sentences))
     path.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
     return path
+
+
+def write_stories(folder: Path, count: int) -> Path:
+    """Articles a0.txt, a1.txt, ... titled Story 0, Story 1, ... in `folder`."""
+    for n in range(count):
+        write_article(folder, f"a{n}.txt", f"Story {n}")
+    return folder
 
 
 def make_indexer(home: Path, embeddings: SentenceTransformerEmbeddings) -> Indexer:
@@ -46,9 +55,7 @@ def snapshot(store: ArticleStore) -> dict[str, set[str]]:
 def test_unchanged_sources_embed_nothing_and_do_not_load_the_model(
     tmp_path: Path, embeddings: SentenceTransformerEmbeddings
 ) -> None:
-    articles = tmp_path / "articles"
-    for n in range(3):
-        write_article(articles, f"a{n}.txt", f"Story {n}")
+    articles = write_stories(tmp_path / "articles", 3)
     first = make_indexer(tmp_path, embeddings).run(Sources(paths=[articles]))
     assert (first.articles_new, first.chunks_added) == (3, first.chunks_added)
     assert first.chunks_added > 3
@@ -127,3 +134,29 @@ def test_a_half_indexed_article_is_completed(
     assert summary.chunks_added == len(chunks) - 2 and summary.chunks_unchanged == 2
     assert snapshot(indexer.store) == {article.key: {c.id for c in chunks}}
     assert indexer.run(Sources(paths=[articles])).articles_unchanged == 1
+
+
+def test_a_run_stopped_early_deletes_and_prunes_nothing_and_the_next_one_completes_it(
+    tmp_path: Path, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    articles = write_stories(tmp_path / "articles", 3)
+    indexer = make_indexer(tmp_path, embeddings)
+    indexer.run(Sources(paths=[articles]))
+    before = snapshot(indexer.store)
+    (articles / "a2.txt").unlink()  # gone: a whole run with --prune would remove it
+    write_article(articles, "a0.txt", "Story 0, updated")  # changed: its old chunks replaced
+
+    def progress(summary: IndexSummary) -> None:
+        if summary.articles_read == 1:
+            indexer.stopping.set()  # as the shutdown does, while the run goes on
+
+    stopped = indexer.run(Sources(paths=[articles]), prune=True, progress=progress)
+    assert stopped.interrupted and "stopped before the end: shutting down" in stopped.describe()
+    assert (stopped.articles_read, stopped.chunks_removed, stopped.articles_removed) == (1, 0, 0)
+    assert snapshot(indexer.store) == before  # nothing deleted or pruned, nothing half-added
+    indexer.stopping.clear()
+    again = indexer.run(Sources(paths=[articles]), prune=True)
+    assert not again.interrupted and again.articles_removed == 1
+    fresh = make_indexer(tmp_path / "fresh", embeddings)
+    fresh.run(Sources(paths=[articles]))
+    assert snapshot(indexer.store) == snapshot(fresh.store)  # as a clean run leaves it

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from index.articles import Article, LoadProblem, normalize_date
-from index.ingest.loaders import MAX_FILE_BYTES, load_file, load_paths
+from index.ingest.capped import MAX_FILE_BYTES
+from index.ingest.loaders import load_file, load_paths
 from tests.conftest import SEED_DIR
 from tests.support.documents import make_pdf
 

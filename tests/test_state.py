@@ -220,7 +220,8 @@ def test_a_job_is_claimed_by_one_worker_only(database_url: str) -> None:
     taken = other.claim("indexer-b")
     assert taken is not None and taken.id == second and taken.payload["urls"]
     assert queue.claim("indexer-a") is None
-    assert queue.requeue_abandoned("indexer-b") == 1  # killed mid-run: back in the queue
+    (abandoned,) = queue.requeue_abandoned("indexer-b")  # killed mid-run: back in the queue
+    assert (abandoned.id, abandoned.kind, abandoned.status) == (second, "links", "queued")
     again = queue.claim("indexer-a")
     assert again is not None and again.id == second
     queue.finish(first, {"summary": "done"})
@@ -228,6 +229,19 @@ def test_a_job_is_claimed_by_one_worker_only(database_url: str) -> None:
     assert done is not None and done.status == "done" and done.result == {"summary": "done"}
     with pytest.raises(ValueError, match="unknown job kind"):
         queue.enqueue("rm -rf", {}, chat_id=None)
+
+
+def test_a_job_run_at_once_is_on_record_and_queued_again_if_abandoned(database_url: str) -> None:
+    queue = JobQueue(open_database(database_url))
+    job_id = queue.start("reindex", {}, chat_id=7, worker="bot-a")
+    running = queue.get(job_id)
+    assert running is not None and running.status == "running"
+    assert queue.claim("bot-b") is None  # running, not queued
+    assert queue.requeue_abandoned("bot-b") == []
+    (abandoned,) = queue.requeue_abandoned("bot-a")  # the process stopped before the end
+    assert (abandoned.id, abandoned.chat_id) == (job_id, 7)
+    again = queue.claim("bot-a")
+    assert again is not None and again.id == job_id
 
 
 def test_bad_database_urls_get_a_clear_message() -> None:
@@ -248,7 +262,7 @@ def test_an_unreachable_postgres_names_it_without_the_password(
     assert "password authentication failed" in message and "127.0.0.1" in message
     assert "wrong-password-123456" not in message and "***" in message
     database = open_database(postgres.new_database())
-    assert "migrated from empty to 0002" in caplog.text
+    assert "migrated from empty to 0003" in caplog.text
     assert postgres.password not in caplog.text
     assert postgres.password not in repr(database.engine.url)
 

@@ -27,7 +27,9 @@ def run_index(
     quiet: bool = False,
     store: ArticleStore | None = None,
 ) -> IndexSummary:
-    indexer = build_indexer(settings, store=store)
+    # Only a feed poll needs the shared state: failed entries wait there for their turn.
+    retries = open_state(settings).feed_entry_failures if sources.feeds else None
+    indexer = build_indexer(settings, store=store, entry_retries=retries)
     loaded = list(indexer.load(sources))  # read first, so that progress has a total
     progress = IndexProgress(len(loaded), sys.stderr, quiet=quiet)
     try:

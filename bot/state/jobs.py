@@ -41,15 +41,28 @@ class JobQueue:
         self.database = database
 
     def enqueue(self, kind: str, payload: dict[str, Any], chat_id: int | None) -> int:
+        return self._insert(kind, payload, chat_id, status=QUEUED)
+
+    def start(self, kind: str, payload: dict[str, Any], chat_id: int | None, worker: str) -> int:
+        """A job `worker` runs at once, on record as running: if the process stops before
+        it is finished, `requeue_abandoned` puts it back in the queue."""
+        return self._insert(kind, payload, chat_id, status=RUNNING, worker=worker[:200])
+
+    def _insert(
+        self, kind: str, payload: dict[str, Any], chat_id: int | None, **values: object
+    ) -> int:
         if kind not in KINDS:
             raise ValueError(f"unknown job kind {kind!r}; the kinds are {', '.join(KINDS)}")
+        now = time.time()
         row = {
             "kind": kind,
             "payload_json": json.dumps(payload),
             "chat_id": chat_id,
-            "status": QUEUED,
-            "created_at": time.time(),
+            "created_at": now,
+            **values,
         }
+        if values.get("status") == RUNNING:
+            row["started_at"] = now
         with self.database.transaction() as db:
             key = db.execute(jobs.insert().values(**row)).inserted_primary_key
         assert key is not None
@@ -88,16 +101,20 @@ class JobQueue:
                 )
             )
 
-    def requeue_abandoned(self, worker: str) -> int:
-        """Jobs `worker` had claimed when it stopped (killed mid-run) go back to the queue:
-        an indexing run is safe to repeat."""
+    def requeue_abandoned(self, worker: str) -> list[Job]:
+        """Jobs `worker` was running when it stopped (killed, or shut down mid-run) go back
+        to the queue, and are returned: an indexing run is safe to repeat, and carries on
+        where the last one stopped."""
+        abandoned = (jobs.c.status == RUNNING, jobs.c.worker == worker)
+        query = select(jobs.c.id, jobs.c.kind, jobs.c.payload_json, jobs.c.chat_id)
         with self.database.transaction() as db:
-            moved = db.execute(
+            rows = db.execute(query.where(*abandoned).order_by(jobs.c.id).with_for_update()).all()
+            db.execute(
                 update(jobs)
-                .where(jobs.c.status == RUNNING, jobs.c.worker == worker)
+                .where(jobs.c.id.in_([row[0] for row in rows]))
                 .values(status=QUEUED, started_at=None, worker=None)
             )
-            return int(moved.rowcount)
+        return [Job(int(i), kind, _loads(payload), chat, QUEUED) for i, kind, payload, chat in rows]
 
     def get(self, job_id: int) -> Job | None:
         query = select(

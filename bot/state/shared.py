@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.state.answers import AnswerLog
 from bot.state.database import Database, open_database
-from bot.state.feeds import FeedRecords
+from bot.state.feeds import FeedEntryFailures, FeedRecords
 from bot.state.jobs import JobQueue
 from bot.state.legacy import import_legacy_files
 from bot.state.limits import StoredWindows
@@ -23,6 +23,7 @@ class SharedState:
     answers: AnswerLog
     prompts: DatabasePromptStore
     feeds: FeedRecords
+    feed_entry_failures: FeedEntryFailures
     uploads: UploadRecords
     memory: StoredConversations
     windows: StoredWindows
@@ -35,6 +36,7 @@ def shared_state(database: Database) -> SharedState:
         answers=AnswerLog(database),
         prompts=DatabasePromptStore(database),
         feeds=FeedRecords(database),
+        feed_entry_failures=FeedEntryFailures(database),
         uploads=UploadRecords(database),
         memory=StoredConversations(database),
         windows=StoredWindows(database),

@@ -112,6 +112,18 @@ jobs = Table(
     Index("jobs_status", "status", "id"),
 )
 
+feed_entry_failures = Table(
+    "feed_entry_failures",
+    METADATA,
+    # The sha256 of the entry's identity (a guid may be any length); `entry` shows its start.
+    Column("key", String(64), primary_key=True),
+    Column("entry", Text, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("retry_at", Float, nullable=False),
+    Column("failed_at", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
 legacy_imports = Table(
     "legacy_imports",
     METADATA,

@@ -69,7 +69,9 @@ async def reindex(update: Update, context: Context) -> None:
 
     async def reindex_and_report() -> None:
         try:
-            await index_and_report(message, context, sources, prune=True, finished=finished)
+            await index_and_report(
+                message, context, sources, ("reindex", {}), prune=True, finished=finished
+            )
         finally:
             finished()
 

@@ -29,6 +29,7 @@ from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
 from bot.telegram.context import Context, NewsdeskApplication, context_types
 from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unfinished
 from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
+from bot.telegram.shutdown import on_stop_signals
 from bot.wiring.bot import BotServices
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,13 @@ def run_polling(application: NewsdeskApplication, **options: Any) -> None:
     """Poll Telegram until stopped. python-telegram-bot's own loop waits up to 30 s between
     failed getUpdates; PollingRequest retries them itself at most LONGEST_POLL_WAIT_SECONDS
     apart, so polling resumes within seconds of Telegram recovering. An outage at start-up is
-    waited out (bootstrap_retries=-1) rather than ending the bot."""
+    waited out (bootstrap_retries=-1) rather than ending the bot. Unless `stop_signals` are
+    given, SIGINT and SIGTERM stop it within NEWSDESK_SHUTDOWN_SECONDS (`shutdown`)."""
+    if "stop_signals" not in options:
+        loop = asyncio.new_event_loop()  # the loop run_polling takes as the current one
+        asyncio.set_event_loop(loop)
+        on_stop_signals(loop, application, application.stop_running)
+        options["stop_signals"] = None
     application.run_polling(bootstrap_retries=-1, **options)
 
 

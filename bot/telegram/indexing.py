@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import socket
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -64,17 +65,28 @@ class _LatestSummary:
         self.summary = summary
 
 
+def worker_name() -> str:
+    """Who runs a job: one indexer per host, so a restarted one takes back what it had."""
+    return socket.gethostname()
+
+
 async def index_and_report(
     message: Message,
     context: Context,
     sources: Sources,
+    job: tuple[str, dict[str, Any]],
     *,
     prune: bool = False,
     finished: Callable[[], None] | None = None,
 ) -> None:
     """Index `sources`, telling the admin how far it got every NEWSDESK_INDEX_PROGRESS_SECONDS,
     then send the report; `finished` is called when the run ends, before the report goes
-    out. Meant to run in the background (`in_background`)."""
+    out. Meant to run in the background (`in_background`). The run is on record as a job
+    (`job`: its kind and payload, as a queued one would have) running here, so one stopped by
+    a shutdown is taken back and run again at the next start (`bot.telegram.jobs`)."""
+    queue = context.state.jobs
+    kind, payload = job
+    job_id = await asyncio.to_thread(queue.start, kind, payload, message.chat_id, worker_name())
     if context.bot_data.index_lock.locked():
         await message.reply_text(WAITING_FOR_INDEXING)
     latest = _LatestSummary()
@@ -84,10 +96,18 @@ async def index_and_report(
         summary = await run_indexing(
             context, sources, prune=prune, progress=latest, started=latest.started
         )
+    except Exception as error:  # the error handler tells the admin
+        failed = {"error": type(error).__name__}
+        await asyncio.to_thread(queue.finish, job_id, failed, failed=True)
+        raise
     finally:
         ticker.cancel()
         if finished is not None:
             finished()
+    if summary.interrupted:  # still running on record: the next start takes it back
+        log.info("job %d (%s) stopped by the shutdown: %s", job_id, kind, summary.describe())
+        return
+    await asyncio.to_thread(queue.finish, job_id, {"summary": summary.describe()})
     await send_report(message, summary, context)
 
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-import socket
 from typing import Any
+
+from telegram import Bot
 
 from bot.errors import NewsdeskError
 from bot.state.jobs import Job
 from bot.telegram.context import Context, NewsdeskApplication
-from bot.telegram.indexing import reindex_sources, report, run_indexing
+from bot.telegram.indexing import reindex_sources, report, run_indexing, worker_name
 from bot.telegram.sending import send_html_messages
+from bot.telegram.shutdown import on_stop_signals
 from index.ingest.sources import Sources
 
 log = logging.getLogger(__name__)
@@ -23,11 +24,6 @@ log = logging.getLogger(__name__)
 
 class MalformedJobError(NewsdeskError):
     """A queued job whose payload isn't what its kind needs; it is marked failed."""
-
-
-def worker_name() -> str:
-    """Who claims jobs: one indexer per host, so a restarted one takes back what it had."""
-    return socket.gethostname()
 
 
 def job_sources(job: Job, context: Context) -> tuple[Sources, bool]:
@@ -57,45 +53,57 @@ async def run_job(job: Job, context: Context) -> None:
         reason = redact(str(error)) if isinstance(error, NewsdeskError) else "an internal error"
         log.error("job %d (%s) failed", job.id, job.kind, exc_info=error)
         await asyncio.to_thread(queue.finish, job.id, {"error": reason}, failed=True)
-        await _tell(context, job, [f"Job {job.id} ({job.kind}) failed: {reason}"])
+        await _tell(context.bot, job, [f"Job {job.id} ({job.kind}) failed: {reason}"])
+        return
+    if summary.interrupted:  # left running on record: the next start takes it back
+        log.info("job %d (%s) stopped by the shutdown: %s", job.id, job.kind, summary.describe())
         return
     await asyncio.to_thread(queue.finish, job.id, {"summary": summary.describe()})
     log.info("job %d (%s): %s", job.id, job.kind, summary.describe())
-    await _tell(context, job, [redact(text) for text in report(summary)])
+    await _tell(context.bot, job, [redact(text) for text in report(summary)])
 
 
-async def _tell(context: Context, job: Job, messages: list[str]) -> None:
+async def _tell(bot: Bot, job: Job, messages: list[str]) -> None:
     if job.chat_id is None:
         return
     try:
-        await send_html_messages(context.bot, job.chat_id, messages)
+        await send_html_messages(bot, job.chat_id, messages)
     except Exception:  # the job is done either way; its result is on record
         log.warning("could not send the report of job %d", job.id, exc_info=True)
 
 
 async def run_queued_jobs(context: Context) -> None:
-    """Scheduled: run every queued job, oldest first, one at a time."""
-    queue = context.state.jobs
-    while (job := await asyncio.to_thread(queue.claim, worker_name())) is not None:
+    """Scheduled: run every queued job, oldest first, one at a time, until shutting down."""
+    queue, stopping = context.state.jobs, context.services.indexer.stopping
+    while not stopping.is_set() and (job := await asyncio.to_thread(queue.claim, worker_name())):
         await run_job(job, context)
 
 
+RESUMING = (
+    "Job {job} ({kind}) was stopped by a restart of the bot before it finished: it runs again "
+    "now, carrying on where it stopped, and its report follows."
+)
+
+
 async def take_back_abandoned_jobs(application: NewsdeskApplication) -> None:
-    """Jobs this host was running when it was killed go back to the queue."""
+    """Jobs this host was running when it stopped (shut down or killed) go back to the queue,
+    and the chat that asked for each is told."""
     queue = application.bot_data.state.jobs
-    if moved := await asyncio.to_thread(queue.requeue_abandoned, worker_name()):
-        log.info("%d interrupted jobs queued again", moved)
+    moved = await asyncio.to_thread(queue.requeue_abandoned, worker_name())
+    if moved:
+        log.info("%d interrupted jobs queued again", len(moved))
+    for job in moved:
+        await _tell(application.bot, job, [RESUMING.format(job=job.id, kind=job.kind)])
 
 
 def run_indexer(application: NewsdeskApplication) -> None:
     """NEWSDESK_ROLE=indexer: run the scheduled jobs (queued jobs, the feed poll, keyword
-    refresh) until SIGINT or SIGTERM, without taking updates from Telegram."""
+    refresh) until SIGINT or SIGTERM (`bot.telegram.shutdown`), without taking updates from
+    Telegram."""
 
     async def main() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        on_stop_signals(asyncio.get_running_loop(), application, stop.set)
         async with application:
             await take_back_abandoned_jobs(application)
             await application.start()

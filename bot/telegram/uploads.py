@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +77,11 @@ async def _check_and_index(message: Message, sent: Document, name: str, context:
         return
     # On record for every replica's /reindex before it is indexed.
     await asyncio.to_thread(context.state.uploads.add, saved.parent.name, saved.name, data)
+    payload = {"digest": saved.parent.name}
     if not settings.runs_indexing_jobs:
-        await queue_job(message, context, "upload", {"digest": saved.parent.name})
+        await queue_job(message, context, "upload", payload)
         return
-    await index_and_report(message, context, Sources(paths=[saved]))
+    await index_and_report(message, context, Sources(paths=[saved]), ("upload", payload))
 
 
 async def queue_job(message: Message, context: Context, kind: str, payload: dict[str, Any]) -> None:
@@ -104,7 +106,7 @@ def keep_upload(folder: Path, name: str, data: bytes, max_chars: int) -> Path | 
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        reason = _unreadable(list(load_file(staging)), max_chars)
+        reason = _unreadable(load_file(staging), max_chars)
         if reason:
             return reason
         home.mkdir(exist_ok=True)
@@ -114,13 +116,16 @@ def keep_upload(folder: Path, name: str, data: bytes, max_chars: int) -> Path | 
         staging.unlink(missing_ok=True)
 
 
-def _unreadable(loaded: list[Article | LoadProblem], max_chars: int) -> str:
-    """Why the loaded file can't be indexed, or "" if it can."""
-    checked = [too_long(item, max_chars) or item for item in loaded]
-    if any(isinstance(item, Article) for item in checked):
-        return ""
-    reasons = [item.reason for item in checked if isinstance(item, LoadProblem)]
-    return reasons[0] if reasons else "no articles in it"
+def _unreadable(loaded: Iterable[Article | LoadProblem], max_chars: int) -> str:
+    """Why the loaded file can't be indexed, or "" if it can: read up to its first article,
+    so a file of a million records is not held whole to check it."""
+    first_reason = ""
+    for item in loaded:
+        checked = too_long(item, max_chars) or item
+        if isinstance(checked, Article):
+            return ""
+        first_reason = first_reason or checked.reason
+    return first_reason or "no articles in it"
 
 
 async def index_links(update: Update, message: Message, urls: list[str], context: Context) -> None:
@@ -129,5 +134,5 @@ async def index_links(update: Update, message: Message, urls: list[str], context
         await queue_job(message, context, "links", {"urls": urls})
         return
     await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")
-
-    in_background(context, update, index_and_report(message, context, Sources(urls=urls)))
+    run = index_and_report(message, context, Sources(urls=urls), ("links", {"urls": urls}))
+    in_background(context, update, run)

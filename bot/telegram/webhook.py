@@ -19,7 +19,6 @@ import asyncio
 import hmac
 import json
 import logging
-import signal
 from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from bot.telegram.app import start_up
 from bot.telegram.context import NewsdeskApplication
 from bot.telegram.journal import JournaledApplication, id_fits, malformed
 from bot.telegram.network import LONGEST_WAIT_SECONDS, RETRYABLE, backoff_seconds
+from bot.telegram.shutdown import on_stop_signals
 
 log = logging.getLogger(__name__)
 
@@ -207,15 +207,13 @@ async def _set_webhook(
 
 
 def run_webhook(application: NewsdeskApplication) -> None:
-    """Serve the webhook until SIGINT or SIGTERM."""
+    """Serve the webhook until SIGINT or SIGTERM, which stop it within
+    NEWSDESK_SHUTDOWN_SECONDS (`bot.telegram.shutdown`)."""
     webhook_path(application.bot_data.settings.webhook_url)  # a bad URL: said at once
 
     async def main() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with suppress(NotImplementedError):  # not on every platform
-                loop.add_signal_handler(signum, stop.set)
+        on_stop_signals(asyncio.get_running_loop(), application, stop.set)
         await serve_webhook(application, stop)
 
     asyncio.run(main())

@@ -64,7 +64,13 @@ def build_bot(
     keyword = keyword if keyword is not None else open_keyword_index(settings)
     keyword.sync.catch_up(store)
     embeddings = embeddings or configured_embeddings(settings, store)
-    indexer = build_indexer(settings, store=store, keyword=keyword, embeddings=embeddings)
+    indexer = build_indexer(
+        settings,
+        store=store,
+        keyword=keyword,
+        embeddings=embeddings,
+        entry_retries=state.feed_entry_failures,
+    )
     answering = build_answering(
         settings,
         store=store,

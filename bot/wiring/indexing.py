@@ -8,6 +8,7 @@ from bot.wiring.stores import configured_embeddings, open_article_store, open_ke
 from index.embeddings import SentenceTransformerEmbeddings
 from index.indexer import Indexer
 from index.ingest.fetch import FetchPolicy
+from index.ingest.polling import EntryRetries
 from index.keyword import KeywordIndex
 from index.store import ArticleStore
 
@@ -26,10 +27,12 @@ def build_indexer(
     store: ArticleStore | None = None,
     keyword: KeywordIndex | None = None,
     embeddings: SentenceTransformerEmbeddings | None = None,
+    entry_retries: EntryRetries | None = None,
 ) -> Indexer:
     """The indexing side; parts passed in are shared (the bot answers from what it indexes).
     The model loads only if something needs embedding, and the run itself keeps the keyword
-    index in step."""
+    index in step. `entry_retries`: where failed feed entries wait (the shared state's),
+    for a process that polls feeds."""
     store = store or open_article_store(settings)
     embeddings = embeddings or configured_embeddings(settings, store, lazy=True)
     store.check_embedding(embeddings.identity)
@@ -39,4 +42,6 @@ def build_indexer(
         keyword=(keyword if keyword is not None else open_keyword_index(settings)).sync,
         fetch_policy=fetch_policy(settings),
         max_article_chars=settings.max_article_chars,
+        feed_poll_seconds=settings.feed_poll_deadline_seconds,
+        entry_retries=entry_retries,
     )

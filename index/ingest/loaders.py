@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,18 +18,21 @@ from index.articles import (
     LoadProblem,
     normalize_date,
 )
-from index.errors import NewsdeskError
+from index.ingest.capped import (
+    MAX_PDF_STREAM_BYTES,
+    MAX_RECORD_BYTES,
+    Line,
+    UnreadableFile,
+    checked_size,
+    gzip_lines,
+    pdf_limits,
+    pdf_page_texts,
+)
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_RECORD_BYTES = 5 * 1024 * 1024
 # Less text than this on a page is a menu, a paywall or an error page, not an article.
 MIN_HTML_TEXT_CHARS = 100
 
 Loaded = Article | LoadProblem
-
-
-class UnreadableFile(NewsdeskError):
-    """Raised inside a loader; the message is what the operator sees next to the file name."""
 
 
 def kind_of(path: Path) -> str | None:
@@ -74,7 +75,7 @@ def load_file(path: Path) -> Iterator[Loaded]:
         return
     try:
         if kind == ".jsonl.gz":
-            yield from _load_jsonl(path, _gzip_lines(path))
+            yield from _load_jsonl(path, gzip_lines(path))
             return
         raw = _read_bytes(path)
         if kind in TEXT_SUFFIXES:
@@ -98,11 +99,7 @@ def load_file(path: Path) -> Iterator[Loaded]:
 
 
 def _read_bytes(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UnreadableFile(
-            f"too large ({size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES // 10**6} MB)"
-        )
+    checked_size(path)
     raw = path.read_bytes()
     if not raw.strip():
         raise UnreadableFile("empty file")
@@ -113,15 +110,21 @@ def _read_bytes(path: Path) -> bytes:
 
 def _load_pdf(path: Path, raw: bytes) -> Loaded:
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     if not raw.startswith(b"%PDF-"):
         raise UnreadableFile("not a PDF file (no %PDF- header)")
     try:
-        reader = PdfReader(io.BytesIO(raw))
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-        info = reader.metadata
-        created = info.creation_date if info else None
+        with pdf_limits():
+            reader = PdfReader(io.BytesIO(raw))
+            pages = pdf_page_texts(reader.pages)
+            info = reader.metadata
+            created = info.creation_date if info else None
+    except LimitReachedError as error:
+        raise UnreadableFile(
+            f"a stream in it inflates past the limit of {MAX_PDF_STREAM_BYTES // 10**6} MB "
+            f"({error})"
+        ) from error
     except (PyPdfError, ValueError, KeyError, TypeError) as error:
         raise UnreadableFile(f"damaged PDF ({type(error).__name__}: {error})") from error
     text = "\n\n".join(page for page in pages if page)
@@ -190,23 +193,19 @@ def article_from_html(
     )
 
 
-def _gzip_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    try:
-        with gzip.open(path, "rb") as stream:
-            yield from enumerate(stream, start=1)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-        raise UnreadableFile(f"not a valid gzip file ({error})") from error
-
-
-def _load_jsonl(path: Path, lines: Iterable[tuple[int, bytes]]) -> Iterator[Loaded]:
+def _load_jsonl(path: Path, lines: Iterable[tuple[int, Line]]) -> Iterator[Loaded]:
     seen_any = False
     for number, line in lines:
-        if not line.strip():
+        if isinstance(line, bytes) and not line.strip():
             continue
         seen_any = True
         where = f"{path}:{number}"
-        if len(line) > MAX_RECORD_BYTES:
-            yield LoadProblem(where, f"record too large ({len(line) / 1e6:.0f} MB)")
+        length = line if isinstance(line, int) else len(line)
+        if isinstance(line, int) or length > MAX_RECORD_BYTES:
+            limit = MAX_RECORD_BYTES // 10**6
+            yield LoadProblem(
+                where, f"record too large ({length / 1e6:.0f} MB; the limit is {limit} MB)"
+            )
             continue
         try:
             record = json.loads(_decode(line))

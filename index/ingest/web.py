@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from urllib.parse import urljoin
 
-from index.articles import LoadProblem, normalize_date
+from index.articles import Article, LoadProblem, normalize_date
 from index.ingest.fetch import FEED_TYPES, HTML_TYPES, FetchError, FetchPolicy, fetch
 from index.ingest.loaders import Loaded, article_from_html
+from index.ingest.polling import EntryFailure, EntryRetries, PollDeadline, failed_again
 
 FEED_ORIGIN_PREFIX = "feed:"
 # Entries read per feed per poll (feeds list newest first): a feed of thousands of entries,
@@ -37,14 +38,25 @@ def load_url(url: str, policy: FetchPolicy) -> Loaded:
 
 
 def load_feed(
-    feed_url: str, policy: FetchPolicy, already_indexed: Callable[[str], bool]
+    feed_url: str,
+    policy: FetchPolicy,
+    already_indexed: Callable[[str], bool],
+    *,
+    deadline: PollDeadline | None = None,
+    retries: EntryRetries | None = None,
 ) -> Iterator[Loaded]:
     """The articles behind a feed's entries. Each entry's guid (else its link) is its identity.
     Entries already indexed are not fetched again: news pages rarely change once published,
-    and refetching a whole feed every poll would hammer the sites."""
+    and refetching a whole feed every poll would hammer the sites. Nothing is fetched past
+    the poll's `deadline`, and an entry that failed waits its turn in `retries` (polling.py)."""
     import feedparser
 
     origin = feed_origin(feed_url)
+    if deadline is not None:
+        if deadline.passed():
+            yield LoadProblem(feed_url, deadline.reason("this feed and its entries"), origin)
+            return
+        policy = deadline.cut(policy)
     try:
         body = fetch(feed_url, FEED_TYPES, policy).body
     except FetchError as error:
@@ -68,7 +80,33 @@ def load_feed(
         if not link:
             yield LoadProblem(identity, "the feed entry has no link to fetch", origin)
             continue
-        yield _entry_article(entry, identity, link, feed_title, policy, origin)
+        before = retries.get(identity) if retries is not None else None
+        if before is not None and before.retry_at > time.time():
+            continue  # failed before: not yet its turn
+        if deadline is not None and deadline.passed():
+            yield LoadProblem(feed_url, deadline.reason("the rest of its entries"), origin)
+            return
+        entry_policy = deadline.cut(policy) if deadline is not None else policy
+        loaded = _entry_article(entry, identity, link, feed_title, entry_policy, origin)
+        if retries is not None:
+            loaded = _recorded(retries, identity, before, loaded)
+        yield loaded
+
+
+def _recorded(
+    retries: EntryRetries, identity: str, before: EntryFailure | None, loaded: Loaded
+) -> Loaded:
+    """An entry's outcome, on record: a failure with when it is tried again (in the reason
+    too), a success forgetting the failures before it."""
+    if isinstance(loaded, Article):
+        if before is not None:
+            retries.forget(identity)
+        return loaded
+    failure = failed_again(before, time.time())
+    wait = (failure.retry_at - time.time()) / 60
+    reason = f"{loaded.reason} (failed {failure.failures}x; tried again in {wait:.0f} min)"
+    retries.failed(identity, failure, loaded.reason)
+    return replace(loaded, reason=reason)
 
 
 def _entry_article(

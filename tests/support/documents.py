@@ -1,6 +1,9 @@
-"""Small real documents built in tests: a PDF with a text layer, written byte by byte."""
+"""Small real documents built in tests: a PDF with a text layer, written byte by byte, and
+a PDF bomb."""
 
 from __future__ import annotations
+
+import zlib
 
 
 def _pdf_string(text: str) -> str:
@@ -22,6 +25,29 @@ def make_pdf(lines: list[str], title: str | None = None, operators: str = "") ->
     ]
     if title is not None:
         objects.append(f"<< /Title ({_pdf_string(title)}) >>".encode("latin-1"))
+    return _pdf_file(objects, info=len(objects) if title is not None else None)
+
+
+def make_pdf_bomb(pages: int, text_bytes: int) -> bytes:
+    """A PDF of `pages` pages that all show one compressed stream of `text_bytes` of text."""
+    text = b"BT /F1 11 Tf 72 720 Td (" + b"a " * (text_bytes // 2) + b") Tj ET"
+    packed = zlib.compress(text, 9)
+    kids = " ".join(f"{4 + n} 0 R" for n in range(pages)).encode()
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R "
+    page += b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + pages)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream",
+        *[page] * pages,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    return _pdf_file(objects)
+
+
+def _pdf_file(objects: list[bytes], info: int | None = None) -> bytes:
+    """The numbered objects (the first the catalog) as a PDF file, with `info` the number of
+    the document information object if there is one."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -30,7 +56,7 @@ def make_pdf(lines: list[str], title: str | None = None, operators: str = "") ->
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    info = b" /Info %d 0 R" % len(objects) if title is not None else b""
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, info)
+    shown = b" /Info %d 0 R" % info if info is not None else b""
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, shown)
     out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
