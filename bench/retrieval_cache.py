@@ -28,12 +28,14 @@ from pathlib import Path
 
 from bot.answering import retrieval_steps as steps
 from bot.answering.chain import clean_question
+from bot.answering.service import AnswerService
 from bot.evaluation.bench import Question, read_questions
 from bot.evaluation.metrics import first_hit_rank
 from bot.settings import Settings
 from bot.wiring.answering import build_answering
 from bot.wiring.stores import configured_embeddings
 from index.chunking import Chunk, join_chunks
+from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.store import ArticleStore, open_store
 from index.text import terms
@@ -109,15 +111,19 @@ def passages_hold(
 
 
 def gather(
-    q: Question, service: object, store: ArticleStore, keyword: KeywordIndex, embeddings: object
+    q: Question,
+    service: AnswerService,
+    store: ArticleStore,
+    keyword: KeywordIndex,
+    embeddings: SentenceTransformerEmbeddings,
 ) -> Asked:
-    parts = service.parts  # type: ignore[attr-defined]
+    setup = service.setup
     understood = clean_question(q.question, 10_000)
-    if parts.spelling is not None:
-        understood = parts.spelling(understood)
-    found = parts.retriever.invoke(understood, as_of=q.asked)
+    if setup.spelling is not None:
+        understood = setup.spelling(understood)
+    found = setup.retriever.invoke(understood, as_of=q.asked)
     production = first_hit_rank(q.answer, [d.page_content for d in found])
-    vector = embeddings.embed_query(understood)  # type: ignore[attr-defined]
+    vector = embeddings.embed_query(understood)
     dense = store.nearest(vector, DEPTH)
     lexical = keyword.search.search(understood, DEPTH)
     extra = feedback_terms(understood, [d.page_content for d in found[:FEEDBACK_PASSAGES]])
