@@ -23,7 +23,9 @@ def test_memory_is_kept_per_conversation_key(seed_service: AnswerService) -> Non
     ann, bob = ConversationKey(-100, person=1), ConversationKey(-100, person=2)
     topic = ConversationKey(-100, topic=7)
     conversation.ask(ann, QUESTION)
-    assert conversation.ask(ann, FOLLOW_UP).preface == f"(Understood as: {UNDERSTOOD})"
+    follow_up = conversation.ask(ann, FOLLOW_UP)
+    assert follow_up.preface == f"(Understood as: {UNDERSTOOD})"
+    assert follow_up.answer.short_answer == "Hadi al-Amiri", follow_up.answer
     assert conversation.ask(bob, FOLLOW_UP).preface == "", "Bob's memory is his own"
     assert conversation.ask(topic, FOLLOW_UP).preface == "", "so is a topic's"
     conversation.forget(ann)

@@ -79,6 +79,19 @@ def test_a_candidate_that_repeats_the_question_is_not_chosen() -> None:
     assert "Badr Organization" not in reading.short_answer
 
 
+def test_another_name_in_brackets_for_the_subject_repeats_the_question_too() -> None:
+    question = "who leads al-Hashd al-Shaabi?"
+    documents = [
+        passage(
+            "Hadi al-Amiri, the leader of the organization, which fights under the broader "
+            "al-Hashd al-Shaabi (Popular Mobilization Units), said the troops resumed."
+        )
+    ]
+    pool = sentence_pool(documents)
+    reading = read(question, documents, pool, {0: 0.9})
+    assert reading is not None and reading.short_answer == "Hadi al-Amiri", reading
+
+
 def test_agreement_across_passages_wins_over_a_single_mention() -> None:
     question = "Which company is the latest tech giant to announce layoffs?"
     documents = [

@@ -183,8 +183,10 @@ def find_mentions(
     for position, (document, sentence) in enumerate(pool):
         if position == 0 or pool[position - 1][0] != document:
             firsts.add(position)
-        for span in spans(sentence, kind):
-            if repeated_share(span.text, question) >= 1.0:
+        found = spans(sentence, kind)
+        repeats = [repeated_share(span.text, question) >= 1.0 for span in found]
+        for i, span in enumerate(found):
+            if repeats[i] or _alias_of_repeat(sentence, found, repeats, i):
                 continue
             raw.append((position, document, span, sentence))
     ranked = sorted(sentence_scores, key=lambda p: -sentence_scores[p])
@@ -230,6 +232,19 @@ def find_mentions(
         )
         mentions.append(Mention(position, document, span, sentence, features))
     return mentions
+
+
+def _alias_of_repeat(sentence: str, found: list[Span], repeats: list[bool], i: int) -> bool:
+    """The span is another name, in brackets, of one the question already holds, or holds
+    such a name in brackets: "al-Hashd al-Shaabi (Popular Mobilization Units)" asked who leads
+    al-Hashd al-Shaabi names the subject twice, not the answer."""
+    before = i > 0 and repeats[i - 1] and sentence[found[i - 1].end : found[i].start].strip() == "("
+    after = (
+        i + 1 < len(found)
+        and repeats[i + 1]
+        and sentence[found[i].end : found[i + 1].start].strip() == "("
+    )
+    return before or after
 
 
 def _key(text: str) -> str:
