@@ -34,6 +34,7 @@ class Overview:
     articles: int
     chunks: int
     latest_published: str
+    earliest_published: str = ""
 
 
 def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:

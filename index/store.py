@@ -196,17 +196,23 @@ class ArticleStore:
         return dict(found)
 
     def overview(self) -> Overview:
-        """How many articles and chunks the store holds and its newest publication date."""
+        """How many articles and chunks the store holds, and its newest and oldest
+        publication dates ("" when nothing is dated)."""
         articles: set[str] = set()
-        latest = ""
+        dates: set[str] = set()
         count = 0
         for _, meta in self._all_metadata():
             count += 1
             articles.add(str(meta.get("article", "")))
             published = str(meta.get("published", ""))
-            if published[:4].isdigit() and published > latest:
-                latest = published
-        return Overview(articles=len(articles), chunks=count, latest_published=latest)
+            if published[:4].isdigit():
+                dates.add(published)
+        return Overview(
+            articles=len(articles),
+            chunks=count,
+            latest_published=max(dates, default=""),
+            earliest_published=min(dates, default=""),
+        )
 
     def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         for start in range(0, len(chunks), WRITE_BATCH):

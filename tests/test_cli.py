@@ -16,7 +16,9 @@ from bot.cli.main import main
 from bot.settings import PROJECT_DIR
 from tests.support.documents import make_pdf
 
-SUBCOMMANDS = ["index", "feeds", "ask", "eval", "models", "prompts", "chat", "bot", "start"]
+SUBCOMMANDS = [
+    *["index", "feeds", "status", "ask", "eval", "models", "prompts", "chat", "bot", "start"]
+]
 
 
 @pytest.fixture

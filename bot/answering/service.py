@@ -42,6 +42,13 @@ class Draft:
     text: str
 
 
+EMPTY_INDEX = (
+    "Nothing is indexed yet, so I have no articles to answer from. To add some: "
+    "`newsdesk index FILE_OR_FOLDER_OR_URL` on the command line, or, in Telegram, an admin "
+    "sends the bot a file or a link (/help lists the admin commands)."
+)
+
+
 class AnswerService:
     """The store (for the help text) and what the chain is built from; it builds it once."""
 
@@ -107,7 +114,7 @@ class AnswerService:
         """The answer and every passage retrieved for it."""
         request: AnswerInput = {"question": question, "history": list(history), "as_of": as_of}
         outcome = self.chain.invoke(request, self.run_config(chat_id))
-        return outcome.answer, outcome.passages
+        return self._said_empty(outcome.answer, outcome.passages), outcome.passages
 
     async def stream(
         self, question: str, *, history: History = (), chat_id: int | None = None
@@ -125,7 +132,14 @@ class AnswerService:
             elif kind == "on_chain_end" and event["name"] == RUN_NAME and not event["parent_ids"]:
                 outcome = event["data"].get("output")
                 if isinstance(outcome, AnswerOutcome):
-                    yield outcome.answer
+                    yield self._said_empty(outcome.answer, outcome.passages)
+
+    def _said_empty(self, answer: Answer, passages: list[Document]) -> Answer:
+        """A refusal from an index with nothing in it says so, and how to fill it, rather
+        than that the articles don't cover the question."""
+        if answer.refused and not passages and self.store.count() == 0:
+            return replace(answer, answer=EMPTY_INDEX)
+        return answer
 
     def help_text(self) -> str:
         """What the bot knows and how to ask, from `prompts/help.txt`."""

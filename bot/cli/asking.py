@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 from bot.answering.conversation import Conversation, ConversationKey
+from bot.cli.errors import CommandError
 from bot.redaction import Redactor
 from bot.render import render_text
 from bot.settings import Settings
@@ -19,6 +20,8 @@ ONE_OFF = ConversationKey("cli")
 def ask_command(
     settings: Settings, redact: Redactor, question: str, *, as_json: bool, as_of: date | None
 ) -> int:
+    if not question.strip():
+        raise CommandError('give the question after `ask`: newsdesk ask "who controls Qairawan?"')
     conversation = Conversation(build_answering(settings, redact=redact).service)
     turn = conversation.ask(ONE_OFF, question, as_of=as_of)
     if as_json:

@@ -10,10 +10,14 @@ from bot.cli.errors import CommandError
 from bot.cli.progress import IndexProgress
 from bot.redaction import Redactor
 from bot.settings import Settings
-from bot.wiring.indexing import build_indexer
+from bot.wiring.indexing import build_indexer, fetch_policy
 from bot.wiring.state import open_state
 from bot.wiring.stores import open_article_store
+from index.articles import SUPPORTED_SUFFIXES
+from index.ingest.feeds import FeedListError, check_feed_url
+from index.ingest.fetch import FetchError
 from index.ingest.sources import Sources
+from index.ingest.web import check_feed
 from index.pipeline import IndexSummary
 from index.store import ArticleStore
 
@@ -51,10 +55,15 @@ def index_command(settings: Settings, args: argparse.Namespace, redact: Redactor
         raise CommandError("give files, folders or URLs to index, or --feeds")
     summary = run_index(settings, sources, redact, prune=args.prune, quiet=args.quiet)
     print(summary.describe())
+    if summary.articles_read == 0 and not summary.problems and not args.feeds:
+        # An empty folder, or files of no kind we read: success would hide the mistake.
+        named = ", ".join(redact(str(item)) for item in args.sources)
+        kinds = " ".join(SUPPORTED_SUFFIXES)
+        raise CommandError(f"found no articles in {named} (the files read are {kinds})")
     return 1 if summary.problems else 0
 
 
-def feeds_command(settings: Settings, action: str, url: str | None) -> int:
+def feeds_command(settings: Settings, action: str, url: str | None, redact: Redactor) -> int:
     feeds = open_state(settings).feeds
     if action == "list":
         listed = feeds.urls()
@@ -65,8 +74,19 @@ def feeds_command(settings: Settings, action: str, url: str | None) -> int:
     if not url:
         raise CommandError(f"`newsdesk feeds {action}` needs the feed's URL")
     if action == "add":
-        added = feeds.add(url)
-        print(f"added {url}; `newsdesk index --feeds` polls it" if added else f"{url} is listed")
+        url = check_feed_url(url)  # its shape first: nothing is fetched for a typo
+        try:
+            feed = check_feed(url, fetch_policy(settings))
+        except (FetchError, FeedListError) as error:
+            raise CommandError(f"{redact(url)} was not added: {redact(str(error))}") from None
+        if not feeds.add(url):
+            print(f"{redact(url)} is listed")
+            return 0
+        named = f"'{feed.title}'" if feed.title else "the feed"
+        print(
+            f"added {redact(url)}: {named}, {feed.entries} entries now; "
+            "`newsdesk index --feeds` polls it"
+        )
         return 0
     if feeds.remove(url):
         print(f"removed {url}; `newsdesk index --feeds --prune` removes its articles")

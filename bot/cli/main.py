@@ -86,7 +86,11 @@ def run_command(
     if args.command == "feeds":
         from bot.cli.indexing import feeds_command
 
-        return feeds_command(settings, args.action, args.url)
+        return feeds_command(settings, args.action, args.url, redact)
+    if args.command == "status":
+        from bot.cli.status import status_command
+
+        return status_command(settings, redact)
     if args.command == "eval":
         from bot.cli.evaluating import eval_command
 

@@ -16,6 +16,7 @@ examples:
   newsdesk index articles/ --prune     # also drop articles whose files were deleted
   newsdesk ask "who controls Qairawan?"
   newsdesk ask "who controls Qairawan?" --json
+  newsdesk status         # what is indexed, and what newsdesk runs on
   newsdesk start          # the bot if TELEGRAM_BOT_TOKEN is set, else a local chat
 
 Settings come from the environment and .env; see .env.example for every one.
@@ -93,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     feeds.add_argument("action", choices=["add", "list", "remove"])
     feeds.add_argument("url", nargs="?", metavar="URL", help="the feed's URL (add and remove)")
+
+    commands.add_parser(
+        "status",
+        help="what the index holds and what newsdesk runs on",
+        description=(
+            "Print the index's size (articles, chunks, oldest and newest publication date), "
+            "the embedding model and backend, the LLM, the database and the job queue. "
+            "It only reads: on a fresh home it creates nothing."
+        ),
+    )
 
     ask = commands.add_parser(
         "ask",

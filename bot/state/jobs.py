@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.state.database import Database
 from bot.state.tables import jobs
@@ -115,6 +115,13 @@ class JobQueue:
                 .values(status=QUEUED, started_at=None, worker=None)
             )
         return [Job(int(i), kind, _loads(payload), chat, QUEUED) for i, kind, payload, chat in rows]
+
+    def depth(self) -> dict[str, int]:
+        """How many jobs wait (queued) and run (running) now."""
+        query = select(jobs.c.status, func.count()).where(jobs.c.status.in_([QUEUED, RUNNING]))
+        with self.database.transaction() as db:
+            counted: dict[str, int] = dict(db.execute(query.group_by(jobs.c.status)).tuples().all())
+        return {QUEUED: int(counted.get(QUEUED, 0)), RUNNING: int(counted.get(RUNNING, 0))}
 
     def get(self, job_id: int) -> Job | None:
         query = select(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urljoin
 
 from index.articles import Article, LoadProblem, normalize_date
+from index.ingest.feeds import FeedListError
 from index.ingest.fetch import FEED_TYPES, HTML_TYPES, FetchError, FetchPolicy, fetch
 from index.ingest.loaders import Loaded, article_from_html
 from index.ingest.polling import EntryFailure, EntryRetries, PollDeadline, failed_again
@@ -37,6 +39,33 @@ def load_url(url: str, policy: FetchPolicy) -> Loaded:
     return replace(loaded, origin=url)
 
 
+@dataclass(frozen=True)
+class FeedCheck:
+    """What one fetch of a feed showed: its title and how many entries it lists."""
+
+    title: str
+    entries: int
+
+
+def check_feed(feed_url: str, policy: FetchPolicy) -> FeedCheck:
+    """Fetch the feed once and read it: FetchError if it can't be fetched, FeedListError if
+    what came back is not an RSS or Atom feed with entries. An operator adding a feed hears
+    at once that the URL is wrong, not at the first poll."""
+    import feedparser
+
+    parsed = feedparser.parse(fetch(feed_url, FEED_TYPES, policy).body)
+    if not parsed.entries:
+        raise FeedListError(_not_a_feed(parsed))
+    title = str(parsed.feed.get("title", "")).strip()
+    return FeedCheck(title=title, entries=len(parsed.entries))
+
+
+def _not_a_feed(parsed: Any) -> str:
+    reason = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    detail = f" ({reason})" if reason else ""
+    return f"not an RSS or Atom feed with entries{detail}"
+
+
 def load_feed(
     feed_url: str,
     policy: FetchPolicy,
@@ -64,9 +93,7 @@ def load_feed(
         return
     parsed = feedparser.parse(body)
     if not parsed.entries:
-        reason = parsed.get("bozo_exception") if parsed.get("bozo") else None
-        detail = f" ({reason})" if reason else ""
-        yield LoadProblem(feed_url, f"not an RSS or Atom feed with entries{detail}", origin=origin)
+        yield LoadProblem(feed_url, _not_a_feed(parsed), origin=origin)
         return
     feed_title = str(parsed.feed.get("title", "")).strip()
     for position, entry in enumerate(parsed.entries[:MAX_FEED_ENTRIES], start=1):
