@@ -261,3 +261,22 @@ def test_a_message_without_a_chat_is_dropped_and_logged_and_nothing_crashes(
     dropped = [r for r in caplog.records if "update dropped" in r.getMessage()]
     assert len(dropped) == 2, [r.getMessage() for r in caplog.records]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "nothing crashed"
+
+
+def test_an_unknown_command_gets_a_line_naming_help(
+    start_bot: StartBot, seed_bot: BotServices
+) -> None:
+    fake = start_bot(seed_bot)
+    fake.push_message("/follow Qairawan")
+    (reply,) = wait_for_messages(fake, 1)
+    assert "I don't know the command /follow" in reply and "/help" in reply
+    group = -100
+    fake.push_message("/weather", chat_id=group, chat_type="group")  # maybe another bot's
+    fake.push_message("/weather@newsdesk_test_bot", chat_id=group, chat_type="group")
+    fake.push_message("/start@newsdesk_test_bot", chat_id=group, chat_type="group")
+    fake.wait_for(lambda: len(texts(fake, group)) >= 2)
+    time.sleep(0.5)  # time for a reply to the bare /weather, which must not come
+    replies = texts(fake, group)
+    assert len(replies) == 2
+    assert "I don't know the command /weather" in replies[0]
+    assert "who controls Qairawan?" in replies[1]  # a known command still works

@@ -207,6 +207,8 @@ def build_application(services: BotServices, *, webhook: bool = False) -> Newsde
     application.add_handler(MessageHandler(groups & text, questions.group_text))
     not_text = private & ~filters.TEXT & ~filters.StatusUpdate.ALL
     application.add_handler(MessageHandler(not_text, questions.not_text))
+    # Last: a command none of the handlers above took.
+    application.add_handler(MessageHandler(filters.COMMAND, questions.unknown_command))
     application.add_error_handler(on_error)
     if application.job_queue is not None:
         if settings.feed_poll_minutes > 0 and settings.runs_indexing_jobs:

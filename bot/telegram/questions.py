@@ -97,6 +97,21 @@ async def not_text(update: Update, context: Context) -> None:
         await update.effective_message.reply_text(TEXT_ONLY)
 
 
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command the bot doesn't have gets a line naming /help: in a group only when it is
+    addressed to this bot (`/cmd@thisbot`), since a bare one may be another bot's."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    command, _, addressee = message.text.split(maxsplit=1)[0].partition("@")
+    if message.chat.type != ChatType.PRIVATE and addressee.lower() != context.bot.username.lower():
+        return
+    await message.reply_text(
+        f"I don't know the command {command[:64]}. /help says what I can do; "
+        "any other text is taken as a question."
+    )
+
+
 async def reset(update: Update, context: Context) -> None:
     """Forget the chat's earlier questions, so the next one is taken on its own."""
     if message := update.effective_message:
