@@ -144,18 +144,28 @@ class Conversation:
         *,
         asker: int | None = None,
         as_of: date | None = None,
+        follows: list[Exchange] | None = None,
     ) -> Turn:
-        """Answer `question` in the conversation `key`; `asker`: who asked, for the log."""
-        history = self.memory.recall(key)
+        """Answer `question` in the conversation `key`; `asker`: who asked, for the log;
+        `follows`: the exchanges it follows up on, when not the conversation's own (a reply
+        to an answer given to someone else)."""
+        history = self.memory.recall(key) if follows is None else follows
         started = time.perf_counter()
         answer = self.service.answer(question, as_of, history=history, chat_id=key.chat_id)
         return self._close(key, answer, started, asker)
 
     async def stream(
-        self, key: ConversationKey, question: str, *, asker: int | None = None
+        self,
+        key: ConversationKey,
+        question: str,
+        *,
+        asker: int | None = None,
+        follows: list[Exchange] | None = None,
     ) -> AsyncIterator[Draft | Turn]:
         """Drafts of an LLM's reply as it is written, then the Turn, as `ask` makes it."""
-        history = await asyncio.to_thread(self.memory.recall, key)
+        history = (
+            follows if follows is not None else await asyncio.to_thread(self.memory.recall, key)
+        )
         started = time.perf_counter()
         stream = self.service.stream(question, history=history, chat_id=key.chat_id)
         async for part in stream:

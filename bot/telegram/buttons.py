@@ -58,6 +58,18 @@ def keyboard(answer_id: int, answer: Answer) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+def answer_id_of(markup: InlineKeyboardMarkup | None) -> int | None:
+    """The answer log id the buttons under a message carry; None without our buttons."""
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            press = (
+                parse_press(button.callback_data) if isinstance(button.callback_data, str) else None
+            )
+            if isinstance(press, Press):
+                return press.answer_id
+    return None
+
+
 def _label(citation: Citation) -> str:
     title = (
         citation.title

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Message
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.answering.conversation import Conversation, ConversationKey
@@ -95,6 +96,15 @@ def context_types() -> ContextTypes[Context, dict[Any, Any], ChatData, BotData]:
     return ContextTypes(context=Context, chat_data=ChatData, bot_data=BotData)
 
 
+def topic_of(message: Message) -> int | None:
+    """The forum topic a message is in (its replies go there too); None outside topics."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
 def conversation_key(message: Message) -> ConversationKey:
-    """Whose memory a message's question belongs to: its chat's (one memory per chat)."""
-    return ConversationKey(message.chat_id)
+    """Whose memory a message's question belongs to: a private chat's, or in a group one
+    person's in one forum topic, so that Bob's "and who leads them?" never follows Ann's
+    question and topic B never follows topic A."""
+    in_group = message.chat.type != ChatType.PRIVATE
+    person = message.from_user.id if in_group and message.from_user else None
+    return ConversationKey(message.chat_id, topic_of(message), person)

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from telegram import Message, ReplyParameters, Update
 from telegram.constants import ChatType, MessageEntityType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.answering.conversation import Turn
+from bot.answering.conversation import Exchange, Turn
 from bot.render import render_html
 from bot.telegram import uploads
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, is_admin, is_allowed, slow_down_message
-from bot.telegram.buttons import keyboard
-from bot.telegram.context import Context, conversation_key
+from bot.telegram.buttons import answer_id_of, keyboard
+from bot.telegram.context import Context, conversation_key, topic_of
 from bot.telegram.sending import send_html_messages
 from bot.telegram.streaming import streamed_turn, typing
 
@@ -151,14 +152,18 @@ async def answer_message(message: Message, question: str, context: Context) -> N
         return
     conversation, key = context.conversation, conversation_key(message)
     user = message.from_user.id if message.from_user else None
-    async with typing(message.get_bot(), message.chat_id):
+    async with typing(message.get_bot(), message.chat_id, key.topic):
+        follows = await replied_exchange(message, context)
         # A QuestionError (empty, too long) reaches on_error, which replies with its message.
         # Recorded and remembered before it is sent: a process killed after sending loses
         # neither.
         if in_group or context.service.chat_model is None:
-            turn = await asyncio.to_thread(conversation.ask, key, question, asker=user)
+            ask = partial(conversation.ask, key, question, asker=user, follows=follows)
+            turn = await asyncio.to_thread(ask)
         else:
-            turn = await streamed_turn(message.get_bot(), conversation, key, question, user)
+            turn = await streamed_turn(
+                message.get_bot(), conversation, key, question, user, follows=follows
+            )
         if turn.preface:
             await message.reply_text(turn.preface, reply_parameters=reply_to)
         await _send_answer(message, turn, reply_to)
@@ -170,5 +175,26 @@ async def _send_answer(message: Message, turn: Turn, reply_to: ReplyParameters |
     messages = render_html(turn.answer)
     markup = keyboard(turn.answer_id, turn.answer) if turn.answer_id is not None else None
     await send_html_messages(
-        message.get_bot(), message.chat_id, messages, reply_to=reply_to, markup=markup
+        message.get_bot(),
+        message.chat_id,
+        messages,
+        reply_to=reply_to,
+        markup=markup,
+        topic=topic_of(message),
     )
+
+
+async def replied_exchange(message: Message, context: Context) -> list[Exchange] | None:
+    """When the message replies to one of the bot's answers given in this chat, that
+    answer's question and answer: the follow-up continues it, whoever replies. None when it
+    replies to nothing of the kind (then the asker's own memory counts)."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return None
+    answer_id = answer_id_of(replied.reply_markup)
+    if answer_id is None:
+        return None
+    recorded = await asyncio.to_thread(context.state.answers.recorded, answer_id)
+    if recorded is None or recorded.chat_id != message.chat_id:
+        return None
+    return [(recorded.answer.standalone, recorded.answer.as_shown)]

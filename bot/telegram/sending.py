@@ -21,8 +21,10 @@ async def send_html_messages(
     *,
     reply_to: ReplyParameters | None = None,
     markup: InlineKeyboardMarkup | None = None,
+    topic: int | None = None,
 ) -> None:
-    """The messages in order: the first replying to `reply_to`, the buttons under the last."""
+    """The messages in order, in the forum `topic` if given: the first replying to
+    `reply_to`, the buttons under the last."""
     for index, html in enumerate(messages):
         reply_parameters = reply_to if index == 0 else None
         reply_markup = markup if index == len(messages) - 1 else None
@@ -30,6 +32,7 @@ async def send_html_messages(
             await bot.send_message(
                 chat_id,
                 html,
+                message_thread_id=topic,
                 parse_mode=ParseMode.HTML,
                 disable_web_page_preview=True,
                 reply_parameters=reply_parameters,
@@ -42,6 +45,7 @@ async def send_html_messages(
             await bot.send_message(
                 chat_id,
                 plain_text_of(html),
+                message_thread_id=topic,
                 disable_web_page_preview=True,
                 reply_parameters=reply_parameters,
                 reply_markup=reply_markup,

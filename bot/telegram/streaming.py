@@ -23,7 +23,7 @@ from telegram.constants import ChatAction, MessageLimit
 from telegram.error import TelegramError
 
 from bot.answering.claims import without_links
-from bot.answering.conversation import Conversation, ConversationKey, Turn
+from bot.answering.conversation import Conversation, ConversationKey, Exchange, Turn
 from bot.answering.service import Draft
 
 log = logging.getLogger(__name__)
@@ -36,13 +36,13 @@ MAX_DRAFT_CHARS = MessageLimit.MAX_TEXT_LENGTH - 10
 
 
 @asynccontextmanager
-async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
-    """The typing action, shown before the block starts and renewed until it ends; a failure
-    never costs the answer."""
+async def typing(bot: Bot, chat_id: int, topic: int | None = None) -> AsyncIterator[None]:
+    """The typing action (in the forum `topic`, if given), shown before the block starts and
+    renewed until it ends; a failure never costs the answer."""
 
     async def show() -> None:
         try:
-            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=topic)
         except TelegramError as error:
             log.warning("Could not show the typing indicator (%s); answering anyway", error)
 
@@ -65,9 +65,10 @@ class DraftShower:
     """Shows the reply so far, throttled: a draft where the Bot API has them, else one message
     edited in place (`finish` deletes it)."""
 
-    def __init__(self, bot: Bot, chat_id: int) -> None:
+    def __init__(self, bot: Bot, chat_id: int, topic: int | None = None) -> None:
         self.bot = bot
         self.chat_id = chat_id
+        self.topic = topic
         self.native = hasattr(bot, "send_message_draft")
         self.every = DRAFT_EVERY if self.native else EDIT_EVERY
         self.shown = ""
@@ -82,9 +83,12 @@ class DraftShower:
         self.last, self.shown = now, text
         try:
             if self.native:
-                await self.bot.send_message_draft(self.chat_id, DRAFT_ID, text)
+                await self.bot.send_message_draft(
+                    self.chat_id, DRAFT_ID, text, message_thread_id=self.topic
+                )
             elif self.message_id is None:
-                self.message_id = (await self.bot.send_message(self.chat_id, text)).message_id
+                sent = await self.bot.send_message(self.chat_id, text, message_thread_id=self.topic)
+                self.message_id = sent.message_id
             else:
                 await self.bot.edit_message_text(text, self.chat_id, self.message_id)
         except TelegramError as error:  # a draft is a courtesy too: the answer still comes
@@ -101,16 +105,22 @@ def _fit(text: str) -> str:
 
 
 async def streamed_turn(
-    bot: Bot, conversation: Conversation, key: ConversationKey, question: str, asker: int | None
+    bot: Bot,
+    conversation: Conversation,
+    key: ConversationKey,
+    question: str,
+    asker: int | None,
+    *,
+    follows: list[Exchange] | None = None,
 ) -> Turn:
     """The conversation's turn, its drafts shown in the chat while the LLM writes it."""
     chat_id = key.chat_id
     if chat_id is None:  # every Telegram conversation is a chat's
         raise ValueError(f"conversation {key} is no Telegram chat")
-    shower = DraftShower(bot, chat_id)
+    shower = DraftShower(bot, chat_id, key.topic)
     turn: Turn | None = None
     try:
-        async for part in conversation.stream(key, question, asker=asker):
+        async for part in conversation.stream(key, question, asker=asker, follows=follows):
             if isinstance(part, Draft):
                 await shower.show(part.text)
             else:
