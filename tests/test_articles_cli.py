@@ -139,7 +139,9 @@ def test_show_by_id_start_of_id_or_key(
         assert code == 0
         assert f"id:         {wanted}" in out and "title:      Bridge opens in Mosul" in out
         assert f"from:       {story}" in out and "chunks:     " in out
-        assert out.rstrip().endswith("Sentence 0 about the Tigris bridge. Sentence 1 about the Tig…")
+        assert out.rstrip().endswith(
+            "Sentence 0 about the Tigris bridge. Sentence 1 about the Tig…"
+        )
 
     code, out, _ = run(capsys, "articles", "show", wanted, "--json")
     shown = json.loads(out)
