@@ -16,7 +16,10 @@ import pytest
 from bot.answering.answers import Answer
 from bot.backup.layout import MANIFEST
 from bot.cli.main import main
+from bot.wiring.bot import build_bot
 from bot.wiring.state import open_state
+from index.embeddings import SentenceTransformerEmbeddings
+from index.ingest.sources import Sources
 from index.writer_lock import WriterLock
 from tests.conftest import SEED_DIR, make_settings
 from tests.support.postgres import PostgresServer
@@ -37,17 +40,21 @@ def ask(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
     return answer
 
 
-def ask_in_a_new_process(home: Path) -> dict[str, object]:
-    """`newsdesk ask --json QUESTION` run as its own process over `home`."""
+def newsdesk_process(home: Path, *args: str) -> str:
+    """`newsdesk ARGS` run as its own process over `home`; its standard output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "TELEGRAM_"))}
     env |= {"NEWSDESK_HOME": str(home), "HF_HUB_OFFLINE": "1",
             "NEWSDESK_MODELS_DIR": os.environ["NEWSDESK_MODELS_DIR"]}  # fmt: skip
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "--json", QUESTION],
+        [sys.executable, "-m", "bot", *args],
         capture_output=True, text=True, env=env, cwd=home.parent, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    answer: dict[str, object] = json.loads(result.stdout)
+    return result.stdout
+
+
+def ask_in_a_new_process(home: Path) -> dict[str, object]:
+    answer: dict[str, object] = json.loads(newsdesk_process(home, "ask", "--json", QUESTION))
     return answer
 
 
@@ -116,6 +123,23 @@ def test_a_restore_into_a_fresh_home_answers_as_before(
     assert exported["question"] == QUESTION and exported["thumbs_up"] == 1
     code, out, _ = run(capsys, "articles", "list")
     assert "International Coalition underlined" in out and "(8 chunks)" in out
+
+
+def test_a_backup_made_beside_a_running_bot_that_indexed_restores_whole(
+    tmp_path: Path, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    """The bot that indexed still runs (its Chroma client open, nothing flushed by an exit)
+    while another process backs up: the restore still holds every chunk."""
+    home = tmp_path / "home"
+    bot = build_bot(make_settings(home), embeddings=embeddings)
+    assert bot.indexer.run(Sources(paths=[SEED_DIR])).chunks_added == 8
+    before = ask_in_a_new_process(home)
+    newsdesk_process(home, "backup", str(tmp_path / "backup"))
+    fresh = tmp_path / "fresh"
+    newsdesk_process(fresh, "restore", str(tmp_path / "backup"))
+    after = ask_in_a_new_process(fresh)
+    assert (after["answer"], after["citations"]) == (before["answer"], before["citations"])
+    assert bot.answering.store.count() == 8
 
 
 def test_restore_refuses_a_home_with_data_unless_forced(
