@@ -26,10 +26,16 @@ ID_CHARS = 12
 MIN_PREFIX = 4
 PER_PAGE = 10  # a Telegram message's worth
 SOURCE_CHARS = 40
+QUOTED_CHARS = 80
 
 
 class CatalogError(NewsdeskError):
     """No such article (or page); the message says what was asked and where to look."""
+
+
+def quoted(text: str, most: int = QUOTED_CHARS) -> str:
+    """`text` quoted for a message, cut short if long (a search or id may be anything)."""
+    return repr(text if len(text) <= most else text[: most - 1] + "…")
 
 
 def article_id(key: str) -> str:
@@ -74,10 +80,10 @@ class ArticlePage:
 
     def heading(self) -> str:
         if not self.total:
-            matching = f" with {self.search!r} in the title" if self.search else ""
+            matching = f" with {quoted(self.search)} in the title" if self.search else ""
             return f"no articles{matching}"
         first = (self.page - 1) * self.per_page + 1
-        matching = f" matching {self.search!r}" if self.search else ""
+        matching = f" matching {quoted(self.search)}" if self.search else ""
         shown = f"{first}-{first + len(self.articles) - 1}" if self.articles else "none"
         return f"articles{matching}: {shown} of {self.total} (page {self.page} of {self.pages})"
 
@@ -157,9 +163,11 @@ def find_article(store: ArticleStore, wanted: str) -> ArticleSummary:
         return found[0]
     if found:
         ids = ", ".join(a.id for a in found[:5])
-        raise CatalogError(f"{wanted!r} is the start of several articles' ids ({ids}); give more")
+        raise CatalogError(
+            f"{quoted(wanted)} is the start of several articles' ids ({ids}); give more"
+        )
     where = "the index is empty" if not articles else "see `newsdesk articles list`"
-    raise CatalogError(f"no article with id {wanted!r} ({where})")
+    raise CatalogError(f"no article with id {quoted(wanted)} ({where})")
 
 
 def article_text(store: ArticleStore, article: ArticleSummary) -> str:

@@ -177,6 +177,10 @@ def test_backup_refuses_a_folder_that_is_not_empty(
     assert sorted(p.name for p in taken.iterdir()) == ["notes.txt"]
     code, _, err = run(capsys, "backup", str(taken / "notes.txt"))
     assert code == 2 and "is a file, not a folder" in err
+    inside = home / "chroma" / "backups"
+    code, _, err = run(capsys, "backup", str(inside))
+    assert code == 2 and f"{inside} is inside {home / 'chroma'}, which the backup copies" in err
+    assert not inside.exists()
 
 
 def test_backup_of_an_empty_home_restores_to_an_empty_index(

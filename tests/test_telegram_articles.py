@@ -86,6 +86,8 @@ def test_admins_page_through_the_articles_with_buttons(start_bot: StartBot) -> N
 
     fake.push_message("/articles nothing like it", chat_id=ADMIN, user_id=ADMIN)
     assert sent_to(fake, ADMIN, 3)[2]["text"] == "No articles with 'nothing like it' in the title."
+    fake.push_message("/articles " + "y" * 4000, chat_id=ADMIN, user_id=ADMIN)
+    assert sent_to(fake, ADMIN, 4)[3]["text"] == f"No articles with '{'y' * 79}…' in the title."
 
 
 def test_a_search_too_long_for_a_button_says_how_to_ask_for_the_next_page(
@@ -98,6 +100,7 @@ def test_a_search_too_long_for_a_button_says_how_to_ask_for_the_next_page(
     fake.push_message(f"/articles 2 {LONG}", chat_id=ADMIN, user_id=ADMIN)
     text = str(sent_to(fake, ADMIN, 2)[1]["text"])
     assert "11-12 of 12 (page 2 of 2)" in text and f"Prev: /articles 1 {LONG}" in text
+    assert f"Articles matching '{LONG}': 11-12" in text
 
 
 def test_others_are_refused_and_an_empty_index_says_how_to_fill_it(start_bot: StartBot) -> None:

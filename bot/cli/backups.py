@@ -54,8 +54,9 @@ def say(line: str) -> None:
 def backup_command(settings: Settings, folder: Path) -> int:
     if settings.chroma_host:
         raise BackupError(SERVER_STORE)
-    _check_empty(folder)
     parts = home_parts(settings)
+    _check_outside(folder, parts)
+    _check_empty(folder)
     store = open_article_store(settings)
     keyword = open_keyword_index(settings)
     with store.writing(say):  # no indexing run writes while the store is copied
@@ -82,6 +83,16 @@ def backup_command(settings: Settings, folder: Path) -> int:
         f"index and the database ({database}) to {folder}"
     )
     return 0
+
+
+def _check_outside(folder: Path, parts: HomeParts) -> None:
+    """A backup inside what it copies would copy itself, without end."""
+    where = folder.resolve()
+    for part in (parts.store, parts.keyword):
+        if where == part.resolve() or part.resolve() in where.parents:
+            raise BackupError(
+                f"{folder} is inside {part}, which the backup copies: give a folder outside it"
+            )
 
 
 def _check_empty(folder: Path) -> None:

@@ -12,12 +12,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.telegram.access import ADMINS_ONLY, admin_message, is_admin
 from bot.telegram.context import Context
-from index.catalog import CatalogError, list_page
+from index.catalog import CatalogError, list_page, quoted
 from index.store import ArticleStore
 
 BUTTON_PREFIX = "ar:"
 MAX_CALLBACK_BYTES = 64  # Telegram's limit on callback_data
 TITLE_CHARS = 60
+# A search longer than this isn't repeated in the "Next: /articles 2 ..." line.
+LONGEST_SEARCH_SHOWN = 200
 _COMMAND = re.compile(r"^/articles(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 _BUTTON = re.compile(r"ar:([0-9]{1,6}):(.*)", re.DOTALL)
 EMPTY_INDEX = (
@@ -53,7 +55,9 @@ def render_page(
     except CatalogError as error:
         return f"Not done: {error}", None
     if not found.total:
-        return (EMPTY_INDEX if not search else f"No articles with {search!r} in the title."), None
+        return (
+            EMPTY_INDEX if not search else f"No articles with {quoted(search)} in the title."
+        ), None
     heading = found.heading()
     lines = [heading[0].upper() + heading[1:]]
     lines += [article.line(TITLE_CHARS) for article in found.articles]
@@ -62,7 +66,8 @@ def render_page(
         if 1 <= number <= found.pages:
             data = button_data(number, search)
             if data is None:
-                lines.append(f"{label.strip('◀▶ ')}: /articles {number} {search}")
+                words = search if len(search) <= LONGEST_SEARCH_SHOWN else "and the same words"
+                lines.append(f"{label.strip('◀▶ ')}: /articles {number} {words}")
             else:
                 buttons.append(InlineKeyboardButton(label, callback_data=data))
     lines.append(REMOVE_HINT)
