@@ -188,6 +188,7 @@ def test_backup_of_an_empty_home_restores_to_an_empty_index(
 ) -> None:
     code, out, _ = run(capsys, "backup", str(tmp_path / "empty-backup"))
     assert code == 0 and out.startswith("backed up 0 articles (0 chunks)")
+    assert not (home / "newsdesk.sqlite").exists()  # no database made in the home
     monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path / "other"))
     assert run(capsys, "restore", str(tmp_path / "empty-backup"))[0] == 0
     code, out, _ = run(capsys, "articles", "list")

@@ -112,11 +112,12 @@ def _check_empty(folder: Path) -> None:
 def _copy_database(parts: HomeParts, folder: Path) -> tuple[str, int | None]:
     """The database into the backup: what it is, and how many answers it holds."""
     if parts.database_file is not None:
-        if not parts.database_file.exists():  # nothing kept yet: an empty one, as restored
+        if parts.database_file.exists():
+            copy_sqlite(parts.database_file, folder / DATABASE)
+        else:  # nothing kept yet: the backup gets an empty one, the home is left as it is
             from bot.state.database import open_database
 
-            open_database(f"sqlite:///{parts.database_file}").dispose()
-        copy_sqlite(parts.database_file, folder / DATABASE)
+            open_database(f"sqlite:///{folder / DATABASE}").dispose()
         return "sqlite", _answers_in(folder / DATABASE)
     if dump_postgres(parts.database_url, folder / POSTGRES_DUMP):
         say(
