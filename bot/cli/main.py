@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from bot.cli.operator_parser import OPERATOR_COMMANDS
 from bot.cli.parser import build_parser
 
 if TYPE_CHECKING:
@@ -103,6 +104,10 @@ def run_command(
         from bot.cli.prompting import prompts_command
 
         return prompts_command(settings, redact, args, stdin)
+    if args.command in OPERATOR_COMMANDS:
+        from bot.cli.operator import operator_command
+
+        return operator_command(settings, args)
     from bot.cli import serving
 
     if args.command == "chat":

@@ -6,6 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
+from bot.cli.operator_parser import add_operator_commands
 from index.articles import SUPPORTED_SUFFIXES
 from index.backends import BACKENDS
 
@@ -239,4 +240,5 @@ def build_parser() -> argparse.ArgumentParser:
             "Telegram bot if TELEGRAM_BOT_TOKEN is set, otherwise a local chat in the terminal."
         ),
     )
+    add_operator_commands(commands)
     return parser

@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.errors import NewsdeskError
 from bot.redaction import without_locations
 from bot.state.database import DatabaseError
-from bot.telegram import admin, jobs, questions, uploads
+from bot.telegram import admin, articles, jobs, questions, uploads
 from bot.telegram.buttons import on_button
 from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
 from bot.telegram.context import Context, NewsdeskApplication, context_types
@@ -44,6 +44,7 @@ ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-sync the sources and feeds"),
     BotCommand("prompt", "List, show, set, diff, history, rollback, test prompts"),
     BotCommand("stats", "Questions, refusals, feedback and latency, last day and week"),
+    BotCommand("articles", "The indexed articles: /articles [page] [title words]"),
 ]
 # A refresh reads the store's generation only; every this many, the chunk ids as well.
 THOROUGH_EVERY = 10
@@ -199,6 +200,9 @@ def build_application(services: BotServices, *, webhook: bool = False) -> Newsde
     application.add_handler(CommandHandler("reindex", admin.reindex))
     application.add_handler(CommandHandler("prompt", admin.prompt))
     application.add_handler(CommandHandler("stats", admin.stats))
+    application.add_handler(CommandHandler("articles", articles.articles))
+    pages = f"^{articles.BUTTON_PREFIX}"
+    application.add_handler(CallbackQueryHandler(articles.page_button, pattern=pages))
     application.add_handler(CallbackQueryHandler(on_button))
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     application.add_handler(MessageHandler(private & filters.Document.ALL, uploads.document))
