@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / "data" / "sample", validation_alias="NEWSDESK_SAMPLE_DIR"
     )
     log_level: str = Field(default="INFO", validation_alias="NEWSDESK_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        validation_alias="NEWSDESK_LOG_FORMAT",
+        description="text (one readable line a record) or json (one JSON object a line).",
+    )
     metrics_port: int | None = Field(
         default=None,
         ge=1,
@@ -224,6 +229,11 @@ class Settings(BaseSettings):
     @classmethod
     def _role_lowercase(cls, value: object) -> object:
         return (value.strip().lower() or "all") if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format_lowercase(cls, value: object) -> object:
+        return (value.strip().lower() or "text") if isinstance(value, str) else value
 
     @field_validator("metrics_port", mode="before")
     @classmethod

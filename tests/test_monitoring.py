@@ -1,10 +1,12 @@
 """Observability: /metrics and /healthz on NEWSDESK_METRICS_PORT, scraped over HTTP from the
 real Application polling (or serving a webhook for) the fake Bot API; the settings that turn
-them on; and a port already taken."""
+them on; a port already taken; and JSON log lines, redacted."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import shutil
 import socket
 import subprocess
@@ -22,6 +24,8 @@ from pydantic import ValidationError
 from bot.answering.chain import QuestionError
 from bot.answering.llm_errors import LLMError
 from bot.cli.main import main
+from bot.logs import configure_logging
+from bot.redaction import Redactor
 from bot.settings import PROJECT_DIR
 from bot.state.database import DatabaseError
 from bot.telemetry import Telemetry, error_kind
@@ -183,6 +187,8 @@ def test_a_port_in_use_is_one_clear_line_before_telegram_is_called(tmp_path: Pat
             fake,
             log=log,
             NEWSDESK_METRICS_PORT=str(port),
+            NEWSDESK_LOG_FORMAT="json",
+            NEWSDESK_LOG_LEVEL="DEBUG",
         )
         try:
             code = process.wait(timeout=300)
@@ -197,6 +203,10 @@ def test_a_port_in_use_is_one_clear_line_before_telegram_is_called(tmp_path: Pat
     error = f"newsdesk: error: NEWSDESK_METRICS_PORT={port} on NEWSDESK_METRICS_LISTEN=127.0.0.1"
     assert code == 2 and f"{error}: the port is already in use" in output
     assert "Traceback" not in output and TOKEN not in output
+    # Everything logged before it is one JSON object a line.
+    logged = [line for line in output.splitlines() if not line.startswith("newsdesk: ")]
+    assert logged, "the bot logged its start-up"
+    assert all(isinstance(json.loads(line), dict) for line in logged)
 
 
 @pytest.mark.parametrize(
@@ -234,6 +244,9 @@ def test_metrics_are_off_unless_a_port_is_set(tmp_path: Path) -> None:
     )
     assert (configured.metrics_port, configured.metrics_listen) == (9100, "0.0.0.0")
     assert make_settings(tmp_path).metrics_listen == "127.0.0.1"
+    with pytest.raises(ValidationError, match="NEWSDESK_LOG_FORMAT"):
+        make_settings(tmp_path, NEWSDESK_LOG_FORMAT="xml")
+    assert make_settings(tmp_path, NEWSDESK_LOG_FORMAT=" JSON ").log_format == "json"
 
 
 def test_each_application_has_a_registry_of_its_own() -> None:
@@ -269,3 +282,35 @@ def test_a_gauge_that_fails_to_read_is_left_out_of_the_scrape() -> None:
 )
 def test_errors_are_counted_by_a_few_kinds(error: Exception, kind: str) -> None:
     assert error_kind(error) == kind
+
+
+def test_json_logs_are_one_object_a_line_with_secrets_redacted() -> None:
+    api_key = "sk-live-0123456789abcdef"
+    buffer = io.StringIO()
+    configure_logging(
+        "INFO", Redactor([TOKEN, api_key]), logging.StreamHandler(buffer), log_format="json"
+    )
+    try:
+        log = logging.getLogger("newsdesk.test")
+        log.info("calling https://api.telegram.org/bot%s/getMe", TOKEN)
+        log.warning("two lines:\nkey=%s\nand a \"quote\"", api_key)
+        try:
+            raise RuntimeError(f"provider said: bad key {api_key}")
+        except RuntimeError:
+            log.exception("LLM request failed")
+        log.error("a URL password: postgresql://newsdesk:hunter22@db/newsdesk")
+        log.debug("not at INFO")
+    finally:
+        logging.getLogger().handlers = []
+    lines = buffer.getvalue().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 4, lines
+    assert [r["level"] for r in records] == ["INFO", "WARNING", "ERROR", "ERROR"]
+    assert {r["logger"] for r in records} == {"newsdesk.test"}
+    assert all(r["time"].endswith("+00:00") for r in records)
+    assert records[0]["message"] == "calling https://api.telegram.org/bot[REDACTED]/getMe"
+    assert records[1]["message"] == 'two lines:\nkey=[REDACTED]\nand a "quote"'
+    assert "Traceback" in records[2]["message"] and "bad key [REDACTED]" in records[2]["message"]
+    assert "newsdesk:[REDACTED]@db" in records[3]["message"]
+    output = buffer.getvalue()
+    assert TOKEN not in output and api_key not in output and "hunter22" not in output
