@@ -29,6 +29,10 @@ LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0, 1
 # Why a question was refused: nothing relevant enough was found (or the LLM said the passages
 # don't answer it); or the LLM answered but none of its sentences held up to the check.
 NOT_COVERED, UNSUPPORTED = "not_covered", "unsupported"
+ERROR_KINDS = ("question", "llm", "database", "store", "internal")
+RUN_OUTCOMES = ("done", "interrupted", "failed")
+ARTICLE_CHANGES = ("new", "changed", "unchanged", "removed")
+CHUNK_CHANGES = ("added", "removed", "repaired")
 
 
 def error_kind(error: BaseException) -> str:
@@ -158,6 +162,21 @@ class Telemetry:
             registry=registry,
         )
         registry.register(ScrapeTimeCollector(self.gauges))
+        self._start_at_zero()
+
+    def _start_at_zero(self) -> None:
+        """Every known label value shown from the start, at 0: rate() and alerts then see the
+        first refusal or error as an increase, not as a series appearing."""
+        labelled = (
+            (self.refusals, (NOT_COVERED, UNSUPPORTED)),
+            (self.errors, ERROR_KINDS),
+            (self.indexing_runs, RUN_OUTCOMES),
+            (self.indexed_articles, ARTICLE_CHANGES),
+            (self.indexed_chunks, CHUNK_CHANGES),
+        )
+        for counter, values in labelled:
+            for value in values:
+                counter.labels(value)
 
     def answered(self, answer: Answer, latency_seconds: float) -> None:
         """A question answered or refused at the conversation turn."""

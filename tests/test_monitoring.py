@@ -28,7 +28,7 @@ from bot.logs import configure_logging
 from bot.redaction import Redactor
 from bot.settings import PROJECT_DIR
 from bot.state.database import DatabaseError
-from bot.telemetry import Telemetry, error_kind
+from bot.telemetry import ERROR_KINDS, Telemetry, error_kind
 from bot.wiring.bot import BotServices, build_bot
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import StoreError
@@ -79,6 +79,7 @@ def test_metrics_and_healthz_in_polling_mode_after_a_question(
     before = scrape(port)
     assert value(before, "newsdesk_questions_total") == 0
     assert value(before, "newsdesk_answer_latency_seconds_count") == 0
+    assert ("newsdesk_refusals_total", (("reason", "unsupported"),)) in before, "shown at 0"
 
     fake.push_message(QUESTION)
     fake.wait_for(lambda: len(fake.delivered()) >= 1)
@@ -282,6 +283,7 @@ def test_a_gauge_that_fails_to_read_is_left_out_of_the_scrape() -> None:
 )
 def test_errors_are_counted_by_a_few_kinds(error: Exception, kind: str) -> None:
     assert error_kind(error) == kind
+    assert kind in ERROR_KINDS, "a kind the metrics show at 0 from the start"
 
 
 def test_json_logs_are_one_object_a_line_with_secrets_redacted() -> None:
@@ -293,7 +295,7 @@ def test_json_logs_are_one_object_a_line_with_secrets_redacted() -> None:
     try:
         log = logging.getLogger("newsdesk.test")
         log.info("calling https://api.telegram.org/bot%s/getMe", TOKEN)
-        log.warning("two lines:\nkey=%s\nand a \"quote\"", api_key)
+        log.warning('two lines:\nkey=%s\nand a "quote"', api_key)
         try:
             raise RuntimeError(f"provider said: bad key {api_key}")
         except RuntimeError:
