@@ -10,6 +10,7 @@ import logging
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,23 @@ def test_metrics_and_healthz_in_polling_mode_after_a_question(
     for path in (str(tmp_path), str(seed_home), str(PROJECT_DIR)):
         assert path not in body, "no path: /healthz may be seen by more than the operator"
     assert get(port, "/")[0] == 404 and get(port, "/metrics/../etc")[0] == 404
+
+    # The shared database gone from under the bot: /healthz says not ready, and why, without
+    # the path; /metrics still answers, without the gauge it could not read.
+    database = tmp_path / "newsdesk.sqlite"
+    database.unlink()
+    database.mkdir()
+    runner.running[0].application.bot_data.state.database.engine.dispose()
+    status, body = get(port, "/healthz")
+    assert status == 503 and json.loads(body)["database"] == {
+        "ok": False,
+        "error": "DatabaseError (details in the log)",
+    }
+    status, text = get(port, "/metrics")
+    assert status == 200 and "newsdesk_job_queue_depth{" not in text
+    assert "newsdesk_questions_total 1.0" in text
+    for shown in (body, text):
+        assert str(tmp_path) not in shown and "sqlite" not in shown
 
 
 def test_refusals_errors_and_telegram_retries_are_counted(
@@ -208,6 +226,41 @@ def test_a_port_in_use_is_one_clear_line_before_telegram_is_called(tmp_path: Pat
     logged = [line for line in output.splitlines() if not line.startswith("newsdesk: ")]
     assert logged, "the bot logged its start-up"
     assert all(isinstance(json.loads(line), dict) for line in logged)
+
+
+def test_the_indexer_role_serves_metrics_and_healthz_until_stopped(tmp_path: Path) -> None:
+    """A real `newsdesk bot` process in NEWSDESK_ROLE=indexer (no updates taken, so no
+    webhook's /healthz either): /healthz and /metrics on the metrics port, gone after SIGTERM."""
+    fake = FakeBotAPI(TOKEN).start()
+    port = free_port()
+    process = start_bot_process(
+        tmp_path / "home", fake, NEWSDESK_ROLE="indexer", NEWSDESK_METRICS_PORT=str(port)
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while (found := _reachable(port)) is None and process.poll() is None:
+            assert time.monotonic() < deadline, "no /healthz within 300 s"
+            time.sleep(0.2)
+        assert found == 200
+        samples = scrape(port)
+        assert value(samples, "newsdesk_index_chunks") == 0
+        assert value(samples, "newsdesk_job_queue_depth", status="queued") == 0
+        assert value(samples, "newsdesk_questions_total") == 0
+        process.terminate()
+        assert process.wait(timeout=60) == 0
+        assert _reachable(port) is None, "the server stops with the process"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        fake.stop()
+
+
+def _reachable(port: int) -> int | None:
+    """/healthz's status, or None while nothing listens."""
+    try:
+        return get(port, "/healthz")[0]
+    except OSError:
+        return None
 
 
 @pytest.mark.parametrize(
