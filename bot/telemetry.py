@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 # Seconds: an extractive answer takes a fraction of one, an LLM's several, a slow one a minute.
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
-# Why a question was refused: nothing relevant enough was found (or the LLM said the passages
-# don't answer it); or the LLM answered but none of its sentences held up to the check.
-NOT_COVERED, UNSUPPORTED = "not_covered", "unsupported"
+# Why a question was refused: nothing is indexed at all; nothing relevant enough was found (or
+# the LLM said the passages don't answer it); or none of the LLM's sentences held up.
+EMPTY_INDEX, NOT_COVERED, UNSUPPORTED = "empty_index", "not_covered", "unsupported"
 ERROR_KINDS = ("question", "llm", "database", "store", "internal")
 RUN_OUTCOMES = ("done", "interrupted", "failed")
 ARTICLE_CHANGES = ("new", "changed", "unchanged", "removed")
@@ -53,6 +53,14 @@ def error_kind(error: BaseException) -> str:
         if isinstance(error, classes):
             return kind
     return "internal"
+
+
+def refusal_reason(answer: Answer) -> str:
+    from bot.answering.service import EMPTY_INDEX as SAID_OF_AN_EMPTY_INDEX
+
+    if answer.unsupported:
+        return UNSUPPORTED
+    return EMPTY_INDEX if answer.answer == SAID_OF_AN_EMPTY_INDEX else NOT_COVERED
 
 
 @dataclass
@@ -118,8 +126,9 @@ class Telemetry:
         )
         self.refusals = Counter(
             "newsdesk_refusals",
-            "Questions refused, by reason: not_covered (nothing relevant enough, or the LLM "
-            "said the passages don't answer it), unsupported (no sentence of the LLM's held up).",
+            "Questions refused, by reason: empty_index (nothing indexed), not_covered (nothing "
+            "relevant enough, or the LLM said the passages don't answer it), unsupported (no "
+            "sentence of the LLM's held up).",
             ["reason"],
             registry=registry,
         )
@@ -168,7 +177,7 @@ class Telemetry:
         """Every known label value shown from the start, at 0: rate() and alerts then see the
         first refusal or error as an increase, not as a series appearing."""
         labelled = (
-            (self.refusals, (NOT_COVERED, UNSUPPORTED)),
+            (self.refusals, (EMPTY_INDEX, NOT_COVERED, UNSUPPORTED)),
             (self.errors, ERROR_KINDS),
             (self.indexing_runs, RUN_OUTCOMES),
             (self.indexed_articles, ARTICLE_CHANGES),
@@ -183,7 +192,7 @@ class Telemetry:
         self.questions.inc()
         self.latency.observe(latency_seconds)
         if answer.refused:
-            self.refusals.labels(UNSUPPORTED if answer.unsupported else NOT_COVERED).inc()
+            self.refusals.labels(refusal_reason(answer)).inc()
 
     def failed(self, error: BaseException) -> None:
         """A question whose turn ended in `error`."""

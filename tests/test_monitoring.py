@@ -164,6 +164,9 @@ def test_indexing_runs_are_counted_and_the_index_size_follows(
     parts = build_bot(make_settings(tmp_path, **values), embeddings=embeddings)
     fake = runner.start(lambda **telegram: make_settings(tmp_path, **values, **telegram), parts)
     assert value(scrape(port), "newsdesk_index_chunks") == 0
+    fake.push_message(QUESTION)
+    fake.wait_for(lambda: len(fake.delivered()) >= 1)
+    assert value(scrape(port), "newsdesk_refusals_total", reason="empty_index") == 1
     fake.push_message("/reindex", chat_id=ADMIN, user_id=ADMIN)
     fake.wait_for(lambda: len(fake.delivered(ADMIN)) >= 2)  # started, then the report
 
