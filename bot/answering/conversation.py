@@ -73,6 +73,14 @@ class AnswerRecorder(Protocol):
     ) -> int: ...
 
 
+class TurnObserver(Protocol):
+    """Told how each turn ended (the bot's metrics, `bot.telemetry.Telemetry`)."""
+
+    def answered(self, answer: Answer, latency_seconds: float) -> None: ...
+
+    def failed(self, error: BaseException) -> None: ...
+
+
 class MemoryInProcess:
     """Conversations remembered by this process alone: the local chat's."""
 
@@ -119,17 +127,21 @@ class Turn:
 
 
 class Conversation:
-    """Questions asked in conversations: memory -> answer -> record -> remember -> Turn."""
+    """Questions asked in conversations: memory -> answer -> record -> remember -> Turn.
+    With `observer`, each turn is told to it: answered, refused or failed, and how long it
+    took (the one place every front end's questions pass)."""
 
     def __init__(
         self,
         service: AnswerService,
         memory: ConversationMemory | None = None,
         recorder: AnswerRecorder | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self.service = service
         self.memory: ConversationMemory = memory if memory is not None else NoMemory()
         self.recorder = recorder
+        self.observer = observer
 
     def history(self, key: ConversationKey) -> list[Exchange]:
         return self.memory.recall(key)
@@ -149,10 +161,14 @@ class Conversation:
         """Answer `question` in the conversation `key`; `asker`: who asked, for the log;
         `follows`: the exchanges it follows up on, when not the conversation's own (a reply
         to an answer given to someone else)."""
-        history = self.memory.recall(key) if follows is None else follows
-        started = time.perf_counter()
-        answer = self.service.answer(question, as_of, history=history, chat_id=key.chat_id)
-        return self._close(key, answer, started, asker)
+        try:
+            history = self.memory.recall(key) if follows is None else follows
+            started = time.perf_counter()
+            answer = self.service.answer(question, as_of, history=history, chat_id=key.chat_id)
+            return self._close(key, answer, started, asker)
+        except Exception as error:
+            self._tell_failure(error)
+            raise
 
     async def stream(
         self,
@@ -163,16 +179,24 @@ class Conversation:
         follows: list[Exchange] | None = None,
     ) -> AsyncIterator[Draft | Turn]:
         """Drafts of an LLM's reply as it is written, then the Turn, as `ask` makes it."""
-        history = (
-            follows if follows is not None else await asyncio.to_thread(self.memory.recall, key)
-        )
-        started = time.perf_counter()
-        stream = self.service.stream(question, history=history, chat_id=key.chat_id)
-        async for part in stream:
-            if isinstance(part, Draft):
-                yield part
-            else:
-                yield await asyncio.to_thread(self._close, key, part, started, asker)
+        try:
+            history = (
+                follows if follows is not None else await asyncio.to_thread(self.memory.recall, key)
+            )
+            started = time.perf_counter()
+            stream = self.service.stream(question, history=history, chat_id=key.chat_id)
+            async for part in stream:
+                if isinstance(part, Draft):
+                    yield part
+                else:
+                    yield await asyncio.to_thread(self._close, key, part, started, asker)
+        except Exception as error:  # not GeneratorExit: a reader who stops reading is no error
+            self._tell_failure(error)
+            raise
+
+    def _tell_failure(self, error: Exception) -> None:
+        if self.observer is not None:
+            self.observer.failed(error)
 
     def _close(
         self, key: ConversationKey, answer: Answer, started: float, asker: int | None
@@ -190,6 +214,8 @@ class Conversation:
                 prompt_version=self.service.prompt_version(),
             )
         self.memory.remember(key, (answer.standalone, answer.as_shown))
+        if self.observer is not None:
+            self.observer.answered(answer, latency_ms / 1000)
         return Turn(answer, answer_id, latency_ms)
 
 

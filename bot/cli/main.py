@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     try:
         settings = load_settings()
         redact = Redactor([*settings.secrets(), *redact.secrets])
-        configure_logging(settings.log_level, redact)
+        configure_logging(settings.log_level, redact, log_format=settings.log_format)
         return run_command(args, settings, redact, stdin or sys.stdin)
     except NewsdeskError as error:
         print(redact(f"newsdesk: error: {error}"), file=sys.stderr)
