@@ -17,6 +17,7 @@ from typing import Protocol
 
 from bot.answering.answers import Answer
 from bot.answering.service import AnswerService, Draft
+from bot.answering.time_window import TimeWindow
 
 # Exchanges remembered per conversation: enough for "and who leads them?" after one or two
 # questions, few enough that an old subject doesn't leak into a new one.
@@ -145,13 +146,16 @@ class Conversation:
         asker: int | None = None,
         as_of: date | None = None,
         follows: list[Exchange] | None = None,
+        window: TimeWindow | None = None,
     ) -> Turn:
         """Answer `question` in the conversation `key`; `asker`: who asked, for the log;
         `follows`: the exchanges it follows up on, when not the conversation's own (a reply
         to an answer given to someone else)."""
         history = self.memory.recall(key) if follows is None else follows
         started = time.perf_counter()
-        answer = self.service.answer(question, as_of, history=history, chat_id=key.chat_id)
+        answer = self.service.answer(
+            question, as_of, history=history, chat_id=key.chat_id, window=window
+        )
         return self._close(key, answer, started, asker)
 
     async def stream(
@@ -161,13 +165,14 @@ class Conversation:
         *,
         asker: int | None = None,
         follows: list[Exchange] | None = None,
+        window: TimeWindow | None = None,
     ) -> AsyncIterator[Draft | Turn]:
         """Drafts of an LLM's reply as it is written, then the Turn, as `ask` makes it."""
         history = (
             follows if follows is not None else await asyncio.to_thread(self.memory.recall, key)
         )
         started = time.perf_counter()
-        stream = self.service.stream(question, history=history, chat_id=key.chat_id)
+        stream = self.service.stream(question, history=history, chat_id=key.chat_id, window=window)
         async for part in stream:
             if isinstance(part, Draft):
                 yield part
