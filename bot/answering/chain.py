@@ -288,9 +288,28 @@ def finish(setup: ChainSetup, state: Gated, answer: Answer) -> AnswerOutcome:
     for a "now" or "latest" question answered from old reports only, how old."""
     understood = state.understood_as if state.understood_as != state.question else ""
     answer = replace(answer, question=state.question, understood_as=understood)
-    if state.window is not None and state.window.recent and not answer.refused:
-        answer = dated_if_stale(answer, state.as_of or date.today(), setup.stale_days)
+    window = state.window
+    if window is not None and not answer.refused:
+        if window.is_span and not window.hard:
+            answer = dated_if_outside(answer, window)
+        elif window.recent:
+            answer = dated_if_stale(answer, state.as_of or date.today(), setup.stale_days)
     return AnswerOutcome(answer, state.passages)
+
+
+def dated_if_outside(answer: Answer, window: TimeWindow) -> Answer:
+    """The answer with its reports' dates when none is from the span the question names:
+    "in January 2024", answered from an April report, says so."""
+    days = [day_number(c.published) for c in answer.citations]
+    dated = [date.fromordinal(d) for d in days if d is not None]
+    if not dated or any(window.holds(day) for day in dated):
+        return answer
+    newest = spoken(max(dated))
+    note = (
+        f"(None of the reports cited was published {window.describe()}; "
+        f"the newest is from {newest}.)"
+    )
+    return replace(answer, answer=f"{answer.answer}\n{note}")
 
 
 def dated_if_stale(answer: Answer, asked_on: date, stale_days: int) -> Answer:

@@ -59,13 +59,15 @@ class ChunkRetriever(BaseRetriever):
         """The `k` best passages (default `self.k`), as LangChain's own retrievers take it:
         `invoke(query, k=2)`. `as_of` is when the question is asked: today if not given.
         Given, passages published after it are left out before ranking (as they hadn't been
-        written yet), so the k returned are all ones that had been. `window`: the span of
-        publication dates the question asks about (time_window.py), a filter when `hard`,
-        else a preference; recency then counts from the span's end."""
+        written yet), so the k returned are all ones that had been. `window`: publication
+        dates given explicitly (`hard`) are kept to, and recency then counts from the last of
+        them. A span only the question's words name changes no ranking: ranking its reports
+        first lost on both train sets (BENCHMARKS.md, "Time in questions")."""
         k = self.k if k is None else k
         today = (as_of or date.today()).toordinal()
-        if window is not None and window.until is not None:
-            today = min(today, window.until.toordinal())
+        hard = window if window is not None and window.hard else None
+        if hard is not None and hard.until is not None:
+            today = min(today, hard.until.toordinal())
         vector = self.embeddings.embed_query(query)
         keyword = self.keyword if self.keyword_weight else None
         found = steps.gather_candidates(
@@ -75,8 +77,8 @@ class ChunkRetriever(BaseRetriever):
         published = {i: steps.day_number(place.published) for i, place in located.items()}
         if as_of is not None:
             located = steps.drop_future(located, published, as_of.toordinal())
-        if window is not None and window.hard:
-            located = steps.within(located, published, window)
+        if hard is not None:
+            located = steps.within(located, published, hard)
         fused = steps.fuse(
             [
                 ([i for i in found.dense_ids if i in located], self.dense_weight),
@@ -85,8 +87,6 @@ class ChunkRetriever(BaseRetriever):
         )
         if self.recency_weight:
             fused = steps.weight_recency(fused, published, today, self.recency_weight)
-        if window is not None and window.is_span and not window.hard:
-            fused = steps.weight_window(fused, published, window)
         keep = max(k, RERANK_CANDIDATES) if self.reranker else k
         ranked = steps.space(steps.best_first(fused), located, keep, self.neighbours)
 

@@ -37,10 +37,6 @@ CANDIDATES = 100
 # only one retriever found, far down its list, can't overtake the one both rank first.
 RECENCY_WEIGHT = 1.0
 RECENCY_DAYS = 10.0
-# A passage published inside the span a question names ("in January 2024", "since March":
-# time_window.py) has its score multiplied by WINDOW_BOOST: a preference, since quiz questions
-# name years an article of this week recalls (BENCHMARKS.md, "Time in questions").
-WINDOW_BOOST = 2.0
 # One day of slack for time zones when leaving out what was published after "as of".
 FUTURE_SLACK_DAYS = 1
 # Small to big: chunks are ranked, but each is returned with this many chunks on either side
@@ -138,28 +134,13 @@ def drop_future(
 def within(
     located: Mapping[str, Where], published: Mapping[str, int | None], window: TimeWindow
 ) -> dict[str, Where]:
-    """The candidates published inside the window's span: a filter (dates given explicitly),
-    so an undated one, which can't be shown to be inside, is left out too."""
+    """The candidates published inside the window's span: dates given explicitly are a
+    filter, so an undated one, which can't be shown to be inside, is left out too."""
     return {
         i: c
         for i, c in located.items()
         if published[i] is not None and window.holds(date.fromordinal(published[i] or 1))
     }
-
-
-def weight_window(
-    fused: Mapping[str, float],
-    published: Mapping[str, int | None],
-    window: TimeWindow,
-    boost: float = WINDOW_BOOST,
-) -> dict[str, float]:
-    """Each score of a chunk published inside the window's span times `boost`."""
-    weighted = dict(fused)
-    for chunk_id, score in fused.items():
-        day = published[chunk_id]
-        if day is not None and window.holds(date.fromordinal(day)):
-            weighted[chunk_id] = score * boost
-    return weighted
 
 
 def fuse(ranked_lists: Sequence[tuple[Sequence[str], float]]) -> dict[str, float]:

@@ -2,11 +2,12 @@
 the newest reports; "today", "yesterday", "last week", "this month", "in January 2024", "since
 March" and "before 2023" name a span of publication dates.
 
-A span read from the question's words is a preference, not a filter: news-quiz questions say
-"in 2018" of the past an article published this week recalls, and "in 2024" of a plan, so
-passages published inside the span are ranked up (`WINDOW_BOOST`) and the rest stay
-findable. Dates given explicitly (`newsdesk ask --since/--until`, `/ask since:DATE`) are a
-filter. A span that starts after the day asked (a plan, a scheduled game) is no span.
+Dates given explicitly (`newsdesk ask --since/--until`, `/ask since:DATE`) are a filter. A
+span read from the question's words changes no ranking: news-quiz questions say "in 2018" of
+the past an article published this week recalls, and "this year" of nearly anything, and
+ranking the span's reports first lost on both train sets (BENCHMARKS.md, "Time in
+questions"); what it does is say when the question's "now" is. A span that starts after the
+day asked (a plan, a scheduled game) is no span.
 
 Month and year expressions are parsed with `dateparser` (imported only for a question holding
 one); relative words are read by rule, Monday-based weeks and calendar months."""
