@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
 
-from bot.answering.retrieval_steps import RECENCY_DAYS, RECENCY_WEIGHT
+from bot.answering.retrieval_steps import RECENCY_DAYS, RECENCY_WEIGHT, day_number
 from bot.answering.time_window import window_in
 from bot.evaluation.bench import read_articles, read_questions
 from bot.evaluation.metrics import first_hit_rank, hit_rate
@@ -42,7 +42,7 @@ class Corpus:
             self.by_article[article.key] = pieces
             for piece in pieces:
                 self.chunks.append(piece)
-                self.days.append(_day(article.published))
+                self.days.append(day_number(article.published) or 0)
         self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.lengths: list[int] = []
         for i, piece in enumerate(self.chunks):
@@ -134,13 +134,6 @@ def main() -> int:
 def _rank(corpus: Corpus, question: str, asked: date, gold: str, boost: float | None) -> int | None:
     order = ranked(corpus, question, asked, boost)
     return first_hit_rank(gold, corpus.passages(order, max(KS)))
-
-
-def _day(published: str) -> int:
-    try:
-        return date.fromisoformat(published[:10]).toordinal()
-    except ValueError:
-        return 0
 
 
 if __name__ == "__main__":
