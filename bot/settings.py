@@ -74,6 +74,7 @@ class Settings(BaseSettings):
         le=1.0,
         validation_alias="NEWSDESK_MIN_RELEVANCE",
     )
+    stale_days: int = Field(default=30, ge=0, validation_alias="NEWSDESK_STALE_DAYS")
     max_question_chars: int = Field(
         default=1000, ge=10, validation_alias="NEWSDESK_MAX_QUESTION_CHARS"
     )

@@ -57,7 +57,7 @@ def ask(response: str, docs: list[Document] | None = None) -> tuple[Answer, Reco
 
 def gated(relevant: list[Document]) -> Gated:
     """The state the LLM answer step is given: the question, and the passages to cite."""
-    return Gated(Q, (), None, understood_as=Q, passages=[], relevant=relevant)
+    return Gated(Q, (), None, None, understood_as=Q, window=None, passages=[], relevant=relevant)
 
 
 def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Gated, AnswerOutcome]:

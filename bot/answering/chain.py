@@ -51,6 +51,7 @@ from bot.answering.prompts import PromptLibrary, chat_prompt
 from bot.answering.relevance import cosine, relevance
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.retrieval_steps import day_number, written_by
+from bot.answering.time_window import TimeWindow, spoken, window_in
 from index.errors import NewsdeskError
 from index.text import content_words
 
@@ -75,6 +76,9 @@ class AnswerInput(TypedDict, total=False):
     question: str
     history: Sequence[tuple[str, str]]
     as_of: date | None
+    # Publication dates to keep to, given as dates (`newsdesk ask --since/--until`,
+    # `/ask since:DATE`): a filter. Without it, the question's own words may name a span.
+    window: TimeWindow | None
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,9 @@ class ChainSetup:
     # extractive answerer's own embedding of it, when that is another model than retrieval's
     # (fp32 sentences over int8 chunks), so the answer finds it ready. None: nothing to warm.
     warm: Callable[[str], object] | None = None
+    # A "now" or "latest" question whose newest cited report is older than this many days
+    # is answered with that report's date.
+    stale_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -113,14 +120,17 @@ class Asked:
     question: str
     history: History
     as_of: date | None
+    given_window: TimeWindow | None
 
 
 @dataclass(frozen=True)
 class Understood(Asked):
     """And the question as it is retrieved for: a follow-up made to stand on its own, names
-    spelled as the articles spell them; the question itself if neither changed it."""
+    spelled as the articles spell them; the question itself if neither changed it. And the
+    time it asks about: the dates given, else what its words say (time_window.py)."""
 
     understood_as: str
+    window: TimeWindow | None
 
 
 @dataclass(frozen=True)
@@ -184,7 +194,8 @@ def published_by(documents: list[Document], as_of: date | None) -> list[Document
 
 def clean(setup: ChainSetup, given: AnswerInput) -> Asked:
     question = clean_question(str(given.get("question") or ""), setup.max_question_chars)
-    return Asked(question, tuple(given.get("history") or ()), given.get("as_of"))
+    history = tuple(given.get("history") or ())
+    return Asked(question, history, given.get("as_of"), given.get("window"))
 
 
 def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Understood:
@@ -194,7 +205,8 @@ def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Underst
     understood = rewrite(setup, asked, config)
     if setup.spelling is not None:
         understood = setup.spelling(understood)
-    return Understood(**carried(asked), understood_as=understood)
+    window = asked.given_window or window_in(understood, asked.as_of or date.today())
+    return Understood(**carried(asked), understood_as=understood, window=window)
 
 
 def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
@@ -215,11 +227,13 @@ def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
 def retrieve(setup: ChainSetup, state: Understood, config: RunnableConfig) -> Retrieved:
     """The retriever's passages, none published after `as_of`: ours leaves them out itself
     before ranking; any other is filtered here."""
-    question, retriever = state.understood_as, setup.retriever
+    question, retriever, window = state.understood_as, setup.retriever, state.window
     if isinstance(retriever, ChunkRetriever):
-        found = retriever.invoke(question, config, as_of=state.as_of)
+        found = retriever.invoke(question, config, as_of=state.as_of, window=window)
     else:
         found = published_by(retriever.invoke(question, config), state.as_of)
+        if window is not None and window.hard:
+            found = [doc for doc in found if _published_within(doc, window)]
     return Retrieved(**carried(state), passages=found)
 
 
@@ -253,19 +267,60 @@ def with_relevance(setup: ChainSetup, question: str, document: Document) -> Docu
     return Document(page_content=document.page_content, metadata=metadata)
 
 
+def _published_within(document: Document, window: TimeWindow) -> bool:
+    day = day_number(str(document.metadata.get("published") or ""))
+    return day is not None and window.holds(date.fromordinal(day))
+
+
 def refuse(setup: ChainSetup, state: Gated) -> AnswerOutcome:
-    return finish(state, Answer(state.question, setup.prompts.render("refusal"), refused=True))
+    text = setup.prompts.render("refusal")
+    if state.window is not None and state.window.hard:
+        text += f" (Only articles published {state.window.describe()} were searched.)"
+    return finish(setup, state, Answer(state.question, text, refused=True))
 
 
 def answer_extractively(setup: ChainSetup, state: Gated) -> AnswerOutcome:
-    return finish(state, setup.extractive(state.understood_as, state.relevant))
+    return finish(setup, state, setup.extractive(state.understood_as, state.relevant))
 
 
-def finish(state: Gated, answer: Answer) -> AnswerOutcome:
-    """The answer to the question as asked, saying how it was understood if rewritten."""
+def finish(setup: ChainSetup, state: Gated, answer: Answer) -> AnswerOutcome:
+    """The answer to the question as asked, saying how it was understood if rewritten, and,
+    for a "now" or "latest" question answered from old reports only, how old."""
     understood = state.understood_as if state.understood_as != state.question else ""
     answer = replace(answer, question=state.question, understood_as=understood)
+    window = state.window
+    if window is not None and not answer.refused:
+        if window.is_span and not window.hard:
+            answer = dated_if_outside(answer, window)
+        elif window.recent:
+            answer = dated_if_stale(answer, state.as_of or date.today(), setup.stale_days)
     return AnswerOutcome(answer, state.passages)
+
+
+def dated_if_outside(answer: Answer, window: TimeWindow) -> Answer:
+    """The answer with its reports' dates when none is from the span the question names:
+    "in January 2024", answered from an April report, says so."""
+    days = [day_number(c.published) for c in answer.citations]
+    dated = [date.fromordinal(d) for d in days if d is not None]
+    if not dated or any(window.holds(day) for day in dated):
+        return answer
+    newest = spoken(max(dated))
+    note = (
+        f"(None of the reports cited was published {window.describe()}; "
+        f"the newest is from {newest}.)"
+    )
+    return replace(answer, answer=f"{answer.answer}\n{note}")
+
+
+def dated_if_stale(answer: Answer, asked_on: date, stale_days: int) -> Answer:
+    """The answer with the date of its newest cited report when that is over `stale_days`
+    old: "now" in the question, but the articles may be out of date."""
+    days = [day_number(c.published) for c in answer.citations]
+    newest = max((d for d in days if d is not None), default=None)
+    if newest is None or asked_on.toordinal() - newest <= stale_days:
+        return answer
+    note = f"(The newest report I have on this is from {spoken(date.fromordinal(newest))}.)"
+    return replace(answer, answer=f"{answer.answer}\n{note}")
 
 
 def answer_prompt(setup: ChainSetup, state: Gated, config: RunnableConfig) -> Any:
@@ -278,7 +333,7 @@ def answer_prompt(setup: ChainSetup, state: Gated, config: RunnableConfig) -> An
 def claim_check(setup: ChainSetup, replied: Replied) -> AnswerOutcome:
     state = replied["gated"]
     answer = answer_from_reply(replied["reply"], state.understood_as, state.relevant, setup.prompts)
-    return finish(state, answer)
+    return finish(setup, state, answer)
 
 
 def llm_answer_chain(setup: ChainSetup) -> Runnable[Gated, AnswerOutcome]:

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from bot.answering.answers import Answer
 from bot.answering.service import AnswerService, Draft
+from bot.answering.time_window import TimeWindow
 
 # Exchanges remembered per conversation: enough for "and who leads them?" after one or two
 # questions, few enough that an old subject doesn't leak into a new one.
@@ -157,6 +158,7 @@ class Conversation:
         asker: int | None = None,
         as_of: date | None = None,
         follows: list[Exchange] | None = None,
+        window: TimeWindow | None = None,
     ) -> Turn:
         """Answer `question` in the conversation `key`; `asker`: who asked, for the log;
         `follows`: the exchanges it follows up on, when not the conversation's own (a reply
@@ -164,7 +166,9 @@ class Conversation:
         try:
             history = self.memory.recall(key) if follows is None else follows
             started = time.perf_counter()
-            answer = self.service.answer(question, as_of, history=history, chat_id=key.chat_id)
+            answer = self.service.answer(
+                question, as_of, history=history, chat_id=key.chat_id, window=window
+            )
             return self._close(key, answer, started, asker)
         except Exception as error:
             self._tell_failure(error)
@@ -177,6 +181,7 @@ class Conversation:
         *,
         asker: int | None = None,
         follows: list[Exchange] | None = None,
+        window: TimeWindow | None = None,
     ) -> AsyncIterator[Draft | Turn]:
         """Drafts of an LLM's reply as it is written, then the Turn, as `ask` makes it."""
         try:
@@ -184,7 +189,9 @@ class Conversation:
                 follows if follows is not None else await asyncio.to_thread(self.memory.recall, key)
             )
             started = time.perf_counter()
-            stream = self.service.stream(question, history=history, chat_id=key.chat_id)
+            stream = self.service.stream(
+                question, history=history, chat_id=key.chat_id, window=window
+            )
             async for part in stream:
                 if isinstance(part, Draft):
                     yield part

@@ -79,7 +79,15 @@ def run_command(
         from bot.cli.asking import ask_command
 
         question = " ".join(args.question)
-        return ask_command(settings, redact, question, as_json=args.json, as_of=args.as_of)
+        return ask_command(
+            settings,
+            redact,
+            question,
+            as_json=args.json,
+            as_of=args.as_of,
+            since=args.since,
+            until=args.until,
+        )
     if args.command == "index":
         from bot.cli.indexing import index_command
 
