@@ -305,10 +305,7 @@ def dated_if_outside(answer: Answer, window: TimeWindow) -> Answer:
     if not dated or any(window.holds(day) for day in dated):
         return answer
     newest = spoken(max(dated))
-    note = (
-        f"(None of the reports cited was published {window.describe()}; "
-        f"the newest is from {newest}.)"
-    )
+    note = f"(Newest report cited: {newest}, none {window.describe()}.)"
     return replace(answer, answer=f"{answer.answer}\n{note}")
 
 
@@ -319,7 +316,7 @@ def dated_if_stale(answer: Answer, asked_on: date, stale_days: int) -> Answer:
     newest = max((d for d in days if d is not None), default=None)
     if newest is None or asked_on.toordinal() - newest <= stale_days:
         return answer
-    note = f"(The newest report I have on this is from {spoken(date.fromordinal(newest))}.)"
+    note = f"(Newest report cited: {spoken(date.fromordinal(newest))}.)"
     return replace(answer, answer=f"{answer.answer}\n{note}")
 
 
