@@ -10,7 +10,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from langchain_core.documents import Document
 
+from bot.answering.chain import Gated
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.time_window import DatesError, TimeWindow, explicit_window, window_in
 from bot.cli.main import main
@@ -19,6 +21,8 @@ from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
 from index.store import ArticleStore
+from tests.support.fakes import RecordingChatModel
+from tests.test_llm import PROMPTS, llm_step
 
 ASKED = date(2024, 5, 10)  # a Friday
 
@@ -178,3 +182,22 @@ def test_an_answer_from_outside_the_span_asked_about_says_when_its_reports_are_f
     assert "none from 1 January 2022 to 31 December 2022.)" in out
     assert main(["ask", "--as-of", "2024-05-10", "who controlled Varnak in 2024?"]) == 0
     assert "Newest report cited" not in capsys.readouterr().out
+
+
+def test_the_llm_is_told_when_the_question_was_asked_and_what_time_it_asks_about() -> None:
+    question = "who controlled Varnak in January 2024?"
+    doc = Document(
+        page_content="The Blue Brigade controls Varnak.",
+        metadata={"title": "Varnak", "published": "2024-01-10", "relevance": 0.9},
+    )
+    for window, said in [
+        (window_in(question, ASKED), "It asks about reports published from 1 January 2024"),
+        (window_in("who controls Varnak now?", ASKED), "It asks for the newest reports"),
+    ]:
+        model = RecordingChatModel(responses=["The Blue Brigade [1]."], prompts=[])
+        state = Gated(question, (), ASKED, None, understood_as=question, window=window,
+                      passages=[doc], relevant=[doc])  # fmt: skip
+        llm_step(model, PROMPTS).invoke(state)
+        (prompt,) = model.prompts
+        assert "(Asked on 10 May 2024." in prompt and said in prompt
+        assert "(Varnak, 2024-01-10)" in prompt or "2024-01-10" in prompt  # each passage's date

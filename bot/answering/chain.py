@@ -323,8 +323,21 @@ def dated_if_stale(answer: Answer, asked_on: date, stale_days: int) -> Answer:
 def answer_prompt(setup: ChainSetup, state: Gated, config: RunnableConfig) -> Any:
     """The live `answer` template filled with the question and the relevant passages."""
     template = chat_prompt(setup.prompts.template("answer"))
-    values = {"question": state.understood_as, "passages": format_passages(state.relevant)}
+    question = f"{state.understood_as}\n{when_asked(state)}"
+    values = {"question": question, "passages": format_passages(state.relevant)}
     return template.invoke(values, config)
+
+
+def when_asked(state: Understood) -> str:
+    """The question's time, for the LLM, which sees each passage's date: the day asked, and
+    the dates the question is about, or that it asks for the newest."""
+    said = f"(Asked on {spoken(state.as_of or date.today())}."
+    window = state.window
+    if window is not None and window.is_span:
+        said += f" It asks about reports published {window.describe()}."
+    elif window is not None and window.recent:
+        said += " It asks for the newest reports: say the date of the one you answer from."
+    return said + ")"
 
 
 def claim_check(setup: ChainSetup, replied: Replied) -> AnswerOutcome:
