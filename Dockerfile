@@ -26,8 +26,6 @@ COPY --from=build /app/models ./models
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY index ./index
-COPY prompts ./prompts
-COPY data ./data
 ENV PATH=/app/.venv/bin:$PATH HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
     ANONYMIZED_TELEMETRY=False NEWSDESK_HOME=/data NEWSDESK_MODELS_DIR=/app/models
 CMD ["newsdesk", "bot"]

@@ -189,7 +189,7 @@ def clean(setup: ChainSetup, given: AnswerInput) -> Asked:
 
 def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Understood:
     """The one place the question is rewritten before retrieval: a follow-up made to stand on
-    its own (with the LLM and `prompts/condense.txt`, else the heuristic), and misspelled
+    its own (with the LLM and `bot/prompts/condense.txt`, else the heuristic), and misspelled
     names spelled as the articles spell them."""
     understood = rewrite(setup, asked, config)
     if setup.spelling is not None:

@@ -204,7 +204,7 @@ def check_answer(text: str, passages: list[Document]) -> list[SentenceCheck]:
     return [check_sentence(sentence, passages) for sentence in answer_sentences(text)]
 
 
-# A first line this short, with a citation, is the model's short answer (prompts/answer.txt).
+# A first line this short, with a citation, is the model's short answer (bot/prompts/answer.txt).
 MAX_SHORT_ANSWER_WORDS = 12
 
 

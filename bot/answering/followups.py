@@ -2,7 +2,7 @@
 them?") is rewritten into a standalone one before retrieval (the memory itself is
 `conversation.py`'s).
 
-With an LLM, `prompts/condense.txt` does the rewriting (the condense step of
+With an LLM, `bot/prompts/condense.txt` does the rewriting (the condense step of
 `chain.py`). Without one, a documented heuristic
 does: a question is a follow-up when it opens with a connective ("and", "but", "what about",
 "how about", "also", "so") or uses a pronoun that points back ("they", "them", "their", "he",

@@ -128,7 +128,7 @@ class AnswerService:
                     yield outcome.answer
 
     def help_text(self) -> str:
-        """What the bot knows and how to ask, from `prompts/help.txt`."""
+        """What the bot knows and how to ask, from `bot/prompts/help.txt`."""
         overview = self.store.overview()
         return self.prompts.render(
             "help",
