@@ -1,0 +1,112 @@
+"""The language a reader asks in, told from the question's own words.
+
+The detector is py3langid (its model ships in the wheel, 4.6 MB), restricted to LANGUAGES,
+loaded once per process on the first question (never for `--help`). BENCHMARKS.md, "Question
+languages", has the figures it was chosen on, beside lingua.
+
+Names say little about a language ("Hadi al-Amiri", "Qairawan" are the articles' spelling
+whatever the question's language). A question that is names and little else ("Baaj?", "Tal
+Sufouq?": fewer than MIN_LETTERS letters once each capitalised word but the first and each
+"al-" name are out), and one whose best language is below THRESHOLD, is English, the
+articles' language: a reader is never answered in a language they didn't use. The detector
+itself reads the whole question, names and all, which was the more accurate (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+# The languages told apart: the world's most asked-in news languages. A smaller list is more
+# accurate on short text (BENCHMARKS.md); a question in another language is told as the
+# closest of these, or English.
+LANGUAGES: tuple[str, ...] = (
+    "en", "es", "fr", "de", "it", "pt", "nl", "sv", "pl", "tr", "id",
+    "ru", "uk", "ar", "fa", "he", "hi", "zh", "ja", "ko",
+)  # fmt: skip
+NAMES = {
+    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "sv": "Swedish", "pl": "Polish", "tr": "Turkish",
+    "id": "Indonesian", "ru": "Russian", "uk": "Ukrainian", "ar": "Arabic", "fa": "Persian",
+    "he": "Hebrew", "hi": "Hindi", "zh": "Chinese", "ja": "Japanese", "ko": "Korean",
+}  # fmt: skip
+# Below this confidence (py3langid's normalised probability) a question is English: the best
+# of 0.1-0.6 on bench/language_questions.tsv (BENCHMARKS.md).
+THRESHOLD = 0.4
+# Fewer letters than this left once names are out: too little to tell, so English.
+MIN_LETTERS = 4
+# Only the opening of a long paste is read: enough to tell, and a bounded cost.
+MAX_DETECTED_CHARS = 400
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_ARTICLE_NAME = re.compile(r"^(?:al|el|ad|ar|as|ash|at|az|an|ibn|bin|abu)-", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language by its ISO 639-1 code, and its English name (what an LLM is told)."""
+
+    code: str
+    name: str
+
+    @property
+    def is_english(self) -> bool:
+        return self.code == "en"
+
+
+ENGLISH = Language("en", "English")
+
+
+def language_named(code: str) -> Language:
+    """The Language with ISO 639-1 `code`; English for a code not in LANGUAGES."""
+    code = code.lower().split("-")[0].split("_")[0]
+    return Language(code, NAMES[code]) if code in NAMES else ENGLISH
+
+
+def without_names(question: str) -> str:
+    """The question's words but its names: the capitalised words after the first (and the
+    first when it stands alone: "Qairawan?"), and the "al-" names wherever they stand."""
+    words = _WORD.findall(question[:MAX_DETECTED_CHARS])
+    opener = 0 if len(words) > 1 else -1
+    kept = [
+        word
+        for position, word in enumerate(words)
+        if not _ARTICLE_NAME.match(word) and (position == opener or not word[:1].isupper())
+    ]
+    return " ".join(kept)
+
+
+class _Detector:
+    """py3langid's identifier, loaded on first use, once per process (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._identifier: Any = None
+        self._lock = threading.Lock()
+
+    def identifier(self) -> Any:
+        with self._lock:
+            if self._identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                identifier.set_languages(list(LANGUAGES))
+                self._identifier = identifier
+            return self._identifier
+
+    def guess(self, text: str) -> tuple[str, float]:
+        code, confidence = self.identifier().classify(text)
+        return str(code), float(confidence)
+
+
+_DETECTOR = _Detector()
+
+
+def detect_language(question: str) -> Language:
+    """The language `question` is written in; English when it can't be told (see the
+    module's docstring)."""
+    if sum(c.isalpha() for c in without_names(question)) < MIN_LETTERS:
+        return ENGLISH
+    code, confidence = _DETECTOR.guess(question[:MAX_DETECTED_CHARS])
+    return language_named(code) if confidence >= THRESHOLD else ENGLISH
