@@ -46,6 +46,13 @@ from langchain_core.runnables import (
 
 from bot.answering.answers import Answer
 from bot.answering.followups import heuristic_rewrite
+from bot.answering.language import ENGLISH, Language, detect_language
+from bot.answering.language_offline import (
+    as_retrieved_offline,
+    names_found,
+    names_note,
+    offline_reply,
+)
 from bot.answering.llm import answer_from_reply, format_passages, guarded
 from bot.answering.prompts import PromptLibrary, chat_prompt
 from bot.answering.relevance import cosine, relevance
@@ -113,6 +120,13 @@ class Asked:
     question: str
     history: History
     as_of: date | None
+    # What the question is written in (language.py): retrieval is in English, the answer in it.
+    language: Language = field(default=ENGLISH, kw_only=True)
+
+    @property
+    def foreign(self) -> bool:
+        """Asked in another language than the articles' (English)."""
+        return not self.language.is_english
 
 
 @dataclass(frozen=True)
@@ -184,7 +198,8 @@ def published_by(documents: list[Document], as_of: date | None) -> list[Document
 
 def clean(setup: ChainSetup, given: AnswerInput) -> Asked:
     question = clean_question(str(given.get("question") or ""), setup.max_question_chars)
-    return Asked(question, tuple(given.get("history") or ()), given.get("as_of"))
+    history = tuple(given.get("history") or ())
+    return Asked(question, history, given.get("as_of"), language=detect_language(question))
 
 
 def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Understood:
@@ -198,12 +213,15 @@ def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Underst
 
 
 def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
-    """The question as it should be retrieved for: unchanged unless it is a follow-up."""
+    """The question as it should be retrieved for: unchanged unless it is a follow-up, or, with
+    no LLM, in another language (its question word in English: language_offline.py)."""
     question, history = asked.question, asked.history
+    if setup.chat_model is None:
+        if asked.foreign:
+            question = as_retrieved_offline(question, asked.language)
+        return heuristic_rewrite(question, history) if history else question
     if not history:
         return question
-    if setup.chat_model is None:
-        return heuristic_rewrite(question, history)
     template = chat_prompt(setup.prompts.template("condense"))
     lines = "\n".join(f"Reader: {q}\nBot: {a}" for q, a in history)
     chain = template | guarded(setup.chat_model) | StrOutputParser()
@@ -236,6 +254,8 @@ def refusal_gate(setup: ChainSetup, found: Found) -> Gated:
     passages, question = retrieved.passages, retrieved.understood_as
     top = [with_relevance(setup, question, doc) for doc in passages[: setup.top_k]]
     relevant = [doc for doc in top if doc.metadata["relevance"] >= setup.min_relevance]
+    if setup.chat_model is None and retrieved.foreign:  # read through its names alone
+        relevant = [doc for doc in relevant if names_found(retrieved.question, doc.page_content)]
     kept = replace(retrieved, passages=top + passages[setup.top_k :])
     return Gated(**carried(kept), relevant=relevant)
 
@@ -254,17 +274,29 @@ def with_relevance(setup: ChainSetup, question: str, document: Document) -> Docu
 
 
 def refuse(setup: ChainSetup, state: Gated) -> AnswerOutcome:
+    """The refusal; offline, a question in another language is told, in it where a
+    translation ships, that the articles are read in English (not that they don't cover it)."""
+    if setup.chat_model is None and state.foreign:
+        reply = Answer(state.question, offline_reply(state.language), refused=True)
+        said = finish(state, reply)  # how it was retrieved for is no use to this reader
+        return replace(said, answer=replace(said.answer, understood_as=""))
     return finish(state, Answer(state.question, setup.prompts.render("refusal"), refused=True))
 
 
 def answer_extractively(setup: ChainSetup, state: Gated) -> AnswerOutcome:
-    return finish(state, setup.extractive(state.understood_as, state.relevant))
+    answer = setup.extractive(state.understood_as, state.relevant)
+    if state.foreign and not answer.refused:
+        answer = replace(answer, note=names_note(state.language))
+    return finish(state, answer)
 
 
 def finish(state: Gated, answer: Answer) -> AnswerOutcome:
-    """The answer to the question as asked, saying how it was understood if rewritten."""
+    """The answer to the question as asked, saying how it was understood if rewritten, and
+    in which language it was asked."""
     understood = state.understood_as if state.understood_as != state.question else ""
-    answer = replace(answer, question=state.question, understood_as=understood)
+    answer = replace(
+        answer, question=state.question, understood_as=understood, language=state.language.code
+    )
     return AnswerOutcome(answer, state.passages)
 
 

@@ -65,17 +65,25 @@ def language_named(code: str) -> Language:
     return Language(code, NAMES[code]) if code in NAMES else ENGLISH
 
 
+def _is_name(word: str, position: int, count: int) -> bool:
+    """A capitalised word after the first (or the first standing alone: "Qairawan?"), or an
+    "al-" name wherever it stands."""
+    opener = position == 0 and count > 1
+    return bool(_ARTICLE_NAME.match(word)) or (not opener and word[:1].isupper())
+
+
 def without_names(question: str) -> str:
-    """The question's words but its names: the capitalised words after the first (and the
-    first when it stands alone: "Qairawan?"), and the "al-" names wherever they stand."""
+    """The question's words but its names (`_is_name`)."""
     words = _WORD.findall(question[:MAX_DETECTED_CHARS])
-    opener = 0 if len(words) > 1 else -1
-    kept = [
-        word
-        for position, word in enumerate(words)
-        if not _ARTICLE_NAME.match(word) and (position == opener or not word[:1].isupper())
-    ]
-    return " ".join(kept)
+    return " ".join(w for i, w in enumerate(words) if not _is_name(w, i, len(words)))
+
+
+def names_of(question: str, *, opens: bool = True) -> list[str]:
+    """The question's names (`_is_name`), in order: "Hadi", "al-Amiri". `opens`: the text
+    opens the question (else its first word is capitalised for no reason but a name)."""
+    words = _WORD.findall(question)
+    first = 0 if opens else 1
+    return [w for i, w in enumerate(words, first) if _is_name(w, i, len(words) + first)]
 
 
 class _Detector:
