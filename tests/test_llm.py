@@ -75,7 +75,7 @@ def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Gate
 
 def test_prompt_is_a_chat_prompt_rules_in_system_passages_and_question_in_human() -> None:
     model = RecordingChatModel(responses=["The PMU does [1]."], prompts=[])
-    values = {"question": Q, "passages": format_passages(passages())}
+    values = {"question": Q, "passages": format_passages(passages()), "language": "English"}
     messages = chat_prompt(PROMPTS.template("answer")).invoke(values).to_messages()
     assert [m.type for m in messages] == ["system", "human"]
     system, human = (str(m.content) for m in messages)

@@ -54,7 +54,7 @@ from bot.answering.language_offline import (
     offline_reply,
 )
 from bot.answering.llm import answer_from_reply, format_passages, guarded
-from bot.answering.prompts import PromptLibrary, chat_prompt
+from bot.answering.prompts import PromptLibrary, chat_prompt, placeholders_in
 from bot.answering.relevance import cosine, relevance
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.retrieval_steps import day_number, written_by
@@ -71,6 +71,17 @@ History = tuple[tuple[str, str], ...]
 RUN_NAME = "newsdesk.answer"
 ANSWER_TAG = "newsdesk:llm_answer"  # on the LLM answer step's runs, whose tokens are streamed
 MAX_CONDENSED_CHARS = 500
+# For a question in another language than English (language.py): it is retrieved for in
+# English, and answered in its own language. Said in code, whatever the live prompts say.
+IN_ENGLISH = (
+    "The reader may ask in any language: write the standalone question in English, keeping "
+    "each name in Latin letters exactly as the reader wrote it."
+)
+ANSWER_IN = (
+    "Write the answer in {language}, the reader's language. Write the short answer, every "
+    "name and every quote exactly as the passages write them, in the passages' language."
+)
+NO_HISTORY = "(none: this is the reader's first question)"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -220,11 +231,13 @@ def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
         if asked.foreign:
             question = as_retrieved_offline(question, asked.language)
         return heuristic_rewrite(question, history) if history else question
-    if not history:
+    if not history and not asked.foreign:
         return question
-    template = chat_prompt(setup.prompts.template("condense"))
-    lines = "\n".join(f"Reader: {q}\nBot: {a}" for q, a in history)
-    chain = template | guarded(setup.chat_model) | StrOutputParser()
+    text = setup.prompts.template("condense")
+    if asked.foreign:  # said in code too: a condense prompt published before may not say it
+        text = with_rule(text, IN_ENGLISH)
+    lines = "\n".join(f"Reader: {q}\nBot: {a}" for q, a in history) or NO_HISTORY
+    chain = chat_prompt(text) | guarded(setup.chat_model) | StrOutputParser()
     reply = chain.invoke({"history": lines, "question": question}, ensure_config(config))
     first = reply.strip().splitlines()[0].strip() if reply.strip() else ""
     return first[:MAX_CONDENSED_CHARS] or question
@@ -301,15 +314,29 @@ def finish(state: Gated, answer: Answer) -> AnswerOutcome:
 
 
 def answer_prompt(setup: ChainSetup, state: Gated, config: RunnableConfig) -> Any:
-    """The live `answer` template filled with the question and the relevant passages."""
-    template = chat_prompt(setup.prompts.template("answer"))
+    """The live `answer` template filled with the question (in English), the relevant
+    passages and the reader's language: in its {language}, or, in a template without one
+    (published before it was added), in a rule of its own for a question not in English."""
+    text = setup.prompts.template("answer")
     values = {"question": state.understood_as, "passages": format_passages(state.relevant)}
-    return template.invoke(values, config)
+    if "language" in placeholders_in(text):
+        values["language"] = state.language.name
+    elif state.foreign:
+        text = with_rule(text, ANSWER_IN.format(language=state.language.name))
+    return chat_prompt(text).invoke(values, config)
+
+
+def with_rule(template: str, rule: str) -> str:
+    """The template with `rule` as its first paragraph, so among the system message's rules
+    (prompts.system_and_human); its braces are written as literal braces."""
+    return f"{rule.replace('{', '{{').replace('}', '}}')}\n\n{template}"
 
 
 def claim_check(setup: ChainSetup, replied: Replied) -> AnswerOutcome:
     state = replied["gated"]
-    answer = answer_from_reply(replied["reply"], state.understood_as, state.relevant, setup.prompts)
+    answer = answer_from_reply(
+        replied["reply"], state.understood_as, state.relevant, setup.prompts, state.language
+    )
     return finish(state, answer)
 
 
