@@ -222,8 +222,8 @@ def test_an_answer_prompt_published_before_language_is_told_it_in_a_rule_of_its_
     services: BotServices, provider: FakeLLMProvider
 ) -> None:
     prompts = services.service.prompts
-    rule = re.compile(r"- Write the answer in.*?language\.\n", re.S)
-    older = rule.sub("", prompts.template("answer"))
+    language_rule = re.compile(r"- Write the answer in.*?language\.\n", re.S)
+    older = language_rule.sub("", prompts.template("answer"))
     older = older.replace("Answer in: {language}\n", "")
     assert "language" not in older  # the shipped prompt before issue 29
     prompts.publish("answer", older, "an editor, before issue 29")
