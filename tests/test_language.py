@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.answering.language import ENGLISH, detect_language, language_named, without_names
+from bot.answering.language import (
+    ENGLISH,
+    LanguageDetector,
+    detect_language,
+    language_named,
+    load_kept,
+    without_names,
+)
 
 QUESTIONS = Path(__file__).parents[1] / "bench" / "language_questions.tsv"
 
@@ -91,3 +98,38 @@ def test_importing_the_module_loads_no_model() -> None:
     code = "import sys, bot.answering.language; print('py3langid' in sys.modules)"
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "False"
+
+
+def test_a_detector_keeps_its_model_unpacked_and_reads_it_back(tmp_path: Path) -> None:
+    first = LanguageDetector(tmp_path / "models")
+    assert first.detect("¿Quién controla Qairawan?").code == "es"
+    (kept,) = (tmp_path / "models").iterdir()
+    assert kept.name.startswith("py3langid-") and {p.name for p in kept.iterdir()} == {
+        "arrays.npz",
+        "nextmove.bin",
+    }
+    second, read_back = LanguageDetector(tmp_path / "models"), load_kept(kept)
+    for _, question in labelled():
+        assert second.guess(question) == first.guess(question), question
+        assert read_back.classify(question) == first.identifier().classify(question)
+    assert read_back.nb_classes == first.identifier().nb_classes
+
+
+@pytest.mark.parametrize("damage", ["truncate", "remove", "garbage"])
+def test_a_damaged_copy_is_unpacked_again(tmp_path: Path, damage: str) -> None:
+    LanguageDetector(tmp_path).detect("¿Qué pasó en Mosul?")
+    (kept,) = tmp_path.iterdir()
+    if damage == "truncate":
+        with (kept / "nextmove.bin").open("r+b") as stored:
+            stored.truncate(4 * 1000 + 3)
+    elif damage == "remove":
+        (kept / "arrays.npz").unlink()
+    else:
+        (kept / "arrays.npz").write_bytes(b"not a zip at all")
+    assert LanguageDetector(tmp_path).detect("¿Qué pasó en Mosul?").code == "es"
+
+
+def test_a_folder_it_cannot_write_still_detects(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the models folder should be")
+    assert LanguageDetector(blocked / "models").detect("Кто контролирует Каирван?").code == "ru"

@@ -121,6 +121,9 @@ class ChainSetup:
     # extractive answerer's own embedding of it, when that is another model than retrieval's
     # (fp32 sentences over int8 chunks), so the answer finds it ready. None: nothing to warm.
     warm: Callable[[str], object] | None = None
+    # The question's language (language.py): bot.wiring passes a detector that keeps its
+    # model unpacked in the models folder.
+    detect: Callable[[str], Language] = detect_language
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ def published_by(documents: list[Document], as_of: date | None) -> list[Document
 def clean(setup: ChainSetup, given: AnswerInput) -> Asked:
     question = clean_question(str(given.get("question") or ""), setup.max_question_chars)
     history = tuple(given.get("history") or ())
-    return Asked(question, history, given.get("as_of"), language=detect_language(question))
+    return Asked(question, history, given.get("as_of"), language=setup.detect(question))
 
 
 def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Understood:
