@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 
 from bot.redaction import Redactor
 
@@ -40,11 +42,35 @@ def _is_refused_token(error: BaseException | None) -> bool:
     return isinstance(error, InvalidToken)
 
 
-def configure_logging(level: str, redact: Redactor, handler: logging.Handler | None = None) -> None:
-    """Root logging to stderr (or `handler`); httpx would log every request URL, and Telegram
-    request URLs contain the bot token, so it only logs warnings."""
+class JsonLines(logging.Formatter):
+    """One JSON object a line (NEWSDESK_LOG_FORMAT=json), for log collectors: time (UTC, ISO
+    8601), level, logger and message. The message is the one `RedactSecrets` left, a
+    traceback folded in and redacted, so JSON logs hide every secret text logs hide."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        return json.dumps(entry, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(
+    level: str,
+    redact: Redactor,
+    handler: logging.Handler | None = None,
+    log_format: str = "text",
+) -> None:
+    """Root logging to stderr (or `handler`), as text lines or, with `log_format` "json", one
+    JSON object a line; httpx would log every request URL, and Telegram request URLs contain
+    the bot token, so it only logs warnings."""
     handler = handler or logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RedactSecrets(redact))
     root = logging.getLogger()
     root.handlers = [handler]

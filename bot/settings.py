@@ -74,6 +74,7 @@ class Settings(BaseSettings):
         le=1.0,
         validation_alias="NEWSDESK_MIN_RELEVANCE",
     )
+    stale_days: int = Field(default=30, ge=0, validation_alias="NEWSDESK_STALE_DAYS")
     max_question_chars: int = Field(
         default=1000, ge=10, validation_alias="NEWSDESK_MAX_QUESTION_CHARS"
     )
@@ -84,6 +85,19 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / "data" / "sample", validation_alias="NEWSDESK_SAMPLE_DIR"
     )
     log_level: str = Field(default="INFO", validation_alias="NEWSDESK_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        validation_alias="NEWSDESK_LOG_FORMAT",
+        description="text (one readable line a record) or json (one JSON object a line).",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        validation_alias="NEWSDESK_METRICS_PORT",
+        description="Serve Prometheus /metrics and /healthz on this port; unset: off.",
+    )
+    metrics_listen: str = Field(default="127.0.0.1", validation_alias="NEWSDESK_METRICS_LISTEN")
 
     admin_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, validation_alias="NEWSDESK_ADMIN_IDS"
@@ -216,6 +230,21 @@ class Settings(BaseSettings):
     @classmethod
     def _role_lowercase(cls, value: object) -> object:
         return (value.strip().lower() or "all") if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format_lowercase(cls, value: object) -> object:
+        return (value.strip().lower() or "text") if isinstance(value, str) else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _blank_port_is_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _listen_somewhere(cls, value: str) -> str:
+        return value.strip() or "127.0.0.1"
 
     @field_validator("webhook_secret")
     @classmethod

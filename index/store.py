@@ -186,7 +186,7 @@ class ArticleStore:
             )
             rows = list(zip(result["ids"], result["metadatas"] or [], strict=True))
         else:
-            rows = self._all_metadata()
+            rows = self.all_metadata()
         for chunk_id, meta in rows:
             state = found[str(meta.get("article", ""))]
             state.origin = str(meta.get("origin", ""))
@@ -201,7 +201,7 @@ class ArticleStore:
         articles: set[str] = set()
         dates: set[str] = set()
         count = 0
-        for _, meta in self._all_metadata():
+        for _, meta in self.all_metadata():
             count += 1
             articles.add(str(meta.get("article", "")))
             published = str(meta.get("published", ""))
@@ -393,7 +393,8 @@ class ArticleStore:
             return self.unreadable(ids[:half]) | self.unreadable(ids[half:])
         return set()
 
-    def _all_metadata(self) -> list[tuple[str, dict[str, Any]]]:
+    def all_metadata(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every chunk's id and metadata, without texts or vectors, page by page."""
         return [
             pair
             for page in self._read_all(["metadatas"])

@@ -7,7 +7,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
 
 from bot.answering.answers import Answer
-from bot.answering.chain import AnswerOutcome, ChainSetup, Gated, llm_answer_chain
+from bot.answering.chain import AnswerOutcome, ChainSetup, Gated, llm_answer_chain, when_asked
 from bot.answering.llm import (
     LLMConfigError,
     format_passages,
@@ -57,7 +57,7 @@ def ask(response: str, docs: list[Document] | None = None) -> tuple[Answer, Reco
 
 def gated(relevant: list[Document]) -> Gated:
     """The state the LLM answer step is given: the question, and the passages to cite."""
-    return Gated(Q, (), None, understood_as=Q, passages=[], relevant=relevant)
+    return Gated(Q, (), None, None, understood_as=Q, window=None, passages=[], relevant=relevant)
 
 
 def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Gated, AnswerOutcome]:
@@ -75,7 +75,9 @@ def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Gate
 
 def test_prompt_is_a_chat_prompt_rules_in_system_passages_and_question_in_human() -> None:
     model = RecordingChatModel(responses=["The PMU does [1]."], prompts=[])
-    values = {"question": Q, "passages": format_passages(passages()), "language": "English"}
+    # The question goes with when it was asked (today, here): chain.when_asked.
+    question = f"{Q}\n{when_asked(gated(passages()))}"
+    values = {"question": question, "passages": format_passages(passages()), "language": "English"}
     messages = chat_prompt(PROMPTS.template("answer")).invoke(values).to_messages()
     assert [m.type for m in messages] == ["system", "human"]
     system, human = (str(m.content) for m in messages)

@@ -133,3 +133,31 @@ def test_two_cited_sentences_of_one_passage_are_both_in_its_quote() -> None:
     answer = answer_from("q?", documents, chosen)
     assert answer.answer == "The last one, cited too. [1] First sentence here. [1]"
     assert answer.citations[0].quote == "First sentence here. … The last one, cited too."
+
+
+VARNAK = [
+    ("The Red Front controls Varnak and has reopened the market there.", "2024-04-20"),
+    ("The Blue Brigade controls Varnak, its commander said in January.", "2024-01-10"),
+]
+
+
+def test_reports_that_differ_by_date_are_both_said_newest_first(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    documents = [passage(text, n, published) for n, (text, published) in enumerate(VARNAK, 1)]
+    answer = answerer("who controls Varnak now?", documents)
+    assert answer.short_answer == "The Red Front"
+    assert answer.answer.endswith(
+        "Reports differ by date: The Red Front (20 April 2024) [1]; "
+        "before that, The Blue Brigade (10 January 2024) [2]."
+    ), answer.answer
+    assert {c.n for c in answer.citations} == {1, 2}
+
+
+def test_reports_of_one_date_or_undated_are_not_said_to_differ(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    for published in ("2024-04-20", ""):
+        documents = [passage(text, n, published) for n, (text, _) in enumerate(VARNAK, 1)]
+        answer = answerer("who controls Varnak now?", documents)
+        assert "Reports differ" not in answer.answer, answer.answer

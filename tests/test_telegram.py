@@ -280,3 +280,16 @@ def test_an_unknown_command_gets_a_line_naming_help(
     assert len(replies) == 2
     assert "I don't know the command /weather" in replies[0]
     assert "who controls Qairawan?" in replies[1]  # a known command still works
+
+
+def test_ask_keeps_to_the_dates_given(start_bot: StartBot, seed_bot: BotServices) -> None:
+    fake = start_bot(seed_bot)
+    fake.push_message("/ask since:2030-01-01 who controls Qairawan?")
+    (reply,) = wait_for_messages(fake, 1)
+    assert "Only articles published since 1 January 2030 were searched" in reply
+    fake.push_message("/ask since:yesterday who controls Qairawan?")
+    assert "since: takes a date as YYYY-MM-DD" in wait_for_messages(fake, 2)[1]
+    fake.push_message("/ask since:2024-02-01 until:2024-01-01 who controls Qairawan?")
+    assert "wrong way round" in wait_for_messages(fake, 3)[2]
+    fake.push_message("/ask since:2024-02-01")
+    assert "/ask since:2024-03-01 until:2024-03-31" in wait_for_messages(fake, 4)[3]

@@ -58,6 +58,7 @@ from bot.answering.prompts import PromptLibrary, chat_prompt, placeholders_in
 from bot.answering.relevance import cosine, relevance
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.retrieval_steps import day_number, written_by
+from bot.answering.time_window import TimeWindow, spoken, window_in
 from index.errors import NewsdeskError
 from index.text import content_words
 
@@ -93,6 +94,9 @@ class AnswerInput(TypedDict, total=False):
     question: str
     history: Sequence[tuple[str, str]]
     as_of: date | None
+    # Publication dates to keep to, given as dates (`newsdesk ask --since/--until`,
+    # `/ask since:DATE`): a filter. Without it, the question's own words may name a span.
+    window: TimeWindow | None
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,9 @@ class ChainSetup:
     # extractive answerer's own embedding of it, when that is another model than retrieval's
     # (fp32 sentences over int8 chunks), so the answer finds it ready. None: nothing to warm.
     warm: Callable[[str], object] | None = None
+    # A "now" or "latest" question whose newest cited report is older than this many days
+    # is answered with that report's date.
+    stale_days: int = 30
     # The question's language (language.py): bot.wiring passes a detector that keeps its
     # model unpacked in the models folder.
     detect: Callable[[str], Language] = detect_language
@@ -134,6 +141,7 @@ class Asked:
     question: str
     history: History
     as_of: date | None
+    given_window: TimeWindow | None
     # What the question is written in (language.py): retrieval is in English, the answer in it.
     language: Language = field(default=ENGLISH, kw_only=True)
 
@@ -146,9 +154,11 @@ class Asked:
 @dataclass(frozen=True)
 class Understood(Asked):
     """And the question as it is retrieved for: a follow-up made to stand on its own, names
-    spelled as the articles spell them; the question itself if neither changed it."""
+    spelled as the articles spell them; the question itself if neither changed it. And the
+    time it asks about: the dates given, else what its words say (time_window.py)."""
 
     understood_as: str
+    window: TimeWindow | None
 
 
 @dataclass(frozen=True)
@@ -213,7 +223,8 @@ def published_by(documents: list[Document], as_of: date | None) -> list[Document
 def clean(setup: ChainSetup, given: AnswerInput) -> Asked:
     question = clean_question(str(given.get("question") or ""), setup.max_question_chars)
     history = tuple(given.get("history") or ())
-    return Asked(question, history, given.get("as_of"), language=setup.detect(question))
+    window, language = given.get("window"), setup.detect(question)
+    return Asked(question, history, given.get("as_of"), window, language=language)
 
 
 def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Understood:
@@ -223,7 +234,8 @@ def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Underst
     understood = rewrite(setup, asked, config)
     if setup.spelling is not None:
         understood = setup.spelling(understood)
-    return Understood(**carried(asked), understood_as=understood)
+    window = asked.given_window or window_in(understood, asked.as_of or date.today())
+    return Understood(**carried(asked), understood_as=understood, window=window)
 
 
 def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
@@ -249,11 +261,13 @@ def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
 def retrieve(setup: ChainSetup, state: Understood, config: RunnableConfig) -> Retrieved:
     """The retriever's passages, none published after `as_of`: ours leaves them out itself
     before ranking; any other is filtered here."""
-    question, retriever = state.understood_as, setup.retriever
+    question, retriever, window = state.understood_as, setup.retriever, state.window
     if isinstance(retriever, ChunkRetriever):
-        found = retriever.invoke(question, config, as_of=state.as_of)
+        found = retriever.invoke(question, config, as_of=state.as_of, window=window)
     else:
         found = published_by(retriever.invoke(question, config), state.as_of)
+        if window is not None and window.hard:
+            found = [doc for doc in found if _published_within(doc, window)]
     return Retrieved(**carried(state), passages=found)
 
 
@@ -289,39 +303,79 @@ def with_relevance(setup: ChainSetup, question: str, document: Document) -> Docu
     return Document(page_content=document.page_content, metadata=metadata)
 
 
+def _published_within(document: Document, window: TimeWindow) -> bool:
+    day = day_number(str(document.metadata.get("published") or ""))
+    return day is not None and window.holds(date.fromordinal(day))
+
+
 def refuse(setup: ChainSetup, state: Gated) -> AnswerOutcome:
     """The refusal; offline, a question in another language is told, in it where a
     translation ships, that the articles are read in English (not that they don't cover it)."""
     if setup.chat_model is None and state.foreign:
         reply = Answer(state.question, offline_reply(state.language), refused=True)
-        said = finish(state, reply)  # how it was retrieved for is no use to this reader
+        said = finish(setup, state, reply)  # how it was retrieved for is no use to this reader
         return replace(said, answer=replace(said.answer, understood_as=""))
-    return finish(state, Answer(state.question, setup.prompts.render("refusal"), refused=True))
+    text = setup.prompts.render("refusal")
+    if state.window is not None and state.window.hard:
+        text += f" (Only articles published {state.window.describe()} were searched.)"
+    return finish(setup, state, Answer(state.question, text, refused=True))
 
 
 def answer_extractively(setup: ChainSetup, state: Gated) -> AnswerOutcome:
     answer = setup.extractive(state.understood_as, state.relevant)
     if state.foreign and not answer.refused:
         answer = replace(answer, note=names_note(state.language))
-    return finish(state, answer)
+    return finish(setup, state, answer)
 
 
-def finish(state: Gated, answer: Answer) -> AnswerOutcome:
-    """The answer to the question as asked, saying how it was understood if rewritten, and
-    in which language it was asked."""
+def finish(setup: ChainSetup, state: Gated, answer: Answer) -> AnswerOutcome:
+    """The answer to the question as asked, saying how it was understood if rewritten, in
+    which language it was asked, and, for a "now" or "latest" question answered from old
+    reports only, how old."""
     understood = state.understood_as if state.understood_as != state.question else ""
     answer = replace(
         answer, question=state.question, understood_as=understood, language=state.language.code
     )
+    window = state.window
+    if window is not None and not answer.refused:
+        if window.is_span and not window.hard:
+            answer = dated_if_outside(answer, window)
+        elif window.recent:
+            answer = dated_if_stale(answer, state.as_of or date.today(), setup.stale_days)
     return AnswerOutcome(answer, state.passages)
 
 
+def dated_if_outside(answer: Answer, window: TimeWindow) -> Answer:
+    """The answer with its reports' dates when none is from the span the question names:
+    "in January 2024", answered from an April report, says so."""
+    days = [day_number(c.published) for c in answer.citations]
+    dated = [date.fromordinal(d) for d in days if d is not None]
+    if not dated or any(window.holds(day) for day in dated):
+        return answer
+    newest = spoken(max(dated))
+    note = f"(Newest report cited: {newest}, none {window.describe()}.)"
+    return replace(answer, answer=f"{answer.answer}\n{note}")
+
+
+def dated_if_stale(answer: Answer, asked_on: date, stale_days: int) -> Answer:
+    """The answer with the date of its newest cited report when that is over `stale_days`
+    old: "now" in the question, but the articles may be out of date."""
+    days = [day_number(c.published) for c in answer.citations]
+    newest = max((d for d in days if d is not None), default=None)
+    if newest is None or asked_on.toordinal() - newest <= stale_days:
+        return answer
+    note = f"(Newest report cited: {spoken(date.fromordinal(newest))}.)"
+    return replace(answer, answer=f"{answer.answer}\n{note}")
+
+
 def answer_prompt(setup: ChainSetup, state: Gated, config: RunnableConfig) -> Any:
-    """The live `answer` template filled with the question (in English), the relevant
-    passages and the reader's language: in its {language}, or, in a template without one
-    (published before it was added), in a rule of its own for a question not in English."""
+    """The live `answer` template filled with the question (in English, with when it was
+    asked), the relevant passages and the reader's language: in its {language}, or, in a
+    template without one (published before it was added), in a rule of its own for a
+    question not in English."""
     text = setup.prompts.template("answer")
-    values = {"question": state.understood_as, "passages": format_passages(state.relevant)}
+    question = f"{state.understood_as}\n{when_asked(state)}"
+    values = {"question": question, "passages": format_passages(state.relevant)}
     if "language" in placeholders_in(text):
         values["language"] = state.language.name
     elif state.foreign:
@@ -335,12 +389,24 @@ def with_rule(template: str, rule: str) -> str:
     return f"{rule.replace('{', '{{').replace('}', '}}')}\n\n{template}"
 
 
+def when_asked(state: Understood) -> str:
+    """The question's time, for the LLM, which sees each passage's date: the day asked, and
+    the dates the question is about, or that it asks for the newest."""
+    said = f"(Asked on {spoken(state.as_of or date.today())}."
+    window = state.window
+    if window is not None and window.is_span:
+        said += f" It asks about reports published {window.describe()}."
+    elif window is not None and window.recent:
+        said += " It asks for the newest reports: say the date of the one you answer from."
+    return said + ")"
+
+
 def claim_check(setup: ChainSetup, replied: Replied) -> AnswerOutcome:
     state = replied["gated"]
     answer = answer_from_reply(
         replied["reply"], state.understood_as, state.relevant, setup.prompts, state.language
     )
-    return finish(state, answer)
+    return finish(setup, state, answer)
 
 
 def llm_answer_chain(setup: ChainSetup) -> Runnable[Gated, AnswerOutcome]:

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from bot.answering.answers import Answer
 from bot.answering.service import AnswerService, Draft
+from bot.answering.time_window import TimeWindow
 
 # Exchanges remembered per conversation: enough for "and who leads them?" after one or two
 # questions, few enough that an old subject doesn't leak into a new one.
@@ -73,6 +74,14 @@ class AnswerRecorder(Protocol):
     ) -> int: ...
 
 
+class TurnObserver(Protocol):
+    """Told how each turn ended (the bot's metrics, `bot.telemetry.Telemetry`)."""
+
+    def answered(self, answer: Answer, latency_seconds: float) -> None: ...
+
+    def failed(self, error: BaseException) -> None: ...
+
+
 class MemoryInProcess:
     """Conversations remembered by this process alone: the local chat's."""
 
@@ -121,17 +130,21 @@ class Turn:
 
 
 class Conversation:
-    """Questions asked in conversations: memory -> answer -> record -> remember -> Turn."""
+    """Questions asked in conversations: memory -> answer -> record -> remember -> Turn.
+    With `observer`, each turn is told to it: answered, refused or failed, and how long it
+    took (the one place every front end's questions pass)."""
 
     def __init__(
         self,
         service: AnswerService,
         memory: ConversationMemory | None = None,
         recorder: AnswerRecorder | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self.service = service
         self.memory: ConversationMemory = memory if memory is not None else NoMemory()
         self.recorder = recorder
+        self.observer = observer
 
     def history(self, key: ConversationKey) -> list[Exchange]:
         return self.memory.recall(key)
@@ -147,14 +160,21 @@ class Conversation:
         asker: int | None = None,
         as_of: date | None = None,
         follows: list[Exchange] | None = None,
+        window: TimeWindow | None = None,
     ) -> Turn:
         """Answer `question` in the conversation `key`; `asker`: who asked, for the log;
         `follows`: the exchanges it follows up on, when not the conversation's own (a reply
         to an answer given to someone else)."""
-        history = self.memory.recall(key) if follows is None else follows
-        started = time.perf_counter()
-        answer = self.service.answer(question, as_of, history=history, chat_id=key.chat_id)
-        return self._close(key, answer, started, asker)
+        try:
+            history = self.memory.recall(key) if follows is None else follows
+            started = time.perf_counter()
+            answer = self.service.answer(
+                question, as_of, history=history, chat_id=key.chat_id, window=window
+            )
+            return self._close(key, answer, started, asker)
+        except Exception as error:
+            self._tell_failure(error)
+            raise
 
     async def stream(
         self,
@@ -163,18 +183,29 @@ class Conversation:
         *,
         asker: int | None = None,
         follows: list[Exchange] | None = None,
+        window: TimeWindow | None = None,
     ) -> AsyncIterator[Draft | Turn]:
         """Drafts of an LLM's reply as it is written, then the Turn, as `ask` makes it."""
-        history = (
-            follows if follows is not None else await asyncio.to_thread(self.memory.recall, key)
-        )
-        started = time.perf_counter()
-        stream = self.service.stream(question, history=history, chat_id=key.chat_id)
-        async for part in stream:
-            if isinstance(part, Draft):
-                yield part
-            else:
-                yield await asyncio.to_thread(self._close, key, part, started, asker)
+        try:
+            history = (
+                follows if follows is not None else await asyncio.to_thread(self.memory.recall, key)
+            )
+            started = time.perf_counter()
+            stream = self.service.stream(
+                question, history=history, chat_id=key.chat_id, window=window
+            )
+            async for part in stream:
+                if isinstance(part, Draft):
+                    yield part
+                else:
+                    yield await asyncio.to_thread(self._close, key, part, started, asker)
+        except Exception as error:  # not GeneratorExit: a reader who stops reading is no error
+            self._tell_failure(error)
+            raise
+
+    def _tell_failure(self, error: Exception) -> None:
+        if self.observer is not None:
+            self.observer.failed(error)
 
     def _close(
         self, key: ConversationKey, answer: Answer, started: float, asker: int | None
@@ -192,6 +223,8 @@ class Conversation:
                 prompt_version=self.service.prompt_version(),
             )
         self.memory.remember(key, (answer.standalone, answer.as_shown))
+        if self.observer is not None:
+            self.observer.answered(answer, latency_ms / 1000)
         return Turn(answer, answer_id, latency_ms)
 
 

@@ -5,14 +5,16 @@ the short answer stands in among them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from itertools import pairwise
 
 from langchain_core.documents import Document
 
 from bot.answering.answer_types import answer_strength, answer_type, holds_answer
 from bot.answering.answers import Answer, Citation, citation_for, sentences_of
-from bot.answering.reader import read, shape
+from bot.answering.reader import Reading, published_day, read, shape
 from bot.answering.relevance import cosine
+from bot.answering.time_window import spoken
 from index.embeddings import SentenceTransformerEmbeddings
 from index.text import content_words, word_overlap
 
@@ -105,7 +107,10 @@ class ExtractiveAnswerer:
             holding = [pair for pair in chosen if short.lower() in pair[1].lower()]
             support = holding[0] if holding else pool[positions[0]]
             chosen = [support, *(pair for pair in chosen if pair != support)]
-        return answer_from(question, documents, chosen, short)
+        note = ""
+        if short and reading is not None and reading.differing is not None:
+            chosen, note = differing_reports(reading, documents, pool, chosen)
+        return answer_from(question, documents, chosen, short, note)
 
     def _best_sentences(
         self, candidates: list[_Candidate], pool: list[tuple[int, str]], question: str
@@ -186,12 +191,45 @@ class ExtractiveAnswerer:
         return kept
 
 
+def differing_reports(
+    reading: Reading,
+    documents: list[Document],
+    pool: list[tuple[int, str]],
+    chosen: list[tuple[int, str]],
+) -> tuple[list[tuple[int, str]], str]:
+    """The sentences to cite, the differing report's among them, and a line saying what each
+    report says, newest first, with its date and [n]: "Reports differ by date: the Red Front
+    (5 March 2024) [1]; before that, the Blue Brigade (10 January 2024) [2]." """
+    other = reading.differing
+    assert other is not None
+    for mention in (reading.mention, other):  # each name's sentence is cited and quoted
+        named = [pair for pair in chosen if pair[0] == mention.document]
+        if not any(mention.span.text in sentence for _, sentence in named):
+            chosen = [*chosen, pool[mention.position]]
+    numbers: dict[int, int] = {}
+    for index, _ in chosen:
+        numbers.setdefault(index, len(numbers) + 1)
+    reports = sorted(
+        (reading.mention, other), key=lambda m: -(published_day(documents[m.document]) or 0)
+    )
+    said = [
+        f"{m.span.text} ({spoken(date.fromordinal(published_day(documents[m.document]) or 1))})"
+        f" [{numbers[m.document]}]"
+        for m in reports
+    ]
+    return chosen, f"Reports differ by date: {said[0]}; before that, {said[1]}."
+
+
 def answer_from(
-    question: str, documents: list[Document], chosen: list[tuple[int, str]], short: str = ""
+    question: str,
+    documents: list[Document],
+    chosen: list[tuple[int, str]],
+    short: str = "",
+    note: str = "",
 ) -> Answer:
     """The answer made of the `chosen` (passage index, sentence) pairs, each followed by the
-    [n] of its passage, after the short answer. Every cited sentence is in its passage's
-    quote."""
+    [n] of its passage, after the short answer, and the `note` on a line of its own. Every
+    cited sentence is in its passage's quote."""
     numbers: dict[int, int] = {}
     cited: dict[int, list[str]] = {}
     parts = []
@@ -205,7 +243,7 @@ def answer_from(
     ]
     return Answer(
         question=question,
-        answer=" ".join(parts),
+        answer=" ".join(parts) + (f"\n{note}" if note else ""),
         refused=False,
         citations=citations,
         short_answer=short,

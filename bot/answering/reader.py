@@ -83,6 +83,16 @@ WEIGHTS: dict[str, float] = {
     "misfits": -0.658,
     "subject": 0.867,
 }
+# Another thing of the asked kind, in a passage of another date, scoring at least this share of
+# the chosen mention's probability, is a report that differs: the answer says both, newest
+# first ("The Red Front" in March, "the Blue Brigade" in January, asked who controls Varnak).
+DIFFERING_SHARE = 0.9
+# ... and only when both sentences hold at least this share of the question's words: two
+# reports of the same thing ("X controls Varnak", "Y controls Varnak"), not any two names of
+# the kind (scored on saturated probabilities, a looser rule said "reports differ" under 110
+# of rtqa-dev's 240 answers: BENCHMARKS.md, "Time in questions").
+DIFFERING_OVERLAP = 0.75
+_OVERLAP = FEATURES.index("sentence_overlap")
 # A mention scoring below this (a probability) is no answer: the best sentence is given alone.
 MIN_SCORE = 0.0
 # The sentence that best matches the question follows the answer's, when it is another one
@@ -108,6 +118,9 @@ class Reading:
 
     mention: Mention
     score: float
+    # The best mention of another thing from a passage of another date, scoring close enough
+    # (DIFFERING_SHARE) to be a report that differs; None when the reports agree.
+    differing: Mention | None = None
 
     @property
     def short_answer(self) -> str:
@@ -135,7 +148,34 @@ def read(
         mass[_key(m.span.text)] += score / (1 - score + 1e-9)
     scored.sort(key=lambda pair: (-mass[_key(pair[1].span.text)], -pair[0], pair[1].position))
     best_score, best = scored[0]
-    return Reading(best, best_score)
+    return Reading(best, best_score, _differing(best, best_score, scored, documents))
+
+
+def _differing(
+    best: Mention,
+    best_score: float,
+    scored: Sequence[tuple[float, Mention]],
+    documents: Sequence[Document],
+) -> Mention | None:
+    """The first mention of another thing (not one holding the other's name), from a dated
+    passage of another date than the best's, scoring at least DIFFERING_SHARE of its score."""
+    best_key, best_day = _key(best.span.text), published_day(documents[best.document])
+    if best_day is None or best.features[_OVERLAP] < DIFFERING_OVERLAP:
+        return None
+    for score, mention in scored:
+        key = _key(mention.span.text)
+        if best_key in key or key in best_key or score < DIFFERING_SHARE * best_score:
+            continue
+        if mention.features[_OVERLAP] < DIFFERING_OVERLAP:
+            continue
+        day = published_day(documents[mention.document])
+        if day is not None and day != best_day:
+            return mention
+    return None
+
+
+def published_day(document: Document) -> int | None:
+    return _day(str(document.metadata.get("published", "")))
 
 
 def shape(

@@ -14,6 +14,7 @@ from pydantic import ConfigDict
 
 from bot.answering import retrieval_steps as steps
 from bot.answering.relevance import cosine, relevance
+from bot.answering.time_window import TimeWindow
 from index.chunking import join_chunks
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
@@ -53,13 +54,20 @@ class ChunkRetriever(BaseRetriever):
         run_manager: CallbackManagerForRetrieverRun,
         k: int | None = None,
         as_of: date | None = None,
+        window: TimeWindow | None = None,
     ) -> list[Document]:
         """The `k` best passages (default `self.k`), as LangChain's own retrievers take it:
         `invoke(query, k=2)`. `as_of` is when the question is asked: today if not given.
         Given, passages published after it are left out before ranking (as they hadn't been
-        written yet), so the k returned are all ones that had been."""
+        written yet), so the k returned are all ones that had been. `window`: publication
+        dates given explicitly (`hard`) are kept to, and recency then counts from the last of
+        them. A span only the question's words name changes no ranking: ranking its reports
+        first lost on both train sets (BENCHMARKS.md, "Time in questions")."""
         k = self.k if k is None else k
         today = (as_of or date.today()).toordinal()
+        hard = window if window is not None and window.hard else None
+        if hard is not None and hard.until is not None:
+            today = min(today, hard.until.toordinal())
         vector = self.embeddings.embed_query(query)
         keyword = self.keyword if self.keyword_weight else None
         found = steps.gather_candidates(
@@ -68,7 +76,9 @@ class ChunkRetriever(BaseRetriever):
         located = found.located
         published = {i: steps.day_number(place.published) for i, place in located.items()}
         if as_of is not None:
-            located = steps.drop_future(located, published, today)
+            located = steps.drop_future(located, published, as_of.toordinal())
+        if hard is not None:
+            located = steps.within(located, published, hard)
         fused = steps.fuse(
             [
                 ([i for i in found.dense_ids if i in located], self.dense_weight),

@@ -23,6 +23,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from langchain_core.documents import Document
 
+from bot.answering.time_window import TimeWindow
 from index.chunking import Chunk, Located
 from index.store import ArticleStore
 
@@ -128,6 +129,18 @@ def drop_future(
 ) -> dict[str, Where]:
     """The candidates published by day `as_of` (`written_by`)."""
     return {i: c for i, c in located.items() if written_by(published[i], as_of)}
+
+
+def within(
+    located: Mapping[str, Where], published: Mapping[str, int | None], window: TimeWindow
+) -> dict[str, Where]:
+    """The candidates published inside the window's span: dates given explicitly are a
+    filter, so an undated one, which can't be shown to be inside, is left out too."""
+    return {
+        i: c
+        for i, c in located.items()
+        if published[i] is not None and window.holds(date.fromordinal(published[i] or 1))
+    }
 
 
 def fuse(ranked_lists: Sequence[tuple[Sequence[str], float]]) -> dict[str, float]:

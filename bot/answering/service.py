@@ -25,6 +25,7 @@ from bot.answering.chain import (
     make_answer_chain,
 )
 from bot.answering.prompts import PromptLibrary
+from bot.answering.time_window import TimeWindow
 from index.store import ArticleStore
 
 if TYPE_CHECKING:
@@ -97,11 +98,15 @@ class AnswerService:
         *,
         history: History = (),
         chat_id: int | None = None,
+        window: TimeWindow | None = None,
     ) -> Answer:
         """A cited answer, or a refusal when no passage is relevant enough to the question.
         `as_of`: answer as on that date (later articles left out); default today. `history`:
-        the chat's earlier (standalone question, answer) pairs, for follow-ups."""
-        return self.answer_with_passages(question, as_of, history=history, chat_id=chat_id)[0]
+        the chat's earlier (standalone question, answer) pairs, for follow-ups. `window`:
+        publication dates to keep to, given as dates."""
+        return self.answer_with_passages(
+            question, as_of, history=history, chat_id=chat_id, window=window
+        )[0]
 
     def answer_with_passages(
         self,
@@ -110,18 +115,34 @@ class AnswerService:
         *,
         history: History = (),
         chat_id: int | None = None,
+        window: TimeWindow | None = None,
     ) -> tuple[Answer, list[Document]]:
         """The answer and every passage retrieved for it."""
-        request: AnswerInput = {"question": question, "history": list(history), "as_of": as_of}
+        request: AnswerInput = {
+            "question": question,
+            "history": list(history),
+            "as_of": as_of,
+            "window": window,
+        }
         outcome = self.chain.invoke(request, self.run_config(chat_id))
         return self._said_empty(outcome.answer, outcome.passages), outcome.passages
 
     async def stream(
-        self, question: str, *, history: History = (), chat_id: int | None = None
+        self,
+        question: str,
+        *,
+        history: History = (),
+        chat_id: int | None = None,
+        window: TimeWindow | None = None,
     ) -> AsyncIterator[Draft | Answer]:
         """Drafts of the LLM's reply as it is generated (none without an LLM), then the
         checked Answer, the same the chain's invoke gives."""
-        request: AnswerInput = {"question": question, "history": list(history), "as_of": None}
+        request: AnswerInput = {
+            "question": question,
+            "history": list(history),
+            "as_of": None,
+            "window": window,
+        }
         config = self.run_config(chat_id)
         text = ""
         async for event in self.chain.astream_events(request, config, version="v2"):

@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 from bot.answering.conversation import Conversation, ConversationKey
+from bot.answering.time_window import DatesError, explicit_window
 from bot.cli.errors import CommandError
 from bot.redaction import Redactor
 from bot.render import render_text
@@ -18,12 +19,23 @@ ONE_OFF = ConversationKey("cli")
 
 
 def ask_command(
-    settings: Settings, redact: Redactor, question: str, *, as_json: bool, as_of: date | None
+    settings: Settings,
+    redact: Redactor,
+    question: str,
+    *,
+    as_json: bool,
+    as_of: date | None,
+    since: date | None = None,
+    until: date | None = None,
 ) -> int:
     if not question.strip():
         raise CommandError('give the question after `ask`: newsdesk ask "who controls Qairawan?"')
+    try:
+        window = explicit_window(since, until)
+    except DatesError as error:
+        raise CommandError(f"--since and --until: {error}") from None
     conversation = Conversation(build_answering(settings, redact=redact).service)
-    turn = conversation.ask(ONE_OFF, question, as_of=as_of)
+    turn = conversation.ask(ONE_OFF, question, as_of=as_of, window=window)
     if as_json:
         print(json.dumps(turn.answer.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from bot.cli.operator_parser import OPERATOR_COMMANDS
 from bot.cli.parser import build_parser
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     try:
         settings = load_settings()
         redact = Redactor([*settings.secrets(), *redact.secrets])
-        configure_logging(settings.log_level, redact)
+        configure_logging(settings.log_level, redact, log_format=settings.log_format)
         return run_command(args, settings, redact, stdin or sys.stdin)
     except NewsdeskError as error:
         print(redact(f"newsdesk: error: {error}"), file=sys.stderr)
@@ -78,7 +79,15 @@ def run_command(
         from bot.cli.asking import ask_command
 
         question = " ".join(args.question)
-        return ask_command(settings, redact, question, as_json=args.json, as_of=args.as_of)
+        return ask_command(
+            settings,
+            redact,
+            question,
+            as_json=args.json,
+            as_of=args.as_of,
+            since=args.since,
+            until=args.until,
+        )
     if args.command == "index":
         from bot.cli.indexing import index_command
 
@@ -103,6 +112,10 @@ def run_command(
         from bot.cli.prompting import prompts_command
 
         return prompts_command(settings, redact, args, stdin)
+    if args.command in OPERATOR_COMMANDS:
+        from bot.cli.operator import operator_command
+
+        return operator_command(settings, args)
     from bot.cli import serving
 
     if args.command == "chat":

@@ -6,6 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
+from bot.cli.operator_parser import add_operator_commands
 from index.articles import SUPPORTED_SUFFIXES
 from index.backends import BACKENDS
 
@@ -108,7 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser(
         "ask",
         help="answer one question from the indexed articles",
-        description="Answer a question with numbered citations of the passages it rests on.",
+        description=(
+            "Answer a question with numbered citations of the passages it rests on. Time in "
+            "the question counts: 'now' and 'latest' ask for the newest reports, and 'in "
+            "January 2024', 'since March', 'last month' or 'yesterday' rank reports published "
+            "then first; --since and --until keep to those publication dates."
+        ),
     )
     ask.add_argument("question", nargs="+", help="the question (quote it, or not)")
     _add_json(ask)
@@ -117,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_iso_date,
         metavar="YYYY-MM-DD",
         help="answer as if asked on that day: later articles are left out (default: today)",
+    )
+    ask.add_argument(
+        "--since",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="answer only from articles published on or after that day",
+    )
+    ask.add_argument(
+        "--until",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="answer only from articles published on or before that day",
     )
 
     evaluate = commands.add_parser(
@@ -239,4 +257,5 @@ def build_parser() -> argparse.ArgumentParser:
             "Telegram bot if TELEGRAM_BOT_TOKEN is set, otherwise a local chat in the terminal."
         ),
     )
+    add_operator_commands(commands)
     return parser

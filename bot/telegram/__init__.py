@@ -11,6 +11,7 @@ indexing.py     the bot's indexing runs: one at a time, progress and the report
 jobs.py         NEWSDESK_ROLE: indexing jobs queued in the database, run by the indexer
 access.py       allowlists, admins and the per-user rate limit
 webhook.py      webhook mode: the update endpoint (secret token checked) and /healthz
+monitoring.py   /metrics and /healthz on NEWSDESK_METRICS_PORT, in every mode; readiness
 journal.py      updates received but not yet answered, replayed after a crash
 network.py      retries and backoff when Telegram can't be reached
 sending.py      long answers split on element boundaries

@@ -23,11 +23,12 @@ from telegram.ext import (
 from bot.errors import NewsdeskError
 from bot.redaction import without_locations
 from bot.state.database import DatabaseError
-from bot.telegram import admin, jobs, questions, uploads
+from bot.telegram import admin, articles, jobs, questions, uploads
 from bot.telegram.buttons import on_button
 from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
 from bot.telegram.context import Context, NewsdeskApplication, context_types
 from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unfinished
+from bot.telegram.monitoring import start_monitoring, stop_monitoring
 from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
 from bot.telegram.shutdown import on_stop_signals
 from bot.telegram.translation import SHIPPED, for_update, translations
@@ -45,6 +46,7 @@ ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-sync the sources and feeds"),
     BotCommand("prompt", "List, show, set, diff, history, rollback, test prompts"),
     BotCommand("stats", "Questions, refusals, feedback and latency, last day and week"),
+    BotCommand("articles", "The indexed articles: /articles [page] [title words]"),
 ]
 # A refresh reads the store's generation only; every this many, the chunk ids as well.
 THOROUGH_EVERY = 10
@@ -163,12 +165,15 @@ def run_polling(application: NewsdeskApplication, **options: Any) -> None:
     failed getUpdates; PollingRequest retries them itself at most LONGEST_POLL_WAIT_SECONDS
     apart, so polling resumes within seconds of Telegram recovering. An outage at start-up is
     waited out (bootstrap_retries=-1) rather than ending the bot. Unless `stop_signals` are
-    given, SIGINT and SIGTERM stop it within NEWSDESK_SHUTDOWN_SECONDS (`shutdown`)."""
+    given, SIGINT and SIGTERM stop it within NEWSDESK_SHUTDOWN_SECONDS (`shutdown`).
+    /metrics and /healthz (NEWSDESK_METRICS_PORT) are served from before the first call to
+    Telegram until the Application has shut down (`build_application`'s post_shutdown)."""
     if "stop_signals" not in options:
         loop = asyncio.new_event_loop()  # the loop run_polling takes as the current one
         asyncio.set_event_loop(loop)
         on_stop_signals(loop, application, application.stop_running)
         options["stop_signals"] = None
+    asyncio.get_event_loop().run_until_complete(start_monitoring(application))
     application.run_polling(bootstrap_retries=-1, **options)
 
 
@@ -190,18 +195,20 @@ def build_application(services: BotServices, *, webhook: bool = False) -> Newsde
     timeout = settings.telegram_timeout_seconds
     builder = builder.request(outgoing_request(timeout))
     journal = UpdateJournal(settings.home / "updates.sqlite")
+    retried = services.telemetry.telegram_retry
     if webhook:
         builder = builder.updater(None)
     else:
-        builder = builder.get_updates_request(polling_request(timeout, journal.record))
+        builder = builder.get_updates_request(polling_request(timeout, journal.record, retried))
     if settings.concurrent_updates > 1:
         builder = builder.concurrent_updates(ChatOrderedProcessor(settings.concurrent_updates))
     builder = builder.application_class(JournaledApplication, {"journal": journal})
     # Keeps outgoing messages within Telegram's flood limits, retries a request Telegram
     # answered with 429 RetryAfter after the time it asked for, and retries 5xx, timeouts and
     # lost connections with backoff.
-    builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))  # type: ignore[arg-type]
-    application = builder.post_init(start_up).build()
+    limiter = RetryingRateLimiter(retried, max_retries=3)
+    builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+    application = builder.post_init(start_up).post_shutdown(stop_monitoring).build()
     application.bot_data.attach(services)
 
     application.add_handler(TypeHandler(Update, questions.gate), group=-1)
@@ -211,6 +218,9 @@ def build_application(services: BotServices, *, webhook: bool = False) -> Newsde
     application.add_handler(CommandHandler("reindex", admin.reindex))
     application.add_handler(CommandHandler("prompt", admin.prompt))
     application.add_handler(CommandHandler("stats", admin.stats))
+    application.add_handler(CommandHandler("articles", articles.articles))
+    pages = f"^{articles.BUTTON_PREFIX}"
+    application.add_handler(CallbackQueryHandler(articles.page_button, pattern=pages))
     application.add_handler(CallbackQueryHandler(on_button))
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     application.add_handler(MessageHandler(private & filters.Document.ALL, uploads.document))

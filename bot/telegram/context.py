@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Message
 from telegram.constants import ChatType
@@ -23,6 +23,9 @@ from bot.telegram.access import RateLimiter, RefusalOnce
 from bot.wiring.bot import BotServices
 from index.store import ArticleStore
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
 
 class BotData:
     """The services every handler shares, set once by `build_application` through `attach`.
@@ -34,6 +37,8 @@ class BotData:
     # One indexing run at a time: /reindex, uploads, links and the feed poll take turns.
     index_lock: asyncio.Lock
     reindex_started: float | None = None  # time.monotonic() of the /reindex running
+    # The server of /metrics and /healthz while it runs (`bot.telegram.monitoring`).
+    monitoring: web.AppRunner | None = None
 
     def attach(self, services: BotServices) -> None:
         self.services = services

@@ -38,14 +38,21 @@ async def run_indexing(
     started: asyncio.Event | None = None,
 ) -> IndexSummary:
     """One indexing run at a time, off the event loop so answering goes on meanwhile;
-    `started` is set once this run's turn has come."""
+    `started` is set once this run's turn has come. Counted in the metrics, failed or not."""
     data = context.bot_data
+    telemetry = data.services.telemetry
     async with data.index_lock:
         if started is not None:
             started.set()
-        return await asyncio.to_thread(
-            data.services.indexer.run, sources, prune=prune, progress=progress
-        )
+        try:
+            summary = await asyncio.to_thread(
+                data.services.indexer.run, sources, prune=prune, progress=progress
+            )
+        except Exception:
+            telemetry.indexing_failed()
+            raise
+    telemetry.indexing_run(summary)
+    return summary
 
 
 def in_background(context: Context, update: Update, work: Coroutine[Any, Any, None]) -> None:

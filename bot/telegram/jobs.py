@@ -15,6 +15,7 @@ from bot.errors import NewsdeskError
 from bot.state.jobs import Job
 from bot.telegram.context import Context, NewsdeskApplication
 from bot.telegram.indexing import reindex_sources, report, run_indexing, worker_name
+from bot.telegram.monitoring import start_monitoring, stop_monitoring
 from bot.telegram.sending import send_html_messages
 from bot.telegram.shutdown import on_stop_signals
 from index.ingest.sources import Sources
@@ -99,17 +100,21 @@ async def take_back_abandoned_jobs(application: NewsdeskApplication) -> None:
 def run_indexer(application: NewsdeskApplication) -> None:
     """NEWSDESK_ROLE=indexer: run the scheduled jobs (queued jobs, the feed poll, keyword
     refresh) until SIGINT or SIGTERM (`bot.telegram.shutdown`), without taking updates from
-    Telegram."""
+    Telegram; /metrics and /healthz as the bot serves them (NEWSDESK_METRICS_PORT)."""
 
     async def main() -> None:
         stop = asyncio.Event()
         on_stop_signals(asyncio.get_running_loop(), application, stop.set)
-        async with application:
-            await take_back_abandoned_jobs(application)
-            await application.start()
-            log.info("indexer running: queued jobs and the feed poll, no updates taken")
-            await stop.wait()
-            await application.stop()
+        await start_monitoring(application)
+        try:
+            async with application:
+                await take_back_abandoned_jobs(application)
+                await application.start()
+                log.info("indexer running: queued jobs and the feed poll, no updates taken")
+                await stop.wait()
+                await application.stop()
+        finally:
+            await stop_monitoring(application)
 
     asyncio.run(main())
 

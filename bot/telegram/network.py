@@ -25,7 +25,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
@@ -65,6 +65,19 @@ class TelegramUnavailable(NetworkError, NewsdeskError):
 
 RETRYABLE = (TelegramUnavailable, TimedOut)
 Endpoint = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
+# Told of each failure worth another try: the Bot API method, and why (`retry_reason`).
+OnRetry = Callable[[str, str], None]
+
+
+def retry_reason(error: Exception) -> str:
+    """retry_after (429 flood control), timed_out, or unavailable (5xx, lost connection)."""
+    if isinstance(error, RetryAfter):
+        return "retry_after"
+    return "timed_out" if isinstance(error, TimedOut) else "unavailable"
+
+
+def _not_told(method: str, reason: str) -> None:
+    return None
 
 
 def backoff_seconds(failures: int, longest: float) -> float:
@@ -107,9 +120,15 @@ class PollingRequest(TelegramRequest):
     cancels it on shutdown), and each batch of updates passed to `on_updates` before it is
     returned, that is before the next getUpdates acknowledges it to Telegram."""
 
-    def __init__(self, on_updates: Callable[[list[dict[str, Any]]], None], **options: Any) -> None:
+    def __init__(
+        self,
+        on_updates: Callable[[list[dict[str, Any]]], None],
+        on_retry: OnRetry = _not_told,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         self._on_updates = on_updates
+        self._on_retry = on_retry
 
     async def _send(self, *request: Any) -> tuple[int, bytes]:
         failures = 0
@@ -118,6 +137,7 @@ class PollingRequest(TelegramRequest):
                 code, payload = await super()._send(*request)
             except RETRYABLE as error:
                 failures += 1
+                self._on_retry("getUpdates", retry_reason(error))
                 wait = backoff_seconds(failures, LONGEST_POLL_WAIT_SECONDS)
                 log.warning("getUpdates failed (%s); polling again in %.1f s", error, wait)
                 await asyncio.sleep(wait)
@@ -133,11 +153,14 @@ def outgoing_request(timeout: float) -> TelegramRequest:
 
 
 def polling_request(
-    timeout: float, on_updates: Callable[[list[dict[str, Any]]], None]
+    timeout: float,
+    on_updates: Callable[[list[dict[str, Any]]], None],
+    on_retry: OnRetry = _not_told,
 ) -> PollingRequest:
     """The getUpdates request; python-telegram-bot adds the long-poll time to `timeout`."""
     return PollingRequest(
         on_updates,
+        on_retry,
         connection_pool_size=1,
         connect_timeout=timeout,
         read_timeout=timeout,
@@ -159,11 +182,13 @@ class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (flood limits, 429 RetryAfter) that also retries 5xx, timeouts and lost
     connections, `ATTEMPTS` times with exponential backoff. The fake Bot API, like Telegram,
     fails such a request before acting on it, so a retry doesn't duplicate a message; a real
-    timeout after Telegram acted could, which is the price of not losing the answer."""
+    timeout after Telegram acted could, which is the price of not losing the answer.
+    `on_retry` is told of each failure worth another try, a 429 included."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, on_retry: OnRetry = _not_told, **options: Any) -> None:
         super().__init__(**options)
         self._decorated: dict[int, float] = {}  # group -> time.monotonic() of its last one
+        self._on_retry = on_retry
 
     def _skip_decoration(self, endpoint: str, data: dict[str, Any]) -> bool:
         """Whether to leave out this typing action (or draft): a group's decorated already
@@ -196,12 +221,14 @@ class RetryingRateLimiter(AIORateLimiter):
         if self._skip_decoration(endpoint, data):
             return True  # what Telegram answers a typing action
         attempts = 1 if endpoint in BEST_EFFORT else ATTEMPTS
+        counted = self._counting_retry_after(callback, endpoint)
         for attempt in range(1, attempts + 1):
             try:
                 return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
+                    counted, args, kwargs, endpoint, data, rate_limit_args
                 )
             except RETRYABLE as error:
+                self._on_retry(endpoint, retry_reason(error))
                 if attempt == attempts:
                     if attempts > 1:  # a best-effort call's caller says what it gave up
                         log.error("%s failed %d times (%s); giving up", endpoint, attempts, error)
@@ -210,3 +237,15 @@ class RetryingRateLimiter(AIORateLimiter):
                 log.warning("%s failed (%s); trying again in %.1f s", endpoint, error, wait)
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _counting_retry_after(self, callback: Endpoint, endpoint: str) -> Endpoint:
+        """`callback`, telling `on_retry` of each 429 before AIORateLimiter waits it out."""
+
+        async def counted(*args: Any, **kwargs: Any) -> bool | dict[str, Any] | list[Any]:
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                self._on_retry(endpoint, retry_reason(error))
+                raise
+
+        return counted

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 from functools import partial
 
 from telegram import Message, ReplyParameters, Update
@@ -12,6 +13,7 @@ from telegram.constants import ChatType, MessageEntityType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.answering.conversation import Exchange, Turn
+from bot.answering.time_window import DatesError, TimeWindow, explicit_window
 from bot.render import render_html
 from bot.telegram import uploads
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, is_admin, is_allowed, slow_down_message
@@ -26,7 +28,6 @@ log = logging.getLogger(__name__)
 # The bot's own lines, in English; each is the message id of its translations
 # (bot/telegram/translation.py).
 TEXT_ONLY = "I can only answer questions sent as text."
-ASK_USAGE = "Send /ask followed by your question, for example: /ask who controls Qairawan?"
 UNKNOWN_COMMAND = (
     "I don't know the command {command}. /help says what I can do; "
     "any other text is taken as a question."
@@ -68,11 +69,40 @@ async def ask_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    question = " ".join(context.args or [])
-    if not question:
-        await message.reply_text(for_update(update).gettext(ASK_USAGE))
+    said = for_update(update).gettext
+    try:
+        window, words = dates_given(context.args or [])
+    except DatesError as error:
+        await message.reply_text(f"{error}. {said(ASK_USAGE)}")
         return
-    await answer_message(message, question, context)
+    question = " ".join(words)
+    if not question:
+        await message.reply_text(said(ASK_USAGE))
+        return
+    await answer_message(message, question, context, window=window)
+
+
+ASK_USAGE = (
+    "Send /ask followed by your question, for example: /ask who controls Qairawan? "
+    "To keep to articles published between two dates: /ask since:2024-03-01 until:2024-03-31 "
+    "who controls Qairawan?"
+)
+
+
+def dates_given(words: list[str]) -> tuple[TimeWindow | None, list[str]]:
+    """`since:YYYY-MM-DD` and `until:YYYY-MM-DD` leading the words of /ask, as a window, and
+    the rest; DatesError for a date that isn't one, or dates the wrong way round."""
+    given: dict[str, date] = {}
+    rest = list(words)
+    while rest and rest[0].lower().startswith(("since:", "until:")):
+        name, _, written = rest.pop(0).partition(":")
+        try:
+            given[name.lower()] = date.fromisoformat(written)
+        except ValueError:
+            raise DatesError(
+                f"{name.lower()}: takes a date as YYYY-MM-DD, not {written[:20]!r}"
+            ) from None
+    return explicit_window(given.get("since"), given.get("until")), rest
 
 
 async def private_text(update: Update, context: Context) -> None:
@@ -140,7 +170,9 @@ def addressed_question(message: Message, bot_username: str, bot_id: int) -> str 
     return None
 
 
-async def answer_message(message: Message, question: str, context: Context) -> None:
+async def answer_message(
+    message: Message, question: str, context: Context, *, window: TimeWindow | None = None
+) -> None:
     """Typing action until the cited answer is sent as HTML (plain text if Telegram rejects
     the HTML); in a private chat with an LLM, the reply streams as drafts meanwhile."""
     in_group = message.chat.type != ChatType.PRIVATE
@@ -161,11 +193,13 @@ async def answer_message(message: Message, question: str, context: Context) -> N
         # Recorded and remembered before it is sent: a process killed after sending loses
         # neither.
         if in_group or context.service.chat_model is None:
-            ask = partial(conversation.ask, key, question, asker=user, follows=follows)
+            ask = partial(
+                conversation.ask, key, question, asker=user, follows=follows, window=window
+            )
             turn = await asyncio.to_thread(ask)
         else:
             turn = await streamed_turn(
-                message.get_bot(), conversation, key, question, user, follows=follows
+                message.get_bot(), conversation, key, question, user, follows=follows, window=window
             )
         if turn.preface:
             await message.reply_text(turn.preface, reply_parameters=reply_to)

@@ -25,6 +25,7 @@ from telegram.error import TelegramError
 from bot.answering.claims import without_links
 from bot.answering.conversation import Conversation, ConversationKey, Exchange, Turn
 from bot.answering.service import Draft
+from bot.answering.time_window import TimeWindow
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ async def streamed_turn(
     asker: int | None,
     *,
     follows: list[Exchange] | None = None,
+    window: TimeWindow | None = None,
 ) -> Turn:
     """The conversation's turn, its drafts shown in the chat while the LLM writes it."""
     chat_id = key.chat_id
@@ -120,7 +122,8 @@ async def streamed_turn(
     shower = DraftShower(bot, chat_id, key.topic)
     turn: Turn | None = None
     try:
-        async for part in conversation.stream(key, question, asker=asker, follows=follows):
+        stream = conversation.stream(key, question, asker=asker, follows=follows, window=window)
+        async for part in stream:
             if isinstance(part, Draft):
                 await shower.show(part.text)
             else:

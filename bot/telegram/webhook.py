@@ -9,7 +9,8 @@ server (tornado) serves the one path and nothing else; this is the small server 
   body that is no usable update is logged and dropped (a 4xx or 5xx would have Telegram
   retry it, holding back every later update).
 - GET /healthz: readiness as JSON (store reachable, database reachable, index size); 200
-  when ready, 503 when not. No paths or URLs: a failed check names its error's type, the
+  when ready, 503 when not (`bot.telegram.monitoring`, which also serves it, with /metrics,
+  on NEWSDESK_METRICS_PORT). No paths or URLs: a failed check names its error's type, the
   log has the rest. The load balancer (deploy/nginx.conf) doesn't pass it on.
 """
 
@@ -20,7 +21,6 @@ import hmac
 import json
 import logging
 from contextlib import suppress
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -30,6 +30,7 @@ from bot.errors import NewsdeskError
 from bot.telegram.app import start_up
 from bot.telegram.context import NewsdeskApplication
 from bot.telegram.journal import JournaledApplication, id_fits, malformed
+from bot.telegram.monitoring import HEALTH_PATH, healthz, start_monitoring, stop_monitoring
 from bot.telegram.network import LONGEST_WAIT_SECONDS, RETRYABLE, backoff_seconds
 from bot.telegram.shutdown import on_stop_signals
 
@@ -37,10 +38,8 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_PATH = "/telegram"
-HEALTH_PATH = "/healthz"
 # Telegram's updates are a few kB; a document's content is never in one.
 MAX_UPDATE_BYTES = 1024 * 1024
-HEALTH_TIMEOUT_SECONDS = 5.0
 
 
 class WebhookSettingsError(NewsdeskError):
@@ -114,48 +113,13 @@ def webhook_app(application: NewsdeskApplication, path: str, secret: str) -> web
         await application.update_queue.put(update)
         return web.json_response({"ok": True})
 
-    async def healthz(request: web.Request) -> web.Response:
-        report = await readiness(application)
-        return web.json_response(report, status=200 if report["ready"] else 503)
+    async def health(request: web.Request) -> web.Response:
+        return await healthz(application)
 
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app.router.add_post(path, receive)
-    app.router.add_get(HEALTH_PATH, healthz)
+    app.router.add_get(HEALTH_PATH, health)
     return app
-
-
-async def readiness(application: NewsdeskApplication) -> dict[str, Any]:
-    """What /healthz reports: each check's result, an error's message redacted."""
-    data = application.bot_data
-    answering = data.services.answering
-
-    def store() -> dict[str, Any]:
-        return {"chunks": answering.store.count()}
-
-    def database() -> dict[str, Any]:
-        data.state.answers.stats(60)  # one query on the answer log's database
-        return {}
-
-    def keyword() -> dict[str, Any]:
-        return {"chunks": answering.keyword.folder.count()}
-
-    checks = {"store": store, "database": database, "keyword_index": keyword}
-    results = await asyncio.gather(*(_check(run, answering.redact) for run in checks.values()))
-    report: dict[str, Any] = dict(zip(checks, results, strict=True))
-    report["ready"] = all(result["ok"] for result in results)
-    report["updates_waiting"] = application.update_queue.qsize()
-    return report
-
-
-async def _check(run: Any, redact: Any) -> dict[str, Any]:
-    try:
-        found = await asyncio.wait_for(asyncio.to_thread(run), HEALTH_TIMEOUT_SECONDS)
-    except TimeoutError:
-        return {"ok": False, "error": f"no answer in {HEALTH_TIMEOUT_SECONDS:.0f} s"}
-    except Exception as error:  # any failure is the report's content, not the server's
-        log.warning("/healthz: %s", redact(f"{type(error).__name__}: {error}"))
-        return {"ok": False, "error": f"{type(error).__name__} (details in the log)"}
-    return {"ok": True, **found}
 
 
 async def serve_webhook(application: NewsdeskApplication, stop: asyncio.Event) -> None:
@@ -164,25 +128,29 @@ async def serve_webhook(application: NewsdeskApplication, stop: asyncio.Event) -
     path = webhook_path(settings.webhook_url)
     secret = settings.webhook_secret_token()
     runner = web.AppRunner(webhook_app(application, path, secret), access_log=None)
-    async with application:  # initialize, and shutdown at the end
-        await start_up(application)
-        if not await _set_webhook(application, str(settings.webhook_url), secret, stop):
-            return
-        await application.start()
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
-            await site.start()
-            log.info(
-                "webhook server on %s:%d%s",
-                settings.webhook_listen,
-                settings.webhook_port,
-                path,
-            )
-            await stop.wait()
-        finally:
-            await runner.cleanup()
-            await application.stop()
+    await start_monitoring(application)
+    try:
+        async with application:  # initialize, and shutdown at the end
+            await start_up(application)
+            if not await _set_webhook(application, str(settings.webhook_url), secret, stop):
+                return
+            await application.start()
+            await runner.setup()
+            try:
+                site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
+                await site.start()
+                log.info(
+                    "webhook server on %s:%d%s",
+                    settings.webhook_listen,
+                    settings.webhook_port,
+                    path,
+                )
+                await stop.wait()
+            finally:
+                await runner.cleanup()
+                await application.stop()
+    finally:
+        await stop_monitoring(application)
 
 
 async def _set_webhook(

@@ -134,6 +134,7 @@ def build_service(
         min_relevance=settings.min_relevance,
         max_question_chars=settings.max_question_chars,
         top_k=settings.top_k,
+        stale_days=settings.stale_days,
         chat_model=chat_model,
         spelling=spelling,
         embeddings=embeddings,

@@ -13,6 +13,7 @@ from bot.answering.service import AnswerService
 from bot.redaction import Redactor
 from bot.settings import Settings
 from bot.state.shared import SharedState
+from bot.telemetry import Telemetry
 from bot.wiring.answering import Answering, build_answering
 from bot.wiring.indexing import build_indexer
 from bot.wiring.state import open_state
@@ -35,6 +36,8 @@ class BotServices:
     state: SharedState
     # Memory in the shared database, every answer recorded in the answer log.
     conversation: Conversation
+    # This bot's metrics, in a registry of its own (served on NEWSDESK_METRICS_PORT).
+    telemetry: Telemetry
 
     @property
     def settings(self) -> Settings:
@@ -81,8 +84,11 @@ def build_bot(
         redact=redact,
     )
     answering.service.prompts.notice_all_edits()
-    conversation = Conversation(answering.service, state.memory, state.answers)
-    return BotServices(answering, indexer, state, conversation)
+    telemetry = Telemetry()
+    telemetry.gauges.index_chunks = store.count
+    telemetry.gauges.jobs = state.jobs.depth
+    conversation = Conversation(answering.service, state.memory, state.answers, telemetry)
+    return BotServices(answering, indexer, state, conversation, telemetry)
 
 
 def build_local_chat(answering: Answering) -> Conversation:

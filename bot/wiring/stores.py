@@ -3,6 +3,8 @@ so that a command opens only the ones it uses (the shared state is `state.py`'s)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.settings import Settings
 from index.embeddings import (
     DEFAULT_BACKEND,
@@ -27,8 +29,13 @@ def open_article_store(settings: Settings) -> ArticleStore:
 def open_keyword_index(settings: Settings) -> KeywordIndex:
     """The BM25 index for the configured store, kept under NEWSDESK_HOME (also in server
     mode, where each machine keeps its own copy, rebuilt from the server when out of step)."""
+    return KeywordIndex(keyword_index_folder(settings))
+
+
+def keyword_index_folder(settings: Settings) -> Path:
+    """Where `open_keyword_index` keeps it (found without opening it: a backup names it)."""
     where = f"{settings.chroma_host}-{settings.chroma_port}-" if settings.chroma_host else ""
-    return KeywordIndex(settings.home / "keyword" / f"{where}{settings.collection}")
+    return settings.home / "keyword" / f"{where}{settings.collection}"
 
 
 def configured_embeddings(
