@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from bot.answering.retrieval import ChunkRetriever
-from bot.settings import PROJECT_DIR
+from bot.settings import PROJECT_DIR, SAMPLE_DIR
 from index.embeddings import make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
@@ -74,9 +74,7 @@ def main() -> int:
             load_paths([args.bench / "articles.jsonl.gz"]), bench_store, embeddings, report
         ).describe()
     )
-    print(
-        index_articles(load_paths([PROJECT_DIR / "data/sample"]), seed_store, embeddings).describe()
-    )
+    print(index_articles(load_paths([SAMPLE_DIR]), seed_store, embeddings).describe())
     bench_retriever = ChunkRetriever(store=bench_store, embeddings=embeddings, k=4)
     seed_retriever = ChunkRetriever(store=seed_store, embeddings=embeddings, k=4)
 

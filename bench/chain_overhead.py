@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.settings import PROJECT_DIR, Settings
+from bot.settings import SAMPLE_DIR, Settings
 from bot.wiring.answering import build_answering
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
@@ -35,7 +35,7 @@ def main() -> None:
     settings = Settings(_env_file=None, NEWSDESK_HOME=tempfile.mkdtemp())  # type: ignore[call-arg]
     answering = build_answering(settings)
     index_articles(
-        load_paths([Path(PROJECT_DIR / "data" / "sample")]),
+        load_paths([Path(SAMPLE_DIR)]),
         answering.store,
         answering.embeddings,
         keyword=answering.keyword.sync,

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from bot.settings import PROJECT_DIR
+from bot.settings import SAMPLE_DIR
 from index.chunking import chunk_spans
 
-SEED = PROJECT_DIR / "data" / "sample" / "mosul-campaign-2017.txt"
+SEED = SAMPLE_DIR / "mosul-campaign-2017.txt"
 
 
 def sized(unit: str, size: int) -> str:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.settings import PROJECT_DIR
+from bot.settings import SAMPLE_DIR
 from bot.wiring.bot import BotServices, build_bot
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
@@ -200,7 +200,7 @@ def flood_plan(home: Path, parts: BotServices, readers: int) -> list[tuple[str, 
 
 def seed(home: Path, embeddings: SentenceTransformerEmbeddings) -> ArticleStore:
     store = open_store("newsdesk-articles", path=home / "chroma")
-    index_articles(load_paths([PROJECT_DIR / "data" / "sample"]), store, embeddings)
+    index_articles(load_paths([SAMPLE_DIR]), store, embeddings)
     return store
 
 

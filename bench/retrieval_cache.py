@@ -169,6 +169,16 @@ def gather(
     return asked
 
 
+def open_eval_store(
+    settings: Settings, folder: Path
+) -> tuple[ArticleStore, KeywordIndex, SentenceTransformerEmbeddings]:
+    """The store, keyword index and embeddings `newsdesk eval BENCH --store DIR` left in DIR."""
+    store = open_store("eval-bench", path=folder / "chroma")
+    keyword = KeywordIndex(folder / "keyword")
+    keyword.sync.catch_up(store)
+    return store, keyword, configured_embeddings(settings, store)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", type=Path, required=True)
@@ -177,10 +187,7 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = Settings()
-    store = open_store("eval-bench", path=args.store / "chroma")
-    keyword = KeywordIndex(args.store / "keyword")
-    keyword.sync.catch_up(store)
-    embeddings = configured_embeddings(settings, store)
+    store, keyword, embeddings = open_eval_store(settings, args.store)
     service = build_answering(
         settings, store=store, keyword=keyword, embeddings=embeddings, retrieve_k=10
     ).service

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.settings import PROJECT_DIR
+from bot.settings import SAMPLE_DIR
 from bot.wiring.bot import build_bot
 from index.embeddings import make_embeddings
 from index.ingest.loaders import load_paths
@@ -55,7 +55,7 @@ def main() -> int:
         home = Path(folder)
         embeddings = make_embeddings()
         store = open_store("newsdesk-articles", path=home / "chroma")
-        index_articles(load_paths([PROJECT_DIR / "data" / "sample"]), store, embeddings)
+        index_articles(load_paths([SAMPLE_DIR]), store, embeddings)
         parts = build_bot(make_settings(home), store=store, embeddings=embeddings)
         runner = BotRunner()
         fake = runner.start(

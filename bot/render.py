@@ -19,7 +19,12 @@ def telegram_length(text: str) -> int:
 
 
 def _origin(citation: Citation) -> str:
-    return " · ".join(part for part in (citation.source, citation.published) if part)
+    """Source and date, and the other outlets that ran the story ("also: Other Daily")."""
+    origin = " · ".join(part for part in (citation.source, citation.published) if part)
+    if citation.also:
+        also = f"also: {', '.join(citation.also[:5])}"
+        origin = f"{origin}; {also}" if origin else also
+    return origin
 
 
 def render_text(answer: Answer) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,6 +15,19 @@ from index.articles import MAX_ARTICLE_CHARS
 from index.backends import BACKENDS, BUNDLED_MODEL
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def shipped_folder(name: str) -> Path:
+    """A folder shipped inside the `bot` package as package data (the default prompts, the
+    sample article): found where the package is, in a checkout, an editable install or an
+    installed wheel alike. Wheels install unpacked, so the folder is a real path."""
+    return Path(str(resources.files("bot").joinpath(name)))
+
+
+# The shipped default prompt templates (prompts/README.md) and the sample article that
+# `newsdesk start` indexes into an empty index.
+SHIPPED_PROMPTS_DIR = shipped_folder("prompts")
+SAMPLE_DIR = shipped_folder("sample")
 
 
 # Calibrated by bench/calibrate_floor.py on the seed article and ../shared/bench/rtqa-dev:
@@ -78,12 +92,8 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         default=1000, ge=10, validation_alias="NEWSDESK_MAX_QUESTION_CHARS"
     )
-    prompts_dir: Path = Field(
-        default=PROJECT_DIR / "prompts", validation_alias="NEWSDESK_PROMPTS_DIR"
-    )
-    sample_dir: Path = Field(
-        default=PROJECT_DIR / "data" / "sample", validation_alias="NEWSDESK_SAMPLE_DIR"
-    )
+    prompts_dir: Path = Field(default=SHIPPED_PROMPTS_DIR, validation_alias="NEWSDESK_PROMPTS_DIR")
+    sample_dir: Path = Field(default=SAMPLE_DIR, validation_alias="NEWSDESK_SAMPLE_DIR")
     log_level: str = Field(default="INFO", validation_alias="NEWSDESK_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         default="text",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.answering.service import AnswerService
-from bot.settings import PROJECT_DIR, Settings
+from bot.settings import SAMPLE_DIR, Settings
 from bot.wiring.bot import BotServices, build_bot
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
@@ -19,7 +19,7 @@ from index.store import ArticleStore, open_store
 from tests.support.engines import engine_unavailable
 from tests.support.postgres import PostgresServer, PostgresUnavailableError
 
-SEED_DIR = PROJECT_DIR / "data" / "sample"
+SEED_DIR = SAMPLE_DIR
 DATABASES = ["sqlite", "postgres"]
 
 

@@ -19,7 +19,7 @@ from langchain_core.tracers.schemas import Run
 from bot.answering.chain import AnswerInput, QuestionError
 from bot.answering.prompts import MemoryPromptStore, PromptLibrary
 from bot.answering.service import AnswerService
-from bot.settings import PROJECT_DIR
+from bot.settings import SHIPPED_PROMPTS_DIR
 from bot.wiring.bot import BotServices
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings
@@ -129,7 +129,7 @@ def test_our_retriever_is_given_as_of_and_fills_its_k_with_what_had_been_written
 
 
 def test_a_published_prompt_drives_the_next_answer(seed_bot: BotServices, tmp_path: Path) -> None:
-    prompts = PromptLibrary(PROJECT_DIR / "prompts", MemoryPromptStore())
+    prompts = PromptLibrary(SHIPPED_PROMPTS_DIR, MemoryPromptStore())
     model = RecordingChatModel(responses=["The PMU controls Qairawan [1]."] * 2)
     service = with_setup(seed_bot.service, chat_model=model, prompts=prompts)
     service.answer(Q)

@@ -12,9 +12,9 @@ from langchain_core.documents import Document
 from bot.answering.claims import answer_sentences, check_answer, names_in, numbers_in
 from bot.answering.llm import answer_from_reply
 from bot.answering.prompts import PromptLibrary
-from bot.settings import PROJECT_DIR
+from bot.settings import SHIPPED_PROMPTS_DIR
 
-PROMPTS = PromptLibrary(PROJECT_DIR / "prompts")
+PROMPTS = PromptLibrary(SHIPPED_PROMPTS_DIR)
 ATTACK = Document(
     page_content="The attack on the market in Mosul killed 317 people on 12 March 2017, "
     "officials said. Hadi al-Amiri's Badr Organization blamed the Islamic State.",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from bot.settings import PROJECT_DIR
+from bot.settings import PROJECT_DIR, SAMPLE_DIR, SHIPPED_PROMPTS_DIR
 from tests.support.documents import make_pdf
 
 SUBCOMMANDS = [
@@ -113,7 +113,7 @@ def test_prompts_on_the_cli(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prompts = tmp_path / "prompts"
-    shutil.copytree(PROJECT_DIR / "prompts", prompts)
+    shutil.copytree(SHIPPED_PROMPTS_DIR, prompts)
     monkeypatch.setenv("NEWSDESK_PROMPTS_DIR", str(prompts))
     monkeypatch.setenv("USER", "ed")
     candidate = tmp_path / "refusal.txt"
@@ -131,7 +131,7 @@ def test_prompts_on_the_cli(
     assert "{question!r} has a conversion" in capsys.readouterr().err
     assert main(["prompts", "rollback", "refusal"]) == 0
     assert main(["prompts", "show", "refusal"]) == 0
-    shipped = (PROJECT_DIR / "prompts" / "refusal.txt").read_text().strip()
+    shipped = (SHIPPED_PROMPTS_DIR / "refusal.txt").read_text().strip()
     assert capsys.readouterr().out.strip().endswith(shipped)
     assert main(["prompts", "test", "answer", "who?"]) == 0
     assert "used only with an LLM" in capsys.readouterr().out
@@ -155,7 +155,7 @@ def test_a_pdf_that_crashes_its_parser_is_skipped_by_name_and_the_batch_goes_on(
 def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["index", "--quiet", str(PROJECT_DIR / "data" / "sample")]) == 0
+    assert main(["index", "--quiet", str(SAMPLE_DIR)]) == 0
     capsys.readouterr()
     lines = io.StringIO(
         "who controls Qairawan?\n/help\nand who leads them?\n/reset\nand who leads them?\n"
@@ -176,7 +176,7 @@ def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
 def test_prompts_set_is_kept_in_the_database_never_the_tracked_files(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shipped = {path.name: path.read_bytes() for path in (PROJECT_DIR / "prompts").glob("*.txt")}
+    shipped = {path.name: path.read_bytes() for path in (SHIPPED_PROMPTS_DIR).glob("*.txt")}
     monkeypatch.setenv("USER", "ed")
     candidate = tmp_path / "refusal.txt"
     candidate.write_text("The articles say nothing about that.")
@@ -190,5 +190,5 @@ def test_prompts_set_is_kept_in_the_database_never_the_tracked_files(
     assert main(["prompts", "rollback", "refusal", "1"]) == 0
     assert main(["prompts", "show", "refusal"]) == 0
     assert capsys.readouterr().out.strip().endswith(shipped["refusal.txt"].decode().strip())
-    after = {path.name: path.read_bytes() for path in (PROJECT_DIR / "prompts").glob("*.txt")}
+    after = {path.name: path.read_bytes() for path in (SHIPPED_PROMPTS_DIR).glob("*.txt")}
     assert after == shipped, "the shipped prompts in the checkout were not rewritten"

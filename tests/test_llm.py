@@ -17,13 +17,13 @@ from bot.answering.llm import (
 from bot.answering.llm_errors import LLMError
 from bot.answering.prompts import PromptError, PromptLibrary, chat_prompt
 from bot.answering.service import AnswerService
-from bot.settings import PROJECT_DIR
+from bot.settings import SHIPPED_PROMPTS_DIR
 from bot.wiring.bot import build_bot
 from index.store import ArticleStore
 from tests.conftest import make_settings
 from tests.support.fakes import RecordingChatModel
 
-PROMPTS = PromptLibrary(PROJECT_DIR / "prompts")
+PROMPTS = PromptLibrary(SHIPPED_PROMPTS_DIR)
 Q = "who controls Qairawan?"
 
 

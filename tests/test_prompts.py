@@ -4,13 +4,13 @@ from pathlib import Path
 import pytest
 
 from bot.answering.prompts import PLACEHOLDERS, PromptError, PromptLibrary, validate
-from bot.settings import PROJECT_DIR
+from bot.settings import PROJECT_DIR, SHIPPED_PROMPTS_DIR
 from bot.state.database import open_database
 from bot.state.prompts import DatabasePromptStore
 
 
 def test_shipped_prompts_are_valid() -> None:
-    library = PromptLibrary(PROJECT_DIR / "prompts")
+    library = PromptLibrary(SHIPPED_PROMPTS_DIR)
     for name in PLACEHOLDERS:
         assert library.template(name)
 
@@ -70,7 +70,7 @@ def shipped_copy(tmp_path: Path) -> PromptLibrary:
     folder = tmp_path / "prompts"
     folder.mkdir()
     for name in PLACEHOLDERS:
-        text = (PROJECT_DIR / "prompts" / f"{name}.txt").read_text()
+        text = (SHIPPED_PROMPTS_DIR / f"{name}.txt").read_text()
         (folder / f"{name}.txt").write_text(text)
     library = PromptLibrary(folder, store(tmp_path))
     library.notice_all_edits()  # as building the service does: the shipped texts are version 1
@@ -82,7 +82,7 @@ def store(tmp_path: Path) -> DatabasePromptStore:
 
 
 def test_reading_a_template_never_writes(tmp_path: Path) -> None:
-    library = PromptLibrary(PROJECT_DIR / "prompts", store(tmp_path))
+    library = PromptLibrary(SHIPPED_PROMPTS_DIR, store(tmp_path))
     assert library.template("answer") and library.render("refusal")
     assert all(library.history(name) == [] for name in PLACEHOLDERS)
     library.notice_all_edits()

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from bot.answering.answers import Answer, Citation
 from bot.answering.conversation import ConversationKey
 from bot.answering.prompts import PLACEHOLDERS, PromptError, PromptLibrary
-from bot.settings import PROJECT_DIR
+from bot.settings import PROJECT_DIR, SHIPPED_PROMPTS_DIR
 from bot.state.answers import AnswerLog
 from bot.state.database import Database, DatabaseError, open_database
 from bot.state.feeds import FeedRecords
@@ -104,10 +104,8 @@ def test_answer_ids_are_random_and_votes_on_unknown_answers_are_refused(database
 
 
 def test_a_prompt_set_through_one_library_is_live_in_another(database_url: str) -> None:
-    first = PromptLibrary(PROJECT_DIR / "prompts", DatabasePromptStore(open_database(database_url)))
-    second = PromptLibrary(
-        PROJECT_DIR / "prompts", DatabasePromptStore(open_database(database_url))
-    )
+    first = PromptLibrary(SHIPPED_PROMPTS_DIR, DatabasePromptStore(open_database(database_url)))
+    second = PromptLibrary(SHIPPED_PROMPTS_DIR, DatabasePromptStore(open_database(database_url)))
     first.notice_all_edits()
     shipped = second.template("refusal")
     assert [v.author for v in second.history("refusal")] == ["shipped"]
@@ -129,7 +127,7 @@ def test_an_edit_to_a_default_nobody_published_is_noticed(
     folder = tmp_path / "prompts"
     folder.mkdir()
     for name in PLACEHOLDERS:
-        (folder / f"{name}.txt").write_text((PROJECT_DIR / "prompts" / f"{name}.txt").read_text())
+        (folder / f"{name}.txt").write_text((SHIPPED_PROMPTS_DIR / f"{name}.txt").read_text())
     library = PromptLibrary(folder, DatabasePromptStore(open_database(database_url)))
     assert library.template("refusal") and library.history("refusal") == []  # reading never writes
     library.notice_all_edits()

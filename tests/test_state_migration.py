@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.answering.prompts import PromptLibrary
-from bot.settings import PROJECT_DIR
+from bot.settings import SHIPPED_PROMPTS_DIR
 from bot.state.shared import open_shared_state
 
 # The answer log's schema before the shared database, as bot/telegram/answer_log.py made it.
@@ -33,7 +33,7 @@ ANSWER_JSON = json.dumps(
                     "quote": "q", "chunk_id": "c1", "score": 0.5, "passage_ids": ["c1"]}],
      "unsupported": False}
 )  # fmt: skip
-SHIPPED_REFUSAL = (PROJECT_DIR / "prompts" / "refusal.txt").read_text().strip()
+SHIPPED_REFUSAL = (SHIPPED_PROMPTS_DIR / "refusal.txt").read_text().strip()
 
 
 def old_home(home: Path) -> Path:
@@ -70,7 +70,7 @@ def test_old_files_are_imported_once(tmp_path: Path, database_url: str) -> None:
     assert state.answers.count() == 2
     stats = state.answers.stats(10**10)
     assert (stats.questions, stats.thumbs_up) == (2, 1)
-    library = PromptLibrary(PROJECT_DIR / "prompts", state.prompts)
+    library = PromptLibrary(SHIPPED_PROMPTS_DIR, state.prompts)
     assert library.template("refusal") == "Not in my articles."
     assert [(v.number, v.author) for v in library.history("refusal")] == [
         (1, "shipped"),
@@ -109,7 +109,7 @@ def test_a_template_only_ever_read_from_its_default_stays_the_default(
                "text": "Old shipped text.", "note": ""}  # fmt: skip
     (tmp_path / "prompt-history" / "refusal.jsonl").write_text(json.dumps(shipped) + "\n")
     state = open_shared_state(database_url, tmp_path)
-    library = PromptLibrary(PROJECT_DIR / "prompts", state.prompts)
+    library = PromptLibrary(SHIPPED_PROMPTS_DIR, state.prompts)
     assert library.template("refusal") == SHIPPED_REFUSAL
     noticed = library.notice_edits("refusal")
     assert noticed is not None and noticed.number == 2 and noticed.author == "edited on disk"
@@ -127,10 +127,8 @@ def test_damaged_old_files_are_reported_and_start_up_goes_on(
     state = open_shared_state(database_url, tmp_path)
     assert state.answers.count() == 0 and state.feeds.urls() == []
     assert "can't be read" in caplog.text and "feeds.json" in caplog.text
-    library = PromptLibrary(PROJECT_DIR / "prompts", state.prompts)
-    assert (
-        library.template("answer") == (PROJECT_DIR / "prompts" / "answer.txt").read_text().strip()
-    )
+    library = PromptLibrary(SHIPPED_PROMPTS_DIR, state.prompts)
+    assert library.template("answer") == (SHIPPED_PROMPTS_DIR / "answer.txt").read_text().strip()
 
 
 def test_each_chats_memory_is_carried_into_conversation_memory(database_url: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 
 from bot.answering.service import AnswerService
-from bot.settings import PROJECT_DIR
+from bot.settings import SHIPPED_PROMPTS_DIR
 from bot.telegram.access import ADMINS_ONLY
 from bot.wiring.bot import build_bot
 from bot.wiring.state import open_state
@@ -47,7 +47,7 @@ def start_bot(tmp_path: Path, embeddings: SentenceTransformerEmbeddings) -> Iter
     runner = BotRunner()
 
     prompts = tmp_path / "prompts"
-    shutil.copytree(PROJECT_DIR / "prompts", prompts)
+    shutil.copytree(SHIPPED_PROMPTS_DIR, prompts)
 
     def start(
         chat_model: BaseChatModel | None = None, **settings: object

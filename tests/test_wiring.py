@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.settings import PROJECT_DIR
+from bot.settings import SAMPLE_DIR
 
-SAMPLE = PROJECT_DIR / "data" / "sample"
+SAMPLE = SAMPLE_DIR
 # What `ask` must not import: the Telegram front end, the indexing side's readers and runs,
 # Alembic (a migration), and with an ONNX backend torch and what needs it (BENCHMARKS.md,
 # "Start-up without torch").

@@ -25,6 +25,8 @@ class Citation:
     chunk_id: str
     score: float
     passage_ids: list[str] = field(default_factory=list)
+    # Other outlets that carried the same story (wire copies), by source or title.
+    also: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,4 +106,5 @@ def citation_for(document: Document, n: int, quote: str) -> Citation:
         chunk_id=str(meta.get("id", "")),
         score=round(float(meta.get("similarity", 0.0)), 4),
         passage_ids=[str(i) for i in meta.get("passage_ids", [])],
+        also=[str(outlet) for outlet in meta.get("also", [])],
     )

@@ -46,6 +46,8 @@ class ChunkRetriever(BaseRetriever):
     reranker: Reranker | None = None
     neighbours: int = steps.NEIGHBOURS
     ledes: bool = steps.LEDES
+    # Wire copies: one passage per story, the other outlets named (steps.one_per_story).
+    one_per_story: bool = True
 
     def _get_relevant_documents(
         self,
@@ -88,7 +90,9 @@ class ChunkRetriever(BaseRetriever):
         if self.recency_weight:
             fused = steps.weight_recency(fused, published, today, self.recency_weight)
         keep = max(k, RERANK_CANDIDATES) if self.reranker else k
-        ranked = steps.space(steps.best_first(fused), located, keep, self.neighbours)
+        # Twice as many read when copies of one story are left out, so k stay.
+        wanted_chunks = keep * 2 if self.one_per_story else keep
+        ranked = steps.space(steps.best_first(fused), located, wanted_chunks, self.neighbours)
 
         # Only the kept chunks are read whole, with their stored vectors: a keyword-only hit
         # gets its cosine similarity from its vector.
@@ -100,6 +104,9 @@ class ChunkRetriever(BaseRetriever):
                 cos = cosine(vector, stored)
             score = relevance(cos, wanted, chunk.text)
             documents.append(steps.scored_document(chunk, cos, score, fused[chunk.id]))
+        if self.one_per_story:
+            documents = steps.one_per_story(documents)
+        documents = documents[:keep]
         if self.reranker:
             documents = self.reranker(query, documents)
         return self._widen(documents[:k])

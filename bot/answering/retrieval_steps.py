@@ -194,6 +194,56 @@ def space(
     return kept
 
 
+# Two found chunks of different articles sharing this share of their 5-word shingles, published
+# within WIRE_DAYS of each other, are one story carried by two outlets (wire copy): the second
+# is left out and named beside the first. Weeks apart, the same words are a template (a weekly
+# report), not a copy.
+WIRE_SIMILARITY = 0.5
+WIRE_DAYS = 3
+SHINGLE_WORDS = 5
+
+
+def shingles(text: str) -> frozenset[int]:
+    """The text's runs of SHINGLE_WORDS words, lowercased, hashed."""
+    words = text.lower().split()
+    if not words:
+        return frozenset()
+    return frozenset(
+        hash(" ".join(words[i : i + SHINGLE_WORDS]))
+        for i in range(max(1, len(words) - SHINGLE_WORDS + 1))
+    )
+
+
+def one_per_story(documents: Sequence[Document]) -> list[Document]:
+    """The documents, best first, with each near-copy of a better one's text from another
+    article (WIRE_SIMILARITY of shingles) left out; the one kept lists in its `also` metadata
+    where else the story ran (source, else title)."""
+    kept: list[tuple[Document, frozenset[int], list[str]]] = []
+    for document in documents:
+        own = shingles(document.page_content)
+        article = document.metadata.get("article_key")
+        day = day_number(str(document.metadata.get("published") or ""))
+        for better, theirs, also in kept:
+            if better.metadata.get("article_key") == article or not own or not theirs:
+                continue
+            other_day = day_number(str(better.metadata.get("published") or ""))
+            if day is not None and other_day is not None and abs(day - other_day) > WIRE_DAYS:
+                continue
+            if len(own & theirs) / len(own | theirs) >= WIRE_SIMILARITY:
+                outlet = str(document.metadata.get("source") or document.metadata.get("title"))
+                if outlet and outlet not in also:
+                    also.append(outlet)
+                break
+        else:
+            kept.append((document, own, []))
+    return [
+        Document(page_content=doc.page_content, metadata={**doc.metadata, "also": also})
+        if also
+        else doc
+        for doc, _, also in kept
+    ]
+
+
 def scored_document(chunk: Chunk, similarity: float, relevance: float, score: float) -> Document:
     """A found chunk as a Document: its own text, and its fields, cosine `similarity`,
     `relevance` and fused `score` in the metadata."""

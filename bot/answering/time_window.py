@@ -19,6 +19,8 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from index.errors import NewsdeskError
+
 # Questions asking for the current state of things.
 # Questions asking for the current state of things. "this week" is one too, not a span: news
 # quizzes say it of nearly every question, and as a span it did not win on the train sets
@@ -99,8 +101,8 @@ def window_in(question: str, asked_on: date) -> TimeWindow | None:
     return TimeWindow(since, until, recent=recent is not None, said=said)
 
 
-class DatesError(ValueError):
-    """Dates given the wrong way round; the message says so."""
+class DatesError(NewsdeskError):
+    """Dates given the wrong way round, or not a date; the message says so."""
 
 
 def explicit_window(since: date | None, until: date | None) -> TimeWindow | None:

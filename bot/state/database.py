@@ -84,7 +84,7 @@ class Database:
 
     def _make_engine(self) -> Engine:
         if not self.is_sqlite:
-            return create_engine(self.url, pool_pre_ping=True, future=True)
+            return self._make_server_engine()
         if self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         # A `?timeout=SECONDS` in the URL sets how long to wait for another process's lock.
@@ -93,6 +93,18 @@ class Database:
         event.listen(engine, "connect", _sqlite_connected)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+
+    def _make_server_engine(self) -> Engine:
+        """Postgres, through its driver: psycopg, the `postgres` extra, installed only by
+        those who use it (SQLite, the default, needs nothing)."""
+        try:
+            return create_engine(self.url, pool_pre_ping=True, future=True)
+        except ImportError as error:
+            raise DatabaseError(
+                f"NEWSDESK_DATABASE_URL {self.shown_url} needs the Postgres driver "
+                f"({error.name or 'psycopg'}), which is not installed: "
+                f"pip install 'newsdesk[postgres]', and use a postgresql+psycopg:// URL"
+            ) from None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
