@@ -21,6 +21,7 @@ from bot.answering.language_offline import (
 )
 from bot.answering.service import AnswerService, QuestionError
 from bot.cli.main import main
+from bot.telemetry import refusal_reason
 from bot.wiring.bot import BotServices
 from index.store import ArticleStore
 from tests.conftest import make_settings
@@ -67,6 +68,7 @@ def test_a_question_the_names_cannot_answer_gets_the_reply_in_its_language(
     assert answer.answer == OFFLINE_REPLY[language]
     assert "NEWSDESK_LLM" in answer.answer and DONT_COVER not in answer.answer
     assert answer.language == language and answer.understood_as == "" and answer.note == ""
+    assert refusal_reason(answer) == "other_language"  # the metric tells an operator
 
 
 def test_a_language_without_a_shipped_translation_gets_the_english_reply(
