@@ -29,6 +29,9 @@ LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0, 1
 # Why a question was refused: nothing is indexed at all; nothing relevant enough was found (or
 # the LLM said the passages don't answer it); or none of the LLM's sentences held up.
 EMPTY_INDEX, NOT_COVERED, UNSUPPORTED = "empty_index", "not_covered", "unsupported"
+# Offline, a question in another language no name of which the articles hold: the reader is
+# told an LLM adds other languages (bot/answering/language_offline.py).
+OTHER_LANGUAGE = "other_language"
 ERROR_KINDS = ("question", "llm", "database", "store", "internal")
 RUN_OUTCOMES = ("done", "interrupted", "failed")
 ARTICLE_CHANGES = ("new", "changed", "unchanged", "removed")
@@ -56,10 +59,13 @@ def error_kind(error: BaseException) -> str:
 
 
 def refusal_reason(answer: Answer) -> str:
+    from bot.answering.language_offline import OFFLINE_REPLY
     from bot.answering.service import EMPTY_INDEX as SAID_OF_AN_EMPTY_INDEX
 
     if answer.unsupported:
         return UNSUPPORTED
+    if answer.answer in OFFLINE_REPLY.values():
+        return OTHER_LANGUAGE
     return EMPTY_INDEX if answer.answer == SAID_OF_AN_EMPTY_INDEX else NOT_COVERED
 
 
@@ -128,7 +134,8 @@ class Telemetry:
             "newsdesk_refusals",
             "Questions refused, by reason: empty_index (nothing indexed), not_covered (nothing "
             "relevant enough, or the LLM said the passages don't answer it), unsupported (no "
-            "sentence of the LLM's held up).",
+            "sentence of the LLM's held up), other_language (asked offline in another language "
+            "than English, with no name the articles hold).",
             ["reason"],
             registry=registry,
         )
@@ -177,7 +184,7 @@ class Telemetry:
         """Every known label value shown from the start, at 0: rate() and alerts then see the
         first refusal or error as an increase, not as a series appearing."""
         labelled = (
-            (self.refusals, (EMPTY_INDEX, NOT_COVERED, UNSUPPORTED)),
+            (self.refusals, (EMPTY_INDEX, NOT_COVERED, UNSUPPORTED, OTHER_LANGUAGE)),
             (self.errors, ERROR_KINDS),
             (self.indexing_runs, RUN_OUTCOMES),
             (self.indexed_articles, ARTICLE_CHANGES),

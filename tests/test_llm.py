@@ -77,7 +77,7 @@ def test_prompt_is_a_chat_prompt_rules_in_system_passages_and_question_in_human(
     model = RecordingChatModel(responses=["The PMU does [1]."], prompts=[])
     # The question goes with when it was asked (today, here): chain.when_asked.
     question = f"{Q}\n{when_asked(gated(passages()))}"
-    values = {"question": question, "passages": format_passages(passages())}
+    values = {"question": question, "passages": format_passages(passages()), "language": "English"}
     messages = chat_prompt(PROMPTS.template("answer")).invoke(values).to_messages()
     assert [m.type for m in messages] == ["system", "human"]
     system, human = (str(m.content) for m in messages)

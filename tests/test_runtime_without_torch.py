@@ -121,7 +121,8 @@ def test_without_torch_a_missing_export_or_the_torch_backend_says_what_to_instal
 
 @pytest.mark.parametrize("flag", ["--help", "--version"])
 def test_help_and_version_load_no_settings_and_no_model(flag: str, tmp_path: Path) -> None:
-    heavy = ["pydantic", "langchain_core", "chromadb", "onnxruntime", "numpy", *TORCH_EXTRA]
+    heavy = ["pydantic", "langchain_core", "chromadb", "onnxruntime", "numpy", "py3langid"]
+    heavy += TORCH_EXTRA
     ran = newsdesk(tmp_path / "home", code=LOADED.format(flag=flag, heavy=heavy))
     assert ran.returncode == 0, ran.stderr
     *printed, loaded = ran.stdout.strip().splitlines()

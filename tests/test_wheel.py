@@ -150,3 +150,15 @@ def test_the_installed_wheel_indexes_the_sample_and_answers_with_a_citation(
     answer = json.loads(asked.stdout)
     assert not answer["refused"] and answer["citations"]
     assert "[1]" in answer["answer"] and "al-Hashd al-Shaabi" in answer["answer"]
+    # The language detector's model comes with its package, kept unpacked in the models folder.
+    asked = installed.run("ask", "--json", "Кто контролирует Каирван?")
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["language"] == "ru"
+
+
+def test_the_telegram_catalogs_ship_inside_the_package(installed: Installed) -> None:
+    code = (
+        "from bot.telegram.translation import translations as t; "
+        "print(t('ru').gettext('Please send your question as text.'))"
+    )
+    assert installed.python_prints(code) == "Пожалуйста, отправьте ваш вопрос текстом."

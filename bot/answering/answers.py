@@ -55,6 +55,10 @@ class Answer:
     # What answers the question in a few words (a name, a number, a date), shown first; empty
     # for a refusal, and when no such thing was found.
     short_answer: str = ""
+    # The question's language (ISO 639-1, bot/answering/language.py), and a line to tell the
+    # reader before the answer (e.g. that an offline answer was found through names alone).
+    language: str = "en"
+    note: str = ""
 
     @property
     def as_shown(self) -> str:

@@ -46,8 +46,15 @@ from langchain_core.runnables import (
 
 from bot.answering.answers import Answer
 from bot.answering.followups import heuristic_rewrite
+from bot.answering.language import ENGLISH, Language, detect_language
+from bot.answering.language_offline import (
+    as_retrieved_offline,
+    names_found,
+    names_note,
+    offline_reply,
+)
 from bot.answering.llm import answer_from_reply, format_passages, guarded
-from bot.answering.prompts import PromptLibrary, chat_prompt
+from bot.answering.prompts import PromptLibrary, chat_prompt, placeholders_in
 from bot.answering.relevance import cosine, relevance
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.retrieval_steps import day_number, written_by
@@ -65,6 +72,17 @@ History = tuple[tuple[str, str], ...]
 RUN_NAME = "newsdesk.answer"
 ANSWER_TAG = "newsdesk:llm_answer"  # on the LLM answer step's runs, whose tokens are streamed
 MAX_CONDENSED_CHARS = 500
+# For a question in another language than English (language.py): it is retrieved for in
+# English, and answered in its own language. Said in code, whatever the live prompts say.
+IN_ENGLISH = (
+    "The reader may ask in any language: write the standalone question in English, keeping "
+    "each name in Latin letters exactly as the reader wrote it."
+)
+ANSWER_IN = (
+    "Write the answer in {language}, the reader's language. Write the short answer, every "
+    "name and every quote exactly as the passages write them, in the passages' language."
+)
+NO_HISTORY = "(none: this is the reader's first question)"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -110,6 +128,9 @@ class ChainSetup:
     # A "now" or "latest" question whose newest cited report is older than this many days
     # is answered with that report's date.
     stale_days: int = 30
+    # The question's language (language.py): bot.wiring passes a detector that keeps its
+    # model unpacked in the models folder.
+    detect: Callable[[str], Language] = detect_language
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,13 @@ class Asked:
     history: History
     as_of: date | None
     given_window: TimeWindow | None
+    # What the question is written in (language.py): retrieval is in English, the answer in it.
+    language: Language = field(default=ENGLISH, kw_only=True)
+
+    @property
+    def foreign(self) -> bool:
+        """Asked in another language than the articles' (English)."""
+        return not self.language.is_english
 
 
 @dataclass(frozen=True)
@@ -195,7 +223,8 @@ def published_by(documents: list[Document], as_of: date | None) -> list[Document
 def clean(setup: ChainSetup, given: AnswerInput) -> Asked:
     question = clean_question(str(given.get("question") or ""), setup.max_question_chars)
     history = tuple(given.get("history") or ())
-    return Asked(question, history, given.get("as_of"), given.get("window"))
+    window, language = given.get("window"), setup.detect(question)
+    return Asked(question, history, given.get("as_of"), window, language=language)
 
 
 def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Understood:
@@ -210,15 +239,20 @@ def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Underst
 
 
 def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
-    """The question as it should be retrieved for: unchanged unless it is a follow-up."""
+    """The question as it should be retrieved for: unchanged unless it is a follow-up, or, with
+    no LLM, in another language (its question word in English: language_offline.py)."""
     question, history = asked.question, asked.history
-    if not history:
-        return question
     if setup.chat_model is None:
-        return heuristic_rewrite(question, history)
-    template = chat_prompt(setup.prompts.template("condense"))
-    lines = "\n".join(f"Reader: {q}\nBot: {a}" for q, a in history)
-    chain = template | guarded(setup.chat_model) | StrOutputParser()
+        if asked.foreign:
+            question = as_retrieved_offline(question, asked.language)
+        return heuristic_rewrite(question, history) if history else question
+    if not history and not asked.foreign:
+        return question
+    text = setup.prompts.template("condense")
+    if asked.foreign:  # said in code too: a condense prompt published before may not say it
+        text = with_rule(text, IN_ENGLISH)
+    lines = "\n".join(f"Reader: {q}\nBot: {a}" for q, a in history) or NO_HISTORY
+    chain = chat_prompt(text) | guarded(setup.chat_model) | StrOutputParser()
     reply = chain.invoke({"history": lines, "question": question}, ensure_config(config))
     first = reply.strip().splitlines()[0].strip() if reply.strip() else ""
     return first[:MAX_CONDENSED_CHARS] or question
@@ -250,6 +284,8 @@ def refusal_gate(setup: ChainSetup, found: Found) -> Gated:
     passages, question = retrieved.passages, retrieved.understood_as
     top = [with_relevance(setup, question, doc) for doc in passages[: setup.top_k]]
     relevant = [doc for doc in top if doc.metadata["relevance"] >= setup.min_relevance]
+    if setup.chat_model is None and retrieved.foreign:  # read through its names alone
+        relevant = [doc for doc in relevant if names_found(retrieved.question, doc.page_content)]
     kept = replace(retrieved, passages=top + passages[setup.top_k :])
     return Gated(**carried(kept), relevant=relevant)
 
@@ -273,6 +309,12 @@ def _published_within(document: Document, window: TimeWindow) -> bool:
 
 
 def refuse(setup: ChainSetup, state: Gated) -> AnswerOutcome:
+    """The refusal; offline, a question in another language is told, in it where a
+    translation ships, that the articles are read in English (not that they don't cover it)."""
+    if setup.chat_model is None and state.foreign:
+        reply = Answer(state.question, offline_reply(state.language), refused=True)
+        said = finish(setup, state, reply)  # how it was retrieved for is no use to this reader
+        return replace(said, answer=replace(said.answer, understood_as=""))
     text = setup.prompts.render("refusal")
     if state.window is not None and state.window.hard:
         text += f" (Only articles published {state.window.describe()} were searched.)"
@@ -280,14 +322,20 @@ def refuse(setup: ChainSetup, state: Gated) -> AnswerOutcome:
 
 
 def answer_extractively(setup: ChainSetup, state: Gated) -> AnswerOutcome:
-    return finish(setup, state, setup.extractive(state.understood_as, state.relevant))
+    answer = setup.extractive(state.understood_as, state.relevant)
+    if state.foreign and not answer.refused:
+        answer = replace(answer, note=names_note(state.language))
+    return finish(setup, state, answer)
 
 
 def finish(setup: ChainSetup, state: Gated, answer: Answer) -> AnswerOutcome:
-    """The answer to the question as asked, saying how it was understood if rewritten, and,
-    for a "now" or "latest" question answered from old reports only, how old."""
+    """The answer to the question as asked, saying how it was understood if rewritten, in
+    which language it was asked, and, for a "now" or "latest" question answered from old
+    reports only, how old."""
     understood = state.understood_as if state.understood_as != state.question else ""
-    answer = replace(answer, question=state.question, understood_as=understood)
+    answer = replace(
+        answer, question=state.question, understood_as=understood, language=state.language.code
+    )
     window = state.window
     if window is not None and not answer.refused:
         if window.is_span and not window.hard:
@@ -321,11 +369,24 @@ def dated_if_stale(answer: Answer, asked_on: date, stale_days: int) -> Answer:
 
 
 def answer_prompt(setup: ChainSetup, state: Gated, config: RunnableConfig) -> Any:
-    """The live `answer` template filled with the question and the relevant passages."""
-    template = chat_prompt(setup.prompts.template("answer"))
+    """The live `answer` template filled with the question (in English, with when it was
+    asked), the relevant passages and the reader's language: in its {language}, or, in a
+    template without one (published before it was added), in a rule of its own for a
+    question not in English."""
+    text = setup.prompts.template("answer")
     question = f"{state.understood_as}\n{when_asked(state)}"
     values = {"question": question, "passages": format_passages(state.relevant)}
-    return template.invoke(values, config)
+    if "language" in placeholders_in(text):
+        values["language"] = state.language.name
+    elif state.foreign:
+        text = with_rule(text, ANSWER_IN.format(language=state.language.name))
+    return chat_prompt(text).invoke(values, config)
+
+
+def with_rule(template: str, rule: str) -> str:
+    """The template with `rule` as its first paragraph, so among the system message's rules
+    (prompts.system_and_human); its braces are written as literal braces."""
+    return f"{rule.replace('{', '{{').replace('}', '}}')}\n\n{template}"
 
 
 def when_asked(state: Understood) -> str:
@@ -342,7 +403,9 @@ def when_asked(state: Understood) -> str:
 
 def claim_check(setup: ChainSetup, replied: Replied) -> AnswerOutcome:
     state = replied["gated"]
-    answer = answer_from_reply(replied["reply"], state.understood_as, state.relevant, setup.prompts)
+    answer = answer_from_reply(
+        replied["reply"], state.understood_as, state.relevant, setup.prompts, state.language
+    )
     return finish(setup, state, answer)
 
 

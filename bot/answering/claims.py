@@ -19,15 +19,29 @@ that sentence). A sentence is supported when:
 
 Matching is case-insensitive and ignores a possessive "'s", so a paraphrase that keeps the
 facts passes however its other words differ. A failing sentence says why, in `reason`.
+
+An answer in another language than English (the reader's, language.py) can't be held word
+by word to English passages: its names would be its capitalised words in Spanish, its
+Cyrillic words in Russian, all of them "missing". It is checked by what it can't translate:
+its citations, numbers (in figures, any digits: "٣١٧" is 317) and links as above, and its
+names, which the answer prompt tells the model to keep as the passages write them:
+- in an answer written in another script (Russian, Arabic, ...), every word in Latin letters
+  ("Qairawan", "al-Hashd", "PMU");
+- in one in Latin letters, every capitalised word but the first of a sentence ("Qairawan";
+  "Estado" of a translated "Estado Islámico" fails), and every "al-Amiri"; in German, which
+  capitalises every noun, only the words a capital alone can't make a name of: those with a
+  hyphen ("al-Amiri"), a digit, or in capitals ("PMU").
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from langchain_core.documents import Document
 
 from bot.answering.answers import SentenceCheck, sentences_of
+from bot.answering.language import ENGLISH, Language
 from index.text import STOPWORDS, content_words, terms
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -88,8 +102,39 @@ def cited_numbers(sentence: str) -> list[int]:
 
 
 def numbers_in(text: str) -> set[str]:
-    """The numbers of a text, normalized: "1,200" and "1200" are one number, "12th" is 12."""
-    return {match.replace(",", "") for match in _NUMBER.findall(MARKER.sub(" ", text))}
+    """The numbers of a text, normalized: "1,200" and "1200" are one number, "12th" is 12,
+    "٣١٧" (Arabic-Indic digits) is 317."""
+    found = _NUMBER.findall(MARKER.sub(" ", text))
+    return {ascii_digits(match).replace(",", "") for match in found}
+
+
+def ascii_digits(text: str) -> str:
+    """Every decimal digit of any script as 0-9."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
+# Languages written in Latin letters (language.LANGUAGES); the others' answers keep names in
+# Latin letters among words in their own script.
+LATIN_SCRIPT = frozenset({"en", "es", "fr", "de", "it", "pt", "nl", "sv", "pl", "tr", "id"})
+# Languages that capitalise every noun: there a capital doesn't make a name.
+CAPITALISE_NOUNS = frozenset({"de"})
+_NAME_LIKE = re.compile(r"-|\d|^[A-Z]{2,}$")
+_PARTICLE_NAME = re.compile(r"-[A-Z]")  # "al-Amiri", whose capital stands after the hyphen
+
+
+def kept_names_in(sentence: str, language: Language) -> list[str]:
+    """The names a sentence in another language than English must share with its passages
+    (see the module's docstring)."""
+    words = [
+        re.sub(r"['’]s$", "", word).strip("'’-")
+        for word in _WORD.findall(LINK.sub(" ", MARKER.sub(" ", sentence)))
+    ]
+    if language.code not in LATIN_SCRIPT:
+        return [word for word in words if word]
+    names = [word for word in words[1:] if word[:1].isupper() or _PARTICLE_NAME.search(word)]
+    if language.code in CAPITALISE_NOUNS:
+        return [word for word in names if _NAME_LIKE.search(word)]
+    return names
 
 
 def names_in(sentence: str) -> list[str]:
@@ -167,7 +212,9 @@ def passage_text(document: Document) -> str:
     return f"{extra}\n{document.page_content}"
 
 
-def check_sentence(sentence: str, passages: list[Document]) -> SentenceCheck:
+def check_sentence(
+    sentence: str, passages: list[Document], language: Language = ENGLISH
+) -> SentenceCheck:
     cited = cited_numbers(sentence)
     if not cited:
         return SentenceCheck(sentence, False, "cites no passage")
@@ -182,10 +229,14 @@ def check_sentence(sentence: str, passages: list[Document]) -> SentenceCheck:
         if link.lower() not in haystack.lower():
             return SentenceCheck(sentence, False, f"links to {link}, which {labels} does not")
     figures = numbers_in(haystack) | spelled_numbers(haystack)
-    absent = sorted((numbers_in(sentence) | spelled_numbers(sentence)) - figures)
-    if absent:
+    stated = numbers_in(sentence)
+    if language.is_english:  # numbers in words are English words
+        stated |= spelled_numbers(sentence)
+    if absent := sorted(stated - figures):
         return SentenceCheck(sentence, False, f"states {absent[0]}, which {labels} does not")
     lowered = haystack.lower()
+    if not language.is_english:
+        return _names_kept(sentence, lowered, labels, language)
     for name in names_in(sentence):
         if not re.search(rf"(?<!\w){re.escape(name.lower())}", lowered):
             return SentenceCheck(sentence, False, f"names {name}, which {labels} does not")
@@ -199,9 +250,19 @@ def check_sentence(sentence: str, passages: list[Document]) -> SentenceCheck:
     return SentenceCheck(sentence, True)
 
 
-def check_answer(text: str, passages: list[Document]) -> list[SentenceCheck]:
-    """Each sentence of `text` (markers numbered as the passages were given) checked."""
-    return [check_sentence(sentence, passages) for sentence in answer_sentences(text)]
+def _names_kept(sentence: str, lowered: str, labels: str, language: Language) -> SentenceCheck:
+    for name in kept_names_in(sentence, language):
+        if not re.search(rf"(?<!\w){re.escape(name.lower())}", lowered):
+            return SentenceCheck(sentence, False, f"names {name}, which {labels} does not")
+    return SentenceCheck(sentence, True)
+
+
+def check_answer(
+    text: str, passages: list[Document], language: Language = ENGLISH
+) -> list[SentenceCheck]:
+    """Each sentence of `text` (markers numbered as the passages were given) checked; an
+    answer in another `language` than English by its names, numbers and links alone."""
+    return [check_sentence(s, passages, language) for s in answer_sentences(text)]
 
 
 # A first line this short, with a citation, is the model's short answer (prompts/answer.txt).

@@ -122,9 +122,11 @@ class Turn:
 
     @property
     def preface(self) -> str:
-        """What to say before the answer: how a rewritten question was understood."""
+        """What to say before the answer: its note (language_offline.py), and how a rewritten
+        question was understood."""
         understood = self.answer.understood_as
-        return f"(Understood as: {understood})" if understood else ""
+        shown = f"(Understood as: {understood})" if understood else ""
+        return "\n".join(filter(None, [self.answer.note, shown]))
 
 
 class Conversation:

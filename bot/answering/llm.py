@@ -13,6 +13,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from bot.answering.answers import Answer, best_sentence, citation_for
 from bot.answering.claims import MARKER, check_answer, check_short_answer, split_short_answer
+from bot.answering.language import ENGLISH, Language
 from bot.answering.llm_errors import LLMError, as_llm_error, ask_provider
 from bot.answering.prompts import PromptLibrary
 from index.errors import NewsdeskError
@@ -129,10 +130,15 @@ def guarded(chat_model: BaseChatModel) -> Runnable[Any, BaseMessage]:
 
 
 def answer_from_reply(
-    reply: str, question: str, documents: list[Document], prompts: PromptLibrary
+    reply: str,
+    question: str,
+    documents: list[Document],
+    prompts: PromptLibrary,
+    language: Language = ENGLISH,
 ) -> Answer:
     """The model's reply held to the passages: NO_ANSWER is a refusal; each sentence must
-    cite a passage it was given and state only names and numbers found there (`claims.py`);
+    cite a passage it was given and state only names and numbers found there (`claims.py`,
+    which checks an answer in another `language` than English by what it can't translate);
     a sentence that fails is dropped, and the answer flagged `unsupported`."""
     text = reply.strip()
     if not text:
@@ -140,7 +146,7 @@ def answer_from_reply(
     if text.startswith(NO_ANSWER):
         return Answer(question, prompts.render("refusal"), refused=True)
     short_line, text = split_short_answer(text)
-    checks = check_answer(text, documents)
+    checks = check_answer(text, documents, language)
     kept = [check.sentence for check in checks if check.supported]
     failed = len(kept) < len(checks)
     short = ""

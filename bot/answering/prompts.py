@@ -18,13 +18,17 @@ from index.errors import NewsdeskError
 
 log = logging.getLogger(__name__)
 
-# Each template's placeholders: all are required, no others are allowed.
+# Each template's placeholders: all are required, no others are allowed...
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "answer": frozenset({"question", "passages"}),
     "condense": frozenset({"history", "question"}),
     "refusal": frozenset(),
     "help": frozenset({"articles", "latest"}),
 }
+# ...but these, which a template may hold or not: a version published before one was added
+# (the shared database keeps them) stays valid, and the code says it another way (chain.py
+# tells an answer prompt without {language} the reader's language in a rule of its own).
+OPTIONAL_PLACEHOLDERS: dict[str, frozenset[str]] = {"answer": frozenset({"language"})}
 
 
 # Every question sends the answer template to the LLM; a runaway paste must not.
@@ -82,8 +86,9 @@ def validate(name: str, text: str) -> str:
     required = PLACEHOLDERS[name]
     if missing := sorted(required - found):
         raise PromptError(f"prompt {name!r} lacks placeholder {{{missing[0]}}}")
-    if unknown := sorted(found - required):
-        allowed = ", ".join(f"{{{p}}}" for p in sorted(required)) or "none"
+    permitted = required | OPTIONAL_PLACEHOLDERS.get(name, frozenset())
+    if unknown := sorted(found - permitted):
+        allowed = ", ".join(f"{{{p}}}" for p in sorted(permitted)) or "none"
         raise PromptError(
             f"prompt {name!r} has unknown placeholder {{{unknown[0]}}} (allowed: {allowed})"
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gettext
 from typing import TYPE_CHECKING, Protocol
 
 from telegram import Message, Update
 
 from bot.settings import Settings
+from bot.telegram.translation import ENGLISH, for_update
 
 if TYPE_CHECKING:
     from bot.telegram.context import Context
@@ -44,7 +46,7 @@ async def admin_message(update: Update, context: Context) -> Message | None:
     if message is None:
         return None
     if not is_admin(update, context.settings):
-        await message.reply_text(ADMINS_ONLY)
+        await message.reply_text(for_update(update).gettext(ADMINS_ONLY))
         return None
     return message
 
@@ -80,13 +82,18 @@ class RateLimiter:
         return self.windows.take(f"slowed:{user_id}", 1, WINDOW_SECONDS) == 0
 
 
-def slow_down_message(per_minute: int, seconds: int) -> str:
-    """Short enough for a button press's alert (200 characters)."""
-    plural = "s" if seconds != 1 else ""
-    return (
-        f"You've asked {per_minute} questions in the last minute (button presses count "
-        f"too), the most I take. Please try again in {seconds} second{plural}."
+def slow_down_message(
+    per_minute: int, seconds: int, language: gettext.NullTranslations = ENGLISH
+) -> str:
+    """Short enough for a button press's alert (200 characters), in `language`."""
+    line = language.ngettext(
+        "You've asked {per_minute} questions in the last minute (button presses count too), "
+        "the most I take. Please try again in {seconds} second.",
+        "You've asked {per_minute} questions in the last minute (button presses count too), "
+        "the most I take. Please try again in {seconds} seconds.",
+        seconds,
     )
+    return line.format(per_minute=per_minute, seconds=seconds)
 
 
 class RefusalOnce:

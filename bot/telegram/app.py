@@ -31,6 +31,7 @@ from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unf
 from bot.telegram.monitoring import start_monitoring, stop_monitoring
 from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
 from bot.telegram.shutdown import on_stop_signals
+from bot.telegram.translation import SHIPPED, for_update, translations
 from bot.wiring.bot import BotServices
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ async def on_error(update: object, context: Context) -> None:
     reply = _reply_to_error(update, context)
     if reply is None or not isinstance(update, Update):  # not an update: a scheduled job's
         return
+    reply = for_update(update).gettext(reply)  # a fixed line, in the client's language
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(reply[:ALERT_CHARS], show_alert=True)
@@ -107,12 +109,22 @@ async def start_up(application: NewsdeskApplication) -> None:
 
 
 async def register_commands(application: NewsdeskApplication) -> None:
-    """Tell Telegram our commands so clients offer them in the menu; admins also see theirs."""
-    await application.bot.set_my_commands(COMMANDS)
-    for admin_id in application.bot_data.settings.admin_ids:
-        await application.bot.set_my_commands(
-            COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
-        )
+    """Tell Telegram our commands so clients offer them in the menu, in English and in each
+    language with a catalog (a client in that language shows those); admins also see theirs."""
+    bot, admins = application.bot, application.bot_data.settings.admin_ids
+    for language in (None, *SHIPPED):
+        menu = in_language(COMMANDS, language)
+        await bot.set_my_commands(menu, language_code=language)
+        for admin_id in admins:
+            scope = BotCommandScopeChat(admin_id)
+            every = menu + in_language(ADMIN_COMMANDS, language)
+            await bot.set_my_commands(every, scope=scope, language_code=language)
+
+
+def in_language(commands: list[BotCommand], language: str | None) -> list[BotCommand]:
+    """The commands with their descriptions in `language` (None: English)."""
+    catalog = translations(language or "en")
+    return [BotCommand(c.command, catalog.gettext(c.description)) for c in commands]
 
 
 @dataclass

@@ -23,6 +23,7 @@ from bot.state.answers import MAX_ANSWER_ID
 from bot.telegram.access import slow_down_message
 from bot.telegram.context import Context
 from bot.telegram.sending import send_html_messages
+from bot.telegram.translation import for_user
 from index.chunking import join_chunks
 
 EXPIRED = "That answer is no longer on record; please ask the question again."
@@ -124,7 +125,8 @@ async def on_button(update: Update, context: Context) -> None:
     limiter = context.bot_data.rate_limiter
     wait = await asyncio.to_thread(limiter.wait_seconds, query.from_user.id)
     if wait:  # an alert to the presser alone: nothing posted to the chat
-        await query.answer(slow_down_message(limiter.per_minute, wait), show_alert=True)
+        line = slow_down_message(limiter.per_minute, wait, for_user(query.from_user))
+        await query.answer(line, show_alert=True)
         return
     press = parse_press(query.data)
     if isinstance(press, str):

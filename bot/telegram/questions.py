@@ -21,10 +21,18 @@ from bot.telegram.buttons import answer_id_of, keyboard
 from bot.telegram.context import Context, conversation_key, topic_of
 from bot.telegram.sending import send_html_messages
 from bot.telegram.streaming import streamed_turn, typing
+from bot.telegram.translation import for_update, for_user
 
 log = logging.getLogger(__name__)
 
+# The bot's own lines, in English; each is the message id of its translations
+# (bot/telegram/translation.py).
 TEXT_ONLY = "I can only answer questions sent as text."
+UNKNOWN_COMMAND = (
+    "I don't know the command {command}. /help says what I can do; "
+    "any other text is taken as a question."
+)
+FORGOTTEN = "I've forgotten our conversation: your next question starts afresh."
 
 
 async def gate(update: Update, context: Context) -> None:
@@ -42,9 +50,10 @@ async def gate(update: Update, context: Context) -> None:
         )
         refusals = context.bot_data.refusals
         if addressed and await asyncio.to_thread(refusals.should_tell, who):
-            await message.reply_text(NOT_ALLOWED)
+            await message.reply_text(for_update(update).gettext(NOT_ALLOWED))
     elif update.callback_query is not None:
-        await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+        line = for_update(update).gettext(NOT_ALLOWED)
+        await update.callback_query.answer(line, show_alert=True)
     raise ApplicationHandlerStop
 
 
@@ -60,14 +69,15 @@ async def ask_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
+    said = for_update(update).gettext
     try:
         window, words = dates_given(context.args or [])
     except DatesError as error:
-        await message.reply_text(f"{error}. {ASK_USAGE}")
+        await message.reply_text(f"{error}. {said(ASK_USAGE)}")
         return
     question = " ".join(words)
     if not question:
-        await message.reply_text(ASK_USAGE)
+        await message.reply_text(said(ASK_USAGE))
         return
     await answer_message(message, question, context, window=window)
 
@@ -107,7 +117,7 @@ async def private_text(update: Update, context: Context) -> None:
     elif is_admin(update, context.settings):
         await uploads.index_links(update, message, urls, context)
     else:
-        await message.reply_text(ADMINS_ONLY)
+        await message.reply_text(for_update(update).gettext(ADMINS_ONLY))
 
 
 async def group_text(update: Update, context: Context) -> None:
@@ -123,7 +133,7 @@ async def group_text(update: Update, context: Context) -> None:
 async def not_text(update: Update, context: Context) -> None:
     """Say politely that only text questions are answered."""
     if update.effective_message:
-        await update.effective_message.reply_text(TEXT_ONLY)
+        await update.effective_message.reply_text(for_update(update).gettext(TEXT_ONLY))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -135,19 +145,15 @@ async def unknown_command(update: Update, context: Context) -> None:
     command, _, addressee = message.text.split(maxsplit=1)[0].partition("@")
     if message.chat.type != ChatType.PRIVATE and addressee.lower() != context.bot.username.lower():
         return
-    await message.reply_text(
-        f"I don't know the command {command[:64]}. /help says what I can do; "
-        "any other text is taken as a question."
-    )
+    line = for_update(update).gettext(UNKNOWN_COMMAND)
+    await message.reply_text(line.format(command=command[:64]))
 
 
 async def reset(update: Update, context: Context) -> None:
     """Forget the chat's earlier questions, so the next one is taken on its own."""
     if message := update.effective_message:
         await asyncio.to_thread(context.conversation.forget, conversation_key(message))
-        await message.reply_text(
-            "I've forgotten our conversation: your next question starts afresh."
-        )
+        await message.reply_text(for_update(update).gettext(FORGOTTEN))
 
 
 def addressed_question(message: Message, bot_username: str, bot_id: int) -> str | None:
@@ -176,9 +182,8 @@ async def answer_message(
     wait = await asyncio.to_thread(limiter.wait_seconds, asker)
     if wait:
         if await asyncio.to_thread(limiter.first_refusal, asker):
-            await message.reply_text(
-                slow_down_message(limiter.per_minute, wait), reply_parameters=reply_to
-            )
+            line = slow_down_message(limiter.per_minute, wait, for_user(message.from_user))
+            await message.reply_text(line, reply_parameters=reply_to)
         return
     conversation, key = context.conversation, conversation_key(message)
     user = message.from_user.id if message.from_user else None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.answering.chain import ChainSetup
 from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.language import LanguageDetector
 from bot.answering.prompts import PromptLibrary, PromptStore
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.service import AnswerService
@@ -140,6 +141,7 @@ def build_service(
         # The answerer's question vector, made beside retrieval's when the models differ
         # (BENCHMARKS.md, "The answerer's question beside retrieval").
         warm=for_sentences.embed_query if for_sentences is not embeddings else None,
+        detect=LanguageDetector(settings.models_dir).detect,
     )
     return AnswerService(store, chain_setup)
 
