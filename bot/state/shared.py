@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.state.answers import AnswerLog
 from bot.state.database import Database, open_database
 from bot.state.feeds import FeedEntryFailures, FeedRecords
+from bot.state.follows import Follows
 from bot.state.jobs import JobQueue
 from bot.state.legacy import import_legacy_files
 from bot.state.limits import StoredWindows
@@ -28,6 +29,7 @@ class SharedState:
     memory: StoredConversations
     windows: StoredWindows
     jobs: JobQueue
+    follows: Follows
 
 
 def shared_state(database: Database) -> SharedState:
@@ -41,6 +43,7 @@ def shared_state(database: Database) -> SharedState:
         memory=StoredConversations(database),
         windows=StoredWindows(database),
         jobs=JobQueue(database),
+        follows=Follows(database),
     )
 
 

@@ -130,3 +130,27 @@ legacy_imports = Table(
     Column("key", String(200), primary_key=True),
     Column("at", Float, nullable=False),
 )
+
+follows = Table(
+    "follows",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    # The forum topic the follow was made in (its pushes go there); 0 outside topics.
+    Column("thread_id", BigInteger, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("follows_chat", "chat_id", "thread_id", "id"),
+)
+
+follow_pushes = Table(
+    "follow_pushes",
+    METADATA,
+    # "CHAT:THREAD": one row per place pushes go, for the rate limit.
+    Column("place", String(60), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("last_push_at", Float),
+    # Matches found while the place was rate-limited, pushed with its next push (JSON list).
+    Column("held_json", Text, nullable=False),
+    Column("dropped", Integer, nullable=False),
+)

@@ -1,0 +1,42 @@
+"""Follows: the topics a chat (or a forum topic of it) follows, and when each place was last
+sent a push, with the matches held back by the per-chat rate limit (issue 28).
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "follows",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("chat_id", sa.BigInteger, nullable=False),
+        sa.Column("thread_id", sa.BigInteger, nullable=False),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+    )
+    op.create_index("follows_chat", "follows", ["chat_id", "thread_id", "id"])
+    op.create_table(
+        "follow_pushes",
+        sa.Column("place", sa.String(60), primary_key=True),
+        sa.Column("chat_id", sa.BigInteger, nullable=False),
+        sa.Column("last_push_at", sa.Float),
+        sa.Column("held_json", sa.Text, nullable=False),
+        sa.Column("dropped", sa.Integer, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("follow_pushes")
+    op.drop_index("follows_chat", table_name="follows")
+    op.drop_table("follows")

@@ -1,0 +1,88 @@
+"""Follows in the shared database (SQLite and Postgres): the per-chat cap, numbering per forum
+topic, and the push rate limit holding matches for the next push."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.state.database import open_database
+from bot.state.follows import (
+    MAX_FOLLOWS_PER_CHAT,
+    MAX_HELD,
+    MAX_TOPIC_CHARS,
+    FollowError,
+    FollowMatch,
+    Follows,
+)
+from bot.state.tables import follow_pushes
+
+CHAT, OTHER = 111, 222
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def match(follow_id: int, key: str) -> FollowMatch:
+    return FollowMatch(follow_id, "topic", key, f"Title {key}", "", "Wire", "2024-03-05",
+                       "A sentence.", 0.9)  # fmt: skip
+
+
+def test_follows_are_capped_per_chat_numbered_per_topic_and_checked(database_url: str) -> None:
+    follows = Follows(open_database(database_url))
+    first = follows.add(CHAT, None, "  the mayor of\n Tal   Sufouq ")
+    assert first.topic == "the mayor of Tal Sufouq"
+    with pytest.raises(FollowError, match="already follow"):
+        follows.add(CHAT, None, "THE MAYOR OF TAL SUFOUQ")
+    with pytest.raises(FollowError, match="can't be empty"):
+        follows.add(CHAT, None, " \n\t ")
+    with pytest.raises(FollowError, match=f"at most {MAX_TOPIC_CHARS}"):
+        follows.add(CHAT, None, "x" * (MAX_TOPIC_CHARS + 1))
+    in_topic = follows.add(CHAT, 7, "the mayor of Tal Sufouq")  # another forum topic: its own
+    assert [f.id for f in follows.listed(CHAT, 7)] == [in_topic.id]
+    for n in range(MAX_FOLLOWS_PER_CHAT - 2):
+        follows.add(CHAT, None, f"story {n}")
+    with pytest.raises(FollowError, match=f"follows {MAX_FOLLOWS_PER_CHAT} topics already"):
+        follows.add(CHAT, None, "one too many")
+    follows.add(OTHER, None, "one too many")  # the cap is per chat
+    with pytest.raises(FollowError, match="no follow number 0"):
+        follows.remove(CHAT, None, 0)
+    with pytest.raises(FollowError, match="numbered 1 to 19"):
+        follows.remove(CHAT, None, 20)
+    assert follows.remove(CHAT, None, 1).topic == "the mayor of Tal Sufouq"
+    assert follows.listed(CHAT, None)[0].topic == "story 0"
+    with pytest.raises(FollowError, match="You follow nothing here"):
+        follows.remove(OTHER, 7, 1)
+    assert follows.drop_chat(CHAT) == MAX_FOLLOWS_PER_CHAT - 1
+    assert [f.chat_id for f in follows.everything()] == [OTHER]
+
+
+def test_a_rate_limited_place_holds_its_matches_for_the_next_push(database_url: str) -> None:
+    clock = Clock()
+    database = open_database(database_url)
+    follows = Follows(database, clock)
+    kept, gone = follows.add(CHAT, None, "mayor"), follows.add(CHAT, None, "ferry")
+    due = follows.take_due(CHAT, None, [match(kept.id, "a")], 600)
+    assert due is not None and [m.article_key for m in due.matches] == ["a"]
+    clock.now += 60
+    assert follows.take_due(CHAT, None, [match(kept.id, "b"), match(gone.id, "c")], 600) is None
+    many = [match(kept.id, f"m{n}") for n in range(MAX_HELD + 5)]
+    assert follows.take_due(CHAT, None, many, 600) is None
+    follows.remove(CHAT, None, 2)  # "ferry": its held match is not pushed
+    clock.now += 600
+    due = follows.take_due(CHAT, None, [match(kept.id, "d")], 600)
+    assert due is not None
+    keys = [m.article_key for m in due.matches]
+    assert keys[0] == "b" and "c" not in keys and "d" in keys
+    # Held: "b", "c" and 28 of the 35, the other 7 dropped; "c" is left out now.
+    assert len(keys) == MAX_HELD and due.dropped == 7
+    assert follows.take_due(CHAT, None, [], 600) is None  # just pushed
+    # Garbage where the held matches are kept counts as none held.
+    with database.transaction() as db:
+        db.execute(follow_pushes.update().values(held_json="{not json", last_push_at=0.0))
+    due = follows.take_due(CHAT, None, [match(kept.id, "e")], 600)
+    assert due is not None and [m.article_key for m in due.matches] == ["e"]
