@@ -152,6 +152,13 @@ class Settings(BaseSettings):
         validation_alias="NEWSDESK_DATABASE_URL",
         description="The shared-state database; default SQLite at NEWSDESK_HOME/newsdesk.sqlite.",
     )
+    follow_push_minutes: float = Field(
+        default=10.0,
+        ge=0,
+        validation_alias="NEWSDESK_FOLLOW_PUSH_MINUTES",
+        description="At most one push of new reports on followed topics per chat in this "
+        "many minutes; what is found in between goes with the next push.",
+    )
     role: Literal["all", "bot", "indexer"] = Field(default="all", validation_alias="NEWSDESK_ROLE")
     job_poll_seconds: float = Field(default=2.0, gt=0, validation_alias="NEWSDESK_JOB_POLL_SECONDS")
 

@@ -56,6 +56,9 @@ class IndexSummary:
     chunks_repaired: int = 0  # stored chunks whose vectors were unreadable, embedded again
     problems: list[LoadProblem] = field(default_factory=list)
     added_titles: list[str] = field(default_factory=list)
+    # The keys of the articles new in this run, for pushing them to those who follow their
+    # story (bot/telegram/follows.py).
+    added_keys: list[str] = field(default_factory=list)
     # While another process's run holds the store's writer lock: the line saying so.
     waiting: str = ""
     # Asked to stop (the bot shutting down): what was stored is kept, nothing was pruned,
@@ -283,6 +286,7 @@ def _index(
             if before is None:
                 summary.articles_new += 1
                 summary.added_titles.append(item.title)
+                summary.added_keys.append(item.key)
             elif fresh or obsolete:
                 summary.articles_changed += 1
             else:  # same text, stored by an older version without the manifest fields

@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.errors import NewsdeskError
 from bot.redaction import without_locations
 from bot.state.database import DatabaseError
-from bot.telegram import admin, articles, jobs, questions, uploads
+from bot.telegram import admin, articles, follows, jobs, questions, uploads
 from bot.telegram.buttons import on_button
 from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
 from bot.telegram.context import Context, NewsdeskApplication, context_types
@@ -41,6 +41,9 @@ COMMANDS = [
     BotCommand("help", "What I know and how to ask"),
     BotCommand("ask", "Ask a question (in groups: /ask your question)"),
     BotCommand("reset", "Forget earlier questions; the next one starts afresh"),
+    BotCommand("follow", "Follow a story: new reports on it come here"),
+    BotCommand("following", "The stories you follow here, numbered"),
+    BotCommand("unfollow", "Stop following a story: /unfollow N"),
 ]
 ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-sync the sources and feeds"),
@@ -215,6 +218,9 @@ def build_application(services: BotServices, *, webhook: bool = False) -> Newsde
     application.add_handler(CommandHandler(["start", "help"], questions.start))
     application.add_handler(CommandHandler("ask", questions.ask_command))
     application.add_handler(CommandHandler("reset", questions.reset))
+    application.add_handler(CommandHandler("follow", follows.follow))
+    application.add_handler(CommandHandler("following", follows.following))
+    application.add_handler(CommandHandler("unfollow", follows.unfollow))
     application.add_handler(CommandHandler("reindex", admin.reindex))
     application.add_handler(CommandHandler("prompt", admin.prompt))
     application.add_handler(CommandHandler("stats", admin.stats))

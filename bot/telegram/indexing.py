@@ -19,6 +19,7 @@ from bot.render import split_messages
 from bot.settings import Settings
 from bot.state.shared import SharedState
 from bot.telegram.context import Context
+from bot.telegram.pushes import push_new_articles
 from bot.telegram.sending import send_html_messages
 from index.ingest.sources import Sources
 from index.pipeline import IndexSummary, Progress
@@ -38,7 +39,10 @@ async def run_indexing(
     started: asyncio.Event | None = None,
 ) -> IndexSummary:
     """One indexing run at a time, off the event loop so answering goes on meanwhile;
-    `started` is set once this run's turn has come. Counted in the metrics, failed or not."""
+    `started` is set once this run's turn has come. Counted in the metrics, failed or not.
+    Every indexing run of the bot comes here (the feed poll, uploads, links, /reindex, queued
+    jobs), and only in a process that indexes: its new articles are pushed to the chats
+    following their story from here (`bot.telegram.pushes`), once."""
     data = context.bot_data
     telemetry = data.services.telemetry
     async with data.index_lock:
@@ -52,6 +56,10 @@ async def run_indexing(
             telemetry.indexing_failed()
             raise
     telemetry.indexing_run(summary)
+    if summary.added_keys and not summary.interrupted:
+        # In the background: the admin's report doesn't wait for the followers' pushes.
+        pushes = push_new_articles(context.bot, data.services, list(summary.added_keys))
+        context.application.create_task(pushes)
     return summary
 
 

@@ -129,6 +129,8 @@ class FakeBotAPI:
         # every fault answered, in order: (method, fault, time.monotonic() when it was taken)
         self.injected: list[tuple[str, Fault, float]] = []
         self.slow: dict[str, float] = {}  # method -> seconds to wait before handling it
+        # Chats that blocked the bot (or removed it): a message to one is answered 403.
+        self.blocked: set[int] = set()
         self.group_limit: int | None = GROUP_MESSAGES_PER_MINUTE  # None: not enforced
         self._group_posts: dict[int, list[float]] = {}  # group -> when its messages were taken
         # each message refused for the group limit: (chat id, time.monotonic())
@@ -386,6 +388,12 @@ class FakeBotAPI:
             if self.flood.get(method, 0) > 0:
                 self.flood[method] -= 1
                 return _too_many_requests(1)
+            if method in MESSAGE_METHODS and int(params.get("chat_id") or 0) in self.blocked:
+                return 403, {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                }
             if wait := self._group_wait(method, params):
                 self.group_refused.append((int(params["chat_id"]), params["_received"]))
                 return _too_many_requests(wait)

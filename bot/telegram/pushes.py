@@ -1,0 +1,186 @@
+"""Pushes to followers: after an indexing run, the run's new articles that match a followed
+topic above the refusal floor go to the chat (and forum topic) that follows it, one message
+per place per run, at most one every NEWSDESK_FOLLOW_PUSH_MINUTES (matches found in between
+are held for the next). Only a process that indexes runs this, and each new article is new
+in one run only, so with replicas every push is sent once. A chat that blocked the bot loses
+its follows."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from langchain_core.documents import Document
+from telegram import Bot
+from telegram.error import Forbidden, TelegramError
+
+from bot.answering.answers import best_sentence
+from bot.answering.chain import with_relevance
+from bot.answering.retrieval import ChunkRetriever
+from bot.answering.service import AnswerService
+from bot.render import telegram_length
+from bot.state.follows import MAX_TOPIC_CHARS, Due, Follow, FollowMatch, Follows
+from bot.telegram.sending import send_html_messages
+from bot.wiring.bot import BotServices
+
+log = logging.getLogger(__name__)
+
+# Passages retrieved per followed topic: the run's new articles are looked for among them.
+PASSAGES_PER_TOPIC = 20
+ARTICLES_PER_FOLLOW = 3
+SENTENCE_CHARS = 240
+TITLE_CHARS = 150
+SOURCE_CHARS = 80
+URL_CHARS = 500  # a longer link is left off: the headline, source and date still say which
+# Room for the push in one message (Telegram's limit is 4096), with the closing lines.
+PUSH_CHARS = 3600
+HEADING = "📰 New reports on what you follow:"
+Place = tuple[int, int | None]
+
+
+def matches_for_topic(
+    service: AnswerService, follow: Follow, new_keys: set[str]
+) -> list[FollowMatch]:
+    """The run's new articles whose best passage for the topic reaches the refusal floor,
+    most relevant first, one match per article."""
+    setup, topic = service.setup, follow.topic
+    retriever = service.retriever
+    if isinstance(retriever, ChunkRetriever):
+        found = retriever.invoke(topic, k=PASSAGES_PER_TOPIC)
+    else:
+        found = retriever.invoke(topic)
+    best: dict[str, Document] = {}
+    for passage in found:
+        key = str(passage.metadata.get("article_key", ""))
+        if key not in new_keys:
+            continue
+        scored = with_relevance(setup, topic, passage)
+        if scored.metadata["relevance"] < setup.min_relevance:
+            continue
+        kept = best.get(key)
+        if kept is None or scored.metadata["relevance"] > kept.metadata["relevance"]:
+            best[key] = scored
+    ranked = sorted(best.values(), key=lambda doc: -float(doc.metadata["relevance"]))
+    return [_match(follow, doc) for doc in ranked]
+
+
+def _match(follow: Follow, passage: Document) -> FollowMatch:
+    meta = passage.metadata
+    text = str(meta.get("text") or passage.page_content)
+    return FollowMatch(
+        follow_id=follow.id,
+        topic=follow.topic,
+        article_key=str(meta.get("article_key", "")),
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        source=str(meta.get("source", "")),
+        published=str(meta.get("published", "")),
+        sentence=best_sentence(follow.topic, text).strip(),
+        relevance=round(float(meta["relevance"]), 4),
+    )
+
+
+def find_matches(
+    service: AnswerService, follows: Iterable[Follow], new_keys: set[str]
+) -> dict[Place, list[FollowMatch]]:
+    """Per place (chat, forum topic), the matches of its follows; a topic followed in several
+    chats is looked up once."""
+    by_topic: dict[str, list[FollowMatch]] = {}
+    places: dict[Place, list[FollowMatch]] = defaultdict(list)
+    for follow in follows:
+        same = follow.topic.casefold()
+        if same not in by_topic:
+            by_topic[same] = matches_for_topic(service, follow, new_keys)
+        found = [_for_follow(m, follow) for m in by_topic[same]]
+        if found:
+            places[(follow.chat_id, follow.thread_id)].extend(found)
+    return dict(places)
+
+
+def _for_follow(match: FollowMatch, follow: Follow) -> FollowMatch:
+    data = {**match.__dict__, "follow_id": follow.id, "topic": follow.topic}
+    return FollowMatch(**data)
+
+
+def _entry(match: FollowMatch) -> str:
+    title = html.escape(_cut(match.title or "Untitled", TITLE_CHARS), quote=False)
+    if match.url.startswith(("http://", "https://")) and len(match.url) <= URL_CHARS:
+        title = f'<a href="{html.escape(match.url, quote=True)}">{title}</a>'
+    source = _cut(match.source, SOURCE_CHARS)
+    origin = " · ".join(part for part in (source, match.published) if part)
+    line = f"• {title}" + (f" — {html.escape(origin, quote=False)}" if origin else "")
+    if match.sentence:
+        line += f"\n<i>{html.escape(_cut(match.sentence, SENTENCE_CHARS), quote=False)}</i>"
+    return line
+
+
+def _cut(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+
+
+def push_text(due: Due) -> str:
+    """One message: per follow, its topic and up to ARTICLES_PER_FOLLOW articles (headline
+    linked, source and date, the sentence nearest the topic); what doesn't fit is counted."""
+    grouped: dict[int, list[FollowMatch]] = defaultdict(list)
+    for match in due.matches:
+        grouped[match.follow_id].append(match)
+    lines, left_out = [HEADING], due.dropped
+    for matches in grouped.values():
+        topic = _cut(matches[0].topic, MAX_TOPIC_CHARS)
+        heading = f"\n<b>{html.escape(topic, quote=False)}</b>"
+        shown = [_entry(m) for m in matches[:ARTICLES_PER_FOLLOW]]
+        left_out += len(matches) - len(shown)
+        block = [heading]
+        for entry in shown:
+            if telegram_length("\n".join(lines + block + [entry])) > PUSH_CHARS:
+                left_out += 1
+            else:
+                block.append(entry)
+        if len(block) > 1:  # a topic none of whose articles fit is only counted
+            lines += block
+    if left_out:
+        lines.append(f"\n…and {left_out} more; ask me about the story for them.")
+    return "\n".join(lines)
+
+
+async def push_new_articles(bot: Bot, services: BotServices, new_keys: list[str]) -> None:
+    """Look for the follows the run's new articles match and push them; never raises (an
+    indexing run is done whatever becomes of its pushes)."""
+    try:
+        await _push(bot, services, set(new_keys))
+    except Exception:
+        log.exception("pushing new articles to followers failed")
+
+
+async def _push(bot: Bot, services: BotServices, new_keys: set[str]) -> None:
+    store = services.state.follows
+    follows = await asyncio.to_thread(store.everything)
+    if not follows or not new_keys:
+        return
+    found = await asyncio.to_thread(find_matches, services.service, follows, new_keys)
+    every = services.settings.follow_push_minutes * 60
+    for (chat_id, thread_id), matches in found.items():
+        due = await asyncio.to_thread(store.take_due, chat_id, thread_id, matches, every)
+        if due is None:
+            log.info("push to chat %d held back: pushed to less than %.0f s ago", chat_id, every)
+        elif due.matches:
+            await send_push(bot, store, chat_id, thread_id, due)
+
+
+async def send_push(
+    bot: Bot, store: Follows, chat_id: int, thread_id: int | None, due: Due
+) -> None:
+    try:
+        await send_html_messages(bot, chat_id, [push_text(due)], topic=thread_id)
+    except Forbidden as error:  # blocked, kicked, or the account is gone: stop following
+        dropped = await asyncio.to_thread(store.drop_chat, chat_id)
+        log.info("chat %d refused a push (%s): its %d follows were dropped",
+                 chat_id, error, dropped)  # fmt: skip
+        return
+    except TelegramError as error:
+        log.warning("could not push %d matches to chat %d: %s", len(due.matches), chat_id, error)
+        return
+    log.info("pushed %d new articles to chat %d", len(due.matches), chat_id)
