@@ -267,9 +267,9 @@ def test_an_unknown_command_gets_a_line_naming_help(
     start_bot: StartBot, seed_bot: BotServices
 ) -> None:
     fake = start_bot(seed_bot)
-    fake.push_message("/follow Qairawan")
+    fake.push_message("/subscribe Qairawan")
     (reply,) = wait_for_messages(fake, 1)
-    assert "I don't know the command /follow" in reply and "/help" in reply
+    assert "I don't know the command /subscribe" in reply and "/help" in reply
     group = -100
     fake.push_message("/weather", chat_id=group, chat_type="group")  # maybe another bot's
     fake.push_message("/weather@newsdesk_test_bot", chat_id=group, chat_type="group")
