@@ -3,17 +3,19 @@ each with its own NEWSDESK_HOME and its own fake Bot API: a button pressed on re
 replica A's passage and B's vote lands on A's answer, a follow-up on B is understood from the
 question asked on A, `/prompt set` on A is live on B, and with NEWSDESK_ROLE=bot on B its
 /reindex, uploads and bad jobs are queued for A, the indexer, which never prunes an upload
-made through B."""
+made through B; a story followed on B is pushed by A, once."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
 from bot.telegram.admin import QUEUED
 from bot.telegram.buttons import THANKS
+from bot.telegram.pushes import HEADING
 from bot.wiring.bot import build_bot
 from bot.wiring.state import open_state
 from index.embeddings import SentenceTransformerEmbeddings
@@ -164,3 +166,31 @@ def test_a_bot_replica_queues_indexing_for_the_indexer_which_keeps_its_uploads(
         assert fresh_store.overview().articles == 1
     finally:
         runner.stop_all()
+
+
+def test_a_follow_made_on_a_bot_replica_is_pushed_once_by_the_indexer(
+    tmp_path: Path,
+    fresh_store: ArticleStore,
+    embeddings: SentenceTransformerEmbeddings,
+    database_url: str,
+) -> None:
+    runner = BotRunner()
+    try:
+        indexer = start_replica(runner, tmp_path / "a", database_url, fresh_store, embeddings)
+        bot = start_replica(
+            runner, tmp_path / "b", database_url, fresh_store, embeddings, NEWSDESK_ROLE="bot"
+        )
+        bot.push_message("/follow the mayor of Tal Sufouq")
+        bot.wait_for(lambda: bool(bot.sent(chat_id=READER)))
+        bot.push_document("council.txt", f"Mayor elected\n\n{STORY}".encode(), user_id=ADMIN)
+        indexer.wait_for(lambda: bool(pushes(indexer)), timeout=120)
+        indexer.wait_for(lambda: bool(indexer.sent(chat_id=ADMIN)))  # the job's report
+        time.sleep(1.0)
+        assert len(pushes(indexer)) == 1 and pushes(bot) == []
+        assert "Ahmed Jabouri" in str(pushes(indexer)[0]["text"])
+    finally:
+        runner.stop_all()
+
+
+def pushes(fake: FakeBotAPI) -> list[dict[str, Any]]:
+    return [p for p in fake.sent(chat_id=READER) if str(p["text"]).startswith(HEADING)]
