@@ -58,6 +58,21 @@ def start_replica(
     )
 
 
+def indexer_and_bot(
+    runner: BotRunner,
+    tmp_path: Path,
+    database_url: str,
+    store: ArticleStore,
+    embeddings: SentenceTransformerEmbeddings,
+) -> tuple[FakeBotAPI, FakeBotAPI]:
+    """Replica A in NEWSDESK_ROLE=all (the indexer) and replica B in NEWSDESK_ROLE=bot."""
+    indexer = start_replica(runner, tmp_path / "a", database_url, store, embeddings)
+    bot = start_replica(
+        runner, tmp_path / "b", database_url, store, embeddings, NEWSDESK_ROLE="bot"
+    )
+    return indexer, bot
+
+
 def answered_message(fake: FakeBotAPI) -> dict[str, Any]:
     params = [p for p in fake.sent(chat_id=READER) if p.get("reply_markup")][-1]
     return {
@@ -126,10 +141,7 @@ def test_a_bot_replica_queues_indexing_for_the_indexer_which_keeps_its_uploads(
 ) -> None:
     runner = BotRunner()
     try:
-        indexer = start_replica(runner, tmp_path / "a", database_url, fresh_store, embeddings)
-        bot = start_replica(
-            runner, tmp_path / "b", database_url, fresh_store, embeddings, NEWSDESK_ROLE="bot"
-        )
+        indexer, bot = indexer_and_bot(runner, tmp_path, database_url, fresh_store, embeddings)
         bot.push_document("council.txt", f"Mayor elected\n\n{STORY}".encode(), user_id=ADMIN)
         bot.wait_for(lambda: bool(bot.sent(chat_id=ADMIN)))
         assert texts(bot, ADMIN)[0].startswith("Queued as job 1")
@@ -176,10 +188,7 @@ def test_a_follow_made_on_a_bot_replica_is_pushed_once_by_the_indexer(
 ) -> None:
     runner = BotRunner()
     try:
-        indexer = start_replica(runner, tmp_path / "a", database_url, fresh_store, embeddings)
-        bot = start_replica(
-            runner, tmp_path / "b", database_url, fresh_store, embeddings, NEWSDESK_ROLE="bot"
-        )
+        indexer, bot = indexer_and_bot(runner, tmp_path, database_url, fresh_store, embeddings)
         bot.push_message("/follow the mayor of Tal Sufouq")
         bot.wait_for(lambda: bool(bot.sent(chat_id=READER)))
         bot.push_document("council.txt", f"Mayor elected\n\n{STORY}".encode(), user_id=ADMIN)
