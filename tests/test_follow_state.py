@@ -72,6 +72,7 @@ def test_a_rate_limited_place_holds_its_matches_for_the_next_push(database_url: 
     assert follows.take_due(CHAT, None, [match(kept.id, "b"), match(gone.id, "c")], 600) is None
     many = [match(kept.id, f"m{n}") for n in range(MAX_HELD + 5)]
     assert follows.take_due(CHAT, None, many, 600) is None
+    assert follows.holding() == [(CHAT, None)]
     follows.remove(CHAT, None, 2)  # "ferry": its held match is not pushed
     clock.now += 600
     due = follows.take_due(CHAT, None, [match(kept.id, "d")], 600)
@@ -81,6 +82,11 @@ def test_a_rate_limited_place_holds_its_matches_for_the_next_push(database_url: 
     # Held: "b", "c" and 28 of the 35, the other 7 dropped; "c" is left out now.
     assert len(keys) == MAX_HELD and due.dropped == 7
     assert follows.take_due(CHAT, None, [], 600) is None  # just pushed
+    assert follows.holding() == []
+    clock.now += 600
+    assert follows.take_due(CHAT, None, [], 600) is None  # nothing to send: no push taken
+    due = follows.take_due(CHAT, None, [match(kept.id, "f")], 600)
+    assert due is not None and [m.article_key for m in due.matches] == ["f"]
     # Garbage where the held matches are kept counts as none held.
     with database.transaction() as db:
         db.execute(follow_pushes.update().values(held_json="{not json", last_push_at=0.0))

@@ -176,9 +176,19 @@ class Follows:
                 values: dict[str, Any] = {"held_json": _dumps(kept), "dropped": dropped}
                 db.execute(update(table).where(table.c.place == place).values(**values))
                 return None
+            if not waiting:  # nothing to send: the place's rate limit is left as it was
+                return None
             values = {"held_json": "[]", "dropped": 0, "last_push_at": now}
             db.execute(update(table).where(table.c.place == place).values(**values))
         return Due(waiting, dropped)
+
+    def holding(self) -> list[tuple[int, int | None]]:
+        """The places (chat, forum topic) with matches held for their next push."""
+        table = follow_pushes
+        query = select(table.c.place, table.c.chat_id).where(table.c.held_json != "[]")
+        with self.database.transaction() as db:
+            rows = db.execute(query).all()
+        return [(int(chat), int(place.rpartition(":")[2]) or None) for place, chat in rows]
 
 
 def _no_such_number(number: int, count: int) -> str:

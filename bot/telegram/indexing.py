@@ -56,8 +56,9 @@ async def run_indexing(
             telemetry.indexing_failed()
             raise
     telemetry.indexing_run(summary)
-    if summary.added_keys and not summary.interrupted:
-        # In the background: the admin's report doesn't wait for the followers' pushes.
+    if not summary.interrupted:
+        # In the background: the admin's report doesn't wait for the followers' pushes. A run
+        # with nothing new still sends what an earlier one held back for the rate limit.
         pushes = push_new_articles(context.bot, data.services, list(summary.added_keys))
         context.application.create_task(pushes)
     return summary

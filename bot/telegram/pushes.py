@@ -157,17 +157,20 @@ async def push_new_articles(bot: Bot, services: BotServices, new_keys: list[str]
 
 async def _push(bot: Bot, services: BotServices, new_keys: set[str]) -> None:
     store = services.state.follows
-    follows = await asyncio.to_thread(store.everything)
-    if not follows or not new_keys:
-        return
-    found = await asyncio.to_thread(find_matches, services.service, follows, new_keys)
+    follows = await asyncio.to_thread(store.everything) if new_keys else []
+    found = {}
+    if follows:
+        found = await asyncio.to_thread(find_matches, services.service, follows, new_keys)
+    # A place whose matches were held goes with this run too, if its time has come.
+    for place in await asyncio.to_thread(store.holding):
+        found.setdefault(place, [])
     every = services.settings.follow_push_minutes * 60
     for (chat_id, thread_id), matches in found.items():
         due = await asyncio.to_thread(store.take_due, chat_id, thread_id, matches, every)
-        if due is None:
-            log.info("push to chat %d held back: pushed to less than %.0f s ago", chat_id, every)
-        elif due.matches:
+        if due is not None:
             await send_push(bot, store, chat_id, thread_id, due)
+        elif matches:
+            log.info("push to chat %d held back: pushed to less than %.0f s ago", chat_id, every)
 
 
 async def send_push(
