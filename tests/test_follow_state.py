@@ -1,11 +1,15 @@
 """Follows in the shared database (SQLite and Postgres): the per-chat cap, numbering per forum
-topic, and the push rate limit holding matches for the next push."""
+topic, the push rate limit holding matches for the next push, and daily digests due at a
+local time, claimed once."""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
 
 import pytest
 
 from bot.state.database import open_database
+from bot.state.digests import DigestError, Digests, DigestSetting, parse_time, zone_of
 from bot.state.follows import (
     MAX_FOLLOWS_PER_CHAT,
     MAX_HELD,
@@ -92,3 +96,47 @@ def test_a_rate_limited_place_holds_its_matches_for_the_next_push(database_url: 
         db.execute(follow_pushes.update().values(held_json="{not json", last_push_at=0.0))
     due = follows.take_due(CHAT, None, [match(kept.id, "e")], 600)
     assert due is not None and [m.article_key for m in due.matches] == ["e"]
+
+
+def utc(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize("bad", ["24:00", "8.30", "08:60", "", "x" * 5000, "٠٨:٣٠", "-1:00"])
+def test_a_time_of_day_must_be_hh_mm(bad: str) -> None:
+    with pytest.raises(DigestError, match="is not a time of day: give it as HH:MM"):
+        parse_time(bad)
+
+
+@pytest.mark.parametrize("bad", ["Mars/Olympus", "../etc/passwd", "", " ", "x" * 500, "/etc/x"])
+def test_a_time_zone_must_be_an_iana_name(bad: str) -> None:
+    with pytest.raises(DigestError, match="I don't know the time zone"):
+        zone_of(bad)
+
+
+def test_a_digest_is_due_daily_at_local_time_across_a_clock_change(database_url: str) -> None:
+    assert parse_time("8:30") == 510 and parse_time(" 23:59 ") == 23 * 60 + 59
+    clock = Clock()
+    clock.now = utc("2026-03-28T07:00:00")  # Berlin: 08:00, the day before summer time
+    digests = Digests(open_database(database_url), clock)
+    assert digests.setting(CHAT, None) == DigestSetting("UTC", None)
+    digests.set_timezone(CHAT, None, "Europe/Berlin")
+    assert digests.set_time(CHAT, None, parse_time("08:30")).at == "08:30"
+    assert digests.claim_due() == []
+    clock.now = utc("2026-03-28T07:31:00")
+    (due,) = digests.claim_due()
+    assert (due.chat_id, due.thread_id, due.since) == (CHAT, None, date(2026, 3, 27))
+    assert digests.claim_due() == []  # claimed: sent once
+    digests.sent(CHAT, None, ["k1", "k2"])
+    clock.now = utc("2026-03-29T06:29:00")  # 08:29 in Berlin, now on summer time
+    assert digests.claim_due() == []
+    clock.now = utc("2026-03-29T06:30:00")
+    (due,) = digests.claim_due()
+    assert due.since == date(2026, 3, 28) and due.sent_keys == {"k1", "k2"}
+    assert digests.set_time(CHAT, None, None).at == ""
+    clock.now += 3 * 86400
+    assert digests.claim_due() == []
+    digests.set_time(CHAT, 7, 0)  # a forum topic has its own
+    assert digests.setting(CHAT, 7) == DigestSetting("UTC", 0)
+    digests.drop_chat(CHAT)
+    assert digests.setting(CHAT, 7) == DigestSetting("UTC", None)

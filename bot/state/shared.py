@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.state.answers import AnswerLog
 from bot.state.database import Database, open_database
+from bot.state.digests import Digests
 from bot.state.feeds import FeedEntryFailures, FeedRecords
 from bot.state.follows import Follows
 from bot.state.jobs import JobQueue
@@ -30,6 +31,7 @@ class SharedState:
     windows: StoredWindows
     jobs: JobQueue
     follows: Follows
+    digests: Digests
 
 
 def shared_state(database: Database) -> SharedState:
@@ -44,6 +46,7 @@ def shared_state(database: Database) -> SharedState:
         windows=StoredWindows(database),
         jobs=JobQueue(database),
         follows=Follows(database),
+        digests=Digests(database),
     )
 
 

@@ -154,3 +154,16 @@ follow_pushes = Table(
     Column("held_json", Text, nullable=False),
     Column("dropped", Integer, nullable=False),
 )
+
+follow_digests = Table(
+    "follow_digests",
+    METADATA,
+    Column("place", String(60), primary_key=True),  # "CHAT:THREAD", as in follow_pushes
+    Column("chat_id", BigInteger, nullable=False),
+    Column("timezone", String(64), nullable=False),  # an IANA name: /timezone
+    Column("at_minute", Integer),  # the digest's local time, minutes after midnight; None: off
+    Column("next_at", Float),  # when the next digest is due (Unix time)
+    Column("last_at", Float),  # when the last one was sent
+    # The articles the last digest listed: not listed again.
+    Column("sent_keys_json", Text, nullable=False),
+)

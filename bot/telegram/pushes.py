@@ -11,7 +11,7 @@ import asyncio
 import html
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from langchain_core.documents import Document
 from telegram import Bot
@@ -22,7 +22,8 @@ from bot.answering.chain import with_relevance
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.service import AnswerService
 from bot.render import telegram_length
-from bot.state.follows import MAX_TOPIC_CHARS, Due, Follow, FollowMatch, Follows
+from bot.state.follows import MAX_TOPIC_CHARS, Due, Follow, FollowMatch
+from bot.state.shared import SharedState
 from bot.telegram.sending import send_html_messages
 from bot.wiring.bot import BotServices
 
@@ -42,10 +43,11 @@ Place = tuple[int, int | None]
 
 
 def matches_for_topic(
-    service: AnswerService, follow: Follow, new_keys: set[str]
+    service: AnswerService, follow: Follow, wanted: Callable[[Document], bool]
 ) -> list[FollowMatch]:
-    """The run's new articles whose best passage for the topic reaches the refusal floor,
-    most relevant first, one match per article."""
+    """The articles (those of passages `wanted` takes: a run's new ones, or those a digest
+    covers) whose best passage for the topic reaches the refusal floor, most relevant first,
+    one match per article."""
     setup, topic = service.setup, follow.topic
     retriever = service.retriever
     if isinstance(retriever, ChunkRetriever):
@@ -54,8 +56,8 @@ def matches_for_topic(
         found = retriever.invoke(topic)
     best: dict[str, Document] = {}
     for passage in found:
-        key = str(passage.metadata.get("article_key", ""))
-        if key not in new_keys:
+        key = _key(passage)
+        if not wanted(passage):
             continue
         scored = with_relevance(setup, topic, passage)
         if scored.metadata["relevance"] < setup.min_relevance:
@@ -65,6 +67,10 @@ def matches_for_topic(
             best[key] = scored
     ranked = sorted(best.values(), key=lambda doc: -float(doc.metadata["relevance"]))
     return [_match(follow, doc) for doc in ranked]
+
+
+def _key(passage: Document) -> str:
+    return str(passage.metadata.get("article_key", ""))
 
 
 def _match(follow: Follow, passage: Document) -> FollowMatch:
@@ -84,7 +90,7 @@ def _match(follow: Follow, passage: Document) -> FollowMatch:
 
 
 def find_matches(
-    service: AnswerService, follows: Iterable[Follow], new_keys: set[str]
+    service: AnswerService, follows: Iterable[Follow], wanted: Callable[[Document], bool]
 ) -> dict[Place, list[FollowMatch]]:
     """Per place (chat, forum topic), the matches of its follows; a topic followed in several
     chats is looked up once."""
@@ -93,7 +99,7 @@ def find_matches(
     for follow in follows:
         same = follow.topic.casefold()
         if same not in by_topic:
-            by_topic[same] = matches_for_topic(service, follow, new_keys)
+            by_topic[same] = matches_for_topic(service, follow, wanted)
         found = [_for_follow(m, follow) for m in by_topic[same]]
         if found:
             places[(follow.chat_id, follow.thread_id)].extend(found)
@@ -121,13 +127,13 @@ def _cut(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
 
 
-def push_text(due: Due) -> str:
+def push_text(due: Due, heading: str = HEADING) -> str:
     """One message: per follow, its topic and up to ARTICLES_PER_FOLLOW articles (headline
     linked, source and date, the sentence nearest the topic); what doesn't fit is counted."""
     grouped: dict[int, list[FollowMatch]] = defaultdict(list)
     for match in due.matches:
         grouped[match.follow_id].append(match)
-    lines, left_out = [HEADING], due.dropped
+    lines, left_out = [heading], due.dropped
     for matches in grouped.values():
         topic = _cut(matches[0].topic, MAX_TOPIC_CHARS)
         heading = f"\n<b>{html.escape(topic, quote=False)}</b>"
@@ -160,7 +166,9 @@ async def _push(bot: Bot, services: BotServices, new_keys: set[str]) -> None:
     follows = await asyncio.to_thread(store.everything) if new_keys else []
     found = {}
     if follows:
-        found = await asyncio.to_thread(find_matches, services.service, follows, new_keys)
+        found = await asyncio.to_thread(
+            find_matches, services.service, follows, lambda doc: _key(doc) in new_keys
+        )
     # A place whose matches were held goes with this run too, if its time has come.
     for place in await asyncio.to_thread(store.holding):
         found.setdefault(place, [])
@@ -168,22 +176,26 @@ async def _push(bot: Bot, services: BotServices, new_keys: set[str]) -> None:
     for (chat_id, thread_id), matches in found.items():
         due = await asyncio.to_thread(store.take_due, chat_id, thread_id, matches, every)
         if due is not None:
-            await send_push(bot, store, chat_id, thread_id, due)
+            sent = await send_push(bot, services.state, (chat_id, thread_id), push_text(due))
+            if sent:
+                log.info("pushed %d new articles to chat %d", len(due.matches), chat_id)
         elif matches:
             log.info("push to chat %d held back: pushed to less than %.0f s ago", chat_id, every)
 
 
-async def send_push(
-    bot: Bot, store: Follows, chat_id: int, thread_id: int | None, due: Due
-) -> None:
+async def send_push(bot: Bot, state: SharedState, place: Place, text: str) -> bool:
+    """Send one push or digest; False if it wasn't sent. A chat that refuses it (blocked
+    the bot, removed it, or the account is gone: 403 Forbidden) loses its follows and digest."""
+    chat_id, thread_id = place
     try:
-        await send_html_messages(bot, chat_id, [push_text(due)], topic=thread_id)
-    except Forbidden as error:  # blocked, kicked, or the account is gone: stop following
-        dropped = await asyncio.to_thread(store.drop_chat, chat_id)
+        await send_html_messages(bot, chat_id, [text], topic=thread_id)
+    except Forbidden as error:
+        dropped = await asyncio.to_thread(state.follows.drop_chat, chat_id)
+        await asyncio.to_thread(state.digests.drop_chat, chat_id)
         log.info("chat %d refused a push (%s): its %d follows were dropped",
                  chat_id, error, dropped)  # fmt: skip
-        return
+        return False
     except TelegramError as error:
-        log.warning("could not push %d matches to chat %d: %s", len(due.matches), chat_id, error)
-        return
-    log.info("pushed %d new articles to chat %d", len(due.matches), chat_id)
+        log.warning("could not push to chat %d: %s", chat_id, error)
+        return False
+    return True

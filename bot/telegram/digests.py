@@ -1,0 +1,126 @@
+"""/digest HH:MM and /timezone ZONE: a daily message, at that local time, of the reports on the
+followed stories published since the last one; `/digest off` stops it. The process that
+indexes sends them, from a scheduled job every NEWSDESK_JOB_POLL_SECONDS (`schedule`), and
+claims each due digest in the shared database first, so each is sent once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from langchain_core.documents import Document
+from telegram import Message, Update
+
+from bot.answering.retrieval_steps import day_number
+from bot.state.digests import DigestError, DigestSetting, DueDigest, parse_time
+from bot.state.follows import Due
+from bot.telegram.context import Context, NewsdeskApplication, topic_of
+from bot.telegram.pushes import Place, find_matches, push_text, send_push
+from bot.wiring.bot import BotServices
+
+log = logging.getLogger(__name__)
+
+DIGEST_HEADING = "🗞 Your daily digest of the stories you follow:"
+DIGEST_USAGE = (
+    "Send /digest HH:MM for a daily digest of new reports on the stories you follow, at that "
+    "time (your time zone: /timezone), or /digest off to stop it."
+)
+TIMEZONE_USAGE = "Send /timezone and its IANA name, for example: /timezone Europe/Berlin."
+
+
+async def _asked(
+    update: Update, context: Context
+) -> tuple[Message, Place, str, DigestSetting] | None:
+    """The command's message, its place (chat, forum topic), the words after the command, and
+    the place's digest setting as it is."""
+    message = update.effective_message
+    if message is None:
+        return None
+    place = (message.chat_id, topic_of(message))
+    setting = await asyncio.to_thread(context.state.digests.setting, *place)
+    return message, place, " ".join(context.args or []), setting
+
+
+async def digest(update: Update, context: Context) -> None:
+    """Set, show or stop this chat's daily digest."""
+    asked = await _asked(update, context)
+    if asked is None:
+        return
+    message, place, given, setting = asked
+    if not given:
+        now = f"Your digest comes daily at {setting.at} ({setting.timezone}). "
+        await message.reply_text((now if setting.at else "") + DIGEST_USAGE)
+        return
+    try:
+        minute = None if given.lower() == "off" else parse_time(given)
+        setting = await asyncio.to_thread(context.state.digests.set_time, *place, minute)
+    except DigestError as error:
+        await message.reply_text(f"{error} {DIGEST_USAGE}")
+        return
+    if setting.at_minute is None:
+        await message.reply_text("Daily digest off.")
+        return
+    await message.reply_text(
+        f"Your digest of the stories you follow comes daily at {setting.at} ({setting.timezone}; "
+        "/timezone changes it). /follow TOPIC adds a story; /digest off stops it."
+    )
+
+
+async def timezone(update: Update, context: Context) -> None:
+    """Set or show the time zone this chat's digest keeps to."""
+    asked = await _asked(update, context)
+    if asked is None:
+        return
+    message, place, given, setting = asked
+    if not given:  # show it
+        await message.reply_text(f"Your time zone here is {setting.timezone}. {TIMEZONE_USAGE}")
+        return
+    try:
+        setting = await asyncio.to_thread(context.state.digests.set_timezone, *place, given)
+    except DigestError as error:
+        await message.reply_text(str(error))
+        return
+    when = f" Your digest comes daily at {setting.at} there." if setting.at else ""
+    await message.reply_text(f"Time zone set to {setting.timezone}.{when}")
+
+
+def digest_text(services: BotServices, due: DueDigest) -> tuple[str, list[str]]:
+    """The digest's message, and the keys of the articles it lists."""
+    follows = services.state.follows.listed(due.chat_id, due.thread_id)
+    since = due.since.toordinal()
+
+    def covered(passage: Document) -> bool:
+        key = str(passage.metadata.get("article_key", ""))
+        day = day_number(str(passage.metadata.get("published", "")))
+        return day is not None and day >= since and key not in due.sent_keys
+
+    found = find_matches(services.service, follows, covered) if follows else {}
+    matches = found.get((due.chat_id, due.thread_id), [])
+    if not matches:
+        shown = f"{due.since.day} {due.since:%B %Y}"
+        what = "the stories you follow" if follows else "anything (/follow TOPIC to start)"
+        return f"🗞 No new reports on {what} since {shown}.", []
+    return push_text(Due(matches, 0), DIGEST_HEADING), sorted({m.article_key for m in matches})
+
+
+async def send_due_digests(context: Context) -> None:
+    """Scheduled: send every digest that is due, each claimed first so it goes once."""
+    services = context.bot_data.services
+    for due in await asyncio.to_thread(services.state.digests.claim_due):
+        try:
+            text, keys = await asyncio.to_thread(digest_text, services, due)
+        except Exception:
+            log.exception("the digest of chat %d could not be made", due.chat_id)
+            continue
+        place = (due.chat_id, due.thread_id)
+        if await send_push(context.bot, services.state, place, text):
+            await asyncio.to_thread(services.state.digests.sent, *place, keys)
+            log.info("digest of %d articles sent to chat %d", len(keys), due.chat_id)
+
+
+def schedule(application: NewsdeskApplication) -> None:
+    """In a process that indexes, look for due digests every NEWSDESK_JOB_POLL_SECONDS."""
+    settings = application.bot_data.settings
+    if application.job_queue is not None and settings.runs_indexing_jobs:
+        every = settings.job_poll_seconds
+        application.job_queue.run_repeating(send_due_digests, interval=every, first=every)
