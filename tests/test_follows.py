@@ -17,9 +17,19 @@ from bot.telegram.pushes import HEADING, push_text
 from bot.wiring.state import open_state
 from tests.conftest import make_settings
 from tests.support.fake_telegram import FakeBotAPI, parse_telegram_html, utf16_length
-from tests.test_telegram_admin import ADMIN, READER, STORY, StartBot, replies, start_bot
+from tests.support.web_server import WebServer
+from tests.test_telegram_admin import (
+    ADMIN,
+    READER,
+    STORY,
+    StartBot,
+    replies,
+    serve_feed,
+    start_bot,
+    web,
+)
 
-__all__ = ["start_bot"]  # the fixture
+__all__ = ["start_bot", "web"]  # the fixtures
 
 OTHER = 222
 FORUM = -1001
@@ -184,3 +194,15 @@ def test_a_match_held_back_by_the_rate_limit_goes_with_a_later_runs_push(
     fake.wait_for(lambda: len(pushes(fake, READER)) == 2, timeout=120)
     assert "Salim Qadir" in str(pushes(fake, READER)[1]["text"])
     assert follows.holding() == []
+
+
+def test_the_feed_poll_pushes_a_new_entry_to_its_follower(
+    start_bot: StartBot, web: WebServer, tmp_path: Path
+) -> None:
+    state = open_state(make_settings(tmp_path))
+    state.feeds.add(serve_feed(web))
+    state.follows.add(READER, None, "who is the mayor of Tal Sufouq")
+    fake, _ = start_bot(NEWSDESK_FEED_POLL_MINUTES="0.01")
+    fake.wait_for(lambda: bool(pushes(fake, READER)), timeout=120)
+    (push,) = pushes(fake, READER)
+    assert web.url("/story") in str(push["text"]) and "Mayor" in str(push["text"])
