@@ -60,7 +60,10 @@ async def run_indexing(
         # In the background: the admin's report doesn't wait for the followers' pushes. A run
         # with nothing new still sends what an earlier one held back for the rate limit.
         pushes = push_new_articles(context.bot, data.services, list(summary.added_keys))
-        context.application.create_task(pushes)
+        if context.application.running:
+            context.application.create_task(pushes)
+        else:  # stopping: a task would not be awaited, so the pushes go before the report
+            await pushes
     return summary
 
 
