@@ -159,7 +159,7 @@ def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
     capsys.readouterr()
     lines = io.StringIO(
         "who controls Qairawan?\n/help\nand who leads them?\n/reset\nand who leads them?\n"
-        "/quit\n/help\n"
+        "/follow Qairawan\n/nonsense\n/ask\n/ask who controls Qairawan?\n/quit\n/help\n"
     )
     assert main(["chat"], stdin=lines) == 0
     out = capsys.readouterr().out
@@ -169,7 +169,11 @@ def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
     assert "I've forgotten our conversation" in out
     # The greeting and the one /help: nothing after /quit was read.
     assert out.count("I answer questions about") == 2
-    assert sum("Sources:" in reply for reply in replies) == 2  # the question, the follow-up
+    assert "/follow works in Telegram" in out
+    assert "I don't know the command /nonsense" in out
+    assert "Type the question after /ask" in out
+    # the question, the follow-up and the /ask
+    assert sum("Sources:" in reply for reply in replies) == 3
     assert out.rstrip().endswith("bye")
 
 

@@ -16,6 +16,15 @@ COMMANDS = "Commands: /help (this), /reset (forget earlier questions), /quit (or
 FORGOTTEN = "I've forgotten our conversation: your next question starts afresh."
 # The terminal is one conversation.
 LOCAL = ConversationKey("local")
+# What /help (prompts/help.txt, shared with Telegram) names but only Telegram has.
+TELEGRAM_ONLY = frozenset(
+    {"/follow", "/following", "/unfollow", "/digest", "/timezone", "/reindex", "/prompt",
+     "/stats", "/articles"}
+)  # fmt: skip
+IN_TELEGRAM = (
+    "{command} works in Telegram. Here, type the question itself; on the command line, "
+    "`newsdesk index`, `newsdesk articles` and `newsdesk prompts` do the admin's part."
+)
 
 
 def run_chat(answering: Answering, conversation: Conversation, lines: TextIO, out: TextIO) -> int:
@@ -51,7 +60,13 @@ def _reply(conversation: Conversation, line: str) -> str:
     if command == "/reset":
         conversation.forget(LOCAL)
         return FORGOTTEN
-    if command.startswith("/"):
+    if command == "/ask":
+        if not line.split(maxsplit=1)[1:]:
+            return "Type the question after /ask, or just the question."
+        line = line.split(maxsplit=1)[1]  # as in a Telegram group: the question after it
+    elif command in TELEGRAM_ONLY:
+        return IN_TELEGRAM.format(command=command)
+    elif command.startswith("/"):
         return f"I don't know the command {command}. {COMMANDS}"
     turn = conversation.ask(LOCAL, line)
     return "\n".join(filter(None, [turn.preface, render_text(turn.answer)]))
