@@ -7,7 +7,8 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
 
 from bot.answering.answers import Answer
-from bot.answering.chain import AnswerOutcome, ChainSetup, Gated, llm_answer_chain, when_asked
+from bot.answering.chain import AnswerOutcome, ChainSetup, Gated, llm_answer_chain
+from bot.answering.dated import when_asked
 from bot.answering.llm import (
     LLMConfigError,
     format_passages,
@@ -75,8 +76,8 @@ def llm_step(model: RecordingChatModel, prompts: PromptLibrary) -> Runnable[Gate
 
 def test_prompt_is_a_chat_prompt_rules_in_system_passages_and_question_in_human() -> None:
     model = RecordingChatModel(responses=["The PMU does [1]."], prompts=[])
-    # The question goes with when it was asked (today, here): chain.when_asked.
-    question = f"{Q}\n{when_asked(gated(passages()))}"
+    # The question goes with when it was asked (today, here): dated.when_asked.
+    question = f"{Q}\n{when_asked(None, None)}"
     values = {"question": question, "passages": format_passages(passages()), "language": "English"}
     messages = chat_prompt(PROMPTS.template("answer")).invoke(values).to_messages()
     assert [m.type for m in messages] == ["system", "human"]

@@ -45,6 +45,7 @@ from langchain_core.runnables import (
 )
 
 from bot.answering.answers import Answer
+from bot.answering.dated import dated_if_outside, dated_if_stale, when_asked
 from bot.answering.followups import heuristic_rewrite
 from bot.answering.language import ENGLISH, Language, detect_language
 from bot.answering.language_offline import (
@@ -58,7 +59,7 @@ from bot.answering.prompts import PromptLibrary, chat_prompt, placeholders_in
 from bot.answering.relevance import cosine, relevance
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.retrieval_steps import day_number, written_by
-from bot.answering.time_window import TimeWindow, spoken, window_in
+from bot.answering.time_window import TimeWindow, window_in
 from index.errors import NewsdeskError
 from index.text import content_words
 
@@ -345,36 +346,13 @@ def finish(setup: ChainSetup, state: Gated, answer: Answer) -> AnswerOutcome:
     return AnswerOutcome(answer, state.passages)
 
 
-def dated_if_outside(answer: Answer, window: TimeWindow) -> Answer:
-    """The answer with its reports' dates when none is from the span the question names:
-    "in January 2024", answered from an April report, says so."""
-    days = [day_number(c.published) for c in answer.citations]
-    dated = [date.fromordinal(d) for d in days if d is not None]
-    if not dated or any(window.holds(day) for day in dated):
-        return answer
-    newest = spoken(max(dated))
-    note = f"(Newest report cited: {newest}, none {window.describe()}.)"
-    return replace(answer, answer=f"{answer.answer}\n{note}")
-
-
-def dated_if_stale(answer: Answer, asked_on: date, stale_days: int) -> Answer:
-    """The answer with the date of its newest cited report when that is over `stale_days`
-    old: "now" in the question, but the articles may be out of date."""
-    days = [day_number(c.published) for c in answer.citations]
-    newest = max((d for d in days if d is not None), default=None)
-    if newest is None or asked_on.toordinal() - newest <= stale_days:
-        return answer
-    note = f"(Newest report cited: {spoken(date.fromordinal(newest))}.)"
-    return replace(answer, answer=f"{answer.answer}\n{note}")
-
-
 def answer_prompt(setup: ChainSetup, state: Gated, config: RunnableConfig) -> Any:
     """The live `answer` template filled with the question (in English, with when it was
     asked), the relevant passages and the reader's language: in its {language}, or, in a
     template without one (published before it was added), in a rule of its own for a
     question not in English."""
     text = setup.prompts.template("answer")
-    question = f"{state.understood_as}\n{when_asked(state)}"
+    question = f"{state.understood_as}\n{when_asked(state.as_of, state.window)}"
     values = {"question": question, "passages": format_passages(state.relevant)}
     if "language" in placeholders_in(text):
         values["language"] = state.language.name
@@ -387,18 +365,6 @@ def with_rule(template: str, rule: str) -> str:
     """The template with `rule` as its first paragraph, so among the system message's rules
     (prompts.system_and_human); its braces are written as literal braces."""
     return f"{rule.replace('{', '{{').replace('}', '}}')}\n\n{template}"
-
-
-def when_asked(state: Understood) -> str:
-    """The question's time, for the LLM, which sees each passage's date: the day asked, and
-    the dates the question is about, or that it asks for the newest."""
-    said = f"(Asked on {spoken(state.as_of or date.today())}."
-    window = state.window
-    if window is not None and window.is_span:
-        said += f" It asks about reports published {window.describe()}."
-    elif window is not None and window.recent:
-        said += " It asks for the newest reports: say the date of the one you answer from."
-    return said + ")"
 
 
 def claim_check(setup: ChainSetup, replied: Replied) -> AnswerOutcome:
