@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from index.store import ArticleStore, StoreError
-from index.writer_lock import WriterLock
+from index.writer_lock import WriterLock, setting_up
 
 
 def connect(
@@ -29,7 +29,8 @@ def connect(
             description = f"Chroma at {path}"
             path.mkdir(parents=True, exist_ok=True)
             lock = WriterLock(path, writer_wait_seconds)
-            client = chromadb.PersistentClient(path=str(path), settings=client_settings)
+            with setting_up(path):
+                client = chromadb.PersistentClient(path=str(path), settings=client_settings)
         else:
             raise StoreError("no store configured: set NEWSDESK_HOME or NEWSDESK_CHROMA_HOST")
         handle = _open_collection(client, collection, lock)
@@ -48,8 +49,10 @@ def connect(
         nonlocal client
         from chromadb.api.shared_system_client import SharedSystemClient
 
+        assert path is not None  # only an embedded store reconnects
         SharedSystemClient._identifier_to_system.pop(str(path), None)
-        client = chromadb.PersistentClient(path=str(path), settings=client_settings)
+        with setting_up(path):
+            client = chromadb.PersistentClient(path=str(path), settings=client_settings)
         return reopen()
 
     if lock is None:

@@ -100,3 +100,21 @@ class WriterLock:
                     "(NEWSDESK_INDEX_WAIT_SECONDS says how long to wait)"
                 )
             time.sleep(POLL_SECONDS)
+
+
+SETUP_LOCK_FILE = "newsdesk-setup.lock"
+
+
+@contextmanager
+def setting_up(folder: Path) -> Iterator[None]:
+    """Held while a process opens its client of the embedded store in `folder`: the first
+    client creates Chroma's database and runs its migrations, and two processes doing that at
+    once fail with "table collections already exists". Short and blocking, apart from the
+    writer lock, which an indexing run holds for its whole write."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / SETUP_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

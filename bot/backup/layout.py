@@ -12,7 +12,9 @@ KEYWORD = "keyword"
 DATABASE = "newsdesk.sqlite"
 POSTGRES_DUMP = "database.pgdump"
 # Not copied: locks are a running process's, not data (ours, and tantivy's own).
-SKIPPED_FILES = frozenset({"newsdesk-writer.lock", ".tantivy-meta.lock", ".tantivy-writer.lock"})
+SKIPPED_FILES = frozenset(
+    {"newsdesk-writer.lock", "newsdesk-setup.lock", ".tantivy-meta.lock", ".tantivy-writer.lock"}
+)
 
 
 @dataclass(frozen=True)
