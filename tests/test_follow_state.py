@@ -44,6 +44,11 @@ def test_follows_are_capped_per_chat_numbered_per_topic_and_checked(database_url
         follows.add(CHAT, None, "THE MAYOR OF TAL SUFOUQ")
     with pytest.raises(FollowError, match="can't be empty"):
         follows.add(CHAT, None, " \n\t ")
+    with pytest.raises(FollowError, match="can't be empty"):
+        follows.add(CHAT, None, "\x00\x07")
+    # A NUL, which Postgres refuses in text, is a space.
+    assert follows.add(OTHER, None, "dam\x00works").topic == "dam works"
+    follows.remove(OTHER, None, 1)
     with pytest.raises(FollowError, match=f"at most {MAX_TOPIC_CHARS}"):
         follows.add(CHAT, None, "x" * (MAX_TOPIC_CHARS + 1))
     in_topic = follows.add(CHAT, 7, "the mayor of Tal Sufouq")  # another forum topic: its own

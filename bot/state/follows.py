@@ -5,6 +5,7 @@ back for its next push. Any replica takes /follow; the process that indexes push
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -15,6 +16,8 @@ from sqlalchemy import delete, func, select, update
 from bot.state.database import Database
 from bot.state.tables import follow_pushes, follows
 from index.errors import NewsdeskError
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 MAX_TOPIC_CHARS = 200
 MAX_FOLLOWS_PER_CHAT = 20
@@ -67,7 +70,8 @@ class Due:
 
 def clean_topic(text: str) -> str:
     """The topic as kept: one line, spaces collapsed; FollowError if empty or too long."""
-    topic = " ".join(text.split())
+    # Control characters too: Postgres refuses a NUL in text.
+    topic = " ".join(_CONTROL.sub(" ", text).split())
     if not topic:
         raise FollowError("A topic to follow can't be empty.")
     if len(topic) > MAX_TOPIC_CHARS:
