@@ -28,6 +28,9 @@ from langchain_core.documents import Document
 
 from bot.answering import reader
 from bot.answering.extractive import sentence_pool
+from bot.settings import Settings
+from bot.wiring.answering import sentence_embeddings
+from index.embeddings import DEFAULT_BACKEND, make_embeddings
 
 _MARKER = re.compile(r"\[\d+\]")
 
@@ -82,7 +85,14 @@ def words(text: str) -> int:
     return len(_MARKER.sub("", text).split())
 
 
-def measure(cases: list[Case], weights: Mapping[str, float], **shape: Any) -> dict[str, float]:
+def measure(
+    cases: list[Case],
+    weights: Mapping[str, float],
+    describe: reader.Describe | None = None,
+    description_weight: float = reader.DESCRIPTION_WEIGHT,
+    described: int = reader.DESCRIBED,
+    **shape: Any,
+) -> dict[str, float]:
     short_right = whole_right = before_right = 0
     lengths, before_lengths = [], []
     for case in cases:
@@ -92,7 +102,16 @@ def measure(cases: list[Case], weights: Mapping[str, float], **shape: Any) -> di
         if not case.documents:
             lengths.append(words(before))
             continue
-        reading = reader.read(case.question, case.documents, case.pool, case.scores, weights)
+        reading = reader.read(
+            case.question,
+            case.documents,
+            case.pool,
+            case.scores,
+            weights,
+            describe=describe,
+            description_weight=description_weight,
+            described=described,
+        )
         short, positions = reader.shape(reading, case.ranked, case.pool, **shape)
         whole = " ".join([short, *(case.pool[p][1] for p in positions)])
         short_right += bool(short) and case.gold in short.lower()
@@ -163,6 +182,21 @@ def fit(
     return {name: round(float(v), 3) for name, v in zip(reader.FEATURES, raw, strict=True)}
 
 
+def sentence_model() -> reader.Describe:
+    """The extractive answerer's sentence model, as the service loads it."""
+    settings = Settings()
+    embeddings = sentence_embeddings(
+        settings,
+        make_embeddings(
+            settings.embedding_model,
+            backend=DEFAULT_BACKEND,
+            cache_dir=settings.models_dir,
+            lazy=True,
+        ),
+    )
+    return lambda texts: embeddings.embed_sentences(texts, 4)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", type=Path, nargs="*", default=[])
@@ -172,6 +206,14 @@ def main() -> int:
     parser.add_argument("--weights-out", type=Path)
     parser.add_argument("--min-score", type=float, default=reader.MIN_SCORE)
     parser.add_argument("--max-words", type=int, default=reader.MAX_WORDS)
+    parser.add_argument(
+        "--description-weight",
+        type=float,
+        nargs="*",
+        default=[reader.DESCRIPTION_WEIGHT],
+        help="each weight of the cosine to what the question calls the answer, measured in turn",
+    )
+    parser.add_argument("--described", type=int, nargs="*", default=[reader.DESCRIBED])
     args = parser.parse_args()
 
     weights: Mapping[str, float] = reader.WEIGHTS
@@ -191,13 +233,21 @@ def main() -> int:
         "min_score": args.min_score,
         "max_words": args.max_words,
     }
-    print(f"{'dump':<28}{'n':>5}{'short':>8}{'whole':>8}{'words':>7}{'before':>8}{'words':>7}")
+    describe = sentence_model() if any(args.description_weight) else None
+    print(
+        f"{'dump':<24}{'weight':>7}{'top':>4}{'n':>5}{'short':>8}{'whole':>8}{'words':>7}"
+        f"{'before':>8}{'words':>7}"
+    )
     for path in args.measure:
-        f = measure(load(path), weights, **shape)
-        print(
-            f"{path.stem:<28}{f['questions']:>5.0f}{f['short']:>8.3f}{f['whole']:>8.3f}"
-            f"{f['words']:>7.0f}{f['before']:>8.3f}{f['before_words']:>7.0f}"
-        )
+        cases = load(path)
+        for weight in args.description_weight:
+            for described in args.described:
+                f = measure(cases, weights, describe, weight, described, **shape)
+                print(
+                    f"{path.stem:<24}{weight:>7.1f}{described:>4}{f['questions']:>5.0f}"
+                    f"{f['short']:>8.3f}{f['whole']:>8.3f}{f['words']:>7.0f}"
+                    f"{f['before']:>8.3f}{f['before_words']:>7.0f}"
+                )
     return 0
 
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from bot.answering.candidates import AnswerKind, expected_kind, repeated_share, spans
+from bot.answering.candidates import (
+    AnswerKind,
+    asked_description,
+    expected_kind,
+    repeated_share,
+    spans,
+)
 from bot.answering.extractive import ExtractiveAnswerer, sentence_pool
 from bot.answering.reader import read, shape
 from index.embeddings import SentenceTransformerEmbeddings
@@ -101,6 +107,44 @@ def test_agreement_across_passages_wins_over_a_single_mention() -> None:
     ]
     reading = read(question, documents, sentence_pool(documents), {})
     assert reading is not None and reading.short_answer == "Amazon"
+
+
+@pytest.mark.parametrize(
+    ("question", "description"),
+    [
+        ("He is a valued member of which team?", "team"),
+        ("What team does he play for?", "team"),
+        ("Which former pope was laid to rest this week?", "former pope"),
+        ("Which US state’s governor is pushing to ban mandates?", "US state"),
+        ("Which home goods chain recently said it may close?", "home goods chain"),
+        ("Who won the award for best actress?", "actress"),
+        ("Who won Best Director?", "director"),
+        ("Who won the match on Sunday?", None),
+        ("What did scientists discover?", None),
+        ("", None),
+    ],
+)
+def test_what_the_question_calls_the_answer(question: str, description: str | None) -> None:
+    assert asked_description(question) == description
+
+
+def test_the_name_nearest_to_what_the_question_calls_the_answer_is_chosen(
+    embeddings: SentenceTransformerEmbeddings,
+) -> None:
+    question = "Which team does Kofi Mensah play for?"
+    documents = [
+        passage("Kofi Mensah of the Lakeside Hawks was treated at Riverside General Hospital.")
+    ]
+    pool = sentence_pool(documents)
+    plain = read(question, documents, pool, {0: 0.9})
+    assert plain is not None and plain.short_answer == "Riverside General Hospital"
+
+    def describe(texts: list[str]) -> list[list[float]]:
+        return embeddings.embed_sentences(texts, 4)
+
+    described = read(question, documents, pool, {0: 0.9}, describe=describe)
+    assert described is not None and described.short_answer == "Lakeside Hawks"
+    assert ExtractiveAnswerer(embeddings)(question, documents).short_answer == "Lakeside Hawks"
 
 
 def test_with_nothing_of_the_asked_kind_the_best_sentence_is_given_alone() -> None:

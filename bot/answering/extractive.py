@@ -97,7 +97,7 @@ class ExtractiveAnswerer:
         if not self.reader:
             return answer_from(question, documents, chosen)
         scores = {candidate.position: candidate.score for candidate in candidates}
-        reading = read(question, documents, pool, scores)
+        reading = read(question, documents, pool, scores, describe=self._describe)
         short, positions = shape(reading, [c.position for c in candidates], pool)
         # The short answer goes on top of the best sentences, never in place of them: every
         # shorter answer tried lost whole-answer accuracy on train, dev and val (BENCHMARKS.md,
@@ -111,6 +111,9 @@ class ExtractiveAnswerer:
         if short and reading is not None and reading.differing is not None:
             chosen, note = differing_reports(reading, documents, pool, chosen)
         return answer_from(question, documents, chosen, short, note)
+
+    def _describe(self, texts: list[str]) -> list[list[float]]:
+        return self.embeddings.embed_sentences(texts, SCORING_BATCH)
 
     def _best_sentences(
         self, candidates: list[_Candidate], pool: list[tuple[int, str]], question: str
