@@ -91,16 +91,20 @@ def measure(
     describe: reader.Describe | None = None,
     description_weight: float = reader.DESCRIPTION_WEIGHT,
     described: int = reader.DESCRIBED,
+    fullest: bool = True,
+    unit_weight: float = reader.UNIT_WEIGHT,
     **shape: Any,
 ) -> dict[str, float]:
-    short_right = whole_right = before_right = 0
-    lengths, before_lengths = [], []
+    short_right = whole_right = before_right = shipped_right = 0
+    lengths, before_lengths, shipped_lengths = [], [], []
     for case in cases:
         before = case.record.get("before", case.record["answer"])
         before_right += case.gold in before.lower() and not case.record["refused"]
         before_lengths.append(words(before))
         if not case.documents:
             lengths.append(words(before))
+            shipped_lengths.append(words(before))
+            shipped_right += case.gold in before.lower() and not case.record["refused"]
             continue
         reading = reader.read(
             case.question,
@@ -111,11 +115,18 @@ def measure(
             describe=describe,
             description_weight=description_weight,
             described=described,
+            fullest=fullest,
+            unit_weight=unit_weight,
         )
         short, positions = reader.shape(reading, case.ranked, case.pool, **shape)
         whole = " ".join([short, *(case.pool[p][1] for p in positions)])
         short_right += bool(short) and case.gold in short.lower()
         whole_right += case.gold in whole.lower()
+        # As the service shapes it: the short answer and its sentence on top of the answerer's
+        # best sentences (the dump's "before").
+        shipped = " ".join([short, case.pool[positions[0]][1] if positions else "", before])
+        shipped_right += case.gold in shipped.lower()
+        shipped_lengths.append(words(shipped))
         lengths.append(words(whole))
     n = len(cases)
     return {
@@ -125,6 +136,8 @@ def measure(
         "words": statistics.median(lengths),
         "before": before_right / n,
         "before_words": statistics.median(before_lengths),
+        "shipped": shipped_right / n,
+        "shipped_words": statistics.median(shipped_lengths),
     }
 
 
@@ -214,6 +227,10 @@ def main() -> int:
         help="each weight of the cosine to what the question calls the answer, measured in turn",
     )
     parser.add_argument("--described", type=int, nargs="*", default=[reader.DESCRIBED])
+    parser.add_argument("--unit-weight", type=float, default=reader.UNIT_WEIGHT)
+    parser.add_argument(
+        "--as-written", action="store_true", help="show the chosen name as written, not its fullest"
+    )
     args = parser.parse_args()
 
     weights: Mapping[str, float] = reader.WEIGHTS
@@ -236,17 +253,27 @@ def main() -> int:
     describe = sentence_model() if any(args.description_weight) else None
     print(
         f"{'dump':<24}{'weight':>7}{'top':>4}{'n':>5}{'short':>8}{'whole':>8}{'words':>7}"
-        f"{'before':>8}{'words':>7}"
+        f"{'before':>8}{'words':>7}{'shipped':>8}{'words':>7}"
     )
     for path in args.measure:
         cases = load(path)
         for weight in args.description_weight:
             for described in args.described:
-                f = measure(cases, weights, describe, weight, described, **shape)
+                f = measure(
+                    cases,
+                    weights,
+                    describe,
+                    weight,
+                    described,
+                    not args.as_written,
+                    args.unit_weight,
+                    **shape,
+                )
                 print(
                     f"{path.stem:<24}{weight:>7.1f}{described:>4}{f['questions']:>5.0f}"
                     f"{f['short']:>8.3f}{f['whole']:>8.3f}{f['words']:>7.0f}"
                     f"{f['before']:>8.3f}{f['before_words']:>7.0f}"
+                    f"{f['shipped']:>8.3f}{f['shipped_words']:>7.0f}"
                 )
     return 0
 

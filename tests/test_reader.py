@@ -10,12 +10,13 @@ from langchain_core.documents import Document
 from bot.answering.candidates import (
     AnswerKind,
     asked_description,
+    asked_unit,
     expected_kind,
     repeated_share,
     spans,
 )
 from bot.answering.extractive import ExtractiveAnswerer, sentence_pool
-from bot.answering.reader import read, shape
+from bot.answering.reader import full_names, read, shape
 from index.embeddings import SentenceTransformerEmbeddings
 
 
@@ -205,3 +206,35 @@ def test_reports_of_one_date_or_undated_are_not_said_to_differ(
         documents = [passage(text, n, published) for n, (text, _) in enumerate(VARNAK, 1)]
         answer = answerer("who controls Varnak now?", documents)
         assert "Reports differ" not in answer.answer, answer.answer
+
+
+def test_a_name_chosen_in_short_is_shown_in_full_when_the_passages_name_it_so() -> None:
+    question = "Which team does Kofi Mensah play for?"
+    documents = [
+        passage("The Hawks said Kofi Mensah would play for the Hawks on Sunday. The Hawks won."),
+        passage("Kofi Mensah joined the Lakeside Hawks in 2019.", 2),
+    ]
+    reading = read(question, documents, sentence_pool(documents), {0: 0.9, 2: 0.5})
+    assert reading is not None and reading.short_answer == "Lakeside Hawks", reading
+    as_written = read(
+        question, documents, sentence_pool(documents), {0: 0.9, 2: 0.5}, fullest=False
+    )
+    assert as_written is not None and as_written.short_answer == "The Hawks"
+    assert full_names({"hawks", "lakeside hawks", "hawks fan club"}) == {"hawks": "lakeside hawks"}
+
+
+def test_asked_how_many_seconds_the_number_of_seconds_is_chosen() -> None:
+    question = "The Doomsday Clock moved to how many seconds to midnight?"
+    documents = [
+        passage(
+            "The Doomsday Clock moved closer to midnight, said 100 scientists. "
+            "It now stands at 90 seconds to midnight."
+        )
+    ]
+    pool = sentence_pool(documents)
+    reading = read(question, documents, pool, {0: 0.9, 1: 0.8})
+    assert reading is not None and reading.short_answer == "90", reading
+    assert asked_unit(question) == "seconds"
+    assert asked_unit("How much did it raise?") is None
+    ignoring = read(question, documents, pool, {0: 0.9, 1: 0.8}, unit_weight=0.0)
+    assert ignoring is not None and ignoring.short_answer == "100"

@@ -94,6 +94,19 @@ _NOT_DESCRIBING = frozenset(
 )
 
 
+_UNIT = re.compile(r"\bhow (?:many|much)\s+([\w-]+)", re.IGNORECASE)
+
+
+def asked_unit(question: str) -> str | None:
+    """What a "how many" question counts ("seconds" in "how many seconds to midnight?"), or
+    None ("how much did it raise?")."""
+    match = _UNIT.search(question)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    return None if word in STOPWORDS or word in _NOT_DESCRIBING else word
+
+
 def asked_description(question: str) -> str | None:
     """The words a question uses for the thing it asks about ("team" in "What team does he
     play for?", "home goods chain" in "Which home goods chain recently said ..."), or None

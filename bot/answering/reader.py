@@ -25,6 +25,7 @@ from bot.answering.candidates import (
     AnswerKind,
     Span,
     asked_description,
+    asked_unit,
     expected_kind,
     kind_fit,
     repeated_share,
@@ -110,6 +111,8 @@ MAX_WORDS = 60
 # the question calls the answer").
 DESCRIPTION_WEIGHT = 8.0
 DESCRIBED = 8
+# Asked "how many seconds", a number followed by "seconds" gets its odds times e^UNIT_WEIGHT.
+UNIT_WEIGHT = 3.0
 # Texts to vectors (normalized), the answerer's sentence model.
 Describe = Callable[[list[str]], list[list[float]]]
 
@@ -149,6 +152,8 @@ def read(
     describe: Describe | None = None,
     description_weight: float = DESCRIPTION_WEIGHT,
     described: int = DESCRIBED,
+    fullest: bool = True,
+    unit_weight: float = UNIT_WEIGHT,
 ) -> Reading | None:
     """The best-scoring mention of the asked kind in `pool` (each passage's sentences, as
     (passage index, sentence)), or None when there is none. `sentence_scores`: the answerer's
@@ -158,11 +163,16 @@ def read(
     if not mentions:
         return None
     # A thing named in several places gathers the weight of each mention (as odds), so that
-    # passages agreeing count; it is shown by its best mention.
+    # passages agreeing count; it is shown by its best mention, of its fullest name: "Buffalo
+    # Bills" when "Bills" is chosen and the passages name both. (Counting "Bills" with
+    # "Buffalo Bills" chose worse on train-2023: BENCHMARKS.md, "What the question calls the
+    # answer".)
     scored = [(probability(m.features, weights), m) for m in mentions]
     mass: dict[str, float] = defaultdict(float)
     for score, m in scored:
         mass[_key(m.span.text)] += score / (1 - score + 1e-9)
+    for key in _counting(question, mentions) if unit_weight else ():
+        mass[key] *= math.exp(unit_weight)
     scored.sort(key=lambda pair: (-mass[_key(pair[1].span.text)], -pair[0], pair[1].position))
     if describe is not None and description_weight:
         chosen = _fitting_description(
@@ -170,6 +180,10 @@ def read(
         )
         if chosen is not None:
             scored.sort(key=lambda pair: _key(pair[1].span.text) != chosen)
+    if fullest:
+        fuller = full_names({_key(m.span.text) for m in mentions}).get(_key(scored[0][1].span.text))
+        if fuller is not None:
+            scored.sort(key=lambda pair: _key(pair[1].span.text) != fuller)
     best_score, best = scored[0]
     return Reading(best, best_score, _differing(best, best_score, scored, documents))
 
@@ -196,6 +210,41 @@ def _fitting_description(
     vectors = describe([description, *shown.values()])
     fit = {key: cosine(vectors[0], vector) for key, vector in zip(shown, vectors[1:], strict=True)}
     return max(shown, key=lambda key: math.log(mass[key] + 1e-12) + weight * fit[key])
+
+
+def _counting(question: str, mentions: Sequence[Mention]) -> set[str]:
+    """The numbers followed, within two words, by what the question counts ("90 seconds",
+    asked how many seconds)."""
+    unit = asked_unit(question)
+    if unit is None:
+        return set()
+    wanted = _stem(unit)
+    found = set()
+    for mention in mentions:
+        after = _WORD.findall(mention.sentence[mention.span.end :])[:2]
+        if mention.span.numeric and any(_stem(word.lower()) == wanted for word in after):
+            found.add(_key(mention.span.text))
+    return found
+
+
+def full_names(keys: set[str]) -> dict[str, str]:
+    """Each name that ends another, longer one, to the longest such ("bills" and "the bills" to
+    "buffalo bills", "biden" to "president joe biden"): one thing named in full and in short."""
+    by_words = sorted((key.split() for key in keys), key=lambda words: (-len(words), words))
+    group = {}
+    for words in by_words:
+        core = words[1:] if words[0] == "the" and len(words) > 1 else words
+        longer = next(
+            (
+                other
+                for other in by_words
+                if len(other) > len(core) and other[-len(core) :] == core and other != words
+            ),
+            None,
+        )
+        if longer is not None:
+            group[" ".join(words)] = " ".join(longer)
+    return group
 
 
 def _differing(
