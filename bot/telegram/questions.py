@@ -170,20 +170,35 @@ def addressed_question(message: Message, bot_username: str, bot_id: int) -> str 
     return None
 
 
-async def answer_message(
-    message: Message, question: str, context: Context, *, window: TimeWindow | None = None
-) -> None:
-    """Typing action until the cited answer is sent as HTML (plain text if Telegram rejects
-    the HTML); in a private chat with an LLM, the reply streams as drafts meanwhile."""
-    in_group = message.chat.type != ChatType.PRIVATE
-    reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+async def within_rate_limit(message: Message, context: Context) -> bool:
+    """Whether the asker may ask now (the question is then counted); the first question over
+    the limit in a minute is told when to try again."""
     limiter = context.bot_data.rate_limiter
     asker = message.from_user.id if message.from_user else message.chat_id
     wait = await asyncio.to_thread(limiter.wait_seconds, asker)
-    if wait:
-        if await asyncio.to_thread(limiter.first_refusal, asker):
-            line = slow_down_message(limiter.per_minute, wait, for_user(message.from_user))
-            await message.reply_text(line, reply_parameters=reply_to)
+    if wait and await asyncio.to_thread(limiter.first_refusal, asker):
+        line = slow_down_message(limiter.per_minute, wait, for_user(message.from_user))
+        in_group = message.chat.type != ChatType.PRIVATE
+        reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+        await message.reply_text(line, reply_parameters=reply_to)
+    return not wait
+
+
+async def answer_message(
+    message: Message,
+    question: str,
+    context: Context,
+    *,
+    window: TimeWindow | None = None,
+    counted: bool = False,
+) -> None:
+    """Typing action until the cited answer is sent as HTML (plain text if Telegram rejects
+    the HTML); in a private chat with an LLM, the reply streams as drafts meanwhile.
+    `counted`: the question was already counted against the rate limit (a voice message,
+    before it was transcribed)."""
+    in_group = message.chat.type != ChatType.PRIVATE
+    reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+    if not counted and not await within_rate_limit(message, context):
         return
     conversation, key = context.conversation, conversation_key(message)
     user = message.from_user.id if message.from_user else None
