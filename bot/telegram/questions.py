@@ -19,9 +19,10 @@ from bot.telegram import uploads
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, is_admin, is_allowed, slow_down_message
 from bot.telegram.buttons import answer_id_of, keyboard
 from bot.telegram.context import Context, conversation_key, topic_of
+from bot.telegram.help_text import help_in
 from bot.telegram.sending import send_html_messages
 from bot.telegram.streaming import streamed_turn, typing
-from bot.telegram.translation import for_update, for_user
+from bot.telegram.translation import for_update, for_user, language_of
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,10 @@ async def gate(update: Update, context: Context) -> None:
 
 
 async def start(update: Update, context: Context) -> None:
-    """Explain what the bot knows and how to ask."""
+    """Explain what the bot knows and how to ask, in the client's language."""
     if update.effective_message:
-        text = await asyncio.to_thread(context.service.help_text)
+        user = update.effective_user
+        text = await asyncio.to_thread(help_in, context.service, for_user(user), language_of(user))
         await update.effective_message.reply_text(text)
 
 
