@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.answering.language_offline import OFFLINE_REPLY
-from bot.telegram.help_text import help_in
+from bot.telegram.help_text import VOICE_TOO, help_in
 from bot.telegram.translation import ENGLISH, translations
 from bot.wiring.bot import BotServices, build_bot
 from index.embeddings import SentenceTransformerEmbeddings
@@ -184,7 +184,7 @@ def test_help_follows_the_client_s_language_offline(
     assert "{" not in russian and "/follow" in russian
     assert russian.endswith(OFFLINE_REPLY["ru"]), "offline: the articles are read in English"
     assert arabic.startswith("أجيب عن الأسئلة") and arabic.endswith(OFFLINE_REPLY["ar"])
-    assert english == seed_bot.service.help_text()
+    assert english == seed_bot.service.help_text()  # no voice offline
     assert spanish == seed_bot.service.help_text() + "\n\n" + OFFLINE_REPLY["es"]
 
 
@@ -192,9 +192,11 @@ def test_help_with_an_llm_says_nothing_of_english_only(
     start_bot: StartBot, services: BotServices, provider: FakeLLMProvider
 ) -> None:
     fake = start_bot(services, **llm_settings(provider))
-    russian = help_sent(fake, "ru", 985)
+    russian, english = help_sent(fake, "ru", 985), help_sent(fake, None, 986)
     assert russian.startswith("Я отвечаю на вопросы по новостям")
     assert OFFLINE_REPLY["ru"] not in russian
+    assert russian.endswith(translations("ru").gettext(VOICE_TOO)), "voice is transcribed"
+    assert english == services.service.help_text() + "\n\n" + VOICE_TOO
 
 
 def test_an_operator_s_own_help_is_shown_as_written(services: BotServices) -> None:

@@ -20,7 +20,7 @@ from bot.render import render_html
 from bot.settings import SHIPPED_PROMPTS_DIR
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, slow_down_message
 from bot.telegram.app import ADMIN_COMMANDS, APOLOGY, COMMANDS, DATABASE_BUSY, DATABASE_DOWN
-from bot.telegram.help_text import UNDATED, help_in
+from bot.telegram.help_text import UNDATED, VOICE_TOO, help_in
 from bot.telegram.questions import ASK_USAGE, FORGOTTEN, TEXT_ONLY, UNKNOWN_COMMAND
 from bot.telegram.translation import LOCALES, SHIPPED, language_of, translations
 from bot.telegram.voice import (
@@ -43,7 +43,7 @@ LINES += [command.description for command in COMMANDS + ADMIN_COMMANDS]
 LINES += [VOICE_OFF, HEARD, TOO_LARGE, TOO_LONG, NOT_DOWNLOADED, *FAILED.values()]
 # The shipped refusal and help text (prompts/), said in the reader's language unless edited.
 LINES += [PromptLibrary(SHIPPED_PROMPTS_DIR).template(name) for name in ("refusal", "help")]
-LINES += [UNDATED]
+LINES += [UNDATED, VOICE_TOO]
 ISOLATES = ("\u2068", "\u2069")
 
 

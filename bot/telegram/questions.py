@@ -61,8 +61,9 @@ async def gate(update: Update, context: Context) -> None:
 async def start(update: Update, context: Context) -> None:
     """Explain what the bot knows and how to ask, in the client's language."""
     if update.effective_message:
-        user = update.effective_user
-        text = await asyncio.to_thread(help_in, context.service, for_user(user), language_of(user))
+        user, voice = update.effective_user, context.bot_data.transcriber is not None
+        catalog, language = for_user(user), language_of(user)
+        text = await asyncio.to_thread(help_in, context.service, catalog, language, voice=voice)
         await update.effective_message.reply_text(text)
 
 
