@@ -7,6 +7,8 @@ the answer, the real Chroma store of the seed article."""
 
 from __future__ import annotations
 
+import io
+import logging
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.answering.transcription import Recording, Transcriber, TranscriptionError
+from bot.logs import configure_logging
+from bot.redaction import Redactor
 from bot.telegram.translation import translations
 from bot.telegram.voice import (
     FAILED,
@@ -186,10 +190,18 @@ def test_the_server_s_failures_each_get_a_clear_line_and_never_the_key(
         ("ok", b"", FAILED["unreadable"]),
         ("absent", OGG, FAILED["not_offered"]),  # last: it is remembered for a while
     ]
-    for chat, (mode, audio, line) in enumerate(cases, start=911):
-        provider.transcription_mode = mode
-        voice_bot.push_voice(audio, chat_id=chat, user_id=chat)
-        assert said_in(voice_bot, chat, 1, timeout=60) == [line], mode
+    log = io.StringIO()
+    configure_logging("DEBUG", Redactor([KEY, TOKEN]), logging.StreamHandler(log))
+    try:
+        for chat, (mode, audio, line) in enumerate(cases, start=911):
+            provider.transcription_mode = mode
+            voice_bot.push_voice(audio, chat_id=chat, user_id=chat)
+            assert said_in(voice_bot, chat, 1, timeout=60) == [line], mode
+    finally:
+        logging.getLogger().handlers = []
+    logged = log.getvalue()
+    assert "Incorrect API key provided: [REDACTED]" in logged  # the server's words: logged
+    assert "Invalid file format" in logged and KEY not in logged
     assert len(provider.transcriptions) == len(cases)
     # After a 404, a voice message is told at once: nothing downloaded, nothing uploaded.
     files_fetched = len(voice_bot.sent("getFile"))
