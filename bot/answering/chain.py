@@ -132,6 +132,9 @@ class ChainSetup:
     # The question's language (language.py): bot.wiring passes a detector that keeps its
     # model unpacked in the models folder.
     detect: Callable[[str], Language] = detect_language
+    # The refusal in the reader's language: (text, ISO 639-1 code) -> the text translated,
+    # where a translation of it ships (bot.wiring passes the bot's catalogs); else as it is.
+    localize: Callable[[str, str], str] = lambda text, language: text
 
 
 @dataclass(frozen=True)
@@ -316,7 +319,7 @@ def refuse(setup: ChainSetup, state: Gated) -> AnswerOutcome:
         reply = Answer(state.question, offline_reply(state.language), refused=True)
         said = finish(setup, state, reply)  # how it was retrieved for is no use to this reader
         return replace(said, answer=replace(said.answer, understood_as=""))
-    text = setup.prompts.render("refusal")
+    text = setup.localize(setup.prompts.render("refusal"), state.language.code)
     if state.window is not None and state.window.hard:
         text += f" (Only articles published {state.window.describe()} were searched.)"
     return finish(setup, state, Answer(state.question, text, refused=True))
@@ -372,6 +375,8 @@ def claim_check(setup: ChainSetup, replied: Replied) -> AnswerOutcome:
     answer = answer_from_reply(
         replied["reply"], state.understood_as, state.relevant, setup.prompts, state.language
     )
+    if answer.refused:  # NO_ANSWER, or no sentence held: the refusal, in the reader's language
+        answer = replace(answer, answer=setup.localize(answer.answer, state.language.code))
     return finish(setup, state, answer)
 
 

@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.errors import NewsdeskError
 from bot.redaction import without_locations
 from bot.state.database import DatabaseError
-from bot.telegram import admin, articles, digests, follows, jobs, questions, uploads
+from bot.telegram import admin, articles, digests, follows, jobs, questions, uploads, voice
 from bot.telegram.buttons import on_button
 from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
 from bot.telegram.context import Context, NewsdeskApplication, context_types
@@ -237,6 +237,8 @@ def build_application(services: BotServices, *, webhook: bool = False) -> Newsde
     text = filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(private & text, questions.private_text))
     application.add_handler(MessageHandler(groups & text, questions.group_text))
+    recordings = filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE
+    application.add_handler(MessageHandler(recordings, voice.voice_message))
     not_text = private & ~filters.TEXT & ~filters.StatusUpdate.ALL
     application.add_handler(MessageHandler(not_text, questions.not_text))
     # Last: a command none of the handlers above took.

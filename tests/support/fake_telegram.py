@@ -309,6 +309,45 @@ class FakeBotAPI:
             None, extra={"document": document}, chat_id=user_id, user_id=user_id
         )
 
+    def push_voice(
+        self,
+        content: bytes,
+        *,
+        kind: str = "voice",
+        duration: int = 3,
+        file_size: int | None = None,
+        chat_id: int = 111,
+        user_id: int = 111,
+        chat_type: str = "private",
+        extra: dict[str, Any] | None = None,
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A recording as Telegram delivers it: `kind` "voice" (Ogg Opus), "audio" (an MP3
+        file) or "video_note", its bytes served by getFile; `file_size` is what the message
+        says of its size (default: the true one)."""
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = content
+        media: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "duration": duration,
+            "file_size": len(content) if file_size is None else file_size,
+        }
+        if kind == "voice":
+            media["mime_type"] = "audio/ogg"
+        elif kind == "audio":
+            media.update(mime_type="audio/mpeg", file_name="question.mp3", title="Question")
+        elif kind == "video_note":
+            media["length"] = 240
+        return self.push_message(
+            None,
+            extra={kind: media, **(extra or {})},
+            chat_id=chat_id,
+            chat_type=chat_type,
+            user_id=user_id,
+            reply_to=reply_to,
+        )
+
     def push_callback(self, data: str, message: dict[str, Any], *, user_id: int = 111) -> None:
         """A press on an inline button under `message` (as the bot sent it)."""
         query = {
