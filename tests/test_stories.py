@@ -10,7 +10,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from langchain_core.documents import Document
 
+from bot.answering import retrieval_steps as steps
 from bot.answering.retrieval import ChunkRetriever
 from bot.cli.main import main
 from index.articles import Article
@@ -224,3 +226,26 @@ def test_articles_show_names_the_story_and_its_other_outlets(
     assert f"story:      {stories['Wire Service']} (also: Wire Service)" in shown
     assert main(["articles", "show", ids["Daily"]]) == 0
     assert f"story:      {ids['Daily']}\n" in capsys.readouterr().out
+
+
+def test_a_copy_whose_found_passage_was_rewritten_is_left_out_by_its_story() -> None:
+    """Another outlet rewrote the lede of the wire story: the found passages share few
+    words (the text step keeps both), but the articles are one story (index time)."""
+
+    def found(text: str, key: str, source: str) -> Document:
+        meta = {"article_key": key, "source": source, "story": own_story("wire")}
+        return Document(page_content=text, metadata=meta)
+
+    documents = [
+        found(BRIDGE, "wire", "Wire Service"),
+        found("Drivers in the province can cross the river again, officials said.", "copy",
+              "Other Daily"),
+        found(DAM, "wire", "Wire Service"),  # another passage of the same article stays
+    ]  # fmt: skip
+    assert len(steps.one_per_story(documents)) == 3
+    kept = steps.one_per_indexed_story(documents)
+    assert [d.page_content for d in kept] == [BRIDGE, DAM]
+    assert kept[0].metadata["also"] == ["Other Daily"]
+    undated = [Document(page_content=BRIDGE, metadata={"article_key": "a"}),
+               Document(page_content=BRIDGE, metadata={"article_key": "b"})]  # fmt: skip
+    assert len(steps.one_per_indexed_story(undated)) == 2  # no story: each its own article's
