@@ -23,10 +23,12 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+if TYPE_CHECKING:  # datasketch imports scipy: 0.6 s, imported only when stories are made
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 SHINGLE_WORDS = 5
 STORY_SIMILARITY = 0.5
@@ -65,6 +67,8 @@ def shingles(text: str) -> set[bytes]:
 
 def signature(text: str) -> str:
     """The text's MinHash signature as hex ("" for a text under SHINGLE_WORDS words)."""
+    from datasketch import MinHash
+
     found = shingles(text)
     if not found:
         return ""
@@ -76,6 +80,8 @@ def signature(text: str) -> str:
 
 def minhash_of(hex_signature: str) -> LeanMinHash | None:
     """A stored signature as a MinHash; None if it isn't one (missing or damaged)."""
+    from datasketch import LeanMinHash
+
     try:
         raw = bytes.fromhex(hex_signature)
     except ValueError:
@@ -110,7 +116,9 @@ class Stories:
 
     def __init__(self, stored: LedeReader | None = None) -> None:
         self._stored = stored
-        self._lsh = MinHashLSH(threshold=STORY_SIMILARITY, num_perm=PERMUTATIONS)
+        # Made at the first article (datasketch imports scipy, which an unchanged re-index,
+        # assigning nothing, needn't wait for).
+        self._index: MinHashLSH | None = None
         self._members: dict[str, tuple[Member, LeanMinHash]] = {}
         self._days_read: set[int] = set()
 
@@ -138,6 +146,14 @@ class Stories:
             return
         self._members[member.key] = (member, minhash)
         self._lsh.insert(member.key, minhash)
+
+    @property
+    def _lsh(self) -> MinHashLSH:
+        if self._index is None:
+            from datasketch import MinHashLSH
+
+            self._index = MinHashLSH(threshold=STORY_SIMILARITY, num_perm=PERMUTATIONS)
+        return self._index
 
     def _most_similar(
         self, key: str, day: int, minhash: MinHash | LeanMinHash, source: str
