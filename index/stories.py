@@ -131,8 +131,8 @@ class Stories:
         if day is not None and minhash is not None:
             self._read_days(day - STORY_DAYS, day + STORY_DAYS)
             best = self._most_similar(key, day, minhash, source)
-            if best is not None:
-                story = best.story
+            if best is not None:  # one written without a story (an older newsdesk): its own
+                story = best.story or own_story(best.key)
         self.remember(Member(key, day, story, hex_signature, source))
         return story
 
