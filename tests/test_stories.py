@@ -249,3 +249,15 @@ def test_a_copy_whose_found_passage_was_rewritten_is_left_out_by_its_story() -> 
     undated = [Document(page_content=BRIDGE, metadata={"article_key": "a"}),
                Document(page_content=BRIDGE, metadata={"article_key": "b"})]  # fmt: skip
     assert len(steps.one_per_indexed_story(undated)) == 2  # no story: each its own article's
+
+
+def test_a_copy_of_an_article_stored_without_a_story_takes_that_articles_id(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    """Written by an older newsdesk after the backfill: signature and day, no story."""
+    wire, copy, _ = three_articles()
+    assert backfill_stories(fresh_store) == 0  # recorded: an empty store
+    chunks = chunk_article(wire, "", signature(wire.text))
+    fresh_store.add(chunks, embeddings.embed_documents([c.embedding_text for c in chunks]))
+    index_articles([copy], fresh_store, embeddings)
+    assert stories_by_key(fresh_store) == {"wire": {""}, "copy": {own_story("wire")}}
