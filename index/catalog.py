@@ -55,6 +55,9 @@ class ArticleSummary:
     url: str
     origin: str
     chunk_ids: frozenset[str]
+    # Its story (index/stories.py): its own id, or that of the article from another outlet it
+    # is a copy of; "" for an article stored before stories, until the next indexing run.
+    story: str = ""
 
     @property
     def chunks(self) -> int:
@@ -114,6 +117,7 @@ def _summary(key: str, meta: dict[str, Any], chunk_ids: list[str]) -> ArticleSum
         url=str(meta.get("url", "")),
         origin=str(meta.get("origin", "")),
         chunk_ids=frozenset(chunk_ids),
+        story=str(meta.get("story", "")),
     )
 
 

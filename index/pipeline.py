@@ -23,11 +23,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from index.articles import Article, LoadProblem
+from index.backfill import backfill_stories
 from index.chunking import Chunk, chunk_article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordSync
 from index.records import StoredArticle
 from index.store import ArticleStore
+from index.stories import Stories, signature
 from index.writer_lock import WaitStoppedError
 
 # Chunks per embedding call: large enough that sentence-transformers' length sorting keeps
@@ -54,6 +56,8 @@ class IndexSummary:
     chunks_unchanged: int = 0
     chunks_removed: int = 0
     chunks_repaired: int = 0  # stored chunks whose vectors were unreadable, embedded again
+    # Articles stored before stories existed, given theirs once (index/backfill.py).
+    stories_backfilled: int = 0
     problems: list[LoadProblem] = field(default_factory=list)
     added_titles: list[str] = field(default_factory=list)
     # The keys of the articles new in this run, for pushing them to those who follow their
@@ -79,6 +83,8 @@ class IndexSummary:
         )
         if self.articles_removed:
             line += f", {self.articles_removed} articles pruned"
+        if self.stories_backfilled:
+            line += f", stories given to {self.stories_backfilled} articles indexed before them"
         line += f", {len(self.problems)} errors"
         if self.interrupted:
             line += " (stopped before the end: shutting down)"
@@ -164,27 +170,27 @@ class _VectorCheck:
 
     def __init__(self, store: ArticleStore) -> None:
         self._store = store
-        self._waiting: list[tuple[Article, set[str]]] = []
+        self._waiting: list[tuple[Article, StoredArticle]] = []
         self._ids = 0
 
-    def add(self, article: Article, chunk_ids: set[str]) -> list[Chunk]:
+    def add(self, article: Article, stored: StoredArticle) -> list[Chunk]:
         """Queue an unchanged article's chunks; when a batch is full, the chunks of the
-        queued articles whose vectors can't be read."""
-        self._waiting.append((article, chunk_ids))
-        self._ids += len(chunk_ids)
+        queued articles whose vectors can't be read (with the story they are stored in)."""
+        self._waiting.append((article, stored))
+        self._ids += len(stored.chunk_ids)
         return self.finish() if self._ids >= VECTOR_CHECK_BATCH else []
 
     def finish(self) -> list[Chunk]:
         waiting, self._waiting, self._ids = self._waiting, [], 0
-        ids = sorted({chunk_id for _, chunk_ids in waiting for chunk_id in chunk_ids})
+        ids = sorted({chunk_id for _, stored in waiting for chunk_id in stored.chunk_ids})
         if not self._store.unreadable(ids[::VECTOR_SAMPLE]):
             return []
         lost = self._store.unreadable(ids)
         return [
             chunk
-            for article, chunk_ids in waiting
-            if chunk_ids & lost
-            for chunk in chunk_article(article)
+            for article, stored in waiting
+            if stored.chunk_ids & lost
+            for chunk in chunk_article(article, stored.story, stored.signature)
             if chunk.id in lost
         ]
 
@@ -246,7 +252,9 @@ def _index(
     # Pruning compares against every stored article; without it, each article read is looked
     # up on its own, so a feed poll adding 10 articles reads 10 manifest entries, not the
     # whole store's (BENCHMARKS.md, "Scale"). Past MANIFEST_LOOKUPS the whole read is cheaper.
+    summary.stories_backfilled = backfill_stories(store)
     stored = _Manifest(store, whole=prune is not None)
+    stories = Stories(store)
     if keyword is not None:
         keyword.begin_changes(store)
     pending = _Pending(store, embeddings)
@@ -277,9 +285,15 @@ def _index(
             if before is not None and before.is_complete(item.content_hash):
                 summary.articles_unchanged += 1
                 summary.chunks_unchanged += len(before.chunk_ids)
-                _repair(check.add(item, before.chunk_ids), pending, summary)
+                _repair(check.add(item, before), pending, summary)
                 continue  # nothing to chunk or embed, unless its vectors were lost
-            chunks = chunk_article(item)
+            # Its story among the articles of the days around it, stored or of this run.
+            hex_signature = signature(item.text)
+            chunks = chunk_article(
+                item,
+                stories.assign(item.key, item.published, hex_signature, item.source),
+                hex_signature,
+            )
             have = before.chunk_ids if before else set()
             fresh = [chunk for chunk in chunks if chunk.id not in have]
             obsolete = have - {chunk.id for chunk in chunks}

@@ -25,6 +25,7 @@ from index.records import (
     chunk_from,
     chunk_metadata,
 )
+from index.story_queries import StoryQueries
 from index.writer_lock import WAIT_SECONDS, WriterLock
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class StoreError(NewsdeskError):
     """The vector store can't be opened or used; the message says which store and why."""
 
 
-class ArticleStore:
+class ArticleStore(StoryQueries):
     """Chunks in a Chroma collection, keyed by chunk id."""
 
     def __init__(
@@ -193,6 +194,8 @@ class ArticleStore:
             state.chunk_ids.add(chunk_id)
             state.hashes.add(str(meta.get("article_hash", "")))
             state.chunks_total = int(meta.get("chunks_total", 0))
+            state.story = str(meta.get("story", "")) or state.story
+            state.signature = str(meta.get("signature", "")) or state.signature
         return dict(found)
 
     def overview(self) -> Overview:

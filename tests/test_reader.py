@@ -192,11 +192,31 @@ def test_reports_that_differ_by_date_are_both_said_newest_first(
     documents = [passage(text, n, published) for n, (text, published) in enumerate(VARNAK, 1)]
     answer = answerer("who controls Varnak now?", documents)
     assert answer.short_answer == "The Red Front"
-    assert answer.answer.endswith(
-        "Reports differ by date: The Red Front (20 April 2024) [1]; "
-        "before that, The Blue Brigade (10 January 2024) [2]."
+    assert answer.answer.startswith(
+        "The Red Front, as of 20 April 2024 [1]; "
+        "before that, The Blue Brigade (10 January 2024) [2].\n"
+        "The Red Front controls Varnak"
     ), answer.answer
     assert {c.n for c in answer.citations} == {1, 2}
+
+
+def test_the_newest_report_leads_even_when_the_reader_prefers_the_older(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    """The older report first among the passages and worded closer to the question: the
+    reader may well pick it, but a question about now is answered with the newest."""
+    documents = [
+        passage("The Blue Brigade controls Varnak, the town council said.", 1, "2024-01-10"),
+        passage("The Red Front controls Varnak now, its spokesman said.", 2, "2024-03-05"),
+    ]
+    answer = answerer("who controls Varnak now?", documents)
+    assert answer.short_answer == "The Red Front", answer.answer
+    first_line = answer.answer.splitlines()[0]
+    assert first_line.startswith("The Red Front, as of 5 March 2024 ["), first_line
+    assert "before that, The Blue Brigade (10 January 2024) [" in first_line
+    # every [n] of the lead is a citation, and the newest report's sentence comes first
+    cited = {c.n: c for c in answer.citations}
+    assert "Red Front" in cited[1].quote and "Blue Brigade" in cited[2].quote
 
 
 def test_reports_of_one_date_or_undated_are_not_said_to_differ(

@@ -184,6 +184,7 @@ class Conversation:
         asker: int | None = None,
         follows: list[Exchange] | None = None,
         window: TimeWindow | None = None,
+        as_of: date | None = None,
     ) -> AsyncIterator[Draft | Turn]:
         """Drafts of an LLM's reply as it is written, then the Turn, as `ask` makes it."""
         try:
@@ -192,7 +193,7 @@ class Conversation:
             )
             started = time.perf_counter()
             stream = self.service.stream(
-                question, history=history, chat_id=key.chat_id, window=window
+                question, history=history, chat_id=key.chat_id, window=window, as_of=as_of
             )
             async for part in stream:
                 if isinstance(part, Draft):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Literal
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -46,8 +47,16 @@ class ChunkRetriever(BaseRetriever):
     reranker: Reranker | None = None
     neighbours: int = steps.NEIGHBOURS
     ledes: bool = steps.LEDES
-    # Wire copies: one passage per story, the other outlets named (steps.one_per_story).
+    # Wire copies: one passage per story, the other outlets found named. `wire_copies` says
+    # how a copy is told: "stories", grouped at index time (index/stories.py,
+    # steps.one_per_indexed_story); "text", by the found chunks' shingles at question time
+    # (steps.one_per_story); "both", either (the default: the fewest copies in the top 4 on
+    # rtqa-dev, at the same Hit@k; BENCHMARKS.md, "Wire copies: stories at index time").
+    # The outlets named are those among the chunks read (twice k): asking the store for
+    # every article of the kept stories took 25 ms a question on rtqa-dev's 26,561 chunks
+    # (Chroma scans its metadata for it), and would grow with the store.
     one_per_story: bool = True
+    wire_copies: Literal["stories", "text", "both"] = "both"
 
     def _get_relevant_documents(
         self,
@@ -105,11 +114,19 @@ class ChunkRetriever(BaseRetriever):
             score = relevance(cos, wanted, chunk.text)
             documents.append(steps.scored_document(chunk, cos, score, fused[chunk.id]))
         if self.one_per_story:
-            documents = steps.one_per_story(documents)
+            documents = self._one_per_story(documents)
         documents = documents[:keep]
         if self.reranker:
             documents = self.reranker(query, documents)
         return self._widen(documents[:k])
+
+    def _one_per_story(self, documents: list[Document]) -> list[Document]:
+        """The best passage of each story, naming the outlets of the others."""
+        if self.wire_copies in ("text", "both"):
+            documents = steps.one_per_story(documents)
+        if self.wire_copies in ("stories", "both"):
+            documents = steps.one_per_indexed_story(documents)
+        return documents
 
     def _widen(self, documents: list[Document]) -> list[Document]:
         """Each found chunk's document as the passage of it and its neighbours (after its

@@ -244,16 +244,54 @@ def one_per_story(documents: Sequence[Document]) -> list[Document]:
     ]
 
 
+def story_of(document: Document) -> str:
+    """The story a found chunk's article belongs to (index/stories.py), its article for one
+    stored before stories."""
+    return str(document.metadata.get("story") or document.metadata.get("article_key") or "")
+
+
+def one_per_indexed_story(documents: Sequence[Document]) -> list[Document]:
+    """The documents, best first, with those of another article of a story a better one is of
+    left out (the stories grouped at index time: another outlet's copy); the better one lists
+    in `also` the outlets left out. Passages of one article stay, as without stories."""
+    first: dict[str, Document] = {}
+    also: dict[str, list[str]] = {}
+    kept: list[Document] = []
+    for document in documents:
+        story = story_of(document)
+        better = first.setdefault(story, document)
+        if better.metadata.get("article_key") == document.metadata.get("article_key"):
+            kept.append(document)
+            also.setdefault(story, list(better.metadata.get("also", [])))
+        else:
+            _add_outlet(also[story], document.metadata, better.metadata)
+    return [
+        Document(page_content=d.page_content, metadata={**d.metadata, "also": also[story_of(d)]})
+        if also[story_of(d)]
+        else d
+        for d in kept
+    ]
+
+
+def _add_outlet(also: list[str], other: Mapping[str, object], own: Mapping[str, object]) -> None:
+    """Name the other article's outlet (source, else title) once, and never the kept one's."""
+    outlet = str(other.get("source") or other.get("title") or "")
+    if outlet and outlet not in also and outlet != str(own.get("source") or ""):
+        also.append(outlet)
+
+
 def scored_document(chunk: Chunk, similarity: float, relevance: float, score: float) -> Document:
     """A found chunk as a Document: its own text, and its fields, cosine `similarity`,
     `relevance` and fused `score` in the metadata."""
     metadata = {**asdict(chunk), "similarity": similarity, "relevance": relevance, "score": score}
+    del metadata["signature"]  # the article's MinHash, of no use to an answer
     return Document(page_content=chunk.text, metadata=metadata)
 
 
 def chunk_of(document: Document) -> Chunk:
     """The found chunk a `scored_document` was made from."""
-    return Chunk(**{name: document.metadata[name] for name in Chunk.__dataclass_fields__})
+    fields = Chunk.__dataclass_fields__
+    return Chunk(**{name: document.metadata[name] for name in fields if name in document.metadata})
 
 
 def passage_places(chunk: Chunk, reach: int, ledes: bool) -> list[int]:

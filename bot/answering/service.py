@@ -134,13 +134,14 @@ class AnswerService:
         history: History = (),
         chat_id: int | None = None,
         window: TimeWindow | None = None,
+        as_of: date | None = None,
     ) -> AsyncIterator[Draft | Answer]:
         """Drafts of the LLM's reply as it is generated (none without an LLM), then the
-        checked Answer, the same the chain's invoke gives."""
+        checked Answer, the same the chain's invoke gives (`as_of` as for `answer`)."""
         request: AnswerInput = {
             "question": question,
             "history": list(history),
-            "as_of": None,
+            "as_of": as_of,
             "window": window,
         }
         config = self.run_config(chat_id)

@@ -69,6 +69,18 @@ def _list(store: ArticleStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _story(store: ArticleStore, article: ArticleSummary) -> str:
+    """The article's story id, and the other outlets that ran it."""
+    if not article.story:
+        return "- (given at the next indexing run)"
+    others = [
+        outlet or key
+        for key, outlet, _ in store.story_outlets([article.story]).get(article.story, [])
+        if key != article.key
+    ]
+    return article.story + (f" (also: {', '.join(others)})" if others else "")
+
+
 def _show(store: ArticleStore, article: ArticleSummary, chars: int, *, as_json: bool) -> int:
     text = article_text(store, article)
     start = text[:chars] + ("…" if len(text) > chars else "")
@@ -89,6 +101,7 @@ def _show(store: ArticleStore, article: ArticleSummary, chars: int, *, as_json: 
         ("url", article.url or "-"),
         ("key", article.key),
         ("from", article.origin or "-"),
+        ("story", _story(store, article)),
         ("chunks", str(article.chunks)),
         ("characters", str(len(text))),
     ]

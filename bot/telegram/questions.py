@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 
 from telegram import Message, ReplyParameters, Update
@@ -210,18 +210,51 @@ async def answer_message(
         # A QuestionError (empty, too long) reaches on_error, which replies with its message.
         # Recorded and remembered before it is sent: a process killed after sending loses
         # neither.
+        # The question is asked as of the day it was sent, not the day it is answered: "now"
+        # in a message sent in March 2024 means March 2024 (a backlog, a replayed update).
+        as_of = asked_on(message)
         if in_group or context.service.chat_model is None:
             ask = partial(
-                conversation.ask, key, question, asker=user, follows=follows, window=window
+                conversation.ask,
+                key,
+                question,
+                asker=user,
+                follows=follows,
+                window=window,
+                as_of=as_of,
             )
             turn = await asyncio.to_thread(ask)
         else:
             turn = await streamed_turn(
-                message.get_bot(), conversation, key, question, user, follows=follows, window=window
+                message.get_bot(),
+                conversation,
+                key,
+                question,
+                user,
+                follows=follows,
+                window=window,
+                as_of=as_of,
             )
         if turn.preface:
             await message.reply_text(turn.preface, reply_parameters=reply_to)
         await _send_answer(message, turn, reply_to)
+
+
+# Telegram's Bot API began in June 2015: a message dated before it carries no real date.
+FIRST_MESSAGE_DAY = date(2015, 6, 24)
+
+
+def asked_on(message: Message) -> date | None:
+    """The day (UTC) the message was sent, the time its question is asked; None (today)
+    when it carries no believable date: none, before the Bot API, or in the future (a
+    clock set wrong), which would keep tomorrow's reports from no one."""
+    sent = message.date
+    if sent is None:
+        return None
+    day = (sent.astimezone(UTC) if sent.tzinfo else sent).date()
+    if day < FIRST_MESSAGE_DAY or day > datetime.now(UTC).date():
+        return None
+    return day
 
 
 async def _send_answer(message: Message, turn: Turn, reply_to: ReplyParameters | None) -> None:
