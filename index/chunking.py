@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from index.articles import Article
+from index.collections import DEFAULT_COLLECTION
 
 CHUNK_CHARS = 800
 OVERLAP_CHARS = 200
@@ -59,6 +60,8 @@ class Chunk:
     origin: str = ""
     article_hash: str = ""
     chunks_total: int = 0
+    # The collection its article belongs to (index/collections.py).
+    collection: str = DEFAULT_COLLECTION
 
     @property
     def embedding_text(self) -> str:
@@ -200,6 +203,7 @@ def chunk_article(article: Article) -> list[Chunk]:
                 origin=article.origin,
                 article_hash=content_hash,
                 chunks_total=len(spans),
+                collection=article.collection or DEFAULT_COLLECTION,
             )
         )
     return chunks

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from index.chunking import Chunk
+from index.collections import DEFAULT_COLLECTION, collection_of
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,17 @@ class StoredArticle:
     chunk_ids: set[str] = field(default_factory=set)
     hashes: set[str] = field(default_factory=set)
     chunks_total: int = 0
+    # The collections its chunks are in: one, unless a move was cut short.
+    collections: set[str] = field(default_factory=set)
 
     def is_complete(self, content_hash: str) -> bool:
         """All of this version's chunks are stored, and nothing of another version is."""
         return self.hashes == {content_hash} and len(self.chunk_ids) == self.chunks_total
+
+    @property
+    def collection(self) -> str:
+        """The collection it is in (`main` if unknown)."""
+        return min(self.collections, default=DEFAULT_COLLECTION)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
         "origin": chunk.origin,
         "article_hash": chunk.article_hash,
         "chunks_total": chunk.chunks_total,
+        "collection": chunk.collection,
     }
 
 
@@ -64,4 +73,5 @@ def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         origin=str(meta.get("origin", "")),
         article_hash=str(meta.get("article_hash", "")),
         chunks_total=int(meta.get("chunks_total", 0)),
+        collection=collection_of(meta),
     )
