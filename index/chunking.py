@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from index.articles import Article
+from index.collections import DEFAULT_COLLECTION
 
 CHUNK_CHARS = 800
 OVERLAP_CHARS = 200
@@ -64,6 +65,8 @@ class Chunk:
     # the chunk changing. The article's MinHash signature is kept in its first chunk alone.
     story: str = ""
     signature: str = ""
+    # The collection its article belongs to (index/collections.py).
+    collection: str = DEFAULT_COLLECTION
 
     @property
     def embedding_text(self) -> str:
@@ -208,6 +211,7 @@ def chunk_article(article: Article, story: str = "", signature: str = "") -> lis
                 chunks_total=len(spans),
                 story=story,
                 signature=signature if position == 0 else "",
+                collection=article.collection or DEFAULT_COLLECTION,
             )
         )
     return chunks

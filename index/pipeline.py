@@ -20,14 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from index.articles import Article, LoadProblem
 from index.backfill import backfill_stories
 from index.chunking import Chunk, chunk_article
+from index.collections import DEFAULT_COLLECTION
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordSync
 from index.records import StoredArticle
+from index.scoping import record_collections
 from index.store import ArticleStore
 from index.stories import Stories, signature
 from index.writer_lock import WaitStoppedError
@@ -202,6 +204,19 @@ def _repair(lost: list[Chunk], pending: _Pending, summary: IndexSummary) -> None
     summary.chunks_unchanged -= len(lost)
 
 
+def in_collection(article: Article, before: StoredArticle | None) -> Article:
+    """The article with the collection it goes into: the one it names, else the one it is
+    stored in (a re-index without --collection, /reindex, a feed poll moves nothing), else
+    `main`."""
+    collection = article.collection or (before.collection if before else DEFAULT_COLLECTION)
+    return article if article.collection == collection else replace(article, collection=collection)
+
+
+def _unchanged(before: StoredArticle, article: Article) -> bool:
+    """Stored whole, as this version, in the collection it goes into."""
+    return before.is_complete(article.content_hash) and before.collections == {article.collection}
+
+
 def index_articles(
     loaded: Iterable[Article | LoadProblem],
     store: ArticleStore,
@@ -228,6 +243,7 @@ def index_articles(
     try:
         with store.writing(waiting, stop):
             summary.waiting = ""
+            record_collections(store)  # once, on a store from before collections
             return _index(loaded, store, embeddings, progress, keyword, prune, stop, summary)
     except WaitStoppedError:
         summary.interrupted = True
@@ -282,7 +298,8 @@ def _index(
             seen.add(item.key)
             summary.articles_read += 1
             before = stored.get(item.key)
-            if before is not None and before.is_complete(item.content_hash):
+            item = in_collection(item, before)
+            if before is not None and _unchanged(before, item):
                 summary.articles_unchanged += 1
                 summary.chunks_unchanged += len(before.chunk_ids)
                 _repair(check.add(item, before), pending, summary)
@@ -301,13 +318,16 @@ def _index(
                 summary.articles_new += 1
                 summary.added_titles.append(item.title)
                 summary.added_keys.append(item.key)
-            elif fresh or obsolete:
+            elif fresh or obsolete or before.collections != {item.collection}:
                 summary.articles_changed += 1
             else:  # same text, stored by an older version without the manifest fields
                 summary.articles_unchanged += 1
             summary.chunks_unchanged += len(chunks) - len(fresh)
             # Chunks already stored keep their vectors; only their manifest fields are refreshed.
-            store.update_metadata([chunk for chunk in chunks if chunk.id in have])
+            kept = [chunk for chunk in chunks if chunk.id in have]
+            store.update_metadata(kept)
+            if before is not None and before.collections != {item.collection}:
+                added.extend(kept)  # moved: the keyword index files them under the new one
             pending.chunks.extend(fresh)
             added.extend(fresh)
             stale.extend(sorted(obsolete))

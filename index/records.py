@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from index.chunking import Chunk
+from index.collections import DEFAULT_COLLECTION, collection_of
 from index.stories import story_day
 
 
@@ -27,10 +28,17 @@ class StoredArticle:
     # Its story and signature (index/stories.py), as its chunks' metadata holds them.
     story: str = ""
     signature: str = ""
+    # The collections its chunks are in: one, unless a move was cut short.
+    collections: set[str] = field(default_factory=set)
 
     def is_complete(self, content_hash: str) -> bool:
         """All of this version's chunks are stored, and nothing of another version is."""
         return self.hashes == {content_hash} and len(self.chunk_ids) == self.chunks_total
+
+    @property
+    def collection(self) -> str:
+        """The collection it is in (`main` if unknown)."""
+        return min(self.collections, default=DEFAULT_COLLECTION)
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
         "chunks_total": chunk.chunks_total,
         "story": chunk.story,
         "day": NO_DAY if day is None else day,
+        "collection": chunk.collection,
     }
     if chunk.signature:
         metadata["signature"] = chunk.signature
@@ -80,4 +89,5 @@ def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         chunks_total=int(meta.get("chunks_total", 0)),
         story=str(meta.get("story", "")),
         signature=str(meta.get("signature", "")),
+        collection=collection_of(meta),
     )

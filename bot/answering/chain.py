@@ -60,6 +60,7 @@ from bot.answering.relevance import cosine, relevance
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.retrieval_steps import day_number, written_by
 from bot.answering.time_window import TimeWindow, window_in
+from index.collections import Scope, collection_of
 from index.errors import NewsdeskError
 from index.text import content_words
 
@@ -98,6 +99,9 @@ class AnswerInput(TypedDict, total=False):
     # Publication dates to keep to, given as dates (`newsdesk ask --since/--until`,
     # `/ask since:DATE`): a filter. Without it, the question's own words may name a span.
     window: TimeWindow | None
+    # The collections to answer from (a chat's /sources, `newsdesk ask --collection`);
+    # None: every collection.
+    collections: Scope
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,8 @@ class Asked:
     given_window: TimeWindow | None
     # What the question is written in (language.py): retrieval is in English, the answer in it.
     language: Language = field(default=ENGLISH, kw_only=True)
+    # The collections retrieval keeps to (None: all).
+    scope: Scope = field(default=None, kw_only=True)
 
     @property
     def foreign(self) -> bool:
@@ -228,7 +234,8 @@ def clean(setup: ChainSetup, given: AnswerInput) -> Asked:
     question = clean_question(str(given.get("question") or ""), setup.max_question_chars)
     history = tuple(given.get("history") or ())
     window, language = given.get("window"), setup.detect(question)
-    return Asked(question, history, given.get("as_of"), window, language=language)
+    scope = given.get("collections")
+    return Asked(question, history, given.get("as_of"), window, language=language, scope=scope)
 
 
 def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Understood:
@@ -263,13 +270,17 @@ def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
 
 
 def retrieve(setup: ChainSetup, state: Understood, config: RunnableConfig) -> Retrieved:
-    """The retriever's passages, none published after `as_of`: ours leaves them out itself
-    before ranking; any other is filtered here."""
+    """The retriever's passages, none published after `as_of` and none outside the scope's
+    collections: ours leaves them out itself before ranking; any other is filtered here."""
     question, retriever, window = state.understood_as, setup.retriever, state.window
     if isinstance(retriever, ChunkRetriever):
-        found = retriever.invoke(question, config, as_of=state.as_of, window=window)
+        found = retriever.invoke(
+            question, config, as_of=state.as_of, window=window, collections=state.scope
+        )
     else:
         found = published_by(retriever.invoke(question, config), state.as_of)
+        if state.scope is not None:
+            found = [doc for doc in found if collection_of(doc.metadata) in state.scope]
         if window is not None and window.hard:
             found = [doc for doc in found if _published_within(doc, window)]
     return Retrieved(**carried(state), passages=found)

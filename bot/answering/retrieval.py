@@ -17,6 +17,7 @@ from bot.answering import retrieval_steps as steps
 from bot.answering.relevance import cosine, relevance
 from bot.answering.time_window import TimeWindow
 from index.chunking import join_chunks
+from index.collections import Scope
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
 from index.text import content_words
@@ -66,6 +67,7 @@ class ChunkRetriever(BaseRetriever):
         k: int | None = None,
         as_of: date | None = None,
         window: TimeWindow | None = None,
+        collections: Scope = None,
     ) -> list[Document]:
         """The `k` best passages (default `self.k`), as LangChain's own retrievers take it:
         `invoke(query, k=2)`. `as_of` is when the question is asked: today if not given.
@@ -73,7 +75,8 @@ class ChunkRetriever(BaseRetriever):
         written yet), so the k returned are all ones that had been. `window`: publication
         dates given explicitly (`hard`) are kept to, and recency then counts from the last of
         them. A span only the question's words name changes no ranking: ranking its reports
-        first lost on both train sets (BENCHMARKS.md, "Time in questions")."""
+        first lost on both train sets (BENCHMARKS.md, "Time in questions"). `collections`:
+        a chat's scope, kept to by both searches (None: every collection, no filter)."""
         k = self.k if k is None else k
         today = (as_of or date.today()).toordinal()
         hard = window if window is not None and window.hard else None
@@ -82,7 +85,13 @@ class ChunkRetriever(BaseRetriever):
         vector = self.embeddings.embed_query(query)
         keyword = self.keyword if self.keyword_weight else None
         found = steps.gather_candidates(
-            self.store, keyword, query, vector, max(self.candidates, k), self.candidates
+            self.store,
+            keyword,
+            query,
+            vector,
+            max(self.candidates, k),
+            self.candidates,
+            collections,
         )
         located = found.located
         published = {i: steps.day_number(place.published) for i, place in located.items()}

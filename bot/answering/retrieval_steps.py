@@ -25,6 +25,8 @@ from langchain_core.documents import Document
 
 from bot.answering.time_window import TimeWindow
 from index.chunking import Chunk, Located
+from index.collections import Scope
+from index.scoping import can_match, scope_filter
 from index.store import ArticleStore
 
 # Reciprocal-rank fusion: score = sum over the lists of weight / (RRF_K + rank).
@@ -54,11 +56,12 @@ Where = TypeVar("Where", Located, Chunk)
 @runtime_checkable  # a field of the pydantic `ChunkRetriever`, which checks what it is given
 class KeywordLookup(Protocol):
     """What retrieval reads from the keyword index (`index.keyword.KeywordSearch`), and
-    nothing that writes to it: `search`, up to k (chunk id, BM25 score) pairs best first;
-    `locate`, where the chunks it holds sit; `ids_around`, a passage's chunks around each
-    given one, or None if it doesn't hold every given chunk (then the store is asked)."""
+    nothing that writes to it: `search`, up to k (chunk id, BM25 score) pairs best first,
+    of `collections` alone if given (a chat's scope); `locate`, where the chunks it holds
+    sit; `ids_around`, a passage's chunks around each given one, or None if it doesn't
+    hold every given chunk (then the store is asked)."""
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]: ...
+    def search(self, query: str, k: int, collections: Scope = None) -> list[tuple[str, float]]: ...
 
     def locate(self, ids: Sequence[str]) -> dict[str, Located]: ...
 
@@ -86,15 +89,19 @@ def gather_candidates(
     vector: Sequence[float],
     dense_count: int,
     keyword_count: int,
+    collections: Scope = None,
 ) -> Candidates:
     """The nearest chunks from the store and the best BM25 matches (read from the keyword
     index as it is: keeping it in step is the indexer's job, never a question's). Where each
     sits comes from the keyword index, which holds it for every chunk, and from the store only
     for those the keyword index doesn't know yet: reading a hundred candidates' metadata from
     Chroma was a third of retrieval (BENCHMARKS.md, "A new machine, one text a run for fp32
-    too, and reading only what is kept")."""
-    dense = store.nearest(vector, dense_count)
-    keyword_hits = keyword.search(query, keyword_count) if keyword else []
+    too, and reading only what is kept"). With `collections` (a chat's scope), both searches
+    keep to those collections; without, neither filters at all."""
+    if not can_match(store, collections):
+        return Candidates({}, {}, [], [])
+    dense = store.nearest(vector, dense_count, scope_filter(store, collections))
+    keyword_hits = keyword.search(query, keyword_count, collections) if keyword else []
     keyword_ids = [chunk_id for chunk_id, _ in keyword_hits]
     wanted = list(dict.fromkeys([*(chunk_id for chunk_id, _ in dense), *keyword_ids]))
     located = keyword.locate(wanted) if keyword else {}

@@ -20,6 +20,7 @@ from index.catalog import (
     list_page,
     remove_article,
 )
+from index.collections import scope_of
 from index.store import ArticleStore
 
 EMPTY_INDEX = "the index is empty: add articles with `newsdesk index FILES_OR_FOLDERS`"
@@ -47,7 +48,10 @@ def _as_json(article: ArticleSummary) -> dict[str, Any]:
 
 
 def _list(store: ArticleStore, args: argparse.Namespace) -> int:
-    page = list_page(store, page=args.page, per_page=args.per_page, search=args.search)
+    collections = scope_of(args.collection)
+    page = list_page(
+        store, page=args.page, per_page=args.per_page, search=args.search, collections=collections
+    )
     if args.json:
         found = [_as_json(article) for article in page.articles]
         print(
@@ -58,7 +62,7 @@ def _list(store: ArticleStore, args: argparse.Namespace) -> int:
             )
         )
         return 0
-    if not page.total and not page.search:
+    if not page.total and not page.search and collections is None:
         print(EMPTY_INDEX)
         return 0
     print(page.heading())

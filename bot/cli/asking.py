@@ -13,6 +13,7 @@ from bot.redaction import Redactor
 from bot.render import render_text
 from bot.settings import Settings
 from bot.wiring.answering import build_answering
+from index.collections import scope_of
 
 # A one-off question is a conversation of one turn, with nothing remembered.
 ONE_OFF = ConversationKey("cli")
@@ -27,6 +28,7 @@ def ask_command(
     as_of: date | None,
     since: date | None = None,
     until: date | None = None,
+    collections: list[str] | None = None,
 ) -> int:
     if not question.strip():
         raise CommandError('give the question after `ask`: newsdesk ask "who controls Qairawan?"')
@@ -35,7 +37,8 @@ def ask_command(
     except DatesError as error:
         raise CommandError(f"--since and --until: {error}") from None
     conversation = Conversation(build_answering(settings, redact=redact).service)
-    turn = conversation.ask(ONE_OFF, question, as_of=as_of, window=window)
+    scope = scope_of(collections)
+    turn = conversation.ask(ONE_OFF, question, as_of=as_of, window=window, collections=scope)
     if as_json:
         print(json.dumps(turn.answer.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -116,6 +116,7 @@ class KeywordSync:
                         article=chunk.article_key,
                         position=chunk.position,
                         published=chunk.published,
+                        collection=chunk.collection,
                         body=" ".join(terms(chunk.embedding_text)),
                     )
                 )

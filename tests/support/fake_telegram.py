@@ -112,6 +112,14 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
 
 
+# What a ChatMemberAdministrator must carry (python-telegram-bot reads each).
+ADMIN_RIGHTS = (
+    "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+    "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
+    "can_post_stories", "can_edit_stories", "can_delete_stories",
+)  # fmt: skip
+
+
 class FakeBotAPI:
     """Queue updates with push_*; read what the bot did from `calls`."""
 
@@ -131,6 +139,8 @@ class FakeBotAPI:
         self.slow: dict[str, float] = {}  # method -> seconds to wait before handling it
         # Chats that blocked the bot (or removed it): a message to one is answered 403.
         self.blocked: set[int] = set()
+        # Per group, its administrators' user ids (getChatMember); anyone else is a member.
+        self.chat_admins: dict[int, set[int]] = {}
         self.group_limit: int | None = GROUP_MESSAGES_PER_MINUTE  # None: not enforced
         self._group_posts: dict[int, list[float]] = {}  # group -> when its messages were taken
         # each message refused for the group limit: (chat id, time.monotonic())
@@ -446,6 +456,8 @@ class FakeBotAPI:
             return self._send_message_draft(params)
         if method == "editMessageText":
             return self._send_message(params)  # checked like a message; the id is new
+        if method == "getChatMember":
+            return 200, {"ok": True, "result": self._chat_member(params)}
         if method == "getFile":
             file_id = str(params.get("file_id"))
             if file_id not in self.files:
@@ -460,6 +472,15 @@ class FakeBotAPI:
                 },
             }
         return 200, {"ok": True, "result": True}
+
+    def _chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        admin = user_id in self.chat_admins.get(chat_id, set())
+        user = {"id": user_id, "is_bot": False, "first_name": "Reader"}
+        if admin:
+            return {"status": "administrator", "user": user, "can_be_edited": False,
+                    **dict.fromkeys(ADMIN_RIGHTS, True)}  # fmt: skip
+        return {"status": "member", "user": user}
 
     def _group_wait(self, method: str, params: dict[str, Any]) -> int:
         """0 and the message is counted, or the whole seconds until the group may have one
