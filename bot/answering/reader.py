@@ -140,7 +140,9 @@ class Reading:
 
     @property
     def short_answer(self) -> str:
-        return self.mention.span.text
+        # An amount is read with its digit groups ("1,200"), so one ending a clause keeps the
+        # clause's comma ("45,"): shown without it.
+        return self.mention.span.text.rstrip(",")
 
 
 def read(
