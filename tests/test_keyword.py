@@ -119,6 +119,16 @@ def test_the_layout_of_chunks_survives_a_restart_and_an_old_index_is_rebuilt(
         assert sorted(old.search.ids_around([middle], 1) or []) == expected
         assert old.search.locate([middle.id, "not-indexed"]) == {middle.id: Located.of(middle)}
 
+    # ... and an indexing run that finds nothing new to embed rebuilds it too, not only a
+    # catch-up: it once marked the new, empty index in step with the store.
+    upgraded = tmp_path / "tantivy-2"
+    shutil.copytree(tmp_path / "k", upgraded)
+    (upgraded / INDEX_DIR).rename(upgraded / "tantivy-2")
+    after_upgrade = KeywordIndex(upgraded)
+    index_articles([report, TUNNEL], fresh_store, embeddings, keyword=after_upgrade.sync)
+    assert after_upgrade.folder.count() == len(chunks)
+    assert sorted(after_upgrade.search.ids_around([middle], 1) or []) == expected
+
 
 def test_empty_store_and_empty_query(fresh_store: ArticleStore, tmp_path: Path) -> None:
     keyword = KeywordIndex(tmp_path / "k")

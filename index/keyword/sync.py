@@ -69,7 +69,11 @@ class KeywordSync:
             state: dict[str, Any] = json.loads((self.folder.path / STATE_FILE).read_text())
             return state
         except (OSError, ValueError):
-            return {"fingerprint": ids_fingerprint([]), "pending": self.folder.count() > 0}
+            # No record of what it holds (a new folder, or one rebuilt from an older layout):
+            # pending, so that the next run catches up with the store first. An indexing run
+            # with nothing to embed would otherwise mark an empty index in step with a full
+            # store.
+            return {"fingerprint": ids_fingerprint([]), "pending": True}
 
     def _save_state(self, state: dict[str, Any]) -> None:
         staging = self.folder.path / f".{STATE_FILE}.new"
