@@ -267,4 +267,4 @@ def test_a_number_ending_a_clause_is_shown_without_the_comma() -> None:
     assert reading is not None and reading.short_answer == "23", reading
     documents = [passage("Kofi Mensah, who played for 23, retired.")]
     reading = read(question, documents, sentence_pool(documents), {0: 0.9})
-    assert reading is not None and reading.short_answer == "23", reading.short_answer
+    assert reading is not None and reading.short_answer == "23", reading
