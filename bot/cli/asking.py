@@ -4,6 +4,7 @@ recorded (the answering side alone, `bot.wiring.answering`)."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 
 from bot.answering.conversation import Conversation, ConversationKey
@@ -12,7 +13,9 @@ from bot.cli.errors import CommandError
 from bot.redaction import Redactor
 from bot.render import render_text
 from bot.settings import Settings
-from bot.wiring.answering import build_answering
+from bot.wiring.answering import Answering, build_answering
+
+log = logging.getLogger(__name__)
 
 # A one-off question is a conversation of one turn, with nothing remembered.
 ONE_OFF = ConversationKey("cli")
@@ -34,7 +37,9 @@ def ask_command(
         window = explicit_window(since, until)
     except DatesError as error:
         raise CommandError(f"--since and --until: {error}") from None
-    conversation = Conversation(build_answering(settings, redact=redact).service)
+    answering = build_answering(settings, redact=redact)
+    say_if_keyword_index_behind(answering)
+    conversation = Conversation(answering.service)
     turn = conversation.ask(ONE_OFF, question, as_of=as_of, window=window)
     if as_json:
         print(json.dumps(turn.answer.to_json(), ensure_ascii=False, indent=2))
@@ -43,3 +48,17 @@ def ask_command(
             print(turn.preface)
         print(render_text(turn.answer))
     return 0
+
+
+def say_if_keyword_index_behind(answering: Answering) -> None:
+    """A one-off question writes nothing, so it doesn't catch the keyword index up (the bot
+    does at its start, in the background, and so does the next `newsdesk index`); it says
+    when its answer comes from the vector store and a keyword index that is behind."""
+    held, stored = answering.keyword.folder.count(), answering.store.count()
+    if held < stored:
+        log.warning(
+            "the keyword index holds %s of the store's %s chunks (being rebuilt, or not yet "
+            "caught up): this answer uses the vector store and what the keyword index holds",
+            f"{held:,}",
+            f"{stored:,}",
+        )
