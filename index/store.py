@@ -72,6 +72,8 @@ class ArticleStore:
         self._client_generation = self.generation() if reconnect is not None else ""
         # Indexing writes from two threads (chunks in the background, metadata in front).
         self._bump_lock = threading.Lock()
+        # The last overview and the generation it was read at (`overview`).
+        self._overview: tuple[str, Overview] | None = None
 
     def refresh(self) -> bool:
         """See what another process wrote since this client opened: a PersistentClient keeps
@@ -197,7 +199,22 @@ class ArticleStore:
 
     def overview(self) -> Overview:
         """How many articles and chunks the store holds, and its newest and oldest
-        publication dates ("" when nothing is dated)."""
+        publication dates ("" when nothing is dated). Kept until the store's generation
+        changes: reading it reads every chunk's metadata (24 s at 173,000 chunks), and every
+        /start, /help and the local chat's greeting ask for it (BENCHMARKS.md, "Start-up,
+        memory and the keyword rebuild at scale")."""
+        generation = self.generation()
+        kept = self._overview
+        if generation and kept is not None and kept[0] == generation:
+            return kept[1]
+        overview = self._read_overview()
+        # Kept only if no write was stamped meanwhile (a write is stamped right after it, so
+        # a read that overlapped one is read again at the next call).
+        if generation and self.generation() == generation:
+            self._overview = (generation, overview)
+        return overview
+
+    def _read_overview(self) -> Overview:
         articles: set[str] = set()
         dates: set[str] = set()
         count = 0
