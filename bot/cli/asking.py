@@ -54,11 +54,10 @@ def say_if_keyword_index_behind(answering: Answering) -> None:
     """A one-off question writes nothing, so it doesn't catch the keyword index up (the bot
     does at its start, in the background, and so does the next `newsdesk index`); it says
     when its answer comes from the vector store and a keyword index that is behind."""
-    held, stored = answering.keyword.folder.count(), answering.store.count()
-    if held < stored:
+    keyword = answering.keyword
+    if keyword.sync.out_of_step(answering.store):  # a metadata read, not a count of the store
         log.warning(
-            "the keyword index holds %s of the store's %s chunks (being rebuilt, or not yet "
-            "caught up): this answer uses the vector store and what the keyword index holds",
-            f"{held:,}",
-            f"{stored:,}",
+            "the keyword index (%s chunks) is not in step with the store (being rebuilt, or "
+            "not yet caught up): this answer uses the vector store and what it holds",
+            f"{keyword.folder.count():,}",
         )
