@@ -28,6 +28,9 @@ from langchain_core.documents import Document
 
 from bot.answering import reader
 from bot.answering.extractive import sentence_pool
+from bot.settings import Settings
+from bot.wiring.answering import sentence_embeddings
+from index.embeddings import DEFAULT_BACKEND, make_embeddings
 
 _MARKER = re.compile(r"\[\d+\]")
 
@@ -82,21 +85,48 @@ def words(text: str) -> int:
     return len(_MARKER.sub("", text).split())
 
 
-def measure(cases: list[Case], weights: Mapping[str, float], **shape: Any) -> dict[str, float]:
-    short_right = whole_right = before_right = 0
-    lengths, before_lengths = [], []
+def measure(
+    cases: list[Case],
+    weights: Mapping[str, float],
+    describe: reader.Describe | None = None,
+    description_weight: float = reader.DESCRIPTION_WEIGHT,
+    described: int = reader.DESCRIBED,
+    fullest: bool = True,
+    unit_weight: float = reader.UNIT_WEIGHT,
+    **shape: Any,
+) -> dict[str, float]:
+    short_right = whole_right = before_right = shipped_right = 0
+    lengths, before_lengths, shipped_lengths = [], [], []
     for case in cases:
         before = case.record.get("before", case.record["answer"])
         before_right += case.gold in before.lower() and not case.record["refused"]
         before_lengths.append(words(before))
         if not case.documents:
             lengths.append(words(before))
+            shipped_lengths.append(words(before))
+            shipped_right += case.gold in before.lower() and not case.record["refused"]
             continue
-        reading = reader.read(case.question, case.documents, case.pool, case.scores, weights)
+        reading = reader.read(
+            case.question,
+            case.documents,
+            case.pool,
+            case.scores,
+            weights,
+            describe=describe,
+            description_weight=description_weight,
+            described=described,
+            fullest=fullest,
+            unit_weight=unit_weight,
+        )
         short, positions = reader.shape(reading, case.ranked, case.pool, **shape)
         whole = " ".join([short, *(case.pool[p][1] for p in positions)])
         short_right += bool(short) and case.gold in short.lower()
         whole_right += case.gold in whole.lower()
+        # As the service shapes it: the short answer and its sentence on top of the answerer's
+        # best sentences (the dump's "before").
+        shipped = " ".join([short, case.pool[positions[0]][1] if positions else "", before])
+        shipped_right += case.gold in shipped.lower()
+        shipped_lengths.append(words(shipped))
         lengths.append(words(whole))
     n = len(cases)
     return {
@@ -106,6 +136,8 @@ def measure(cases: list[Case], weights: Mapping[str, float], **shape: Any) -> di
         "words": statistics.median(lengths),
         "before": before_right / n,
         "before_words": statistics.median(before_lengths),
+        "shipped": shipped_right / n,
+        "shipped_words": statistics.median(shipped_lengths),
     }
 
 
@@ -163,6 +195,21 @@ def fit(
     return {name: round(float(v), 3) for name, v in zip(reader.FEATURES, raw, strict=True)}
 
 
+def sentence_model() -> reader.Describe:
+    """The extractive answerer's sentence model, as the service loads it."""
+    settings = Settings()
+    embeddings = sentence_embeddings(
+        settings,
+        make_embeddings(
+            settings.embedding_model,
+            backend=DEFAULT_BACKEND,
+            cache_dir=settings.models_dir,
+            lazy=True,
+        ),
+    )
+    return lambda texts: embeddings.embed_sentences(texts, 4)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", type=Path, nargs="*", default=[])
@@ -172,6 +219,18 @@ def main() -> int:
     parser.add_argument("--weights-out", type=Path)
     parser.add_argument("--min-score", type=float, default=reader.MIN_SCORE)
     parser.add_argument("--max-words", type=int, default=reader.MAX_WORDS)
+    parser.add_argument(
+        "--description-weight",
+        type=float,
+        nargs="*",
+        default=[reader.DESCRIPTION_WEIGHT],
+        help="each weight of the cosine to what the question calls the answer, measured in turn",
+    )
+    parser.add_argument("--described", type=int, nargs="*", default=[reader.DESCRIBED])
+    parser.add_argument("--unit-weight", type=float, default=reader.UNIT_WEIGHT)
+    parser.add_argument(
+        "--as-written", action="store_true", help="show the chosen name as written, not its fullest"
+    )
     args = parser.parse_args()
 
     weights: Mapping[str, float] = reader.WEIGHTS
@@ -191,13 +250,31 @@ def main() -> int:
         "min_score": args.min_score,
         "max_words": args.max_words,
     }
-    print(f"{'dump':<28}{'n':>5}{'short':>8}{'whole':>8}{'words':>7}{'before':>8}{'words':>7}")
+    describe = sentence_model() if any(args.description_weight) else None
+    print(
+        f"{'dump':<24}{'weight':>7}{'top':>4}{'n':>5}{'short':>8}{'whole':>8}{'words':>7}"
+        f"{'before':>8}{'words':>7}{'shipped':>8}{'words':>7}"
+    )
     for path in args.measure:
-        f = measure(load(path), weights, **shape)
-        print(
-            f"{path.stem:<28}{f['questions']:>5.0f}{f['short']:>8.3f}{f['whole']:>8.3f}"
-            f"{f['words']:>7.0f}{f['before']:>8.3f}{f['before_words']:>7.0f}"
-        )
+        cases = load(path)
+        for weight in args.description_weight:
+            for described in args.described:
+                f = measure(
+                    cases,
+                    weights,
+                    describe,
+                    weight,
+                    described,
+                    not args.as_written,
+                    args.unit_weight,
+                    **shape,
+                )
+                print(
+                    f"{path.stem:<24}{weight:>7.1f}{described:>4}{f['questions']:>5.0f}"
+                    f"{f['short']:>8.3f}{f['whole']:>8.3f}{f['words']:>7.0f}"
+                    f"{f['before']:>8.3f}{f['before_words']:>7.0f}"
+                    f"{f['shipped']:>8.3f}{f['shipped_words']:>7.0f}"
+                )
     return 0
 
 

@@ -80,6 +80,25 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(
         default=60.0, gt=0, validation_alias="NEWSDESK_LLM_TIMEOUT_SECONDS"
     )
+    transcription_model: str = Field(
+        default="whisper-1",
+        validation_alias="NEWSDESK_TRANSCRIPTION_MODEL",
+        description="The speech-to-text model voice messages are sent to, on the "
+        "OpenAI-compatible server of NEWSDESK_LLM=openai:MODEL (/v1/audio/transcriptions).",
+    )
+    voice_max_mb: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias="NEWSDESK_VOICE_MAX_MB",
+        description="Voice messages larger than this are refused before they are downloaded.",
+    )
+    voice_max_seconds: int = Field(
+        default=300,
+        ge=1,
+        validation_alias="NEWSDESK_VOICE_MAX_SECONDS",
+        description="Voice messages longer than this are refused before they are transcribed "
+        "(a server such as OpenAI's charges by the minute).",
+    )
     reranker: str | None = Field(default=None, validation_alias="NEWSDESK_RERANKER")
     top_k: int = Field(default=4, ge=1, le=20, validation_alias="NEWSDESK_TOP_K")
     min_relevance: float = Field(
@@ -197,6 +216,11 @@ class Settings(BaseSettings):
     webhook_port: int = Field(
         default=8443, ge=1, le=65535, validation_alias="NEWSDESK_WEBHOOK_PORT"
     )
+
+    @field_validator("transcription_model")
+    @classmethod
+    def _default_transcription_model(cls, value: str) -> str:
+        return value.strip() or "whisper-1"
 
     @field_validator("embedding_backend")
     @classmethod

@@ -32,6 +32,10 @@ class Article:
     source: str = ""
     published: str = ""  # ISO date (YYYY-MM-DD) when it could be read, else as given
     origin: str = ""
+    # The collection to index it into (index/collections.py); None: the one it is stored in
+    # already, else `main`. Not part of the content hash: moving an article to another
+    # collection rewrites its chunks' metadata, never its vectors.
+    collection: str | None = None
 
     @property
     def content_hash(self) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.chunking import join_chunks
+from index.collections import DEFAULT_COLLECTION, Scope, collection_of
 from index.errors import NewsdeskError
 from index.keyword import KeywordSync
 from index.store import ArticleStore
@@ -55,6 +56,10 @@ class ArticleSummary:
     url: str
     origin: str
     chunk_ids: frozenset[str]
+    # Its story (index/stories.py): its own id, or that of the article from another outlet it
+    # is a copy of; "" for an article stored before stories, until the next indexing run.
+    story: str = ""
+    collection: str = DEFAULT_COLLECTION
 
     @property
     def chunks(self) -> int:
@@ -77,13 +82,15 @@ class ArticlePage:
     total: int  # the articles matching the search, on every page
     search: str
     per_page: int
+    collections: Scope = None
 
     def heading(self) -> str:
+        where = f" in {', '.join(self.collections)}" if self.collections else ""
         if not self.total:
             matching = f" with {quoted(self.search)} in the title" if self.search else ""
-            return f"no articles{matching}"
+            return f"no articles{where}{matching}"
         first = (self.page - 1) * self.per_page + 1
-        matching = f" matching {quoted(self.search)}" if self.search else ""
+        matching = where + (f" matching {quoted(self.search)}" if self.search else "")
         shown = f"{first}-{first + len(self.articles) - 1}" if self.articles else "none"
         return f"articles{matching}: {shown} of {self.total} (page {self.page} of {self.pages})"
 
@@ -114,6 +121,8 @@ def _summary(key: str, meta: dict[str, Any], chunk_ids: list[str]) -> ArticleSum
         url=str(meta.get("url", "")),
         origin=str(meta.get("origin", "")),
         chunk_ids=frozenset(chunk_ids),
+        story=str(meta.get("story", "")),
+        collection=collection_of(meta),
     )
 
 
@@ -124,14 +133,19 @@ def list_page(
     per_page: int = PER_PAGE,
     search: str = "",
     clamp: bool = False,
+    collections: Scope = None,
 ) -> ArticlePage:
-    """Page `page` (from 1) of the articles whose title holds `search` (any case). A page
-    past the last is an error, or with `clamp` the last page (a button under a listing that
-    has since shrunk)."""
+    """Page `page` (from 1) of the articles whose title holds `search` (any case), of
+    `collections` alone if given. A page past the last is an error, or with `clamp` the last
+    page (a button under a listing that has since shrunk)."""
     if page < 1 or per_page < 1:
         raise CatalogError("the page and the number per page start at 1")
     wanted = search.strip().casefold()
-    matching = [a for a in all_articles(store) if wanted in a.title.casefold()]
+    matching = [
+        a
+        for a in all_articles(store)
+        if wanted in a.title.casefold() and (collections is None or a.collection in collections)
+    ]
     pages = max(1, -(-len(matching) // per_page))
     if clamp:
         page = min(page, pages)
@@ -142,7 +156,15 @@ def list_page(
         )
     start = (page - 1) * per_page
     shown = matching[start : start + per_page]
-    return ArticlePage(shown, page, pages, len(matching), search, per_page)
+    return ArticlePage(shown, page, pages, len(matching), search, per_page, collections)
+
+
+def collection_counts(store: ArticleStore) -> dict[str, int]:
+    """How many articles each collection holds, by name."""
+    counts: dict[str, int] = {}
+    for article in all_articles(store):
+        counts[article.collection] = counts.get(article.collection, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def find_article(store: ArticleStore, wanted: str) -> ArticleSummary:

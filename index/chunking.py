@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from index.articles import Article
+from index.collections import DEFAULT_COLLECTION
 
 CHUNK_CHARS = 800
 OVERLAP_CHARS = 200
@@ -59,6 +60,13 @@ class Chunk:
     origin: str = ""
     article_hash: str = ""
     chunks_total: int = 0
+    # The story the article belongs to (index/stories.py): its own article id, or that of the
+    # article from another outlet it is a copy of. Not part of the id: it may change without
+    # the chunk changing. The article's MinHash signature is kept in its first chunk alone.
+    story: str = ""
+    signature: str = ""
+    # The collection its article belongs to (index/collections.py).
+    collection: str = DEFAULT_COLLECTION
 
     @property
     def embedding_text(self) -> str:
@@ -180,8 +188,9 @@ def chunk_id(article: Article, position: int, text: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def chunk_article(article: Article) -> list[Chunk]:
-    """The article's chunks, in order."""
+def chunk_article(article: Article, story: str = "", signature: str = "") -> list[Chunk]:
+    """The article's chunks, in order, each in `story`, the first with the article's
+    `signature` (index/stories.py)."""
     chunks = []
     spans = chunk_spans(article.text)
     content_hash = article.content_hash
@@ -200,6 +209,9 @@ def chunk_article(article: Article) -> list[Chunk]:
                 origin=article.origin,
                 article_hash=content_hash,
                 chunks_total=len(spans),
+                story=story,
+                signature=signature if position == 0 else "",
+                collection=article.collection or DEFAULT_COLLECTION,
             )
         )
     return chunks

@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from index.articles import MAX_ARTICLE_CHARS
+from index.articles import MAX_ARTICLE_CHARS, Article
 from index.embeddings import SentenceTransformerEmbeddings
 from index.ingest.fetch import FetchPolicy
 from index.ingest.loaders import Loaded, load_paths
@@ -60,18 +60,27 @@ class Indexer:
             yield too_long(item, self.max_article_chars) or item
 
     def _read(self, sources: Sources) -> Iterator[Loaded]:
-        yield from load_paths(sources.paths, sources.include)
+        for item in load_paths(sources.paths, sources.include):
+            yield into(item, sources.collection)
         for url in sources.urls:
-            yield load_url(url, self.fetch_policy)
+            yield into(load_url(url, self.fetch_policy), sources.collection)
         deadline = PollDeadline.start(self.feed_poll_seconds)
         for feed in sources.feeds:
-            yield from load_feed(
+            for entry in load_feed(
                 feed,
                 self.fetch_policy,
                 self.store.has_article,
                 deadline=deadline,
                 retries=self.entry_retries,
-            )
+            ):
+                yield into(entry, sources.feed_collections.get(feed))
+
+
+def into(item: Loaded, collection: str | None) -> Loaded:
+    """An article read, bound for `collection` (None: where it is stored, else main)."""
+    if collection is None or not isinstance(item, Article):
+        return item
+    return replace(item, collection=collection)
 
 
 def prune_policy(sources: Sources) -> PrunePolicy:

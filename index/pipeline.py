@@ -20,14 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from index.articles import Article, LoadProblem
+from index.backfill import backfill_stories
 from index.chunking import Chunk, chunk_article
+from index.collections import DEFAULT_COLLECTION
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordSync
 from index.records import StoredArticle
+from index.scoping import record_collections
 from index.store import ArticleStore
+from index.stories import Stories, signature
 from index.writer_lock import WaitStoppedError
 
 # Chunks per embedding call: large enough that sentence-transformers' length sorting keeps
@@ -54,6 +58,8 @@ class IndexSummary:
     chunks_unchanged: int = 0
     chunks_removed: int = 0
     chunks_repaired: int = 0  # stored chunks whose vectors were unreadable, embedded again
+    # Articles stored before stories existed, given theirs once (index/backfill.py).
+    stories_backfilled: int = 0
     problems: list[LoadProblem] = field(default_factory=list)
     added_titles: list[str] = field(default_factory=list)
     # The keys of the articles new in this run, for pushing them to those who follow their
@@ -79,6 +85,8 @@ class IndexSummary:
         )
         if self.articles_removed:
             line += f", {self.articles_removed} articles pruned"
+        if self.stories_backfilled:
+            line += f", stories given to {self.stories_backfilled} articles indexed before them"
         line += f", {len(self.problems)} errors"
         if self.interrupted:
             line += " (stopped before the end: shutting down)"
@@ -164,27 +172,27 @@ class _VectorCheck:
 
     def __init__(self, store: ArticleStore) -> None:
         self._store = store
-        self._waiting: list[tuple[Article, set[str]]] = []
+        self._waiting: list[tuple[Article, StoredArticle]] = []
         self._ids = 0
 
-    def add(self, article: Article, chunk_ids: set[str]) -> list[Chunk]:
+    def add(self, article: Article, stored: StoredArticle) -> list[Chunk]:
         """Queue an unchanged article's chunks; when a batch is full, the chunks of the
-        queued articles whose vectors can't be read."""
-        self._waiting.append((article, chunk_ids))
-        self._ids += len(chunk_ids)
+        queued articles whose vectors can't be read (with the story they are stored in)."""
+        self._waiting.append((article, stored))
+        self._ids += len(stored.chunk_ids)
         return self.finish() if self._ids >= VECTOR_CHECK_BATCH else []
 
     def finish(self) -> list[Chunk]:
         waiting, self._waiting, self._ids = self._waiting, [], 0
-        ids = sorted({chunk_id for _, chunk_ids in waiting for chunk_id in chunk_ids})
+        ids = sorted({chunk_id for _, stored in waiting for chunk_id in stored.chunk_ids})
         if not self._store.unreadable(ids[::VECTOR_SAMPLE]):
             return []
         lost = self._store.unreadable(ids)
         return [
             chunk
-            for article, chunk_ids in waiting
-            if chunk_ids & lost
-            for chunk in chunk_article(article)
+            for article, stored in waiting
+            if stored.chunk_ids & lost
+            for chunk in chunk_article(article, stored.story, stored.signature)
             if chunk.id in lost
         ]
 
@@ -194,6 +202,19 @@ def _repair(lost: list[Chunk], pending: _Pending, summary: IndexSummary) -> None
     pending.chunks.extend(lost)
     summary.chunks_repaired += len(lost)
     summary.chunks_unchanged -= len(lost)
+
+
+def in_collection(article: Article, before: StoredArticle | None) -> Article:
+    """The article with the collection it goes into: the one it names, else the one it is
+    stored in (a re-index without --collection, /reindex, a feed poll moves nothing), else
+    `main`."""
+    collection = article.collection or (before.collection if before else DEFAULT_COLLECTION)
+    return article if article.collection == collection else replace(article, collection=collection)
+
+
+def _unchanged(before: StoredArticle, article: Article) -> bool:
+    """Stored whole, as this version, in the collection it goes into."""
+    return before.is_complete(article.content_hash) and before.collections == {article.collection}
 
 
 def index_articles(
@@ -222,6 +243,7 @@ def index_articles(
     try:
         with store.writing(waiting, stop):
             summary.waiting = ""
+            record_collections(store)  # once, on a store from before collections
             return _index(loaded, store, embeddings, progress, keyword, prune, stop, summary)
     except WaitStoppedError:
         summary.interrupted = True
@@ -246,7 +268,9 @@ def _index(
     # Pruning compares against every stored article; without it, each article read is looked
     # up on its own, so a feed poll adding 10 articles reads 10 manifest entries, not the
     # whole store's (BENCHMARKS.md, "Scale"). Past MANIFEST_LOOKUPS the whole read is cheaper.
+    summary.stories_backfilled = backfill_stories(store)
     stored = _Manifest(store, whole=prune is not None)
+    stories = Stories(store)
     if keyword is not None:
         keyword.begin_changes(store)
     pending = _Pending(store, embeddings)
@@ -274,12 +298,19 @@ def _index(
             seen.add(item.key)
             summary.articles_read += 1
             before = stored.get(item.key)
-            if before is not None and before.is_complete(item.content_hash):
+            item = in_collection(item, before)
+            if before is not None and _unchanged(before, item):
                 summary.articles_unchanged += 1
                 summary.chunks_unchanged += len(before.chunk_ids)
-                _repair(check.add(item, before.chunk_ids), pending, summary)
+                _repair(check.add(item, before), pending, summary)
                 continue  # nothing to chunk or embed, unless its vectors were lost
-            chunks = chunk_article(item)
+            # Its story among the articles of the days around it, stored or of this run.
+            hex_signature = signature(item.text)
+            chunks = chunk_article(
+                item,
+                stories.assign(item.key, item.published, hex_signature, item.source),
+                hex_signature,
+            )
             have = before.chunk_ids if before else set()
             fresh = [chunk for chunk in chunks if chunk.id not in have]
             obsolete = have - {chunk.id for chunk in chunks}
@@ -287,13 +318,16 @@ def _index(
                 summary.articles_new += 1
                 summary.added_titles.append(item.title)
                 summary.added_keys.append(item.key)
-            elif fresh or obsolete:
+            elif fresh or obsolete or before.collections != {item.collection}:
                 summary.articles_changed += 1
             else:  # same text, stored by an older version without the manifest fields
                 summary.articles_unchanged += 1
             summary.chunks_unchanged += len(chunks) - len(fresh)
             # Chunks already stored keep their vectors; only their manifest fields are refreshed.
-            store.update_metadata([chunk for chunk in chunks if chunk.id in have])
+            kept = [chunk for chunk in chunks if chunk.id in have]
+            store.update_metadata(kept)
+            if before is not None and before.collections != {item.collection}:
+                added.extend(kept)  # moved: the keyword index files them under the new one
             pending.chunks.extend(fresh)
             added.extend(fresh)
             stale.extend(sorted(obsolete))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from index.chunking import Chunk, places_around
+from index.collections import collection_of
 from index.embeddings import same_vectors
 from index.errors import NewsdeskError
 from index.records import (
@@ -25,6 +26,7 @@ from index.records import (
     chunk_from,
     chunk_metadata,
 )
+from index.story_queries import StoryQueries
 from index.writer_lock import WAIT_SECONDS, WriterLock
 
 log = logging.getLogger(__name__)
@@ -39,13 +41,15 @@ EMBEDDING_KEY = "newsdesk_embedding"
 # Collection metadata: a stamp every write changes ("<count>-<random>"), so another process
 # sharing the store (a Chroma server) notices any change, even one keeping every chunk id.
 GENERATION_KEY = "newsdesk_generation"
+# Collection metadata: set once every chunk carries its collection (index/scoping.py).
+COLLECTIONS_KEY = "newsdesk_collections"
 
 
 class StoreError(NewsdeskError):
     """The vector store can't be opened or used; the message says which store and why."""
 
 
-class ArticleStore:
+class ArticleStore(StoryQueries):
     """Chunks in a Chroma collection, keyed by chunk id."""
 
     def __init__(
@@ -68,6 +72,8 @@ class ArticleStore:
         self._reconnect = reconnect
         self.writer_lock = writer_lock
         self.last_written_generation: str | None = None
+        # Seen once that every chunk carries its collection (index/scoping.py): it stays so.
+        self.collections_known = False
         # The generation this client's view of the vectors is as of.
         self._client_generation = self.generation() if reconnect is not None else ""
         # Indexing writes from two threads (chunks in the background, metadata in front).
@@ -111,6 +117,16 @@ class ArticleStore:
         if self._reopen is not None:
             self._collection = self._reopen()
         return dict(self._collection.metadata or {})
+
+    def stored_metadata(self) -> dict[str, Any]:
+        """The collection's metadata as stored now (by any process)."""
+        return self._fresh_metadata()
+
+    def set_stored_metadata(self, key: str, value: str) -> None:
+        """Record `key` in the collection's metadata, the rest kept."""
+        metadata = {**self._fresh_metadata(), key: value}
+        metadata.pop("hnsw:space", None)  # set at creation; Chroma refuses to change it
+        self._collection.modify(metadata=metadata)
 
     def generation(self) -> str:
         """The stamp of the last write, by any process ("" before the first)."""
@@ -203,7 +219,10 @@ class ArticleStore:
             state.origin = str(meta.get("origin", ""))
             state.chunk_ids.add(chunk_id)
             state.hashes.add(str(meta.get("article_hash", "")))
+            state.collections.add(collection_of(meta))
             state.chunks_total = int(meta.get("chunks_total", 0))
+            state.story = str(meta.get("story", "")) or state.story
+            state.signature = str(meta.get("signature", "")) or state.signature
         return dict(found)
 
     def overview(self) -> Overview:
@@ -289,16 +308,20 @@ class ArticleStore:
             found.append(ScoredChunk(chunk_from(chunk_id, text, meta), 1.0 - float(distance)))
         return found
 
-    def nearest(self, query_vector: Sequence[float], k: int) -> list[tuple[str, float]]:
+    def nearest(
+        self, query_vector: Sequence[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
         """The ids and cosine similarities of the k chunks nearest to the query vector, most
         similar first: `search` without reading the chunks, which is most of its cost (the
         metadata of 100 chunks takes five times as long as the vector search itself;
         BENCHMARKS.md, "A new machine, one text a run for fp32 too, and reading only what
-        is kept")."""
+        is kept"). `where`: a Chroma metadata filter (a chat's collections: index/scoping.py);
+        None searches everything, as before."""
         if k <= 0:
             return []
+        filtered = {"where": where} if where is not None else {}
         result = self._collection.query(
-            query_embeddings=[list(query_vector)], n_results=k, include=["distances"]
+            query_embeddings=[list(query_vector)], n_results=k, include=["distances"], **filtered
         )
         return [
             (chunk_id, 1.0 - float(distance))

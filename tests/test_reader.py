@@ -7,9 +7,16 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from bot.answering.candidates import AnswerKind, expected_kind, repeated_share, spans
+from bot.answering.candidates import (
+    AnswerKind,
+    asked_description,
+    asked_unit,
+    expected_kind,
+    repeated_share,
+    spans,
+)
 from bot.answering.extractive import ExtractiveAnswerer, sentence_pool
-from bot.answering.reader import read, shape
+from bot.answering.reader import full_names, read, shape
 from index.embeddings import SentenceTransformerEmbeddings
 
 
@@ -103,6 +110,44 @@ def test_agreement_across_passages_wins_over_a_single_mention() -> None:
     assert reading is not None and reading.short_answer == "Amazon"
 
 
+@pytest.mark.parametrize(
+    ("question", "description"),
+    [
+        ("He is a valued member of which team?", "team"),
+        ("What team does he play for?", "team"),
+        ("Which former pope was laid to rest this week?", "former pope"),
+        ("Which US state’s governor is pushing to ban mandates?", "US state"),
+        ("Which home goods chain recently said it may close?", "home goods chain"),
+        ("Who won the award for best actress?", "actress"),
+        ("Who won Best Director?", "director"),
+        ("Who won the match on Sunday?", None),
+        ("What did scientists discover?", None),
+        ("", None),
+    ],
+)
+def test_what_the_question_calls_the_answer(question: str, description: str | None) -> None:
+    assert asked_description(question) == description
+
+
+def test_the_name_nearest_to_what_the_question_calls_the_answer_is_chosen(
+    embeddings: SentenceTransformerEmbeddings,
+) -> None:
+    question = "Which team does Kofi Mensah play for?"
+    documents = [
+        passage("Kofi Mensah of the Lakeside Hawks was treated at Riverside General Hospital.")
+    ]
+    pool = sentence_pool(documents)
+    plain = read(question, documents, pool, {0: 0.9})
+    assert plain is not None and plain.short_answer == "Riverside General Hospital"
+
+    def describe(texts: list[str]) -> list[list[float]]:
+        return embeddings.embed_sentences(texts, 4)
+
+    described = read(question, documents, pool, {0: 0.9}, describe=describe)
+    assert described is not None and described.short_answer == "Lakeside Hawks"
+    assert ExtractiveAnswerer(embeddings)(question, documents).short_answer == "Lakeside Hawks"
+
+
 def test_with_nothing_of_the_asked_kind_the_best_sentence_is_given_alone() -> None:
     pool = [(0, "A."), (0, "B."), (1, "C."), (1, "D.")]
     assert shape(None, [3, 1, 2], pool) == ("", [3])
@@ -147,11 +192,31 @@ def test_reports_that_differ_by_date_are_both_said_newest_first(
     documents = [passage(text, n, published) for n, (text, published) in enumerate(VARNAK, 1)]
     answer = answerer("who controls Varnak now?", documents)
     assert answer.short_answer == "The Red Front"
-    assert answer.answer.endswith(
-        "Reports differ by date: The Red Front (20 April 2024) [1]; "
-        "before that, The Blue Brigade (10 January 2024) [2]."
+    assert answer.answer.startswith(
+        "The Red Front, as of 20 April 2024 [1]; "
+        "before that, The Blue Brigade (10 January 2024) [2].\n"
+        "The Red Front controls Varnak"
     ), answer.answer
     assert {c.n for c in answer.citations} == {1, 2}
+
+
+def test_the_newest_report_leads_even_when_the_reader_prefers_the_older(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    """The older report first among the passages and worded closer to the question: the
+    reader may well pick it, but a question about now is answered with the newest."""
+    documents = [
+        passage("The Blue Brigade controls Varnak, the town council said.", 1, "2024-01-10"),
+        passage("The Red Front controls Varnak now, its spokesman said.", 2, "2024-03-05"),
+    ]
+    answer = answerer("who controls Varnak now?", documents)
+    assert answer.short_answer == "The Red Front", answer.answer
+    first_line = answer.answer.splitlines()[0]
+    assert first_line.startswith("The Red Front, as of 5 March 2024 ["), first_line
+    assert "before that, The Blue Brigade (10 January 2024) [" in first_line
+    # every [n] of the lead is a citation, and the newest report's sentence comes first
+    cited = {c.n: c for c in answer.citations}
+    assert "Red Front" in cited[1].quote and "Blue Brigade" in cited[2].quote
 
 
 def test_reports_of_one_date_or_undated_are_not_said_to_differ(
@@ -161,3 +226,45 @@ def test_reports_of_one_date_or_undated_are_not_said_to_differ(
         documents = [passage(text, n, published) for n, (text, _) in enumerate(VARNAK, 1)]
         answer = answerer("who controls Varnak now?", documents)
         assert "Reports differ" not in answer.answer, answer.answer
+
+
+def test_a_name_chosen_in_short_is_shown_in_full_when_the_passages_name_it_so() -> None:
+    question = "Which team does Kofi Mensah play for?"
+    documents = [
+        passage("The Hawks said Kofi Mensah would play for the Hawks on Sunday. The Hawks won."),
+        passage("Kofi Mensah joined the Lakeside Hawks in 2019.", 2),
+    ]
+    reading = read(question, documents, sentence_pool(documents), {0: 0.9, 2: 0.5})
+    assert reading is not None and reading.short_answer == "Lakeside Hawks", reading
+    as_written = read(
+        question, documents, sentence_pool(documents), {0: 0.9, 2: 0.5}, fullest=False
+    )
+    assert as_written is not None and as_written.short_answer == "The Hawks"
+    assert full_names({"hawks", "lakeside hawks", "hawks fan club"}) == {"hawks": "lakeside hawks"}
+
+
+def test_asked_how_many_seconds_the_number_of_seconds_is_chosen() -> None:
+    question = "The Doomsday Clock moved to how many seconds to midnight?"
+    documents = [
+        passage(
+            "The Doomsday Clock moved closer to midnight, said 100 scientists. "
+            "It now stands at 90 seconds to midnight."
+        )
+    ]
+    pool = sentence_pool(documents)
+    reading = read(question, documents, pool, {0: 0.9, 1: 0.8})
+    assert reading is not None and reading.short_answer == "90", reading
+    assert asked_unit(question) == "seconds"
+    assert asked_unit("How much did it raise?") is None
+    ignoring = read(question, documents, pool, {0: 0.9, 1: 0.8}, unit_weight=0.0)
+    assert ignoring is not None and ignoring.short_answer == "100"
+
+
+def test_a_number_ending_a_clause_is_shown_without_the_comma() -> None:
+    question = "How many seasons did Kofi Mensah play?"
+    documents = [passage("Kofi Mensah played 23 seasons, more than anyone, and retired.")]
+    reading = read(question, documents, sentence_pool(documents), {0: 0.9})
+    assert reading is not None and reading.short_answer == "23", reading
+    documents = [passage("Kofi Mensah, who played for 23, retired.")]
+    reading = read(question, documents, sentence_pool(documents), {0: 0.9})
+    assert reading is not None and reading.short_answer == "23", reading.short_answer

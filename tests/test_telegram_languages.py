@@ -15,11 +15,22 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.answering.answers import Answer, Citation
+from bot.answering.prompts import PromptLibrary
 from bot.render import render_html
+from bot.settings import SHIPPED_PROMPTS_DIR
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, slow_down_message
 from bot.telegram.app import ADMIN_COMMANDS, APOLOGY, COMMANDS, DATABASE_BUSY, DATABASE_DOWN
+from bot.telegram.help_text import UNDATED, VOICE_TOO, help_in
 from bot.telegram.questions import ASK_USAGE, FORGOTTEN, TEXT_ONLY, UNKNOWN_COMMAND
 from bot.telegram.translation import LOCALES, SHIPPED, language_of, translations
+from bot.telegram.voice import (
+    FAILED,
+    HEARD,
+    NOT_DOWNLOADED,
+    TOO_LARGE,
+    TOO_LONG,
+    VOICE_OFF,
+)
 from bot.wiring.bot import BotServices
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
@@ -29,6 +40,10 @@ StartBot = Callable[..., FakeBotAPI]
 LINES = [TEXT_ONLY, ASK_USAGE, UNKNOWN_COMMAND, FORGOTTEN, NOT_ALLOWED, ADMINS_ONLY, APOLOGY]
 LINES += [DATABASE_BUSY, DATABASE_DOWN, "Please send your question as text."]
 LINES += [command.description for command in COMMANDS + ADMIN_COMMANDS]
+LINES += [VOICE_OFF, HEARD, TOO_LARGE, TOO_LONG, NOT_DOWNLOADED, *FAILED.values()]
+# The shipped refusal and help text (prompts/), said in the reader's language unless edited.
+LINES += [PromptLibrary(SHIPPED_PROMPTS_DIR).template(name) for name in ("refusal", "help")]
+LINES += [UNDATED, VOICE_TOO]
 ISOLATES = ("\u2068", "\u2069")
 
 
@@ -81,8 +96,8 @@ def test_a_catalog_holds_no_message_the_code_no_longer_says(language: str) -> No
     path = LOCALES / language / "LC_MESSAGES" / "newsdesk.po"
     with path.open("rb") as po:
         ids = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(po) if m.id}
-    slow = slow_down_message.__code__.co_consts
-    known = set(LINES) | {c for c in slow if isinstance(c, str)}
+    plurals = slow_down_message.__code__.co_consts + help_in.__code__.co_consts
+    known = set(LINES) | {c for c in plurals if isinstance(c, str)}
     assert ids - known == set()
 
 

@@ -201,3 +201,34 @@ def test_the_llm_is_told_when_the_question_was_asked_and_what_time_it_asks_about
         (prompt,) = model.prompts
         assert "(Asked on 10 May 2024." in prompt and said in prompt
         assert "(Varnak, 2024-01-10)" in prompt or "2024-01-10" in prompt  # each passage's date
+
+
+def test_an_llm_answer_leading_with_the_newest_report_and_its_date_passes_the_check() -> None:
+    """Asked for the newest, the model is told to lead with the newest report's answer and
+    date, then the earlier one's: dates said in words ("20 April 2024") are the passages'."""
+    question = "who controls Varnak now?"
+    passages = [
+        Document(page_content=text, metadata={"title": f"Varnak {key}", "published": published,
+                                              "relevance": 0.9})
+        for key, published, text in (VARNAK[3], VARNAK[0])
+    ]  # fmt: skip
+    reply = (
+        "The Red Front [1]\n"
+        "The Red Front controls Varnak, as of 20 April 2024 [1]. "
+        "Before that, the Blue Brigade controlled it (10 January 2024) [2]."
+    )
+    model = RecordingChatModel(responses=[reply], prompts=[])
+    window = window_in(question, ASKED)
+    state = Gated(question, (), ASKED, None, understood_as=question, window=window,
+                  passages=passages, relevant=passages)  # fmt: skip
+    outcome = llm_step(model, PROMPTS).invoke(state)
+    (prompt,) = model.prompts
+    assert "lead with the newest one's answer and its date" in prompt
+    answer = outcome.answer
+    assert not answer.unsupported, answer.checks
+    assert answer.short_answer == "The Red Front"
+    assert "as of 20 April 2024 [1]" in answer.answer and "(10 January 2024) [2]" in answer.answer
+    # a date no passage has is still caught
+    wrong = reply.replace("20 April", "21 April")
+    model = RecordingChatModel(responses=[wrong], prompts=[])
+    assert llm_step(model, PROMPTS).invoke(state).answer.unsupported

@@ -85,6 +85,47 @@ def expected_kind(question: str) -> AnswerKind:
     return AnswerKind.OTHER
 
 
+# What a "which ..." question names as the thing asked ("which former pope was laid to rest":
+# "former pope"): its words up to the first function word, possessive or punctuation.
+_DESCRIBED = re.compile(r"\b(?:which|what)\s+((?:[\w-]+\s+){0,2}[\w-]+)(?:’s|'s)?", re.IGNORECASE)
+_NOT_DESCRIBING = frozenset(
+    """is was are were did does do has have had will would can could should might may
+    recently reportedly""".split()  # noqa: SIM905
+)
+
+
+_UNIT = re.compile(r"\bhow (?:many|much)\s+([\w-]+)", re.IGNORECASE)
+
+
+def asked_unit(question: str) -> str | None:
+    """What a "how many" question counts ("seconds" in "how many seconds to midnight?"), or
+    None ("how much did it raise?")."""
+    match = _UNIT.search(question)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    return None if word in STOPWORDS or word in _NOT_DESCRIBING else word
+
+
+def asked_description(question: str) -> str | None:
+    """The words a question uses for the thing it asks about ("team" in "What team does he
+    play for?", "home goods chain" in "Which home goods chain recently said ..."), or None
+    ("Who won ...?"): held against each candidate's name by the reader (reader.py)."""
+    for match in _DESCRIBED.finditer(question):
+        kept = []
+        for word in match.group(1).split():
+            if word.lower() in STOPWORDS or word.lower() in _NOT_DESCRIBING:
+                break
+            kept.append(word)
+        if kept:
+            return " ".join(kept)
+    if _WHO.search(question):
+        words = [word.strip("’'").lower() for word in _WORD.findall(question)]
+        named = [word for word in words if word in _PERSON_NOUNS]
+        return named[0] if named else None
+    return None
+
+
 @dataclass(frozen=True)
 class Span:
     """One thing a sentence names: where it stands in the sentence, and its text."""

@@ -60,6 +60,7 @@ from bot.answering.relevance import cosine, relevance
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.retrieval_steps import day_number, written_by
 from bot.answering.time_window import TimeWindow, window_in
+from index.collections import Scope, collection_of
 from index.errors import NewsdeskError
 from index.text import content_words
 
@@ -98,6 +99,9 @@ class AnswerInput(TypedDict, total=False):
     # Publication dates to keep to, given as dates (`newsdesk ask --since/--until`,
     # `/ask since:DATE`): a filter. Without it, the question's own words may name a span.
     window: TimeWindow | None
+    # The collections to answer from (a chat's /sources, `newsdesk ask --collection`);
+    # None: every collection.
+    collections: Scope
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class ChainSetup:
     # The question's language (language.py): bot.wiring passes a detector that keeps its
     # model unpacked in the models folder.
     detect: Callable[[str], Language] = detect_language
+    # The refusal in the reader's language: (text, ISO 639-1 code) -> the text translated,
+    # where a translation of it ships (bot.wiring passes the bot's catalogs); else as it is.
+    localize: Callable[[str, str], str] = lambda text, language: text
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,8 @@ class Asked:
     given_window: TimeWindow | None
     # What the question is written in (language.py): retrieval is in English, the answer in it.
     language: Language = field(default=ENGLISH, kw_only=True)
+    # The collections retrieval keeps to (None: all).
+    scope: Scope = field(default=None, kw_only=True)
 
     @property
     def foreign(self) -> bool:
@@ -225,7 +234,8 @@ def clean(setup: ChainSetup, given: AnswerInput) -> Asked:
     question = clean_question(str(given.get("question") or ""), setup.max_question_chars)
     history = tuple(given.get("history") or ())
     window, language = given.get("window"), setup.detect(question)
-    return Asked(question, history, given.get("as_of"), window, language=language)
+    scope = given.get("collections")
+    return Asked(question, history, given.get("as_of"), window, language=language, scope=scope)
 
 
 def condense(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> Understood:
@@ -260,13 +270,17 @@ def rewrite(setup: ChainSetup, asked: Asked, config: RunnableConfig) -> str:
 
 
 def retrieve(setup: ChainSetup, state: Understood, config: RunnableConfig) -> Retrieved:
-    """The retriever's passages, none published after `as_of`: ours leaves them out itself
-    before ranking; any other is filtered here."""
+    """The retriever's passages, none published after `as_of` and none outside the scope's
+    collections: ours leaves them out itself before ranking; any other is filtered here."""
     question, retriever, window = state.understood_as, setup.retriever, state.window
     if isinstance(retriever, ChunkRetriever):
-        found = retriever.invoke(question, config, as_of=state.as_of, window=window)
+        found = retriever.invoke(
+            question, config, as_of=state.as_of, window=window, collections=state.scope
+        )
     else:
         found = published_by(retriever.invoke(question, config), state.as_of)
+        if state.scope is not None:
+            found = [doc for doc in found if collection_of(doc.metadata) in state.scope]
         if window is not None and window.hard:
             found = [doc for doc in found if _published_within(doc, window)]
     return Retrieved(**carried(state), passages=found)
@@ -316,7 +330,7 @@ def refuse(setup: ChainSetup, state: Gated) -> AnswerOutcome:
         reply = Answer(state.question, offline_reply(state.language), refused=True)
         said = finish(setup, state, reply)  # how it was retrieved for is no use to this reader
         return replace(said, answer=replace(said.answer, understood_as=""))
-    text = setup.prompts.render("refusal")
+    text = setup.localize(setup.prompts.render("refusal"), state.language.code)
     if state.window is not None and state.window.hard:
         text += f" (Only articles published {state.window.describe()} were searched.)"
     return finish(setup, state, Answer(state.question, text, refused=True))
@@ -372,6 +386,8 @@ def claim_check(setup: ChainSetup, replied: Replied) -> AnswerOutcome:
     answer = answer_from_reply(
         replied["reply"], state.understood_as, state.relevant, setup.prompts, state.language
     )
+    if answer.refused:  # NO_ANSWER, or no sentence held: the refusal, in the reader's language
+        answer = replace(answer, answer=setup.localize(answer.answer, state.language.code))
     return finish(setup, state, answer)
 
 

@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
 from langchain_core.documents import Document
 
 from bot.answering.answers import SentenceCheck, sentences_of
 from bot.answering.language import ENGLISH, Language
+from bot.answering.time_window import spoken
 from index.text import STOPWORDS, content_words, terms
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -80,7 +82,7 @@ _NUMBER_WORDS = re.compile(
 _SENTENCE_OPENERS = STOPWORDS | frozenset(
     """however meanwhile yes no while although though because since if once last next
     earlier later today yesterday officials reports report several both each every all
-    here neither either nor""".split()  # noqa: SIM905
+    here neither either nor before after until""".split()  # noqa: SIM905
 )
 
 
@@ -207,9 +209,15 @@ def _hides_names(sentence: str, haystack: str) -> bool:
 
 
 def passage_text(document: Document) -> str:
+    """The passage as a sentence citing it is checked against: its text, title, source and
+    date, the date also as said ("20 April 2024"), since the model is asked to say it."""
     meta = document.metadata
     extra = " ".join(str(meta.get(key, "")) for key in ("title", "source", "published"))
-    return f"{extra}\n{document.page_content}"
+    try:
+        said = " " + spoken(date.fromisoformat(str(meta.get("published") or "")[:10]))
+    except ValueError:
+        said = ""
+    return f"{extra}{said}\n{document.page_content}"
 
 
 def check_sentence(

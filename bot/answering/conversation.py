@@ -18,6 +18,7 @@ from typing import Protocol
 from bot.answering.answers import Answer
 from bot.answering.service import AnswerService, Draft
 from bot.answering.time_window import TimeWindow
+from index.collections import Scope
 
 # Exchanges remembered per conversation: enough for "and who leads them?" after one or two
 # questions, few enough that an old subject doesn't leak into a new one.
@@ -82,6 +83,13 @@ class TurnObserver(Protocol):
     def failed(self, error: BaseException) -> None: ...
 
 
+class ChatScopes(Protocol):
+    """The collections each chat answers from (`bot.state.sources.ChatSources`, set by a
+    chat's admins with /sources): None for every collection, the default."""
+
+    def scope(self, chat_id: int) -> Scope: ...
+
+
 class MemoryInProcess:
     """Conversations remembered by this process alone: the local chat's."""
 
@@ -140,11 +148,20 @@ class Conversation:
         memory: ConversationMemory | None = None,
         recorder: AnswerRecorder | None = None,
         observer: TurnObserver | None = None,
+        scopes: ChatScopes | None = None,
     ) -> None:
         self.service = service
         self.memory: ConversationMemory = memory if memory is not None else NoMemory()
         self.recorder = recorder
         self.observer = observer
+        self.scopes = scopes
+
+    def scope(self, key: ConversationKey, given: Scope = None) -> Scope:
+        """The collections a question in `key` is answered from: those given, else the
+        chat's own (/sources), else every collection."""
+        if given is not None or self.scopes is None or key.chat_id is None:
+            return given
+        return self.scopes.scope(key.chat_id)
 
     def history(self, key: ConversationKey) -> list[Exchange]:
         return self.memory.recall(key)
@@ -161,16 +178,20 @@ class Conversation:
         as_of: date | None = None,
         follows: list[Exchange] | None = None,
         window: TimeWindow | None = None,
+        collections: Scope = None,
     ) -> Turn:
         """Answer `question` in the conversation `key`; `asker`: who asked, for the log;
         `follows`: the exchanges it follows up on, when not the conversation's own (a reply
-        to an answer given to someone else)."""
+        to an answer given to someone else); `collections`: to answer from (default: the
+        chat's scope)."""
         try:
             history = self.memory.recall(key) if follows is None else follows
+            scope = self.scope(key, collections)
             started = time.perf_counter()
             answer = self.service.answer(
-                question, as_of, history=history, chat_id=key.chat_id, window=window
-            )
+                question, as_of, history=history, chat_id=key.chat_id, window=window,
+                collections=scope,
+            )  # fmt: skip
             return self._close(key, answer, started, asker)
         except Exception as error:
             self._tell_failure(error)
@@ -184,15 +205,22 @@ class Conversation:
         asker: int | None = None,
         follows: list[Exchange] | None = None,
         window: TimeWindow | None = None,
+        as_of: date | None = None,
     ) -> AsyncIterator[Draft | Turn]:
         """Drafts of an LLM's reply as it is written, then the Turn, as `ask` makes it."""
         try:
             history = (
                 follows if follows is not None else await asyncio.to_thread(self.memory.recall, key)
             )
+            scope = await asyncio.to_thread(self.scope, key) if self.scopes else None
             started = time.perf_counter()
             stream = self.service.stream(
-                question, history=history, chat_id=key.chat_id, window=window
+                question,
+                history=history,
+                chat_id=key.chat_id,
+                window=window,
+                as_of=as_of,
+                collections=scope,
             )
             async for part in stream:
                 if isinstance(part, Draft):

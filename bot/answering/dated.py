@@ -42,5 +42,9 @@ def when_asked(as_of: date | None, window: TimeWindow | None) -> str:
     if window is not None and window.is_span:
         said += f" It asks about reports published {window.describe()}."
     elif window is not None and window.recent:
-        said += " It asks for the newest reports: say the date of the one you answer from."
+        said += (
+            " It asks for the newest reports: say the date of the one you answer from. When"
+            " reports of different dates answer it differently, lead with the newest one's"
+            " answer and its date, then say what the earlier one said, with its date."
+        )
     return said + ")"

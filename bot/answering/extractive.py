@@ -12,7 +12,7 @@ from langchain_core.documents import Document
 
 from bot.answering.answer_types import answer_strength, answer_type, holds_answer
 from bot.answering.answers import Answer, Citation, citation_for, sentences_of
-from bot.answering.reader import Reading, published_day, read, shape
+from bot.answering.reader import Mention, Reading, published_day, read, shape
 from bot.answering.relevance import cosine
 from bot.answering.time_window import spoken
 from index.embeddings import SentenceTransformerEmbeddings
@@ -97,7 +97,7 @@ class ExtractiveAnswerer:
         if not self.reader:
             return answer_from(question, documents, chosen)
         scores = {candidate.position: candidate.score for candidate in candidates}
-        reading = read(question, documents, pool, scores)
+        reading = read(question, documents, pool, scores, describe=self._describe)
         short, positions = shape(reading, [c.position for c in candidates], pool)
         # The short answer goes on top of the best sentences, never in place of them: every
         # shorter answer tried lost whole-answer accuracy on train, dev and val (BENCHMARKS.md,
@@ -107,10 +107,16 @@ class ExtractiveAnswerer:
             holding = [pair for pair in chosen if short.lower() in pair[1].lower()]
             support = holding[0] if holding else pool[positions[0]]
             chosen = [support, *(pair for pair in chosen if pair != support)]
-        note = ""
+        lead = ""
         if short and reading is not None and reading.differing is not None:
-            chosen, note = differing_reports(reading, documents, pool, chosen)
-        return answer_from(question, documents, chosen, short, note)
+            # Reports of different dates differ: the newest one's answer leads, the short
+            # answer included, whichever the reader scored higher.
+            short = newest_first(reading, documents)[0].span.text
+            chosen, lead = differing_reports(reading, documents, pool, chosen)
+        return answer_from(question, documents, chosen, short, lead=lead)
+
+    def _describe(self, texts: list[str]) -> list[list[float]]:
+        return self.embeddings.embed_sentences(texts, SCORING_BATCH)
 
     def _best_sentences(
         self, candidates: list[_Candidate], pool: list[tuple[int, str]], question: str
@@ -191,33 +197,44 @@ class ExtractiveAnswerer:
         return kept
 
 
+def newest_first(reading: Reading, documents: list[Document]) -> list[Mention]:
+    """The reader's answer and the report that differs from it, the newest report first."""
+    assert reading.differing is not None
+    return sorted(
+        (reading.mention, reading.differing),
+        key=lambda m: -(published_day(documents[m.document]) or 0),
+    )
+
+
 def differing_reports(
     reading: Reading,
     documents: list[Document],
     pool: list[tuple[int, str]],
     chosen: list[tuple[int, str]],
 ) -> tuple[list[tuple[int, str]], str]:
-    """The sentences to cite, the differing report's among them, and a line saying what each
-    report says, newest first, with its date and [n]: "Reports differ by date: the Red Front
-    (5 March 2024) [1]; before that, the Blue Brigade (10 January 2024) [2]." """
-    other = reading.differing
-    assert other is not None
-    for mention in (reading.mention, other):  # each name's sentence is cited and quoted
+    """The sentences to cite, the newest report's first and the older one's among them, and
+    the line that leads the answer: the newest report's answer with its date, then what the
+    earlier one said, each with its [n]: "The Red Front, as of 20 April 2024 [1]; before
+    that, The Blue Brigade (10 January 2024) [2]." ("as of" the report's date: the report
+    doesn't say since when.)"""
+    newest, older = newest_first(reading, documents)
+    for mention in (older, newest):  # each name's sentence is cited and quoted, newest first
         named = [pair for pair in chosen if pair[0] == mention.document]
-        if not any(mention.span.text in sentence for _, sentence in named):
-            chosen = [*chosen, pool[mention.position]]
+        holding = [pair for pair in named if mention.span.text in pair[1]]
+        support = holding[0] if holding else pool[mention.position]
+        chosen = [support, *(pair for pair in chosen if pair != support)]
     numbers: dict[int, int] = {}
     for index, _ in chosen:
         numbers.setdefault(index, len(numbers) + 1)
-    reports = sorted(
-        (reading.mention, other), key=lambda m: -(published_day(documents[m.document]) or 0)
+
+    def dated(mention: Mention) -> str:
+        return spoken(date.fromordinal(published_day(documents[mention.document]) or 1))
+
+    lead = (
+        f"{newest.span.text}, as of {dated(newest)} [{numbers[newest.document]}]; "
+        f"before that, {older.span.text} ({dated(older)}) [{numbers[older.document]}]."
     )
-    said = [
-        f"{m.span.text} ({spoken(date.fromordinal(published_day(documents[m.document]) or 1))})"
-        f" [{numbers[m.document]}]"
-        for m in reports
-    ]
-    return chosen, f"Reports differ by date: {said[0]}; before that, {said[1]}."
+    return chosen, lead
 
 
 def answer_from(
@@ -226,10 +243,12 @@ def answer_from(
     chosen: list[tuple[int, str]],
     short: str = "",
     note: str = "",
+    *,
+    lead: str = "",
 ) -> Answer:
     """The answer made of the `chosen` (passage index, sentence) pairs, each followed by the
-    [n] of its passage, after the short answer, and the `note` on a line of its own. Every
-    cited sentence is in its passage's quote."""
+    [n] of its passage, after the short answer, with the `lead` on a line of its own before
+    them and the `note` after them. Every cited sentence is in its passage's quote."""
     numbers: dict[int, int] = {}
     cited: dict[int, list[str]] = {}
     parts = []
@@ -243,7 +262,7 @@ def answer_from(
     ]
     return Answer(
         question=question,
-        answer=" ".join(parts) + (f"\n{note}" if note else ""),
+        answer=(f"{lead}\n" if lead else "") + " ".join(parts) + (f"\n{note}" if note else ""),
         refused=False,
         citations=citations,
         short_answer=short,

@@ -16,7 +16,7 @@ import functools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from langchain_core.documents import Document
@@ -24,11 +24,14 @@ from langchain_core.documents import Document
 from bot.answering.candidates import (
     AnswerKind,
     Span,
+    asked_description,
+    asked_unit,
     expected_kind,
     kind_fit,
     repeated_share,
     spans,
 )
+from bot.answering.relevance import cosine
 from index.text import content_words, stem
 
 _WORD = re.compile(r"[\w’'-]+")
@@ -101,6 +104,19 @@ MIN_SCORE = 0.0
 MAX_WORDS = 60
 
 
+# Asked "which team", the names the reader likes best are held against the word "team" in the
+# embedding model's space ("Buffalo Bills" is nearer to it than "University of Cincinnati
+# Medical Center"): the best DESCRIBED names are re-ordered by their odds times
+# e^(DESCRIPTION_WEIGHT x cosine). Both chosen on the train weeks and dev (BENCHMARKS.md, "What
+# the question calls the answer").
+DESCRIPTION_WEIGHT = 8.0
+DESCRIBED = 8
+# Asked "how many seconds", a number followed by "seconds" gets its odds times e^UNIT_WEIGHT.
+UNIT_WEIGHT = 3.0
+# Texts to vectors (normalized), the answerer's sentence model.
+Describe = Callable[[list[str]], list[list[float]]]
+
+
 @dataclass(frozen=True)
 class Mention:
     """One thing of the asked kind, in the sentence at `position` of the pool."""
@@ -124,7 +140,9 @@ class Reading:
 
     @property
     def short_answer(self) -> str:
-        return self.mention.span.text
+        # An amount is read with its digit groups ("1,200"), so one ending a clause keeps the
+        # clause's comma ("45,"): shown without it.
+        return self.mention.span.text.rstrip(",")
 
 
 def read(
@@ -133,22 +151,102 @@ def read(
     pool: Sequence[tuple[int, str]],
     sentence_scores: Mapping[int, float],
     weights: Mapping[str, float] = WEIGHTS,
+    describe: Describe | None = None,
+    description_weight: float = DESCRIPTION_WEIGHT,
+    described: int = DESCRIBED,
+    fullest: bool = True,
+    unit_weight: float = UNIT_WEIGHT,
 ) -> Reading | None:
     """The best-scoring mention of the asked kind in `pool` (each passage's sentences, as
     (passage index, sentence)), or None when there is none. `sentence_scores`: the answerer's
-    scores of the sentences it scored, by their place in the pool."""
+    scores of the sentences it scored, by their place in the pool. `describe`: the sentence
+    model, to hold the best names against what the question calls the answer."""
     mentions = find_mentions(question, documents, pool, sentence_scores)
     if not mentions:
         return None
     # A thing named in several places gathers the weight of each mention (as odds), so that
-    # passages agreeing count; it is shown by its best mention.
+    # passages agreeing count; it is shown by its best mention, of its fullest name: "Buffalo
+    # Bills" when "Bills" is chosen and the passages name both. (Counting "Bills" with
+    # "Buffalo Bills" chose worse on train-2023: BENCHMARKS.md, "What the question calls the
+    # answer".)
     scored = [(probability(m.features, weights), m) for m in mentions]
     mass: dict[str, float] = defaultdict(float)
     for score, m in scored:
         mass[_key(m.span.text)] += score / (1 - score + 1e-9)
+    for key in _counting(question, mentions) if unit_weight else ():
+        mass[key] *= math.exp(unit_weight)
     scored.sort(key=lambda pair: (-mass[_key(pair[1].span.text)], -pair[0], pair[1].position))
+    if describe is not None and description_weight:
+        chosen = _fitting_description(
+            question, scored, mass, describe, description_weight, described
+        )
+        if chosen is not None:
+            scored.sort(key=lambda pair: _key(pair[1].span.text) != chosen)
+    if fullest:
+        fuller = full_names({_key(m.span.text) for m in mentions}).get(_key(scored[0][1].span.text))
+        if fuller is not None:
+            scored.sort(key=lambda pair: _key(pair[1].span.text) != fuller)
     best_score, best = scored[0]
     return Reading(best, best_score, _differing(best, best_score, scored, documents))
+
+
+def _fitting_description(
+    question: str,
+    scored: Sequence[tuple[float, Mention]],
+    mass: Mapping[str, float],
+    describe: Describe,
+    weight: float,
+    described: int,
+) -> str | None:
+    """Of the `described` names with the most mass, the one whose odds times
+    e^(weight x its cosine to what the question calls the answer) is highest; None when the
+    question calls it nothing ("Who won ...?")."""
+    description = asked_description(question)
+    if description is None:
+        return None
+    shown: dict[str, str] = {}
+    for _, mention in scored:
+        shown.setdefault(_key(mention.span.text), mention.span.text)
+        if len(shown) == described:
+            break
+    vectors = describe([description, *shown.values()])
+    fit = {key: cosine(vectors[0], vector) for key, vector in zip(shown, vectors[1:], strict=True)}
+    return max(shown, key=lambda key: math.log(mass[key] + 1e-12) + weight * fit[key])
+
+
+def _counting(question: str, mentions: Sequence[Mention]) -> set[str]:
+    """The numbers followed, within two words, by what the question counts ("90 seconds",
+    asked how many seconds)."""
+    unit = asked_unit(question)
+    if unit is None:
+        return set()
+    wanted = _stem(unit)
+    found = set()
+    for mention in mentions:
+        after = _WORD.findall(mention.sentence[mention.span.end :])[:2]
+        if mention.span.numeric and any(_stem(word.lower()) == wanted for word in after):
+            found.add(_key(mention.span.text))
+    return found
+
+
+def full_names(keys: set[str]) -> dict[str, str]:
+    """Each name that ends another, longer one, to the longest such ("bills" and "the bills" to
+    "buffalo bills", "biden" to "president joe biden"): one thing named in full and in short."""
+    by_words = sorted((key.split() for key in keys), key=lambda words: (-len(words), words))
+    group = {}
+    for words in by_words:
+        core = words[1:] if words[0] == "the" and len(words) > 1 else words
+        longer = next(
+            (
+                other
+                for other in by_words
+                if len(other) > len(core) and other[-len(core) :] == core and other != words
+            ),
+            None,
+        )
+        if longer is not None:
+            group[" ".join(words)] = " ".join(longer)
+    return group
 
 
 def _differing(

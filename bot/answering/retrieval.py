@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Literal
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -16,6 +17,7 @@ from bot.answering import retrieval_steps as steps
 from bot.answering.relevance import cosine, relevance
 from bot.answering.time_window import TimeWindow
 from index.chunking import join_chunks
+from index.collections import Scope
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
 from index.text import content_words
@@ -46,8 +48,16 @@ class ChunkRetriever(BaseRetriever):
     reranker: Reranker | None = None
     neighbours: int = steps.NEIGHBOURS
     ledes: bool = steps.LEDES
-    # Wire copies: one passage per story, the other outlets named (steps.one_per_story).
+    # Wire copies: one passage per story, the other outlets found named. `wire_copies` says
+    # how a copy is told: "stories", grouped at index time (index/stories.py,
+    # steps.one_per_indexed_story); "text", by the found chunks' shingles at question time
+    # (steps.one_per_story); "both", either (the default: the fewest copies in the top 4 on
+    # rtqa-dev, at the same Hit@k; BENCHMARKS.md, "Wire copies: stories at index time").
+    # The outlets named are those among the chunks read (twice k): asking the store for
+    # every article of the kept stories took 25 ms a question on rtqa-dev's 26,561 chunks
+    # (Chroma scans its metadata for it), and would grow with the store.
     one_per_story: bool = True
+    wire_copies: Literal["stories", "text", "both"] = "both"
 
     def _get_relevant_documents(
         self,
@@ -57,6 +67,7 @@ class ChunkRetriever(BaseRetriever):
         k: int | None = None,
         as_of: date | None = None,
         window: TimeWindow | None = None,
+        collections: Scope = None,
     ) -> list[Document]:
         """The `k` best passages (default `self.k`), as LangChain's own retrievers take it:
         `invoke(query, k=2)`. `as_of` is when the question is asked: today if not given.
@@ -64,7 +75,8 @@ class ChunkRetriever(BaseRetriever):
         written yet), so the k returned are all ones that had been. `window`: publication
         dates given explicitly (`hard`) are kept to, and recency then counts from the last of
         them. A span only the question's words name changes no ranking: ranking its reports
-        first lost on both train sets (BENCHMARKS.md, "Time in questions")."""
+        first lost on both train sets (BENCHMARKS.md, "Time in questions"). `collections`:
+        a chat's scope, kept to by both searches (None: every collection, no filter)."""
         k = self.k if k is None else k
         today = (as_of or date.today()).toordinal()
         hard = window if window is not None and window.hard else None
@@ -73,7 +85,13 @@ class ChunkRetriever(BaseRetriever):
         vector = self.embeddings.embed_query(query)
         keyword = self.keyword if self.keyword_weight else None
         found = steps.gather_candidates(
-            self.store, keyword, query, vector, max(self.candidates, k), self.candidates
+            self.store,
+            keyword,
+            query,
+            vector,
+            max(self.candidates, k),
+            self.candidates,
+            collections,
         )
         located = found.located
         published = {i: steps.day_number(place.published) for i, place in located.items()}
@@ -105,11 +123,19 @@ class ChunkRetriever(BaseRetriever):
             score = relevance(cos, wanted, chunk.text)
             documents.append(steps.scored_document(chunk, cos, score, fused[chunk.id]))
         if self.one_per_story:
-            documents = steps.one_per_story(documents)
+            documents = self._one_per_story(documents)
         documents = documents[:keep]
         if self.reranker:
             documents = self.reranker(query, documents)
         return self._widen(documents[:k])
+
+    def _one_per_story(self, documents: list[Document]) -> list[Document]:
+        """The best passage of each story, naming the outlets of the others."""
+        if self.wire_copies in ("text", "both"):
+            documents = steps.one_per_story(documents)
+        if self.wire_copies in ("stories", "both"):
+            documents = steps.one_per_indexed_story(documents)
+        return documents
 
     def _widen(self, documents: list[Document]) -> list[Document]:
         """Each found chunk's document as the passage of it and its neighbours (after its

@@ -25,6 +25,8 @@ from langchain_core.documents import Document
 
 from bot.answering.time_window import TimeWindow
 from index.chunking import Chunk, Located
+from index.collections import Scope
+from index.scoping import can_match, scope_filter
 from index.store import ArticleStore
 
 # Reciprocal-rank fusion: score = sum over the lists of weight / (RRF_K + rank).
@@ -54,11 +56,12 @@ Where = TypeVar("Where", Located, Chunk)
 @runtime_checkable  # a field of the pydantic `ChunkRetriever`, which checks what it is given
 class KeywordLookup(Protocol):
     """What retrieval reads from the keyword index (`index.keyword.KeywordSearch`), and
-    nothing that writes to it: `search`, up to k (chunk id, BM25 score) pairs best first;
-    `locate`, where the chunks it holds sit; `ids_around`, a passage's chunks around each
-    given one, or None if it doesn't hold every given chunk (then the store is asked)."""
+    nothing that writes to it: `search`, up to k (chunk id, BM25 score) pairs best first,
+    of `collections` alone if given (a chat's scope); `locate`, where the chunks it holds
+    sit; `ids_around`, a passage's chunks around each given one, or None if it doesn't
+    hold every given chunk (then the store is asked)."""
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]: ...
+    def search(self, query: str, k: int, collections: Scope = None) -> list[tuple[str, float]]: ...
 
     def locate(self, ids: Sequence[str]) -> dict[str, Located]: ...
 
@@ -86,15 +89,19 @@ def gather_candidates(
     vector: Sequence[float],
     dense_count: int,
     keyword_count: int,
+    collections: Scope = None,
 ) -> Candidates:
     """The nearest chunks from the store and the best BM25 matches (read from the keyword
     index as it is: keeping it in step is the indexer's job, never a question's). Where each
     sits comes from the keyword index, which holds it for every chunk, and from the store only
     for those the keyword index doesn't know yet: reading a hundred candidates' metadata from
     Chroma was a third of retrieval (BENCHMARKS.md, "A new machine, one text a run for fp32
-    too, and reading only what is kept")."""
-    dense = store.nearest(vector, dense_count)
-    keyword_hits = keyword.search(query, keyword_count) if keyword else []
+    too, and reading only what is kept"). With `collections` (a chat's scope), both searches
+    keep to those collections; without, neither filters at all."""
+    if not can_match(store, collections):
+        return Candidates({}, {}, [], [])
+    dense = store.nearest(vector, dense_count, scope_filter(store, collections))
+    keyword_hits = keyword.search(query, keyword_count, collections) if keyword else []
     keyword_ids = [chunk_id for chunk_id, _ in keyword_hits]
     wanted = list(dict.fromkeys([*(chunk_id for chunk_id, _ in dense), *keyword_ids]))
     located = keyword.locate(wanted) if keyword else {}
@@ -244,16 +251,54 @@ def one_per_story(documents: Sequence[Document]) -> list[Document]:
     ]
 
 
+def story_of(document: Document) -> str:
+    """The story a found chunk's article belongs to (index/stories.py), its article for one
+    stored before stories."""
+    return str(document.metadata.get("story") or document.metadata.get("article_key") or "")
+
+
+def one_per_indexed_story(documents: Sequence[Document]) -> list[Document]:
+    """The documents, best first, with those of another article of a story a better one is of
+    left out (the stories grouped at index time: another outlet's copy); the better one lists
+    in `also` the outlets left out. Passages of one article stay, as without stories."""
+    first: dict[str, Document] = {}
+    also: dict[str, list[str]] = {}
+    kept: list[Document] = []
+    for document in documents:
+        story = story_of(document)
+        better = first.setdefault(story, document)
+        if better.metadata.get("article_key") == document.metadata.get("article_key"):
+            kept.append(document)
+            also.setdefault(story, list(better.metadata.get("also", [])))
+        else:
+            _add_outlet(also[story], document.metadata, better.metadata)
+    return [
+        Document(page_content=d.page_content, metadata={**d.metadata, "also": also[story_of(d)]})
+        if also[story_of(d)]
+        else d
+        for d in kept
+    ]
+
+
+def _add_outlet(also: list[str], other: Mapping[str, object], own: Mapping[str, object]) -> None:
+    """Name the other article's outlet (source, else title) once, and never the kept one's."""
+    outlet = str(other.get("source") or other.get("title") or "")
+    if outlet and outlet not in also and outlet != str(own.get("source") or ""):
+        also.append(outlet)
+
+
 def scored_document(chunk: Chunk, similarity: float, relevance: float, score: float) -> Document:
     """A found chunk as a Document: its own text, and its fields, cosine `similarity`,
     `relevance` and fused `score` in the metadata."""
     metadata = {**asdict(chunk), "similarity": similarity, "relevance": relevance, "score": score}
+    del metadata["signature"]  # the article's MinHash, of no use to an answer
     return Document(page_content=chunk.text, metadata=metadata)
 
 
 def chunk_of(document: Document) -> Chunk:
     """The found chunk a `scored_document` was made from."""
-    return Chunk(**{name: document.metadata[name] for name in Chunk.__dataclass_fields__})
+    fields = Chunk.__dataclass_fields__
+    return Chunk(**{name: document.metadata[name] for name in fields if name in document.metadata})
 
 
 def passage_places(chunk: Chunk, reach: int, ledes: bool) -> list[int]:

@@ -26,6 +26,7 @@ from bot.answering.chain import (
 )
 from bot.answering.prompts import PromptLibrary
 from bot.answering.time_window import TimeWindow
+from index.collections import Scope
 from index.store import ArticleStore
 
 if TYPE_CHECKING:
@@ -99,14 +100,17 @@ class AnswerService:
         history: History = (),
         chat_id: int | None = None,
         window: TimeWindow | None = None,
+        collections: Scope = None,
     ) -> Answer:
         """A cited answer, or a refusal when no passage is relevant enough to the question.
         `as_of`: answer as on that date (later articles left out); default today. `history`:
         the chat's earlier (standalone question, answer) pairs, for follow-ups. `window`:
-        publication dates to keep to, given as dates."""
+        publication dates to keep to, given as dates. `collections`: the collections to
+        answer from (None: every one)."""
         return self.answer_with_passages(
-            question, as_of, history=history, chat_id=chat_id, window=window
-        )[0]
+            question, as_of, history=history, chat_id=chat_id, window=window,
+            collections=collections,
+        )[0]  # fmt: skip
 
     def answer_with_passages(
         self,
@@ -116,6 +120,7 @@ class AnswerService:
         history: History = (),
         chat_id: int | None = None,
         window: TimeWindow | None = None,
+        collections: Scope = None,
     ) -> tuple[Answer, list[Document]]:
         """The answer and every passage retrieved for it."""
         request: AnswerInput = {
@@ -123,6 +128,7 @@ class AnswerService:
             "history": list(history),
             "as_of": as_of,
             "window": window,
+            "collections": collections,
         }
         outcome = self.chain.invoke(request, self.run_config(chat_id))
         return self._said_empty(outcome.answer, outcome.passages), outcome.passages
@@ -134,14 +140,17 @@ class AnswerService:
         history: History = (),
         chat_id: int | None = None,
         window: TimeWindow | None = None,
+        as_of: date | None = None,
+        collections: Scope = None,
     ) -> AsyncIterator[Draft | Answer]:
         """Drafts of the LLM's reply as it is generated (none without an LLM), then the
-        checked Answer, the same the chain's invoke gives."""
+        checked Answer, the same the chain's invoke gives (`as_of` as for `answer`)."""
         request: AnswerInput = {
             "question": question,
             "history": list(history),
-            "as_of": None,
+            "as_of": as_of,
             "window": window,
+            "collections": collections,
         }
         config = self.run_config(chat_id)
         text = ""

@@ -20,6 +20,7 @@ from index.catalog import (
     list_page,
     remove_article,
 )
+from index.collections import scope_of
 from index.store import ArticleStore
 
 EMPTY_INDEX = "the index is empty: add articles with `newsdesk index FILES_OR_FOLDERS`"
@@ -47,7 +48,10 @@ def _as_json(article: ArticleSummary) -> dict[str, Any]:
 
 
 def _list(store: ArticleStore, args: argparse.Namespace) -> int:
-    page = list_page(store, page=args.page, per_page=args.per_page, search=args.search)
+    collections = scope_of(args.collection)
+    page = list_page(
+        store, page=args.page, per_page=args.per_page, search=args.search, collections=collections
+    )
     if args.json:
         found = [_as_json(article) for article in page.articles]
         print(
@@ -58,7 +62,7 @@ def _list(store: ArticleStore, args: argparse.Namespace) -> int:
             )
         )
         return 0
-    if not page.total and not page.search:
+    if not page.total and not page.search and collections is None:
         print(EMPTY_INDEX)
         return 0
     print(page.heading())
@@ -67,6 +71,18 @@ def _list(store: ArticleStore, args: argparse.Namespace) -> int:
     if page.page < page.pages:
         print(f"next: --page {page.page + 1}")
     return 0
+
+
+def _story(store: ArticleStore, article: ArticleSummary) -> str:
+    """The article's story id, and the other outlets that ran it."""
+    if not article.story:
+        return "- (given at the next indexing run)"
+    others = [
+        outlet or key
+        for key, outlet, _ in store.story_outlets([article.story]).get(article.story, [])
+        if key != article.key
+    ]
+    return article.story + (f" (also: {', '.join(others)})" if others else "")
 
 
 def _show(store: ArticleStore, article: ArticleSummary, chars: int, *, as_json: bool) -> int:
@@ -89,6 +105,7 @@ def _show(store: ArticleStore, article: ArticleSummary, chars: int, *, as_json: 
         ("url", article.url or "-"),
         ("key", article.key),
         ("from", article.origin or "-"),
+        ("story", _story(store, article)),
         ("chunks", str(article.chunks)),
         ("characters", str(len(text))),
     ]

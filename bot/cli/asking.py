@@ -14,6 +14,7 @@ from bot.redaction import Redactor
 from bot.render import render_text
 from bot.settings import Settings
 from bot.wiring.answering import Answering, build_answering
+from index.collections import scope_of
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def ask_command(
     as_of: date | None,
     since: date | None = None,
     until: date | None = None,
+    collections: list[str] | None = None,
 ) -> int:
     if not question.strip():
         raise CommandError('give the question after `ask`: newsdesk ask "who controls Qairawan?"')
@@ -40,7 +42,8 @@ def ask_command(
     answering = build_answering(settings, redact=redact)
     say_if_keyword_index_behind(answering)
     conversation = Conversation(answering.service)
-    turn = conversation.ask(ONE_OFF, question, as_of=as_of, window=window)
+    scope = scope_of(collections)
+    turn = conversation.ask(ONE_OFF, question, as_of=as_of, window=window, collections=scope)
     if as_json:
         print(json.dumps(turn.answer.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -19,7 +19,7 @@ LOCAL = ConversationKey("local")
 # What /help (prompts/help.txt, shared with Telegram) names but only Telegram has.
 TELEGRAM_ONLY = frozenset(
     {"/follow", "/following", "/unfollow", "/digest", "/timezone", "/reindex", "/prompt",
-     "/stats", "/articles"}
+     "/stats", "/articles", "/sources"}
 )  # fmt: skip
 IN_TELEGRAM = (
     "{command} works in Telegram. Here, type the question itself; on the command line, "

@@ -14,6 +14,7 @@ from bot.wiring.indexing import build_indexer, fetch_policy
 from bot.wiring.state import open_state
 from bot.wiring.stores import open_article_store
 from index.articles import SUPPORTED_SUFFIXES
+from index.collections import DEFAULT_COLLECTION
 from index.ingest.feeds import FeedListError, check_feed_url
 from index.ingest.fetch import FetchError
 from index.ingest.sources import Sources
@@ -46,9 +47,11 @@ def run_index(
 
 
 def index_command(settings: Settings, args: argparse.Namespace, redact: Redactor) -> int:
-    sources = Sources.parse(args.sources, args.include)
+    sources = Sources.parse(args.sources, args.include, args.collection)
     if args.feeds:
-        sources.feeds, sources.poll_feeds = open_state(settings).feeds.urls(), True
+        polled = open_state(settings).feeds.polled()
+        sources.feeds, sources.poll_feeds = polled.feeds, True
+        sources.feed_collections = polled.feed_collections
     if sources.is_empty():
         if args.feeds:
             raise CommandError("no feeds are listed yet: add one with `newsdesk feeds add URL`")
@@ -63,13 +66,20 @@ def index_command(settings: Settings, args: argparse.Namespace, redact: Redactor
     return 1 if summary.problems else 0
 
 
-def feeds_command(settings: Settings, action: str, url: str | None, redact: Redactor) -> int:
+def feeds_command(
+    settings: Settings,
+    action: str,
+    url: str | None,
+    redact: Redactor,
+    collection: str | None = None,
+) -> int:
     feeds = open_state(settings).feeds
+    if collection is not None and action != "add":
+        raise CommandError("--collection goes with `newsdesk feeds add`")
     if action == "list":
-        listed = feeds.urls()
-        print(
-            "\n".join(listed) if listed else "no feeds yet: add one with `newsdesk feeds add URL`"
-        )
+        listed, collections = feeds.urls(), feeds.collections()
+        lines = [f"{url}  ({collections[url]})" if url in collections else url for url in listed]
+        print("\n".join(lines) if lines else "no feeds yet: add one with `newsdesk feeds add URL`")
         return 0
     if not url:
         raise CommandError(f"`newsdesk feeds {action}` needs the feed's URL")
@@ -79,13 +89,13 @@ def feeds_command(settings: Settings, action: str, url: str | None, redact: Reda
             feed = check_feed(url, fetch_policy(settings))
         except (FetchError, FeedListError) as error:
             raise CommandError(f"{redact(url)} was not added: {redact(str(error))}") from None
-        if not feeds.add(url):
+        if not feeds.add(url, collection):
             print(f"{redact(url)} is listed")
             return 0
         named = f"'{feed.title}'" if feed.title else "the feed"
         print(
-            f"added {redact(url)}: {named}, {feed.entries} entries now; "
-            "`newsdesk index --feeds` polls it"
+            f"added {redact(url)}: {named}, {feed.entries} entries now, into collection "
+            f"{collection or DEFAULT_COLLECTION}; `newsdesk index --feeds` polls it"
         )
         return 0
     if feeds.remove(url):

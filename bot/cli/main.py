@@ -87,6 +87,7 @@ def run_command(
             as_of=args.as_of,
             since=args.since,
             until=args.until,
+            collections=args.collection,
         )
     if args.command == "index":
         from bot.cli.indexing import index_command
@@ -95,7 +96,7 @@ def run_command(
     if args.command == "feeds":
         from bot.cli.indexing import feeds_command
 
-        return feeds_command(settings, args.action, args.url, redact)
+        return feeds_command(settings, args.action, args.url, redact, args.collection)
     if args.command == "status":
         from bot.cli.status import status_command
 

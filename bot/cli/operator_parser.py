@@ -23,6 +23,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def collection_name(text: str) -> str:
+    """A --collection value, checked as a collection name (index/collections.py)."""
+    from index.collections import CollectionNameError, check_collection_name
+
+    try:
+        return check_collection_name(text)
+    except CollectionNameError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def since_time(text: str) -> datetime:
     """A date (YYYY-MM-DD, from its midnight) or a date and time; UTC unless it says."""
     try:
@@ -73,6 +83,13 @@ def _add_articles(commands: Any) -> None:
     )
     articles.add_argument(
         "--search", default="", metavar="TEXT", help="list: only titles holding TEXT (any case)"
+    )
+    articles.add_argument(
+        "--collection",
+        action="append",
+        type=collection_name,
+        metavar="NAME",
+        help="list: only articles in collection NAME; may be repeated (default: all)",
     )
     articles.add_argument(
         "--chars",

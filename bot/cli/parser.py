@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from bot.cli.operator_parser import add_operator_commands
+from bot.cli.operator_parser import add_operator_commands, collection_name
 from index.articles import SUPPORTED_SUFFIXES
 from index.backends import BACKENDS
 
@@ -83,6 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GLOB",
         help="in folders, index only files matching GLOB (e.g. '*.md'); may be repeated",
     )
+    index.add_argument(
+        "--collection",
+        type=collection_name,
+        metavar="NAME",
+        help=(
+            "put the articles read into collection NAME (letters a-z, digits, - and _; a chat's "
+            "/sources keeps to some collections). Without it, an article already indexed stays "
+            "in its collection and a new one goes into 'main'; --feeds articles go into each "
+            "feed's own"
+        ),
+    )
     index.add_argument("--quiet", action="store_true", help="print only the summary")
 
     feeds = commands.add_parser(
@@ -95,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     feeds.add_argument("action", choices=["add", "list", "remove"])
     feeds.add_argument("url", nargs="?", metavar="URL", help="the feed's URL (add and remove)")
+    feeds.add_argument(
+        "--collection",
+        type=collection_name,
+        metavar="NAME",
+        help="add: the collection the feed's articles go into (default: main)",
+    )
 
     commands.add_parser(
         "status",
@@ -123,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_iso_date,
         metavar="YYYY-MM-DD",
         help="answer as if asked on that day: later articles are left out (default: today)",
+    )
+    ask.add_argument(
+        "--collection",
+        action="append",
+        type=collection_name,
+        metavar="NAME",
+        help="answer only from articles in collection NAME; may be repeated (default: all)",
     )
     ask.add_argument(
         "--since",

@@ -11,8 +11,10 @@ from sqlalchemy import delete, select
 
 from bot.state.database import Database
 from bot.state.tables import feed_entry_failures, feeds
+from index.collections import check_collection_name
 from index.ingest.feeds import check_feed_url
 from index.ingest.polling import EntryFailure
+from index.ingest.sources import Sources
 
 # A failure this old is of an entry long gone from its feed: forgotten.
 FORGET_FAILURES_SECONDS = 30 * 24 * 3600.0
@@ -28,11 +30,26 @@ class FeedRecords:
         with self.database.transaction() as db:
             return list(db.scalars(select(feeds.c.url).order_by(feeds.c.id)))
 
-    def add(self, url: str) -> bool:
-        """Add a feed; False if it was already listed. FeedListError for a bad URL."""
-        url = check_feed_url(url)
+    def polled(self) -> Sources:
+        """Every listed feed, as a run polls them (so prune may go by the list), each with
+        its collection."""
+        return Sources(feeds=self.urls(), poll_feeds=True, feed_collections=self.collections())
+
+    def collections(self) -> dict[str, str]:
+        """The collection of each feed that names one (the rest are `main`'s)."""
+        query = select(feeds.c.url, feeds.c.collection).where(feeds.c.collection.is_not(None))
         with self.database.transaction() as db:
-            return self.database.insert_new(db, feeds, url=url, added_at=time.time())
+            return {str(url): str(name) for url, name in db.execute(query)}
+
+    def add(self, url: str, collection: str | None = None) -> bool:
+        """Add a feed, its articles bound for `collection` (checked; None: main); False if it
+        was already listed. FeedListError for a bad URL."""
+        url = check_feed_url(url)
+        name = check_collection_name(collection) if collection is not None else None
+        with self.database.transaction() as db:
+            return self.database.insert_new(
+                db, feeds, url=url, added_at=time.time(), collection=name
+            )
 
     def remove(self, url: str) -> bool:
         """Remove a feed; False if it wasn't listed."""

@@ -16,6 +16,7 @@ from bot.state.legacy import import_legacy_files
 from bot.state.limits import StoredWindows
 from bot.state.memory import StoredConversations
 from bot.state.prompts import DatabasePromptStore
+from bot.state.sources import ChatSources
 from bot.state.uploads import UploadRecords
 
 
@@ -32,6 +33,7 @@ class SharedState:
     jobs: JobQueue
     follows: Follows
     digests: Digests
+    sources: ChatSources
 
 
 def shared_state(database: Database) -> SharedState:
@@ -47,6 +49,7 @@ def shared_state(database: Database) -> SharedState:
         jobs=JobQueue(database),
         follows=Follows(database),
         digests=Digests(database),
+        sources=ChatSources(database),
     )
 
 

@@ -70,6 +70,8 @@ feeds = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("url", Text, nullable=False, unique=True),
     Column("added_at", Float, nullable=False),
+    # The collection its articles are indexed into (index/collections.py); NULL: main.
+    Column("collection", String(40)),
 )
 
 uploads = Table(
@@ -166,4 +168,13 @@ follow_digests = Table(
     Column("last_at", Float),  # when the last one was sent
     # The articles the last digest listed: not listed again.
     Column("sent_keys_json", Text, nullable=False),
+)
+
+chat_sources = Table(
+    "chat_sources",
+    METADATA,
+    # A chat's scope (/sources): one row per collection it answers from; none: every one.
+    Column("chat_id", BigInteger, nullable=False),
+    Column("collection", String(40), nullable=False),
+    PrimaryKeyConstraint("chat_id", "collection"),
 )

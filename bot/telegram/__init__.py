@@ -4,6 +4,8 @@ app.py          build_application: every handler, the error handler and the jobs
 context.py      the typed context every handler gets: bot data, chat data, the services
 concurrency.py  updates handled side by side, each chat's in order; the answer thread pool
 questions.py    readers: access gate, questions in private chats and groups, /start, /reset
+help_text.py    /start and /help in the client's language
+voice.py        voice questions: downloaded, transcribed, "Heard: ...", answered as text
 buttons.py      the source and 👍/👎 buttons under each answer
 admin.py        operators: /reindex, the feed poll, /prompt, /stats
 uploads.py      documents and links sent to the bot, checked, recorded and indexed

@@ -16,7 +16,6 @@ from bot.telegram.access import admin_message
 from bot.telegram.context import Context, conversation_key
 from bot.telegram.indexing import in_background, index_and_report, reindex_sources, run_indexing
 from index.errors import NewsdeskError
-from index.ingest.sources import Sources
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +80,13 @@ async def reindex(update: Update, context: Context) -> None:
 async def poll_feeds(context: Context) -> None:
     """Scheduled: index new entries of every listed feed and log what was added."""
     try:
-        feeds = await asyncio.to_thread(context.state.feeds.urls)
+        polled = await asyncio.to_thread(context.state.feeds.polled)
     except NewsdeskError as error:
         log.error("feed poll skipped: %s", error)
         return
-    if not feeds:
+    if not polled.feeds:
         return
-    summary = await run_indexing(context, Sources(feeds=feeds, poll_feeds=True))
+    summary = await run_indexing(context, polled)
     log.info("feed poll: %s", summary.describe())
     for title in summary.added_titles:
         log.info("feed poll added: %s", title)

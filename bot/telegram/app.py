@@ -23,7 +23,17 @@ from telegram.ext import (
 from bot.errors import NewsdeskError
 from bot.redaction import without_locations
 from bot.state.database import DatabaseError
-from bot.telegram import admin, articles, digests, follows, jobs, questions, uploads
+from bot.telegram import (
+    admin,
+    articles,
+    digests,
+    follows,
+    jobs,
+    questions,
+    sources,
+    uploads,
+    voice,
+)
 from bot.telegram.buttons import on_button
 from bot.telegram.concurrency import ChatOrderedProcessor, use_answer_threads
 from bot.telegram.context import Context, NewsdeskApplication, context_types
@@ -46,6 +56,7 @@ COMMANDS = [
     BotCommand("unfollow", "Stop following a story: /unfollow N"),
     BotCommand("digest", "A daily digest of the stories you follow: /digest HH:MM or off"),
     BotCommand("timezone", "Your time zone for the digest: /timezone Europe/Berlin"),
+    BotCommand("sources", "The collections this chat answers from; admins choose them"),
 ]
 ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-sync the sources and feeds"),
@@ -227,6 +238,7 @@ def build_application(services: BotServices, *, webhook: bool = False) -> Newsde
     application.add_handler(CommandHandler("unfollow", follows.unfollow))
     application.add_handler(CommandHandler("digest", digests.digest))
     application.add_handler(CommandHandler("timezone", digests.timezone))
+    application.add_handler(CommandHandler("sources", sources.sources))
     application.add_handler(CommandHandler("reindex", admin.reindex))
     application.add_handler(CommandHandler("prompt", admin.prompt))
     application.add_handler(CommandHandler("stats", admin.stats))
@@ -239,6 +251,8 @@ def build_application(services: BotServices, *, webhook: bool = False) -> Newsde
     text = filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(private & text, questions.private_text))
     application.add_handler(MessageHandler(groups & text, questions.group_text))
+    recordings = filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE
+    application.add_handler(MessageHandler(recordings, voice.voice_message))
     not_text = private & ~filters.TEXT & ~filters.StatusUpdate.ALL
     application.add_handler(MessageHandler(not_text, questions.not_text))
     # Last: a command none of the handlers above took.

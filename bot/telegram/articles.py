@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.telegram.access import ADMINS_ONLY, admin_message, is_admin
 from bot.telegram.context import Context
 from index.catalog import CatalogError, list_page, quoted
+from index.collections import Scope
 from index.store import ArticleStore
 
 BUTTON_PREFIX = "ar:"
@@ -47,14 +48,18 @@ def button_data(page: int, search: str) -> str | None:
 
 
 def render_page(
-    store: ArticleStore, page: int, search: str
+    store: ArticleStore, page: int, search: str, collections: Scope = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The reply showing `page` (the last one if it is past it), and its buttons."""
+    """The reply showing `page` (the last one if it is past it), and its buttons; of the
+    chat's collections alone when it is scoped (/sources)."""
     try:
-        found = list_page(store, page=page, search=search, clamp=True)
+        found = list_page(store, page=page, search=search, clamp=True, collections=collections)
     except CatalogError as error:
         return f"Not done: {error}", None
     if not found.total:
+        if collections is not None:
+            heading = found.heading()
+            return heading[0].upper() + heading[1:] + " (this chat's /sources).", None
         return (
             EMPTY_INDEX if not search else f"No articles with {quoted(search)} in the title."
         ), None
@@ -80,7 +85,8 @@ async def articles(update: Update, context: Context) -> None:
     if message is None:
         return
     page, search = parse_arguments(message.text or "")
-    text, buttons = await asyncio.to_thread(render_page, context.store, page, search)
+    scope = await asyncio.to_thread(context.state.sources.scope, message.chat_id)
+    text, buttons = await asyncio.to_thread(render_page, context.store, page, search, scope)
     await message.reply_text(text, reply_markup=buttons)
 
 
@@ -97,6 +103,8 @@ async def page_button(update: Update, context: Context) -> None:
         await query.answer("I don't know that button.")
         return
     page, search = max(1, int(matched[1])), matched[2]
-    text, buttons = await asyncio.to_thread(render_page, context.store, page, search)
+    chat = update.effective_chat
+    scope = await asyncio.to_thread(context.state.sources.scope, chat.id) if chat else None
+    text, buttons = await asyncio.to_thread(render_page, context.store, page, search, scope)
     await query.answer()
     await query.edit_message_text(text, reply_markup=buttons)

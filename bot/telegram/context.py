@@ -16,11 +16,13 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.answering.conversation import Conversation, ConversationKey
 from bot.answering.service import AnswerService
+from bot.answering.transcription import Transcriber
 from bot.redaction import Redactor
 from bot.settings import Settings
 from bot.state.shared import SharedState
 from bot.telegram.access import RateLimiter, RefusalOnce
 from bot.wiring.bot import BotServices
+from bot.wiring.transcription import build_transcriber
 from index.store import ArticleStore
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ class BotData:
     refusals: RefusalOnce
     # One indexing run at a time: /reindex, uploads, links and the feed poll take turns.
     index_lock: asyncio.Lock
+    # Voice messages' speech to text; None without an OpenAI-compatible LLM server.
+    transcriber: Transcriber | None = None
     reindex_started: float | None = None  # time.monotonic() of the /reindex running
     # The server of /metrics and /healthz while it runs (`bot.telegram.monitoring`).
     monitoring: web.AppRunner | None = None
@@ -46,6 +50,7 @@ class BotData:
         self.rate_limiter = RateLimiter(services.settings.rate_limit_per_minute, windows)
         self.refusals = RefusalOnce(windows)
         self.index_lock = asyncio.Lock()
+        self.transcriber = build_transcriber(services.settings)
 
     @property
     def settings(self) -> Settings:

@@ -94,7 +94,9 @@ def digest_text(services: BotServices, due: DueDigest) -> tuple[str, list[str]]:
         day = day_number(str(passage.metadata.get("published", "")))
         return day is not None and day >= since and key not in due.sent_keys
 
-    found = find_matches(services.service, follows, covered) if follows else {}
+    scope = services.state.sources.scope(due.chat_id) if follows else None
+    scopes = {due.chat_id: scope} if scope is not None else {}
+    found = find_matches(services.service, follows, covered, scopes) if follows else {}
     matches = found.get((due.chat_id, due.thread_id), [])
     if not matches:
         shown = f"{due.since.day} {due.since:%B %Y}"

@@ -180,5 +180,7 @@ def reindex_sources(settings: Settings, state: SharedState) -> Sources:
     goes by these shared records: an upload or feed still on record is never pruned."""
     state.uploads.materialize(settings.uploads_dir)
     sources = Sources.parse(settings.reindex_sources())
-    sources.feeds, sources.poll_feeds = state.feeds.urls(), True
+    polled = state.feeds.polled()
+    sources.feeds, sources.poll_feeds = polled.feeds, True
+    sources.feed_collections = polled.feed_collections
     return sources

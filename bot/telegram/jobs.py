@@ -18,6 +18,7 @@ from bot.telegram.indexing import reindex_sources, report, run_indexing, worker_
 from bot.telegram.monitoring import start_monitoring, stop_monitoring
 from bot.telegram.sending import send_html_messages
 from bot.telegram.shutdown import on_stop_signals
+from index.collections import CollectionNameError, check_collection_name
 from index.ingest.sources import Sources
 
 log = logging.getLogger(__name__)
@@ -32,17 +33,30 @@ def job_sources(job: Job, context: Context) -> tuple[Sources, bool]:
     settings, state = context.settings, context.state
     if job.kind == "reindex":
         return reindex_sources(settings, state), True
+    collection = _job_collection(job)
     if job.kind == "upload":
         digest = job.payload.get("digest")
         if not isinstance(digest, str) or digest not in state.uploads.names():
             raise MalformedJobError(f"job {job.id}: no recorded upload {str(digest)[:40]!r}")
         paths = state.uploads.materialize(settings.uploads_dir)
-        return Sources(paths=[p for p in paths if p.parent.name == digest]), False
+        uploaded = [p for p in paths if p.parent.name == digest]
+        return Sources(paths=uploaded, collection=collection), False
     urls = job.payload.get("urls")
     links = [url for url in urls if isinstance(url, str)] if isinstance(urls, list) else []
     if job.kind == "links" and links and len(links) == len(urls or []):
-        return Sources(urls=links[:50]), False
+        return Sources(urls=links[:50], collection=collection), False
     raise MalformedJobError(f"job {job.id}: a {job.kind!r} job without what it needs")
+
+
+def _job_collection(job: Job) -> str | None:
+    """The collection an upload or links job names (the chat's, when it was sent), if any."""
+    named = job.payload.get("collection")
+    if named is None:
+        return None
+    try:
+        return check_collection_name(str(named))
+    except CollectionNameError as error:
+        raise MalformedJobError(f"job {job.id}: {error}") from None
 
 
 async def run_job(job: Job, context: Context) -> None:

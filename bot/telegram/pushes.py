@@ -11,7 +11,7 @@ import asyncio
 import html
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from langchain_core.documents import Document
 from telegram import Bot
@@ -26,6 +26,7 @@ from bot.state.follows import MAX_TOPIC_CHARS, Due, Follow, FollowMatch
 from bot.state.shared import SharedState
 from bot.telegram.sending import send_html_messages
 from bot.wiring.bot import BotServices
+from index.collections import Scope, collection_of
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +44,22 @@ Place = tuple[int, int | None]
 
 
 def matches_for_topic(
-    service: AnswerService, follow: Follow, wanted: Callable[[Document], bool]
+    service: AnswerService,
+    follow: Follow,
+    wanted: Callable[[Document], bool],
+    collections: Scope = None,
 ) -> list[FollowMatch]:
     """The articles (those of passages `wanted` takes: a run's new ones, or those a digest
     covers) whose best passage for the topic reaches the refusal floor, most relevant first,
-    one match per article."""
+    one match per article; of `collections` alone if given (the chat's /sources)."""
     setup, topic = service.setup, follow.topic
     retriever = service.retriever
     if isinstance(retriever, ChunkRetriever):
-        found = retriever.invoke(topic, k=PASSAGES_PER_TOPIC)
+        found = retriever.invoke(topic, k=PASSAGES_PER_TOPIC, collections=collections)
     else:
         found = retriever.invoke(topic)
+        if collections is not None:
+            found = [doc for doc in found if collection_of(doc.metadata) in collections]
     best: dict[str, Document] = {}
     for passage in found:
         key = _key(passage)
@@ -90,16 +96,21 @@ def _match(follow: Follow, passage: Document) -> FollowMatch:
 
 
 def find_matches(
-    service: AnswerService, follows: Iterable[Follow], wanted: Callable[[Document], bool]
+    service: AnswerService,
+    follows: Iterable[Follow],
+    wanted: Callable[[Document], bool],
+    scopes: Mapping[int, tuple[str, ...]] | None = None,
 ) -> dict[Place, list[FollowMatch]]:
-    """Per place (chat, forum topic), the matches of its follows; a topic followed in several
-    chats is looked up once."""
-    by_topic: dict[str, list[FollowMatch]] = {}
+    """Per place (chat, forum topic), the matches of its follows, each chat's of the
+    collections `scopes` gives it (/sources; a chat not in it: every collection); a topic
+    followed in several chats of one scope is looked up once."""
+    by_topic: dict[tuple[str, Scope], list[FollowMatch]] = {}
     places: dict[Place, list[FollowMatch]] = defaultdict(list)
     for follow in follows:
-        same = follow.topic.casefold()
+        scope = (scopes or {}).get(follow.chat_id)
+        same = (follow.topic.casefold(), scope)
         if same not in by_topic:
-            by_topic[same] = matches_for_topic(service, follow, wanted)
+            by_topic[same] = matches_for_topic(service, follow, wanted, scope)
         found = [_for_follow(m, follow) for m in by_topic[same]]
         if found:
             places[(follow.chat_id, follow.thread_id)].extend(found)
@@ -166,8 +177,9 @@ async def _push(bot: Bot, services: BotServices, new_keys: set[str]) -> None:
     follows = await asyncio.to_thread(store.everything) if new_keys else []
     found = {}
     if follows:
+        scopes = await asyncio.to_thread(services.state.sources.scoped_chats)
         found = await asyncio.to_thread(
-            find_matches, services.service, follows, lambda doc: _key(doc) in new_keys
+            find_matches, services.service, follows, lambda doc: _key(doc) in new_keys, scopes
         )
     # A place whose matches were held goes with this run too, if its time has come.
     for place in await asyncio.to_thread(store.holding):

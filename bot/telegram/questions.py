@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import partial
 
 from telegram import Message, ReplyParameters, Update
@@ -19,9 +19,10 @@ from bot.telegram import uploads
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, is_admin, is_allowed, slow_down_message
 from bot.telegram.buttons import answer_id_of, keyboard
 from bot.telegram.context import Context, conversation_key, topic_of
+from bot.telegram.help_text import help_in
 from bot.telegram.sending import send_html_messages
 from bot.telegram.streaming import streamed_turn, typing
-from bot.telegram.translation import for_update, for_user
+from bot.telegram.translation import for_update, for_user, language_of
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,11 @@ async def gate(update: Update, context: Context) -> None:
 
 
 async def start(update: Update, context: Context) -> None:
-    """Explain what the bot knows and how to ask."""
+    """Explain what the bot knows and how to ask, in the client's language."""
     if update.effective_message:
-        text = await asyncio.to_thread(context.service.help_text)
+        user, voice = update.effective_user, context.bot_data.transcriber is not None
+        catalog, language = for_user(user), language_of(user)
+        text = await asyncio.to_thread(help_in, context.service, catalog, language, voice=voice)
         await update.effective_message.reply_text(text)
 
 
@@ -170,20 +173,35 @@ def addressed_question(message: Message, bot_username: str, bot_id: int) -> str 
     return None
 
 
-async def answer_message(
-    message: Message, question: str, context: Context, *, window: TimeWindow | None = None
-) -> None:
-    """Typing action until the cited answer is sent as HTML (plain text if Telegram rejects
-    the HTML); in a private chat with an LLM, the reply streams as drafts meanwhile."""
-    in_group = message.chat.type != ChatType.PRIVATE
-    reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+async def within_rate_limit(message: Message, context: Context) -> bool:
+    """Whether the asker may ask now (the question is then counted); the first question over
+    the limit in a minute is told when to try again."""
     limiter = context.bot_data.rate_limiter
     asker = message.from_user.id if message.from_user else message.chat_id
     wait = await asyncio.to_thread(limiter.wait_seconds, asker)
-    if wait:
-        if await asyncio.to_thread(limiter.first_refusal, asker):
-            line = slow_down_message(limiter.per_minute, wait, for_user(message.from_user))
-            await message.reply_text(line, reply_parameters=reply_to)
+    if wait and await asyncio.to_thread(limiter.first_refusal, asker):
+        line = slow_down_message(limiter.per_minute, wait, for_user(message.from_user))
+        in_group = message.chat.type != ChatType.PRIVATE
+        reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+        await message.reply_text(line, reply_parameters=reply_to)
+    return not wait
+
+
+async def answer_message(
+    message: Message,
+    question: str,
+    context: Context,
+    *,
+    window: TimeWindow | None = None,
+    counted: bool = False,
+) -> None:
+    """Typing action until the cited answer is sent as HTML (plain text if Telegram rejects
+    the HTML); in a private chat with an LLM, the reply streams as drafts meanwhile.
+    `counted`: the question was already counted against the rate limit (a voice message,
+    before it was transcribed)."""
+    in_group = message.chat.type != ChatType.PRIVATE
+    reply_to = ReplyParameters(message_id=message.message_id) if in_group else None
+    if not counted and not await within_rate_limit(message, context):
         return
     conversation, key = context.conversation, conversation_key(message)
     user = message.from_user.id if message.from_user else None
@@ -192,18 +210,51 @@ async def answer_message(
         # A QuestionError (empty, too long) reaches on_error, which replies with its message.
         # Recorded and remembered before it is sent: a process killed after sending loses
         # neither.
+        # The question is asked as of the day it was sent, not the day it is answered: "now"
+        # in a message sent in March 2024 means March 2024 (a backlog, a replayed update).
+        as_of = asked_on(message)
         if in_group or context.service.chat_model is None:
             ask = partial(
-                conversation.ask, key, question, asker=user, follows=follows, window=window
+                conversation.ask,
+                key,
+                question,
+                asker=user,
+                follows=follows,
+                window=window,
+                as_of=as_of,
             )
             turn = await asyncio.to_thread(ask)
         else:
             turn = await streamed_turn(
-                message.get_bot(), conversation, key, question, user, follows=follows, window=window
+                message.get_bot(),
+                conversation,
+                key,
+                question,
+                user,
+                follows=follows,
+                window=window,
+                as_of=as_of,
             )
         if turn.preface:
             await message.reply_text(turn.preface, reply_parameters=reply_to)
         await _send_answer(message, turn, reply_to)
+
+
+# Telegram's Bot API began in June 2015: a message dated before it carries no real date.
+FIRST_MESSAGE_DAY = date(2015, 6, 24)
+
+
+def asked_on(message: Message) -> date | None:
+    """The day (UTC) the message was sent, the time its question is asked; None (today)
+    when it carries no believable date: none, before the Bot API, or in the future (a
+    clock set wrong), which would keep tomorrow's reports from no one."""
+    sent = message.date
+    if sent is None:
+        return None
+    day = (sent.astimezone(UTC) if sent.tzinfo else sent).date()
+    if day < FIRST_MESSAGE_DAY or day > datetime.now(UTC).date():
+        return None
+    return day
 
 
 async def _send_answer(message: Message, turn: Turn, reply_to: ReplyParameters | None) -> None:

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
 from telegram import Bot
 from telegram.constants import ChatAction, MessageLimit
@@ -114,15 +115,19 @@ async def streamed_turn(
     *,
     follows: list[Exchange] | None = None,
     window: TimeWindow | None = None,
+    as_of: date | None = None,
 ) -> Turn:
-    """The conversation's turn, its drafts shown in the chat while the LLM writes it."""
+    """The conversation's turn, its drafts shown in the chat while the LLM writes it;
+    `as_of`: the day the question was asked (the message's date)."""
     chat_id = key.chat_id
     if chat_id is None:  # every Telegram conversation is a chat's
         raise ValueError(f"conversation {key} is no Telegram chat")
     shower = DraftShower(bot, chat_id, key.topic)
     turn: Turn | None = None
     try:
-        stream = conversation.stream(key, question, asker=asker, follows=follows, window=window)
+        stream = conversation.stream(
+            key, question, asker=asker, follows=follows, window=window, as_of=as_of
+        )
         async for part in stream:
             if isinstance(part, Draft):
                 await shower.show(part.text)

@@ -21,6 +21,7 @@ from telegram import Document, Message, Update
 from bot.telegram.access import admin_message
 from bot.telegram.context import Context
 from bot.telegram.indexing import in_background, index_and_report
+from bot.telegram.sources import upload_collection
 from index.articles import SUPPORTED_SUFFIXES, Article, LoadProblem
 from index.ingest.loaders import kind_of, load_file
 from index.ingest.sources import Sources, too_long
@@ -77,11 +78,24 @@ async def _check_and_index(message: Message, sent: Document, name: str, context:
         return
     # On record for every replica's /reindex before it is indexed.
     await asyncio.to_thread(context.state.uploads.add, saved.parent.name, saved.name, data)
-    payload = {"digest": saved.parent.name}
+    collection = await chat_collection(message, context)
+    payload = {"digest": saved.parent.name, **in_payload(collection)}
     if not settings.runs_indexing_jobs:
         await queue_job(message, context, "upload", payload)
         return
-    await index_and_report(message, context, Sources(paths=[saved]), ("upload", payload))
+    uploaded = Sources(paths=[saved], collection=collection)
+    await index_and_report(message, context, uploaded, ("upload", payload))
+
+
+async def chat_collection(message: Message, context: Context) -> str | None:
+    """The collection what an admin sends here is indexed into (`upload_collection`)."""
+    scope = await asyncio.to_thread(context.state.sources.scope, message.chat_id)
+    return upload_collection(scope)
+
+
+def in_payload(collection: str | None) -> dict[str, str]:
+    """The job payload's part naming the collection (none: where each article is)."""
+    return {"collection": collection} if collection is not None else {}
 
 
 async def queue_job(message: Message, context: Context, kind: str, payload: dict[str, Any]) -> None:
@@ -130,9 +144,12 @@ def _unreadable(loaded: Iterable[Article | LoadProblem], max_chars: int) -> str:
 
 async def index_links(update: Update, message: Message, urls: list[str], context: Context) -> None:
     """Fetch and index, in the background, the pages an admin sent as a message of links."""
+    collection = await chat_collection(message, context)
+    payload = {"urls": urls, **in_payload(collection)}
     if not context.settings.runs_indexing_jobs:
-        await queue_job(message, context, "links", {"urls": urls})
+        await queue_job(message, context, "links", payload)
         return
     await message.reply_text(f"Fetching {len(urls)} page{'s' if len(urls) > 1 else ''}...")
-    run = index_and_report(message, context, Sources(urls=urls), ("links", {"urls": urls}))
+    linked = Sources(urls=urls, collection=collection)
+    run = index_and_report(message, context, linked, ("links", payload))
     in_background(context, update, run)

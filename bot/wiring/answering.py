@@ -142,6 +142,7 @@ def build_service(
         # (BENCHMARKS.md, "The answerer's question beside retrieval").
         warm=for_sentences.embed_query if for_sentences is not embeddings else None,
         detect=LanguageDetector(settings.models_dir).detect,
+        localize=translated_line,
     )
     return AnswerService(store, chain_setup)
 
@@ -158,3 +159,14 @@ def sentence_embeddings(
     return make_embeddings(
         settings.embedding_model, backend="onnx", cache_dir=settings.models_dir, lazy=True
     )
+
+
+def translated_line(text: str, language: str) -> str:
+    """One of the bot's own lines (the shipped refusal) in `language`, from the catalogs of
+    `bot.telegram.translation`, read only when a translation could ship; anything else (an
+    edited refusal, a language without a catalog) as it is."""
+    if language == "en":
+        return text  # without importing the catalogs' reader (Babel) for a one-off ask
+    from bot.telegram.translation import translations
+
+    return translations(language).gettext(text)

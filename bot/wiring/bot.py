@@ -23,6 +23,7 @@ from index.embeddings import SentenceTransformerEmbeddings
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
 from index.keyword.background import BackgroundCatchUp
+from index.scoping import collections_recorded, record_collections
 from index.store import ArticleStore
 
 if TYPE_CHECKING:
@@ -70,6 +71,9 @@ def build_bot(
     state = open_state(settings)
     store = store or open_article_store(settings)
     keyword = keyword if keyword is not None else open_keyword_index(settings)
+    if not collections_recorded(store):  # once, on a store from before collections
+        with store.writing():
+            record_collections(store)
     catch_up = BackgroundCatchUp(keyword.sync, store)
     catch_up.start()
     embeddings = embeddings or configured_embeddings(settings, store)
@@ -93,7 +97,9 @@ def build_bot(
     telemetry = Telemetry()
     telemetry.gauges.index_chunks = store.count
     telemetry.gauges.jobs = state.jobs.depth
-    conversation = Conversation(answering.service, state.memory, state.answers, telemetry)
+    conversation = Conversation(
+        answering.service, state.memory, state.answers, telemetry, scopes=state.sources
+    )
     return BotServices(answering, indexer, state, conversation, telemetry, catch_up)
 
 

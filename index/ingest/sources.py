@@ -21,14 +21,22 @@ class Sources:
     feeds: list[str] = field(default_factory=list)
     include: list[str] = field(default_factory=list)  # glob patterns for files in folders
     poll_feeds: bool = False  # whether `feeds` is the whole feed list (so prune may use it)
+    # The collection the paths' and URLs' articles go into (index/collections.py); None: the
+    # one each is stored in already, else `main`.
+    collection: str | None = None
+    # Each feed's collection, for those that name one (`newsdesk feeds add --collection`).
+    feed_collections: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, items: Sequence[str], include: Sequence[str] = ()) -> Sources:
+    def parse(
+        cls, items: Sequence[str], include: Sequence[str] = (), collection: str | None = None
+    ) -> Sources:
         """Command-line sources: anything with a scheme is a URL, the rest are paths."""
         return cls(
             paths=[Path(item).expanduser() for item in items if not is_url(item)],
             urls=[item for item in items if is_url(item)],
             include=list(include),
+            collection=collection,
         )
 
     def is_empty(self) -> bool:

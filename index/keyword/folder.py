@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
-# "tantivy-2" since each chunk's date is stored beside its place: a folder of an index
-# without it (or of the bm25s index before tantivy) is rebuilt from the store once.
-INDEX_DIR = "tantivy-2"
+# "tantivy-3" since each chunk's collection is indexed (a chat's scope filters on it); "-2"
+# since its date is stored beside its place: a folder of an index without them (or of the
+# bm25s index before tantivy) is rebuilt from the store once.
+INDEX_DIR = "tantivy-3"
 
 
 def _schema() -> Any:
@@ -24,6 +25,7 @@ def _schema() -> Any:
     builder.add_text_field("article", stored=True, tokenizer_name="raw")
     builder.add_integer_field("position", stored=True)
     builder.add_text_field("published", stored=True, tokenizer_name="raw")
+    builder.add_text_field("collection", stored=False, tokenizer_name="raw")
     # The terms of our own tokenizer (index.text), joined by spaces: the same words for the
     # chunks and the questions, whatever tantivy's tokenizers would do.
     builder.add_text_field("body", stored=False, tokenizer_name="whitespace")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from index.chunking import Located, places_around
+from index.collections import Scope
 from index.keyword.folder import TantivyFolder
 from index.text import terms
 
@@ -25,8 +26,9 @@ class KeywordSearch:
     def __init__(self, folder: TantivyFolder) -> None:
         self.folder = folder
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Up to k (chunk id, BM25 score) pairs with a positive score, best first."""
+    def search(self, query: str, k: int, collections: Scope = None) -> list[tuple[str, float]]:
+        """Up to k (chunk id, BM25 score) pairs with a positive score, best first; with
+        `collections`, of chunks in those alone (a chat's scope)."""
         import tantivy
 
         wanted = list(dict.fromkeys(terms(query)))
@@ -37,8 +39,14 @@ class KeywordSearch:
             (tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", term))
             for term in wanted
         ]
+        query_terms = tantivy.Query.boolean_query(should)
+        if collections is not None:
+            within = tantivy.Query.term_set_query(schema, "collection", list(collections))
+            query_terms = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, query_terms), (tantivy.Occur.Must, within)]
+            )
         searcher = self.folder.index.searcher()
-        hits = searcher.search(tantivy.Query.boolean_query(should), k).hits
+        hits = searcher.search(query_terms, k).hits
         return [(str(searcher.doc(a)["id"][0]), float(s)) for s, a in hits if s > 0]
 
     def locate(self, ids: Sequence[str]) -> dict[str, Located]:

@@ -131,6 +131,7 @@ class KeywordSync:
                         article=chunk.article_key,
                         position=chunk.position,
                         published=chunk.published,
+                        collection=chunk.collection,
                         body=" ".join(terms(chunk.embedding_text)),
                     )
                 )

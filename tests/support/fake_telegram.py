@@ -112,6 +112,14 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
 
 
+# What a ChatMemberAdministrator must carry (python-telegram-bot reads each).
+ADMIN_RIGHTS = (
+    "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+    "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
+    "can_post_stories", "can_edit_stories", "can_delete_stories",
+)  # fmt: skip
+
+
 class FakeBotAPI:
     """Queue updates with push_*; read what the bot did from `calls`."""
 
@@ -131,6 +139,8 @@ class FakeBotAPI:
         self.slow: dict[str, float] = {}  # method -> seconds to wait before handling it
         # Chats that blocked the bot (or removed it): a message to one is answered 403.
         self.blocked: set[int] = set()
+        # Per group, its administrators' user ids (getChatMember); anyone else is a member.
+        self.chat_admins: dict[int, set[int]] = {}
         self.group_limit: int | None = GROUP_MESSAGES_PER_MINUTE  # None: not enforced
         self._group_posts: dict[int, list[float]] = {}  # group -> when its messages were taken
         # each message refused for the group limit: (chat id, time.monotonic())
@@ -309,6 +319,45 @@ class FakeBotAPI:
             None, extra={"document": document}, chat_id=user_id, user_id=user_id
         )
 
+    def push_voice(
+        self,
+        content: bytes,
+        *,
+        kind: str = "voice",
+        duration: int = 3,
+        file_size: int | None = None,
+        chat_id: int = 111,
+        user_id: int = 111,
+        chat_type: str = "private",
+        extra: dict[str, Any] | None = None,
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A recording as Telegram delivers it: `kind` "voice" (Ogg Opus), "audio" (an MP3
+        file) or "video_note", its bytes served by getFile; `file_size` is what the message
+        says of its size (default: the true one)."""
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = content
+        media: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "duration": duration,
+            "file_size": len(content) if file_size is None else file_size,
+        }
+        if kind == "voice":
+            media["mime_type"] = "audio/ogg"
+        elif kind == "audio":
+            media.update(mime_type="audio/mpeg", file_name="question.mp3", title="Question")
+        elif kind == "video_note":
+            media["length"] = 240
+        return self.push_message(
+            None,
+            extra={kind: media, **(extra or {})},
+            chat_id=chat_id,
+            chat_type=chat_type,
+            user_id=user_id,
+            reply_to=reply_to,
+        )
+
     def push_callback(self, data: str, message: dict[str, Any], *, user_id: int = 111) -> None:
         """A press on an inline button under `message` (as the bot sent it)."""
         query = {
@@ -407,6 +456,8 @@ class FakeBotAPI:
             return self._send_message_draft(params)
         if method == "editMessageText":
             return self._send_message(params)  # checked like a message; the id is new
+        if method == "getChatMember":
+            return 200, {"ok": True, "result": self._chat_member(params)}
         if method == "getFile":
             file_id = str(params.get("file_id"))
             if file_id not in self.files:
@@ -421,6 +472,15 @@ class FakeBotAPI:
                 },
             }
         return 200, {"ok": True, "result": True}
+
+    def _chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        admin = user_id in self.chat_admins.get(chat_id, set())
+        user = {"id": user_id, "is_bot": False, "first_name": "Reader"}
+        if admin:
+            return {"status": "administrator", "user": user, "can_be_edited": False,
+                    **dict.fromkeys(ADMIN_RIGHTS, True)}  # fmt: skip
+        return {"status": "member", "user": user}
 
     def _group_wait(self, method: str, params: dict[str, Any]) -> int:
         """0 and the message is counted, or the whole seconds until the group may have one
