@@ -78,6 +78,8 @@ class ArticleStore(StoryQueries):
         self._client_generation = self.generation() if reconnect is not None else ""
         # Indexing writes from two threads (chunks in the background, metadata in front).
         self._bump_lock = threading.Lock()
+        # The last overview and the generation it was read at (`overview`).
+        self._overview: tuple[str, Overview] | None = None
 
     def refresh(self) -> bool:
         """See what another process wrote since this client opened: a PersistentClient keeps
@@ -155,18 +157,27 @@ class ArticleStore(StoryQueries):
         value = self._fresh_metadata().get(EMBEDDING_KEY)
         return str(value) if value else None
 
+    def embedding_record(self) -> tuple[str | None, int]:
+        """The recorded embeddings, or None and how many chunks are stored without a record
+        (0 when there is one: not counted, since a count costs a pass over the store, 30 ms
+        at 173,000 chunks). The count before the record: a writer records its embeddings
+        before its first chunk, so chunks counted here without a record read after are from
+        before records (read the other way round, a replica starting beside an indexer's
+        first write would take its chunks for chunks from before records). A record, once
+        read, stays: none is ever removed."""
+        recorded = self.recorded_embedding()
+        if recorded is not None:
+            return recorded, 0
+        stored = self.count()
+        return self.recorded_embedding(), stored
+
     def check_embedding(self, identity: str, *, record: bool = True) -> None:
         """Refuse vectors of another model or backend than those already stored (torch and
         ONNX fp32 make the same vectors, see `same_vectors`); with `record`, record
         `identity` on a store that has no record yet (a reader leaves that to the writers).
         A store from before the record holds torch vectors of whatever model it was built
         with, so it is recorded as torch."""
-        # The count before the record: a writer records its embeddings before its first
-        # chunk, so chunks counted here without a record read after are from before records
-        # (read the other way round, a replica starting beside an indexer's first write would
-        # take its chunks for chunks from before records).
-        stored = self.count()
-        recorded = self.recorded_embedding()
+        recorded, stored = self.embedding_record()
         if recorded is None and stored > 0 and not identity.endswith("/torch"):
             recorded = identity.rsplit("/", 1)[0] + "/torch"
         if recorded is not None and not same_vectors(recorded, identity):
@@ -216,7 +227,22 @@ class ArticleStore(StoryQueries):
 
     def overview(self) -> Overview:
         """How many articles and chunks the store holds, and its newest and oldest
-        publication dates ("" when nothing is dated)."""
+        publication dates ("" when nothing is dated). Kept until the store's generation
+        changes: reading it reads every chunk's metadata (24 s at 173,000 chunks), and every
+        /start, /help and the local chat's greeting ask for it (BENCHMARKS.md, "Start-up,
+        memory and the keyword rebuild at scale")."""
+        generation = self.generation()
+        kept = self._overview
+        if generation and kept is not None and kept[0] == generation:
+            return kept[1]
+        overview = self._read_overview()
+        # Kept only if no write was stamped meanwhile (a write is stamped right after it, so
+        # a read that overlapped one is read again at the next call).
+        if generation and self.generation() == generation:
+            self._overview = (generation, overview)
+        return overview
+
+    def _read_overview(self) -> Overview:
         articles: set[str] = set()
         dates: set[str] = set()
         count = 0

@@ -13,7 +13,7 @@ from index.articles import Article
 from index.chunking import chunk_article
 from index.embeddings import EmbeddingModelError, SentenceTransformerEmbeddings, make_embeddings
 from index.pipeline import index_articles
-from index.store import ArticleStore
+from index.store import ArticleStore, open_store
 
 
 def test_collection_has_no_embedding_function_so_chromas_default_never_runs(
@@ -61,6 +61,24 @@ def test_overview_counts_articles_and_newest_date(
     assert overview.articles == 4
     assert overview.chunks == fresh_store.count() > 4
     assert overview.latest_published == "2023-02-20"
+
+
+def test_the_overview_is_kept_until_the_store_is_written_by_any_client(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings, tmp_path: Path
+) -> None:
+    assert fresh_store.overview().articles == 0, "an empty store, never written: not kept"
+    index_articles([Article(key="k1", title="T", text="One.")], fresh_store, embeddings)
+    first = fresh_store.overview()
+    assert first.articles == 1 and fresh_store.overview() is first, "kept: nothing was written"
+    # Another client of the same folder (another process's, as far as the store can tell).
+    other = open_store("test-articles", path=tmp_path / "chroma")
+    later = Article(key="k2", title="T", text="Two.", published="2024-03-01")
+    index_articles([later], other, embeddings)
+    fresh_store.refresh()
+    again = fresh_store.overview()
+    assert (again.articles, again.latest_published) == (2, "2024-03-01")
+    fresh_store.delete(sorted(fresh_store.all_ids()))
+    assert fresh_store.overview().articles == 0
 
 
 def test_embedding_model_from_a_local_path_matches_the_bundled_one(

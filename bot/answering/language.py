@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import mmap
+import os
 import re
 import tempfile
 import threading
@@ -184,13 +186,23 @@ def load_kept(folder: Path) -> Any:
         moves, rows = (str(code) for code in arrays["typecodes"])
         row = array(rows, arrays["row"].tobytes())
         out = arrays["out"].tolist()
-    nextmove = array(moves)
-    size = (folder / "nextmove.bin").stat().st_size
-    if size % nextmove.itemsize:
-        raise ValueError("nextmove.bin is not whole entries")
-    with (folder / "nextmove.bin").open("rb") as stored:
-        nextmove.fromfile(stored, size // nextmove.itemsize)
-    return LanguageIdentifier(ptc, pc, classes, nextmove, out, norm_probs=True, tk_row=row)
+    return LanguageIdentifier(
+        ptc, pc, classes, mapped(folder / "nextmove.bin", moves), out, norm_probs=True, tk_row=row
+    )
+
+
+def mapped(path: Path, typecode: str) -> memoryview:
+    """The entries of `path` (written by `array.tofile`) as a read-only memory map. The
+    detector's state table is 39 MB, of which a question visits a few pages: mapped, it
+    costs neither the read nor the memory of a copy (BENCHMARKS.md, "Start-up without
+    torch"), and it is indexed as the array was."""
+    with path.open("rb") as stored:
+        size = os.fstat(stored.fileno()).st_size
+        if size == 0 or size % array(typecode).itemsize:
+            raise ValueError(f"{path.name} is not whole entries")
+        table = mmap.mmap(stored.fileno(), 0, access=mmap.ACCESS_READ)  # stays after close
+    # typeshed knows the format codes only as literals; this one is the array's own.
+    return memoryview(table).cast(typecode)  # type: ignore[call-overload,no-any-return]
 
 
 _DETECTOR = LanguageDetector()

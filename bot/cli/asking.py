@@ -4,6 +4,7 @@ recorded (the answering side alone, `bot.wiring.answering`)."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 
 from bot.answering.conversation import Conversation, ConversationKey
@@ -12,8 +13,10 @@ from bot.cli.errors import CommandError
 from bot.redaction import Redactor
 from bot.render import render_text
 from bot.settings import Settings
-from bot.wiring.answering import build_answering
+from bot.wiring.answering import Answering, build_answering
 from index.collections import scope_of
+
+log = logging.getLogger(__name__)
 
 # A one-off question is a conversation of one turn, with nothing remembered.
 ONE_OFF = ConversationKey("cli")
@@ -36,7 +39,9 @@ def ask_command(
         window = explicit_window(since, until)
     except DatesError as error:
         raise CommandError(f"--since and --until: {error}") from None
-    conversation = Conversation(build_answering(settings, redact=redact).service)
+    answering = build_answering(settings, redact=redact)
+    say_if_keyword_index_behind(answering)
+    conversation = Conversation(answering.service)
     scope = scope_of(collections)
     turn = conversation.ask(ONE_OFF, question, as_of=as_of, window=window, collections=scope)
     if as_json:
@@ -46,3 +51,16 @@ def ask_command(
             print(turn.preface)
         print(render_text(turn.answer))
     return 0
+
+
+def say_if_keyword_index_behind(answering: Answering) -> None:
+    """A one-off question writes nothing, so it doesn't catch the keyword index up (the bot
+    does at its start, in the background, and so does the next `newsdesk index`); it says
+    when its answer comes from the vector store and a keyword index that is behind."""
+    keyword = answering.keyword
+    if keyword.sync.out_of_step(answering.store):  # a metadata read, not a count of the store
+        log.warning(
+            "the keyword index (%s chunks) is not in step with the store (being rebuilt, or "
+            "not yet caught up): this answer uses the vector store and what it holds",
+            f"{keyword.folder.count():,}",
+        )

@@ -161,6 +161,8 @@ async def refresh_keyword_index(context: Context) -> None:
     data = context.bot_data
     if data.index_lock.locked():  # the run syncs it when it ends
         return
+    if context.services.keyword_catch_up.running:  # the start-up's catch-up: it ends in step
+        return
     refreshes = (
         context.job.data if context.job and isinstance(context.job.data, Refreshes) else None
     )

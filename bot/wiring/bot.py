@@ -1,7 +1,8 @@
 """`build_bot`: what a long-running bot (Telegram, or the local chat) runs with: the answering
 side, an indexer sharing its store and model, the shared state, and the conversation turn
 over them. It does the upkeep a one-off command skips: the database is migrated, the keyword
-index brought in step with the store, and edits to the shipped prompts recorded."""
+index brought in step with the store (in the background when that is a rebuild), and edits to
+the shipped prompts recorded."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.wiring.stores import configured_embeddings, open_article_store, open_ke
 from index.embeddings import SentenceTransformerEmbeddings
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
+from index.keyword.background import BackgroundCatchUp
 from index.scoping import collections_recorded, record_collections
 from index.store import ArticleStore
 
@@ -39,6 +41,9 @@ class BotServices:
     conversation: Conversation
     # This bot's metrics, in a registry of its own (served on NEWSDESK_METRICS_PORT).
     telemetry: Telemetry
+    # The keyword index's catch-up with the store begun at start-up, running while a rebuild
+    # (the periodic refresh leaves the index to it meanwhile).
+    keyword_catch_up: BackgroundCatchUp
 
     @property
     def settings(self) -> Settings:
@@ -69,7 +74,8 @@ def build_bot(
     if not collections_recorded(store):  # once, on a store from before collections
         with store.writing():
             record_collections(store)
-    keyword.sync.catch_up(store)
+    catch_up = BackgroundCatchUp(keyword.sync, store)
+    catch_up.start()
     embeddings = embeddings or configured_embeddings(settings, store)
     indexer = build_indexer(
         settings,
@@ -94,12 +100,12 @@ def build_bot(
     conversation = Conversation(
         answering.service, state.memory, state.answers, telemetry, scopes=state.sources
     )
-    return BotServices(answering, indexer, state, conversation, telemetry)
+    return BotServices(answering, indexer, state, conversation, telemetry, catch_up)
 
 
 def build_local_chat(answering: Answering) -> Conversation:
     """The local chat's conversation: memory in this process, no answer log. A chat runs for
-    long, so its keyword index is first brought in step with the store (another machine may
-    have indexed into a Chroma server)."""
-    answering.keyword.sync.catch_up(answering.store)
+    long, so its keyword index is brought in step with the store (another machine may have
+    indexed into a Chroma server), in the background when that is a rebuild."""
+    BackgroundCatchUp(answering.keyword.sync, answering.store).start()
     return Conversation(answering.service, MemoryInProcess())

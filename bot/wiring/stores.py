@@ -49,8 +49,7 @@ def configured_embeddings(
     backend = settings.embedding_backend
     if backend == "auto":
         exportable = can_export(settings.embedding_model)
-        stored = store.count()  # before the record, as `ArticleStore.check_embedding` reads them
-        recorded = store.recorded_embedding()
+        recorded, stored = store.embedding_record()
         if recorded is not None:
             backend = recorded.rsplit("/", 1)[1]
         elif stored or not exportable:

@@ -51,7 +51,7 @@ class TantivyFolder:
                 # chunk (8 minutes at a million; BENCHMARKS.md, "A quiet run to 1M").
                 log.warning(
                     "keyword index at %s is of an older layout; rebuilding it from the store "
-                    "once (about 1 minute per 100,000 chunks)",
+                    "once (about 1 minute per 100,000 chunks; a bot does it in the background)",
                     self.path,
                 )
             for old in older:

@@ -10,10 +10,12 @@ a stamp every write changes (`ArticleStore.generation`): `catch_up` compares it 
 this index was built at, which costs one metadata read when nothing changed. When it changed,
 `catch_up` compares an order-independent fingerprint of the chunk ids (XOR of their hashes,
 updated with each change) with the store's and applies the difference; when the ids are the
-same (chunks rewritten in place, e.g. a new title), it reads every chunk again. Either way the
-change goes in as one tantivy commit, so a search sees the index before it or after it,
-never half of it. `catch_up` runs when the parts are built, after a run, and in the bot's
-periodic refresh, in a thread beside the questions: never while answering one.
+same (chunks rewritten in place, e.g. a new title), it reads every chunk again. A change of
+up to COMMIT_CHUNKS goes in as one tantivy commit, so a search sees the index before it or
+after it, never half of it; a rebuild (a new layout, a lost folder) goes in COMMIT_CHUNKS at a
+time, searched as it grows, and resumed where it stopped if killed. `catch_up` runs after a
+run, in the bot's periodic refresh and, when the bot starts, in the background
+(`index.keyword.background`): in a thread beside the questions, never while answering one.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from index.keyword.folder import TantivyFolder
@@ -37,10 +40,15 @@ if TYPE_CHECKING:
 STATE_FILE = "state.json"
 # Chunks read from the store per get() while catching up (Chroma limits SQL variables).
 READ_BATCH = 2000
+# Chunks a commit while catching up by much (a rebuild): searches see each commit, and a
+# rebuild killed half-way resumes after the last one.
+COMMIT_CHUNKS = 20_000
 WRITER_HEAP_BYTES = 64 * 1024 * 1024
 # Another process may be writing (tantivy allows one writer per index): wait this long.
 WRITER_WAIT_SECONDS = 60.0
 UNKNOWN_GENERATION = "unknown"
+# Told (chunks added so far, chunks to add) after each commit of a catch-up.
+CatchUpProgress = Callable[[int, int], None]
 
 
 def id_hash(chunk_id: str) -> int:
@@ -91,11 +99,18 @@ class KeywordSync:
         self._save_state({**state, "pending": True})
 
     def apply(
-        self, added: Sequence[Chunk], removed: Sequence[str], *, generation: str | None = None
+        self,
+        added: Sequence[Chunk],
+        removed: Sequence[str],
+        *,
+        generation: str | None = None,
+        partial: bool = False,
     ) -> None:
         """Add (or replace) chunks and remove ids in one commit, then clear the mark.
         `generation`: the store's, that this brings the index to; by default the one the
-        store of this process's run wrote last, if no other process wrote since."""
+        store of this process's run wrote last, if no other process wrote since. `partial`:
+        one commit of a catch-up in several, which keeps the mark (a catch-up killed between
+        them resumes from what was committed)."""
         import tantivy
 
         if generation is None:
@@ -132,7 +147,7 @@ class KeywordSync:
             self._save_state(
                 {
                     "fingerprint": f"{combined:032x}",
-                    "pending": False,
+                    "pending": partial,
                     "generation": generation or UNKNOWN_GENERATION,
                 }
             )
@@ -156,13 +171,33 @@ class KeywordSync:
                     raise
                 time.sleep(0.2)
 
-    def catch_up(self, store: ArticleStore, *, thorough: bool = False) -> bool:
-        """Bring the index in step with the store if it is out of step (a pending mark, or
-        another generation), in one commit; returns whether it changed anything. With
-        `thorough`, the chunk ids are compared even when the generation is the same: a writer
-        that died between its write and the new stamp (or one from before generations) is
-        caught too."""
+    def out_of_step(self, store: ArticleStore) -> bool:
+        """Whether `catch_up` has anything to look at: a pending mark (a run or a rebuild cut
+        short, a new or emptied index) or another generation of the store. One metadata read."""
         self.folder.index.reload()  # see what another process on this machine committed since
+        state = self._state()
+        return bool(state.get("pending")) or store.generation() != state.get("generation")
+
+    def catch_up(
+        self,
+        store: ArticleStore,
+        *,
+        thorough: bool = False,
+        progress: CatchUpProgress | None = None,
+        stop: Callable[[], bool] | None = None,
+        commit_chunks: int = COMMIT_CHUNKS,
+    ) -> bool:
+        """Bring the index in step with the store if it is out of step (a pending mark, or
+        another generation); returns whether it changed anything. With `thorough`, the chunk
+        ids are compared even when the generation is the same: a writer that died between its
+        write and the new stamp (or one from before generations) is caught too.
+
+        A small difference is one commit, so a search sees the index before it or after it.
+        A large one (a rebuild: a new layout, a lost folder) is committed `commit_chunks` at a
+        time, so searches use what is there meanwhile and a catch-up killed half-way resumes
+        from it (the mark stays until the last commit); `progress(done, total)` is told after
+        each, and `stop()` true ends it between two (the mark kept)."""
+        self.folder.index.reload()
         state = self._state()
         generation, pending = store.generation(), bool(state.get("pending"))
         recorded = state.get("generation")
@@ -179,17 +214,48 @@ class KeywordSync:
         missing = [chunk_id for chunk_id in ids if chunk_id not in known]
         gone = sorted(known - set(ids))
         if missing or gone:
-            added = [
-                chunk
-                for start in range(0, len(missing), READ_BATCH)
-                for chunk in store.get_chunks(missing[start : start + READ_BATCH])
-            ]
+            commits = _Commits(commit_chunks, progress, stop)
+            self._add_in_commits(store, missing, gone, generation, commits)
         elif state.get("pending"):  # in step after all: recount
             self._save_state(
                 {"fingerprint": ids_fingerprint(ids), "pending": False, "generation": generation}
             )
-            return True
         else:  # the same chunk ids, written again by another process: read them all
-            added = store.all_chunks()
-        self.apply(added, gone, generation=generation)
+            self.apply(store.all_chunks(), gone, generation=generation)
         return True
+
+    def _add_in_commits(
+        self,
+        store: ArticleStore,
+        missing: Sequence[str],
+        gone: Sequence[str],
+        generation: str,
+        commits: _Commits,
+    ) -> None:
+        """The missing chunks read from the store and added, and the gone ones removed, in
+        commits of `commits.size`; only the last clears the pending mark."""
+        size = max(1, commits.size)
+        starts = range(0, len(missing), size) if missing else range(1)
+        for number, start in enumerate(starts):
+            if commits.stop is not None and commits.stop():
+                return
+            wanted = missing[start : start + size]
+            added = [
+                chunk
+                for first in range(0, len(wanted), READ_BATCH)
+                for chunk in store.get_chunks(wanted[first : first + READ_BATCH])
+            ]
+            last = number == len(starts) - 1
+            self.apply(added, gone if number == 0 else [], generation=generation, partial=not last)
+            if commits.progress is not None:
+                commits.progress(min(start + size, len(missing)), len(missing))
+
+
+@dataclass(frozen=True)
+class _Commits:
+    """How a catch-up commits: `size` chunks at a time, telling `progress` after each, and
+    ending between two once `stop()` is true."""
+
+    size: int
+    progress: CatchUpProgress | None
+    stop: Callable[[], bool] | None
