@@ -11,6 +11,32 @@ TELEGRAM_LIMIT = 4096
 _HTML_TOKEN = re.compile(r"(<[^>]*>|&#?\w+;)")
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z0-9]+)")
 UNSUPPORTED_NOTE = "Part of the LLM's answer was left out: the passages it cited don't support it."
+# The bot's own words in a rendered answer; each is the message id of its translations
+# (bot/telegram/answer_words.py).
+SOURCES = "Sources"
+ALSO = "also: {outlets}"
+UNTITLED = "Untitled"
+
+
+class Wording:
+    """The bot's own words in an answer as rendered, in English: its fixed lines as written,
+    dates as the articles give them, the answer's text as it is. The Telegram reader's
+    language is a subclass (bot/telegram/answer_words.py); the terminal's is this."""
+
+    def line(self, text: str) -> str:
+        """One of the bot's fixed lines (a message id above)."""
+        return text
+
+    def day(self, published: str) -> str:
+        """A cited article's date as shown."""
+        return published
+
+    def answer(self, text: str) -> str:
+        """The answer's text with the bot's notes in it (dated.py's, the refusal's span)."""
+        return text
+
+
+ENGLISH = Wording()
 
 
 def telegram_length(text: str) -> int:
@@ -18,11 +44,12 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _origin(citation: Citation) -> str:
+def _origin(citation: Citation, words: Wording = ENGLISH) -> str:
     """Source and date, and the other outlets that ran the story ("also: Other Daily")."""
-    origin = " · ".join(part for part in (citation.source, citation.published) if part)
+    published = words.day(citation.published) if citation.published else ""
+    origin = " · ".join(part for part in (citation.source, published) if part)
     if citation.also:
-        also = f"also: {', '.join(citation.also[:5])}"
+        also = words.line(ALSO).format(outlets=", ".join(citation.also[:5]))
         origin = f"{origin}; {also}" if origin else also
     return origin
 
@@ -44,31 +71,32 @@ def render_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def _html_citation(citation: Citation) -> str:
-    title = escape(citation.title or "Untitled", quote=False)
+def _html_citation(citation: Citation, words: Wording = ENGLISH) -> str:
+    title = escape(citation.title or words.line(UNTITLED), quote=False)
     if citation.url.startswith(("http://", "https://")):
         title = f'<a href="{escape(citation.url, quote=True)}">{title}</a>'
-    origin = _origin(citation)
+    origin = _origin(citation, words)
     heading = f"[{citation.n}] {title}" + (f" — {escape(origin, quote=False)}" if origin else "")
     return f"{heading}\n<blockquote>{escape(citation.quote, quote=False)}</blockquote>"
 
 
-def html_paragraphs(answer: Answer) -> list[str]:
-    """Self-contained HTML paragraphs (tags balanced in each) for Telegram's HTML parse mode."""
-    paragraphs = [escape(answer.answer, quote=False)]
+def html_paragraphs(answer: Answer, words: Wording = ENGLISH) -> list[str]:
+    """Self-contained HTML paragraphs (tags balanced in each) for Telegram's HTML parse mode,
+    the bot's own words in `words`' language."""
+    paragraphs = [escape(words.answer(answer.answer), quote=False)]
     if answer.short_answer:
         short = f"<b>{escape(answer.short_answer, quote=False)}</b>"
         paragraphs = [f"{short}\n{paragraphs[0]}"]
     if answer.unsupported:
-        paragraphs.append(f"⚠️ <i>{UNSUPPORTED_NOTE}</i>")
+        paragraphs.append(f"⚠️ <i>{escape(words.line(UNSUPPORTED_NOTE), quote=False)}</i>")
     if answer.citations:
-        paragraphs.append("<b>Sources</b>")
-        paragraphs += [_html_citation(citation) for citation in answer.citations]
+        paragraphs.append(f"<b>{escape(words.line(SOURCES), quote=False)}</b>")
+        paragraphs += [_html_citation(citation, words) for citation in answer.citations]
     return paragraphs
 
 
-def render_html(answer: Answer, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    return split_messages(html_paragraphs(answer), limit, html=True)
+def render_html(answer: Answer, limit: int = TELEGRAM_LIMIT, words: Wording = ENGLISH) -> list[str]:
+    return split_messages(html_paragraphs(answer, words), limit, html=True)
 
 
 def render_plain_messages(answer: Answer, limit: int = TELEGRAM_LIMIT) -> list[str]:

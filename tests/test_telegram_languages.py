@@ -19,6 +19,7 @@ from bot.answering.prompts import PromptLibrary
 from bot.render import render_html
 from bot.settings import SHIPPED_PROMPTS_DIR
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, slow_down_message
+from bot.telegram.answer_words import LINES as ANSWER_LINES
 from bot.telegram.app import ADMIN_COMMANDS, APOLOGY, COMMANDS, DATABASE_BUSY, DATABASE_DOWN
 from bot.telegram.help_text import UNDATED, VOICE_TOO, help_in
 from bot.telegram.questions import ASK_USAGE, FORGOTTEN, TEXT_ONLY, UNKNOWN_COMMAND
@@ -44,6 +45,8 @@ LINES += [VOICE_OFF, HEARD, TOO_LARGE, TOO_LONG, NOT_DOWNLOADED, *FAILED.values(
 # The shipped refusal and help text (prompts/), said in the reader's language unless edited.
 LINES += [PromptLibrary(SHIPPED_PROMPTS_DIR).template(name) for name in ("refusal", "help")]
 LINES += [UNDATED, VOICE_TOO]
+# An answer's own words: its headings and notes (bot/telegram/answer_words.py).
+LINES += ANSWER_LINES
 ISOLATES = ("\u2068", "\u2069")
 
 

@@ -85,6 +85,9 @@ ANSWER_IN = (
     "name and every quote exactly as the passages write them, in the passages' language."
 )
 NO_HISTORY = "(none: this is the reader's first question)"
+# Said after a refusal to a question given dates (bot/telegram/answer_words.py says it again
+# in the reader's language).
+ONLY_SEARCHED = "(Only articles published {span} were searched.)"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -332,7 +335,7 @@ def refuse(setup: ChainSetup, state: Gated) -> AnswerOutcome:
         return replace(said, answer=replace(said.answer, understood_as=""))
     text = setup.localize(setup.prompts.render("refusal"), state.language.code)
     if state.window is not None and state.window.hard:
-        text += f" (Only articles published {state.window.describe()} were searched.)"
+        text += " " + ONLY_SEARCHED.format(span=state.window.describe())
     return finish(setup, state, Answer(state.question, text, refused=True))
 
 

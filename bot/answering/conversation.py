@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -26,6 +26,9 @@ MEMORY = 3
 
 # (the question as it was retrieved for, the answer given)
 Exchange = tuple[str, str]
+# How a rewritten question was understood, said before its answer (the Telegram reader's
+# catalog translates it: bot/telegram/answer_words.py).
+UNDERSTOOD_AS = "(Understood as: {question})"
 
 
 @dataclass(frozen=True)
@@ -132,8 +135,13 @@ class Turn:
     def preface(self) -> str:
         """What to say before the answer: its note (language_offline.py), and how a rewritten
         question was understood."""
+        return self.preface_in(lambda line: line)
+
+    def preface_in(self, said: Callable[[str], str]) -> str:
+        """The preface with the bot's own words in a reader's language (`said`: a catalog's
+        gettext); the note is already in the question's."""
         understood = self.answer.understood_as
-        shown = f"(Understood as: {understood})" if understood else ""
+        shown = said(UNDERSTOOD_AS).format(question=understood) if understood else ""
         return "\n".join(filter(None, [self.answer.note, shown]))
 
 

@@ -11,6 +11,11 @@ from bot.answering.answers import Answer
 from bot.answering.retrieval_steps import day_number
 from bot.answering.time_window import TimeWindow, spoken
 
+# The notes added to an answer, on a line of their own (bot/telegram/answer_words.py says them
+# again in the reader's language).
+NEWEST_CITED = "(Newest report cited: {day}.)"
+NEWEST_CITED_OUTSIDE = "(Newest report cited: {day}, none {span}.)"
+
 
 def dated_if_outside(answer: Answer, window: TimeWindow) -> Answer:
     """The answer with its reports' dates when none is from the span the question names:
@@ -19,8 +24,7 @@ def dated_if_outside(answer: Answer, window: TimeWindow) -> Answer:
     dated = [date.fromordinal(d) for d in days if d is not None]
     if not dated or any(window.holds(day) for day in dated):
         return answer
-    newest = spoken(max(dated))
-    note = f"(Newest report cited: {newest}, none {window.describe()}.)"
+    note = NEWEST_CITED_OUTSIDE.format(day=spoken(max(dated)), span=window.describe())
     return replace(answer, answer=f"{answer.answer}\n{note}")
 
 
@@ -31,7 +35,7 @@ def dated_if_stale(answer: Answer, asked_on: date, stale_days: int) -> Answer:
     newest = max((d for d in days if d is not None), default=None)
     if newest is None or asked_on.toordinal() - newest <= stale_days:
         return answer
-    note = f"(Newest report cited: {spoken(date.fromordinal(newest))}.)"
+    note = NEWEST_CITED.format(day=spoken(date.fromordinal(newest)))
     return replace(answer, answer=f"{answer.answer}\n{note}")
 
 

@@ -22,6 +22,12 @@ MAX_SENTENCES = 3
 MAX_ANSWER_CHARS = 700
 # Between two cited sentences of one passage in its quote (what stood between them is left out).
 QUOTE_GAP = " … "
+# The line leading an answer from reports that differ by date, newest first ("as of" the
+# report's date: the report doesn't say since when). bot/telegram/answer_words.py says it
+# again in the reader's language.
+DIFFERING = (
+    "{newest}, as of {newest_day} [{newest_n}]; before that, {older} ({older_day}) [{older_n}]."
+)
 # A sentence joins the answer only if it scores close to the best one. 0.85 before sentences
 # were split at line breaks; 0.8 gives answers of the same median length (BENCHMARKS.md).
 KEEP_RATIO = 0.8
@@ -230,9 +236,13 @@ def differing_reports(
     def dated(mention: Mention) -> str:
         return spoken(date.fromordinal(published_day(documents[mention.document]) or 1))
 
-    lead = (
-        f"{newest.span.text}, as of {dated(newest)} [{numbers[newest.document]}]; "
-        f"before that, {older.span.text} ({dated(older)}) [{numbers[older.document]}]."
+    lead = DIFFERING.format(
+        newest=newest.span.text,
+        newest_day=dated(newest),
+        newest_n=numbers[newest.document],
+        older=older.span.text,
+        older_day=dated(older),
+        older_n=numbers[older.document],
     )
     return chosen, lead
 

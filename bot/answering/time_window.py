@@ -74,17 +74,31 @@ class TimeWindow:
         """The span in words: "from 1 January 2024 to 31 January 2024", "since 1 March 2024"."""
         if self.since and self.until:
             if self.since == self.until:
-                return f"on {spoken(self.since)}"
-            return f"from {spoken(self.since)} to {spoken(self.until)}"
+                return SPAN_ON.format(day=spoken(self.since))
+            return SPAN_BETWEEN.format(since=spoken(self.since), until=spoken(self.until))
         if self.since:
-            return f"since {spoken(self.since)}"
+            return SPAN_SINCE.format(day=spoken(self.since))
         if self.until:
-            return f"until {spoken(self.until)}"
+            return SPAN_UNTIL.format(day=spoken(self.until))
         return ""
 
 
+# A span in words, as `TimeWindow.describe` says it (bot/telegram/answer_words.py says it again
+# in the reader's language, and reads these to find it in an answer).
+SPAN_ON = "on {day}"
+SPAN_BETWEEN = "from {since} to {until}"
+SPAN_SINCE = "since {day}"
+SPAN_UNTIL = "until {day}"
+SPANS = (SPAN_ON, SPAN_BETWEEN, SPAN_SINCE, SPAN_UNTIL)
+# The months as `spoken` names them, whatever the process's locale.
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
 def spoken(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def window_in(question: str, asked_on: date) -> TimeWindow | None:

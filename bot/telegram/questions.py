@@ -14,9 +14,10 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.answering.conversation import Exchange, Turn
 from bot.answering.time_window import DatesError, TimeWindow, explicit_window
-from bot.render import render_html
+from bot.render import Wording, render_html
 from bot.telegram import uploads
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, is_admin, is_allowed, slow_down_message
+from bot.telegram.answer_words import wording_for
 from bot.telegram.buttons import answer_id_of, keyboard
 from bot.telegram.context import Context, conversation_key, topic_of
 from bot.telegram.help_text import help_in
@@ -235,9 +236,11 @@ async def answer_message(
                 window=window,
                 as_of=as_of,
             )
-        if turn.preface:
-            await message.reply_text(turn.preface, reply_parameters=reply_to)
-        await _send_answer(message, turn, reply_to)
+        words = wording_for(message.from_user)
+        preface = turn.preface_in(words.line)
+        if preface:
+            await message.reply_text(preface, reply_parameters=reply_to)
+        await _send_answer(message, turn, reply_to, words)
 
 
 # Telegram's Bot API began in June 2015: a message dated before it carries no real date.
@@ -257,10 +260,13 @@ def asked_on(message: Message) -> date | None:
     return day
 
 
-async def _send_answer(message: Message, turn: Turn, reply_to: ReplyParameters | None) -> None:
-    """The answer's messages, the buttons under the last one; a message whose HTML Telegram
-    refuses goes again as plain text."""
-    messages = render_html(turn.answer)
+async def _send_answer(
+    message: Message, turn: Turn, reply_to: ReplyParameters | None, words: Wording
+) -> None:
+    """The answer's messages, the bot's own words in them in the reader's language, the
+    buttons under the last one; a message whose HTML Telegram refuses goes again as plain
+    text."""
+    messages = render_html(turn.answer, words=words)
     markup = keyboard(turn.answer_id, turn.answer) if turn.answer_id is not None else None
     await send_html_messages(
         message.get_bot(),

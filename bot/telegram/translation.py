@@ -5,7 +5,8 @@ so a language without a catalog, or a message a catalog lacks, is said in Englis
 
 What is translated: the bot's fixed lines (not allowed, admins only, text only, unknown
 command, /reset, /ask's usage, the error apology, the database's, the slow-down line, an empty
-question) and the command menus, set per language with `set_my_commands(language_code=...)`.
+question), an answer's own words (bot/telegram/answer_words.py: its headings and notes, not
+its sentences) and the command menus, set per language with `set_my_commands(language_code=...)`.
 Answers are in the question's language (bot/answering/language.py), whatever the client's.
 """
 
