@@ -15,6 +15,7 @@ import pytest
 from chromadb.config import Settings
 
 from bot.answering.retrieval import ChunkRetriever
+from bot.wiring.bot import build_bot
 from index.articles import Article
 from index.catalog import collection_counts, list_page
 from index.chunking import chunk_article
@@ -30,6 +31,8 @@ from index.pipeline import index_articles
 from index.records import chunk_metadata
 from index.scoping import collections_recorded, record_collections
 from index.store import COLLECTIONS_KEY, ArticleStore, open_store
+from index.writer_lock import WriterLock
+from tests.conftest import make_settings
 
 MAYOR = Article(
     key="mayor",
@@ -192,3 +195,22 @@ def test_a_store_from_before_collections_is_main_read_only_then_given_main_once(
     assert keys(retriever, ("main",)) == {"mayor"}
     assert keys(retriever, ("transport",)) == {"ferry"}
     assert keys(retriever, None) == {"mayor", "ferry"}
+
+
+def test_a_bot_on_a_store_from_before_collections_answers_while_they_are_recorded(
+    tmp_path: Path, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    settings = make_settings(tmp_path)
+    store = old_store(settings.chroma_dir, embeddings)
+    # Another process's indexing run holds the writer lock: the one-time record waits for
+    # it, in the background, and the bot answers meanwhile, every chunk read as main's.
+    with WriterLock(settings.chroma_dir).held():
+        bot = build_bot(settings, store=store, embeddings=embeddings)
+        assert bot.keyword_catch_up.running
+        assert not collections_recorded(store)
+        answer = bot.service.answer("who was elected mayor of Tal Sufouq?")
+        assert not answer.refused and "Jabouri" in answer.answer
+    assert bot.keyword_catch_up.wait(60)
+    assert collections_recorded(store)
+    assert stored_collections(store) == {"mayor": {"main"}}
+    assert bot.answering.keyword.folder.count() == store.count()

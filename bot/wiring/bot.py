@@ -6,6 +6,7 @@ the shipped prompts recorded."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -71,10 +72,10 @@ def build_bot(
     state = open_state(settings)
     store = store or open_article_store(settings)
     keyword = keyword if keyword is not None else open_keyword_index(settings)
-    if not collections_recorded(store):  # once, on a store from before collections
-        with store.writing():
-            record_collections(store)
-    catch_up = BackgroundCatchUp(keyword.sync, store)
+    # Once, on a store from before collections, in the background: until it is done every
+    # chunk reads as `main` (index/scoping.py), so answers are the same meanwhile.
+    upgrade = None if collections_recorded(store) else functools.partial(record_collections, store)
+    catch_up = BackgroundCatchUp(keyword.sync, store, prepare=upgrade)
     catch_up.start()
     embeddings = embeddings or configured_embeddings(settings, store)
     indexer = build_indexer(
