@@ -18,6 +18,7 @@ from bot.answering.answers import Answer, Citation
 from bot.answering.prompts import PromptLibrary
 from bot.render import render_html
 from bot.settings import SHIPPED_PROMPTS_DIR
+from bot.telegram import digests, follows, sources
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, slow_down_message
 from bot.telegram.answer_words import LINES as ANSWER_LINES
 from bot.telegram.app import ADMIN_COMMANDS, APOLOGY, COMMANDS, DATABASE_BUSY, DATABASE_DOWN
@@ -47,6 +48,9 @@ LINES += [PromptLibrary(SHIPPED_PROMPTS_DIR).template(name) for name in ("refusa
 LINES += [UNDATED, VOICE_TOO]
 # An answer's own words: its headings and notes (bot/telegram/answer_words.py).
 LINES += ANSWER_LINES
+# The replies of /follow, /following, /unfollow, /digest, /timezone and /sources.
+LINES += follows.LINES + digests.LINES + sources.LINES
+PLURALS = follows.PLURALS + sources.PLURALS  # (singular, plural) message ids
 ISOLATES = ("\u2068", "\u2069")
 
 
@@ -92,6 +96,11 @@ def test_every_line_and_menu_has_a_translation_keeping_its_placeholders(language
     for seconds in (1, 2, 3, 5, 11, 21, 22, 100):
         said = slow_down_message(10, seconds, catalog)
         assert "10" in said and "You've asked" not in said and "{" not in said
+    for singular, plural in PLURALS:
+        for n in (0, 1, 2, 3, 5, 11, 21, 22, 100, 200):
+            said = catalog.ngettext(singular, plural, n)
+            assert said not in (singular, plural), (language, plural, n)
+            assert set(_fields(said)) <= set(_fields(plural)), (language, plural, n)
 
 
 @pytest.mark.parametrize("language", SHIPPED)
@@ -101,17 +110,29 @@ def test_a_catalog_holds_no_message_the_code_no_longer_says(language: str) -> No
         ids = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(po) if m.id}
     plurals = slow_down_message.__code__.co_consts + help_in.__code__.co_consts
     known = set(LINES) | {c for c in plurals if isinstance(c, str)}
+    known |= {message for pair in PLURALS for message in pair}
     assert ids - known == set()
 
 
 def test_arabic_reads_right_to_left_with_its_latin_commands_isolated() -> None:
     catalog = translations("ar")
-    for line in LINES:
-        said = catalog.gettext(line)
+    plural_forms = [catalog.ngettext(*pair, n) for pair in PLURALS for n in range(0, 12)]
+    for said in [catalog.gettext(line) for line in LINES] + plural_forms:
         assert first_strong_direction(said) == "rtl", said
         assert said.count(ISOLATES[0]) == said.count(ISOLATES[1])
         if "/ask" in said:
             assert f"{ISOLATES[0]}/ask" in said  # the slash stays with its command
+        assert slashes_outside_isolates(said) == 0, said
+
+
+def slashes_outside_isolates(text: str) -> int:
+    """How many "/" (a command's, a time zone's) stand outside an FSI ... PDI isolate, where
+    the right-to-left text around them would move them away from their words."""
+    depth = outside = 0
+    for character in text:
+        depth += (character == ISOLATES[0]) - (character == ISOLATES[1])
+        outside += character == "/" and depth == 0
+    return outside
 
 
 def test_the_client_language_is_read_from_its_code() -> None:

@@ -1,7 +1,11 @@
 """/digest HH:MM and /timezone ZONE: a daily message, at that local time, of the reports on the
 followed stories published since the last one; `/digest off` stops it. The process that
 indexes sends them, from a scheduled job every NEWSDESK_JOB_POLL_SECONDS (`schedule`), and
-claims each due digest in the shared database first, so each is sent once."""
+claims each due digest in the shared database first, so each is sent once.
+
+/digest's and /timezone's replies are in the client's language (bot/telegram/translation.py);
+a DigestError's reason (bot.state) and the digest itself, sent later to a chat whose language
+is not kept, stay English."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from bot.state.digests import DigestError, DigestSetting, DueDigest, parse_time
 from bot.state.follows import Due
 from bot.telegram.context import Context, NewsdeskApplication, topic_of
 from bot.telegram.pushes import Place, find_matches, push_text, send_push
+from bot.telegram.translation import for_update
 from bot.wiring.bot import BotServices
 
 log = logging.getLogger(__name__)
@@ -26,6 +31,18 @@ DIGEST_USAGE = (
     "time (your time zone: /timezone), or /digest off to stop it."
 )
 TIMEZONE_USAGE = "Send /timezone and its IANA name, for example: /timezone Europe/Berlin."
+DIGEST_NOW = "Your digest comes daily at {at} ({timezone}). {usage}"
+DIGEST_OFF = "Daily digest off."
+DIGEST_SET = (
+    "Your digest of the stories you follow comes daily at {at} ({timezone}; /timezone changes "
+    "it). /follow TOPIC adds a story; /digest off stops it."
+)
+TIMEZONE_NOW = "Your time zone here is {timezone}. {usage}"
+TIMEZONE_SET = "Time zone set to {timezone}."
+TIMEZONE_SET_WITH_DIGEST = "Time zone set to {timezone}. Your digest comes daily at {at} there."
+# The message ids said here (the catalogs' checks, tests/test_telegram_languages.py).
+LINES = [DIGEST_USAGE, TIMEZONE_USAGE, DIGEST_NOW, DIGEST_OFF, DIGEST_SET, TIMEZONE_NOW]
+LINES += [TIMEZONE_SET, TIMEZONE_SET_WITH_DIGEST]
 
 
 async def _asked(
@@ -47,23 +64,25 @@ async def digest(update: Update, context: Context) -> None:
     if asked is None:
         return
     message, place, given, setting = asked
+    words = for_update(update)
+    usage = words.gettext(DIGEST_USAGE)
     if not given:
-        now = f"Your digest comes daily at {setting.at} ({setting.timezone}). "
-        await message.reply_text((now if setting.at else "") + DIGEST_USAGE)
+        now = words.gettext(DIGEST_NOW).format(
+            at=setting.at, timezone=setting.timezone, usage=usage
+        )
+        await message.reply_text(now if setting.at else usage)
         return
     try:
         minute = None if given.lower() == "off" else parse_time(given)
         setting = await asyncio.to_thread(context.state.digests.set_time, *place, minute)
     except DigestError as error:
-        await message.reply_text(f"{error} {DIGEST_USAGE}")
+        await message.reply_text(f"{error} {usage}")
         return
     if setting.at_minute is None:
-        await message.reply_text("Daily digest off.")
+        await message.reply_text(words.gettext(DIGEST_OFF))
         return
-    await message.reply_text(
-        f"Your digest of the stories you follow comes daily at {setting.at} ({setting.timezone}; "
-        "/timezone changes it). /follow TOPIC adds a story; /digest off stops it."
-    )
+    said = words.gettext(DIGEST_SET).format(at=setting.at, timezone=setting.timezone)
+    await message.reply_text(said)
 
 
 async def timezone(update: Update, context: Context) -> None:
@@ -72,16 +91,19 @@ async def timezone(update: Update, context: Context) -> None:
     if asked is None:
         return
     message, place, given, setting = asked
+    words = for_update(update)
     if not given:  # show it
-        await message.reply_text(f"Your time zone here is {setting.timezone}. {TIMEZONE_USAGE}")
+        usage = words.gettext(TIMEZONE_USAGE)
+        said = words.gettext(TIMEZONE_NOW).format(timezone=setting.timezone, usage=usage)
+        await message.reply_text(said)
         return
     try:
         setting = await asyncio.to_thread(context.state.digests.set_timezone, *place, given)
     except DigestError as error:
         await message.reply_text(str(error))
         return
-    when = f" Your digest comes daily at {setting.at} there." if setting.at else ""
-    await message.reply_text(f"Time zone set to {setting.timezone}.{when}")
+    line = TIMEZONE_SET_WITH_DIGEST if setting.at else TIMEZONE_SET
+    await message.reply_text(words.gettext(line).format(timezone=setting.timezone, at=setting.at))
 
 
 def digest_text(services: BotServices, due: DueDigest) -> tuple[str, list[str]]:

@@ -6,13 +6,17 @@ with it: questions (`Conversation` reads it), /follow pushes and digests, /artic
 
 Who may choose: the bot's admins (NEWSDESK_ADMIN_IDS) anywhere; in a group, its creator and
 administrators as Telegram says (getChatMember); in a private chat, its one member, since a
-scope only narrows what that person reads."""
+scope only narrows what that person reads.
+
+The replies are in the client's language (bot/telegram/translation.py); a malformed name's
+reason comes from index.collections and stays English, and the log stays English."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
+from gettext import NullTranslations
 
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -20,6 +24,7 @@ from telegram.error import TelegramError
 
 from bot.telegram.access import is_admin
 from bot.telegram.context import Context
+from bot.telegram.translation import ENGLISH, for_update
 from index.catalog import collection_counts
 from index.collections import ALL_COLLECTIONS, CollectionNameError, Scope, check_collection_name
 
@@ -37,43 +42,60 @@ USAGE = (
     "/sources all answers from every collection again."
 )
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+EVERY_COLLECTION = "every collection"
+NOTHING_INDEXED = "Nothing is indexed yet, so there are no collections to choose from."
+COLLECTIONS = "Collections (articles):"
+ANSWERS_FROM = "This chat answers from {scope}."
+NOT_CHANGED = "Not changed: {reason}. {usage}"
+CHOSEN = "This chat now answers from {scope}: questions, /follow and /articles keep to it."
+TOO_MANY_NAMES = ("name at most {limit} collection", "name at most {limit} collections")
+ALL_ALONE = "{name} goes alone: /sources all"
+NO_ARTICLES_IN = "no articles are in {names} (the collections: {known})"
+NONE_YET = "none yet"
+# The message ids said here (the catalogs' checks, tests/test_telegram_languages.py).
+LINES = [CHAT_ADMINS_ONLY, USAGE, EVERY_COLLECTION, NOTHING_INDEXED, COLLECTIONS, ANSWERS_FROM]
+LINES += [NOT_CHANGED, CHOSEN, ALL_ALONE, NO_ARTICLES_IN, NONE_YET]
+PLURALS = [TOO_MANY_NAMES]
 
 
-def describe_scope(scope: Scope) -> str:
-    return "every collection" if scope is None else ", ".join(scope)
+def describe_scope(scope: Scope, said: NullTranslations = ENGLISH) -> str:
+    return said.gettext(EVERY_COLLECTION) if scope is None else ", ".join(scope)
 
 
-def listing(counts: dict[str, int], scope: Scope) -> str:
+def listing(counts: dict[str, int], scope: Scope, said: NullTranslations = ENGLISH) -> str:
     """The collections with their article counts, the chat's scope marked, and how to
-    choose."""
+    choose, in the language of the catalog `said`."""
     if not counts:
-        lines = ["Nothing is indexed yet, so there are no collections to choose from."]
+        lines = [said.gettext(NOTHING_INDEXED)]
     else:
-        lines = ["Collections (articles):"]
+        lines = [said.gettext(COLLECTIONS)]
         for name, articles in counts.items():
             mark = "✓ " if scope is not None and name in scope else "• "
             lines.append(f"{mark}{name}: {articles:,}")
-    lines.append(f"This chat answers from {describe_scope(scope)}.")
-    lines.append(USAGE)
+    lines.append(said.gettext(ANSWERS_FROM).format(scope=describe_scope(scope, said)))
+    lines.append(said.gettext(USAGE))
     return "\n".join(lines)
 
 
-def chosen_names(words: list[str], known: set[str]) -> list[str]:
+def chosen_names(words: list[str], known: set[str], said: NullTranslations = ENGLISH) -> list[str]:
     """The collections the words name, checked: CollectionNameError for a malformed name,
-    one no article is in, `all` beside names, or too many."""
+    one no article is in, `all` beside names, or too many (said in the catalog's language,
+    but for a malformed name's reason)."""
     if len(words) > MAX_WORDS:
-        raise CollectionNameError(f"name at most {MAX_WORDS} collections")
+        too_many = said.ngettext(*TOO_MANY_NAMES, MAX_WORDS).format(limit=MAX_WORDS)
+        raise CollectionNameError(too_many)
     lowered = [word.lower() for word in words]
     if ALL_COLLECTIONS in lowered:
         if len(words) > 1:
-            raise CollectionNameError(f"{ALL_COLLECTIONS!r} goes alone: /sources all")
+            alone = said.gettext(ALL_ALONE).format(name=repr(ALL_COLLECTIONS))
+            raise CollectionNameError(alone)
         return []
     names = [check_collection_name(word) for word in words]
     unknown = [name for name in dict.fromkeys(names) if name not in known]
     if unknown:
-        listed = ", ".join(sorted(known)) or "none yet"
+        listed = ", ".join(sorted(known)) or said.gettext(NONE_YET)
         raise CollectionNameError(
-            f"no articles are in {', '.join(unknown)} (the collections: {listed})"
+            said.gettext(NO_ARTICLES_IN).format(names=", ".join(unknown), known=listed)
         )
     return names
 
@@ -103,26 +125,25 @@ async def sources(update: Update, context: Context) -> None:
     if message is None:
         return
     words, chat_sources = _after_command(message), context.state.sources
+    said = for_update(update)
     if not words:
         scope = await asyncio.to_thread(chat_sources.scope, message.chat_id)
         counts = await asyncio.to_thread(collection_counts, context.store)
-        await message.reply_text(listing(counts, scope))
+        await message.reply_text(listing(counts, scope, said))
         return
     if not await may_choose(update, context):
-        await message.reply_text(CHAT_ADMINS_ONLY)
+        await message.reply_text(said.gettext(CHAT_ADMINS_ONLY))
         return
     try:
         counts = await asyncio.to_thread(collection_counts, context.store)
-        names = chosen_names(words, set(counts))
+        names = chosen_names(words, set(counts), said)
         scope = await asyncio.to_thread(chat_sources.choose, message.chat_id, names)
     except CollectionNameError as error:
-        await message.reply_text(f"Not changed: {error}. {USAGE}")
+        usage = said.gettext(USAGE)
+        await message.reply_text(said.gettext(NOT_CHANGED).format(reason=error, usage=usage))
         return
     log.info("chat %d now answers from %s", message.chat_id, describe_scope(scope))
-    await message.reply_text(
-        f"This chat now answers from {describe_scope(scope)}: questions, /follow and "
-        "/articles keep to it."
-    )
+    await message.reply_text(said.gettext(CHOSEN).format(scope=describe_scope(scope, said)))
 
 
 def upload_collection(scope: Scope) -> str | None:
