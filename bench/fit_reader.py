@@ -15,6 +15,7 @@ answer the dump holds (the one the service gave when it was dumped).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import statistics
@@ -93,6 +94,7 @@ def measure(
     described: int = reader.DESCRIBED,
     fullest: bool = True,
     unit_weight: float = reader.UNIT_WEIGHT,
+    described_gap: float = reader.DESCRIBED_GAP,
     **shape: Any,
 ) -> dict[str, float]:
     short_right = whole_right = before_right = shipped_right = 0
@@ -117,6 +119,7 @@ def measure(
             described=described,
             fullest=fullest,
             unit_weight=unit_weight,
+            described_gap=described_gap,
         )
         short, positions = reader.shape(reading, case.ranked, case.pool, **shape)
         whole = " ".join([short, *(case.pool[p][1] for p in positions)])
@@ -207,7 +210,7 @@ def sentence_model() -> reader.Describe:
             lazy=True,
         ),
     )
-    return lambda texts: embeddings.embed_sentences(texts, 4)
+    return embeddings.embed_together
 
 
 def main() -> int:
@@ -228,6 +231,13 @@ def main() -> int:
     )
     parser.add_argument("--described", type=int, nargs="*", default=[reader.DESCRIBED])
     parser.add_argument("--unit-weight", type=float, default=reader.UNIT_WEIGHT)
+    parser.add_argument(
+        "--described-gap",
+        type=float,
+        nargs="*",
+        default=[reader.DESCRIBED_GAP],
+        help="each cosine gap a name's odds may trail the best's by and still be embedded",
+    )
     parser.add_argument(
         "--as-written", action="store_true", help="show the chosen name as written, not its fullest"
     )
@@ -252,13 +262,13 @@ def main() -> int:
     }
     describe = sentence_model() if any(args.description_weight) else None
     print(
-        f"{'dump':<24}{'weight':>7}{'top':>4}{'n':>5}{'short':>8}{'whole':>8}{'words':>7}"
+        f"{'dump':<20}{'gap':>4}{'weight':>7}{'top':>4}{'n':>5}{'short':>8}{'whole':>8}{'words':>7}"
         f"{'before':>8}{'words':>7}{'shipped':>8}{'words':>7}"
     )
     for path in args.measure:
         cases = load(path)
         for weight in args.description_weight:
-            for described in args.described:
+            for described, gap in itertools.product(args.described, args.described_gap):
                 f = measure(
                     cases,
                     weights,
@@ -267,10 +277,11 @@ def main() -> int:
                     described,
                     not args.as_written,
                     args.unit_weight,
+                    gap,
                     **shape,
                 )
                 print(
-                    f"{path.stem:<24}{weight:>7.1f}{described:>4}{f['questions']:>5.0f}"
+                    f"{path.stem:<20}{gap:>4.1f}{weight:>7.1f}{described:>4}{f['questions']:>5.0f}"
                     f"{f['short']:>8.3f}{f['whole']:>8.3f}{f['words']:>7.0f}"
                     f"{f['before']:>8.3f}{f['before_words']:>7.0f}"
                     f"{f['shipped']:>8.3f}{f['shipped_words']:>7.0f}"

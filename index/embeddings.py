@@ -118,6 +118,14 @@ class SentenceTransformerEmbeddings(Embeddings):
                 self._sentences.popitem(last=False)
         return [list(known.get(text) or fresh[text]) for text in texts]
 
+    def embed_together(self, texts: list[str]) -> list[list[float]]:
+        """A few short texts' vectors in one run where the model can (the ONNX encoder pads
+        them together); else as `embed_documents`."""
+        together = getattr(self.model, "encode_together", None)
+        if together is None:
+            return self.embed_documents(texts, max(1, len(texts)))
+        return [vector.tolist() for vector in together(texts)]
+
     def embed_query(self, text: str) -> list[float]:
         with self._queries_lock:
             if text in self._queries:

@@ -246,6 +246,39 @@ class OnnxEncoder:
         result[order] = vectors
         return result
 
+    def encode_together(self, texts: Sequence[str]) -> np.ndarray:
+        """The normalized vectors of a few short texts (names) in one run, padded to the
+        longest and pooled over each text's own tokens: one run of a few tokens each costs
+        about what one text alone does (the reader's names; BENCHMARKS.md, "What the
+        question calls the answer"). With fp32 a text's vector is its own alone to float
+        noise; int8's dynamic quantization would make it depend on the batch, which ranking
+        names can bear."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        n = min(self.workers, len(texts))
+        if n > 1:  # a share for each worker, as `encode` does
+            shares = list(self._pool.map(self._together, [texts[k::n] for k in range(n)]))
+            return np.stack([shares[i % n][i // n] for i in range(len(texts))])
+        return self._together(texts)
+
+    def _together(self, texts: Sequence[str]) -> np.ndarray:
+        with self._tokenize_lock:
+            encoded = self.tokenizer.encode_batch(list(texts))
+        longest = max(len(e.ids) for e in encoded)
+        feeds = {
+            name: np.array(
+                [list(getattr(e, field)) + [0] * (longest - len(e.ids)) for e in encoded],
+                dtype=np.int64,
+            )
+            for name, field in zip(INPUTS, ("ids", "attention_mask", "type_ids"), strict=True)
+        }
+        (hidden,) = self.session.run(["last_hidden_state"], feeds)
+        mask = feeds[INPUTS[1]][:, :, None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        result: np.ndarray = pooled.astype(np.float32)
+        return result
+
     def _embed(self, text: str, normalize: bool) -> np.ndarray:
         with self._tokenize_lock:
             encoded = self.tokenizer.encode(text)

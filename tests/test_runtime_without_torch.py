@@ -137,3 +137,16 @@ def _installed_version() -> str:
     from importlib.metadata import version
 
     return version("newsdesk")
+
+
+def test_short_texts_embedded_together_get_the_vectors_each_gets_alone(models_dir: Path) -> None:
+    """The reader's names go in one padded run a worker (encode_together): with fp32 each
+    name's vector is the one it gets alone, whatever it was batched with."""
+    encoder = OnnxEncoder(onnx_export("all-MiniLM-L6-v2", False, models_dir))
+    names = ["team", "Buffalo Bills", "University of Cincinnati Medical Center", "NFL", "x"]
+    alone = encoder.encode(names)
+    together = encoder.encode_together(names)
+    assert together.shape == alone.shape
+    assert np.abs(together - alone).max() < 1e-5
+    assert np.abs(encoder.encode_together(names[1:2])[0] - alone[1]).max() < 1e-5
+    assert encoder.encode_together([]).shape == (0, 0)

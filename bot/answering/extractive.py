@@ -122,7 +122,7 @@ class ExtractiveAnswerer:
         return answer_from(question, documents, chosen, short, lead=lead)
 
     def _describe(self, texts: list[str]) -> list[list[float]]:
-        return self.embeddings.embed_sentences(texts, SCORING_BATCH)
+        return self.embeddings.embed_together(texts)
 
     def _best_sentences(
         self, candidates: list[_Candidate], pool: list[tuple[int, str]], question: str

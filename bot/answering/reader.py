@@ -111,6 +111,7 @@ MAX_WORDS = 60
 # the question calls the answer").
 DESCRIPTION_WEIGHT = 8.0
 DESCRIBED = 8
+DESCRIBED_GAP = 0.4
 # Asked "how many seconds", a number followed by "seconds" gets its odds times e^UNIT_WEIGHT.
 UNIT_WEIGHT = 3.0
 # Texts to vectors (normalized), the answerer's sentence model.
@@ -154,6 +155,7 @@ def read(
     describe: Describe | None = None,
     description_weight: float = DESCRIPTION_WEIGHT,
     described: int = DESCRIBED,
+    described_gap: float = DESCRIBED_GAP,
     fullest: bool = True,
     unit_weight: float = UNIT_WEIGHT,
 ) -> Reading | None:
@@ -178,7 +180,7 @@ def read(
     scored.sort(key=lambda pair: (-mass[_key(pair[1].span.text)], -pair[0], pair[1].position))
     if describe is not None and description_weight:
         chosen = _fitting_description(
-            question, scored, mass, describe, description_weight, described
+            question, scored, mass, describe, description_weight, described, described_gap
         )
         if chosen is not None:
             scored.sort(key=lambda pair: _key(pair[1].span.text) != chosen)
@@ -197,6 +199,7 @@ def _fitting_description(
     describe: Describe,
     weight: float,
     described: int,
+    gap: float = 0.0,
 ) -> str | None:
     """Of the `described` names with the most mass, the one whose odds times
     e^(weight x its cosine to what the question calls the answer) is highest; None when the
@@ -204,11 +207,19 @@ def _fitting_description(
     description = asked_description(question)
     if description is None:
         return None
+    # A name whose odds are below the best's by more than e^(weight x DESCRIBED_GAP) would
+    # need to be that much nearer to the description to win: not embedded.
+    floor = math.log(mass[_key(scored[0][1].span.text)] + 1e-12) - weight * gap
     shown: dict[str, str] = {}
     for _, mention in scored:
-        shown.setdefault(_key(mention.span.text), mention.span.text)
+        key = _key(mention.span.text)
+        if math.log(mass[key] + 1e-12) < floor:
+            break
+        shown.setdefault(key, mention.span.text)
         if len(shown) == described:
             break
+    if len(shown) < 2:
+        return None
     vectors = describe([description, *shown.values()])
     fit = {key: cosine(vectors[0], vector) for key, vector in zip(shown, vectors[1:], strict=True)}
     return max(shown, key=lambda key: math.log(mass[key] + 1e-12) + weight * fit[key])
