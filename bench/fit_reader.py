@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.answering import reader
+from bot.answering import names, reader
 from bot.answering.extractive import sentence_pool
 from bot.settings import Settings
 from bot.wiring.answering import sentence_embeddings
@@ -89,12 +89,12 @@ def words(text: str) -> int:
 def measure(
     cases: list[Case],
     weights: Mapping[str, float],
-    describe: reader.Describe | None = None,
-    description_weight: float = reader.DESCRIPTION_WEIGHT,
-    described: int = reader.DESCRIBED,
+    describe: names.Describe | None = None,
+    description_weight: float = names.DESCRIPTION_WEIGHT,
+    described: int = names.DESCRIBED,
     fullest: bool = True,
-    unit_weight: float = reader.UNIT_WEIGHT,
-    described_gap: float = reader.DESCRIBED_GAP,
+    unit_weight: float = names.UNIT_WEIGHT,
+    described_gap: float = names.DESCRIBED_GAP,
     **shape: Any,
 ) -> dict[str, float]:
     short_right = whole_right = before_right = shipped_right = 0
@@ -198,7 +198,7 @@ def fit(
     return {name: round(float(v), 3) for name, v in zip(reader.FEATURES, raw, strict=True)}
 
 
-def sentence_model() -> reader.Describe:
+def sentence_model() -> names.Describe:
     """The extractive answerer's sentence model, as the service loads it."""
     settings = Settings()
     embeddings = sentence_embeddings(
@@ -226,16 +226,16 @@ def main() -> int:
         "--description-weight",
         type=float,
         nargs="*",
-        default=[reader.DESCRIPTION_WEIGHT],
+        default=[names.DESCRIPTION_WEIGHT],
         help="each weight of the cosine to what the question calls the answer, measured in turn",
     )
-    parser.add_argument("--described", type=int, nargs="*", default=[reader.DESCRIBED])
-    parser.add_argument("--unit-weight", type=float, default=reader.UNIT_WEIGHT)
+    parser.add_argument("--described", type=int, nargs="*", default=[names.DESCRIBED])
+    parser.add_argument("--unit-weight", type=float, default=names.UNIT_WEIGHT)
     parser.add_argument(
         "--described-gap",
         type=float,
         nargs="*",
-        default=[reader.DESCRIBED_GAP],
+        default=[names.DESCRIBED_GAP],
         help="each cosine gap a name's odds may trail the best's by and still be embedded",
     )
     parser.add_argument(

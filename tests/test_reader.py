@@ -16,7 +16,8 @@ from bot.answering.candidates import (
     spans,
 )
 from bot.answering.extractive import ExtractiveAnswerer, sentence_pool
-from bot.answering.reader import full_names, read, shape
+from bot.answering.names import full_names
+from bot.answering.reader import read, shape
 from index.embeddings import SentenceTransformerEmbeddings
 
 

@@ -16,7 +16,7 @@ import functools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from langchain_core.documents import Document
@@ -24,14 +24,22 @@ from langchain_core.documents import Document
 from bot.answering.candidates import (
     AnswerKind,
     Span,
-    asked_description,
-    asked_unit,
     expected_kind,
     kind_fit,
     repeated_share,
     spans,
 )
-from bot.answering.relevance import cosine
+from bot.answering.names import (
+    DESCRIBED,
+    DESCRIBED_GAP,
+    DESCRIPTION_WEIGHT,
+    UNIT_WEIGHT,
+    Describe,
+    counted,
+    fitting_description,
+    full_names,
+    key_of,
+)
 from index.text import content_words, stem
 
 _WORD = re.compile(r"[\w’'-]+")
@@ -104,20 +112,6 @@ MIN_SCORE = 0.0
 MAX_WORDS = 60
 
 
-# Asked "which team", the names the reader likes best are held against the word "team" in the
-# embedding model's space ("Buffalo Bills" is nearer to it than "University of Cincinnati
-# Medical Center"): the best DESCRIBED names are re-ordered by their odds times
-# e^(DESCRIPTION_WEIGHT x cosine). Both chosen on the train weeks and dev (BENCHMARKS.md, "What
-# the question calls the answer").
-DESCRIPTION_WEIGHT = 8.0
-DESCRIBED = 8
-DESCRIBED_GAP = 0.4
-# Asked "how many seconds", a number followed by "seconds" gets its odds times e^UNIT_WEIGHT.
-UNIT_WEIGHT = 3.0
-# Texts to vectors (normalized), the answerer's sentence model.
-Describe = Callable[[list[str]], list[list[float]]]
-
-
 @dataclass(frozen=True)
 class Mention:
     """One thing of the asked kind, in the sentence at `position` of the pool."""
@@ -174,90 +168,24 @@ def read(
     scored = [(probability(m.features, weights), m) for m in mentions]
     mass: dict[str, float] = defaultdict(float)
     for score, m in scored:
-        mass[_key(m.span.text)] += score / (1 - score + 1e-9)
-    for key in _counting(question, mentions) if unit_weight else ():
+        mass[key_of(m.span.text)] += score / (1 - score + 1e-9)
+    for key in counted(question, mentions) if unit_weight else ():
         mass[key] *= math.exp(unit_weight)
-    scored.sort(key=lambda pair: (-mass[_key(pair[1].span.text)], -pair[0], pair[1].position))
+    scored.sort(key=lambda pair: (-mass[key_of(pair[1].span.text)], -pair[0], pair[1].position))
     if describe is not None and description_weight:
-        chosen = _fitting_description(
+        chosen = fitting_description(
             question, scored, mass, describe, description_weight, described, described_gap
         )
         if chosen is not None:
-            scored.sort(key=lambda pair: _key(pair[1].span.text) != chosen)
+            scored.sort(key=lambda pair: key_of(pair[1].span.text) != chosen)
     if fullest:
-        fuller = full_names({_key(m.span.text) for m in mentions}).get(_key(scored[0][1].span.text))
+        fuller = full_names({key_of(m.span.text) for m in mentions}).get(
+            key_of(scored[0][1].span.text)
+        )
         if fuller is not None:
-            scored.sort(key=lambda pair: _key(pair[1].span.text) != fuller)
+            scored.sort(key=lambda pair: key_of(pair[1].span.text) != fuller)
     best_score, best = scored[0]
     return Reading(best, best_score, _differing(best, best_score, scored, documents))
-
-
-def _fitting_description(
-    question: str,
-    scored: Sequence[tuple[float, Mention]],
-    mass: Mapping[str, float],
-    describe: Describe,
-    weight: float,
-    described: int,
-    gap: float = 0.0,
-) -> str | None:
-    """Of the `described` names with the most mass, the one whose odds times
-    e^(weight x its cosine to what the question calls the answer) is highest; None when the
-    question calls it nothing ("Who won ...?")."""
-    description = asked_description(question)
-    if description is None:
-        return None
-    # A name whose odds are below the best's by more than e^(weight x DESCRIBED_GAP) would
-    # need to be that much nearer to the description to win: not embedded.
-    floor = math.log(mass[_key(scored[0][1].span.text)] + 1e-12) - weight * gap
-    shown: dict[str, str] = {}
-    for _, mention in scored:
-        key = _key(mention.span.text)
-        if math.log(mass[key] + 1e-12) < floor:
-            break
-        shown.setdefault(key, mention.span.text)
-        if len(shown) == described:
-            break
-    if len(shown) < 2:
-        return None
-    vectors = describe([description, *shown.values()])
-    fit = {key: cosine(vectors[0], vector) for key, vector in zip(shown, vectors[1:], strict=True)}
-    return max(shown, key=lambda key: math.log(mass[key] + 1e-12) + weight * fit[key])
-
-
-def _counting(question: str, mentions: Sequence[Mention]) -> set[str]:
-    """The numbers followed, within two words, by what the question counts ("90 seconds",
-    asked how many seconds)."""
-    unit = asked_unit(question)
-    if unit is None:
-        return set()
-    wanted = _stem(unit)
-    found = set()
-    for mention in mentions:
-        after = _WORD.findall(mention.sentence[mention.span.end :])[:2]
-        if mention.span.numeric and any(_stem(word.lower()) == wanted for word in after):
-            found.add(_key(mention.span.text))
-    return found
-
-
-def full_names(keys: set[str]) -> dict[str, str]:
-    """Each name that ends another, longer one, to the longest such ("bills" and "the bills" to
-    "buffalo bills", "biden" to "president joe biden"): one thing named in full and in short."""
-    by_words = sorted((key.split() for key in keys), key=lambda words: (-len(words), words))
-    group = {}
-    for words in by_words:
-        core = words[1:] if words[0] == "the" and len(words) > 1 else words
-        longer = next(
-            (
-                other
-                for other in by_words
-                if len(other) > len(core) and other[-len(core) :] == core and other != words
-            ),
-            None,
-        )
-        if longer is not None:
-            group[" ".join(words)] = " ".join(longer)
-    return group
 
 
 def _differing(
@@ -268,11 +196,11 @@ def _differing(
 ) -> Mention | None:
     """The first mention of another thing (not one holding the other's name), from a dated
     passage of another date than the best's, scoring at least DIFFERING_SHARE of its score."""
-    best_key, best_day = _key(best.span.text), published_day(documents[best.document])
+    best_key, best_day = key_of(best.span.text), published_day(documents[best.document])
     if best_day is None or best.features[_OVERLAP] < DIFFERING_OVERLAP:
         return None
     for score, mention in scored:
-        key = _key(mention.span.text)
+        key = key_of(mention.span.text)
         if best_key in key or key in best_key or score < DIFFERING_SHARE * best_score:
             continue
         if mention.features[_OVERLAP] < DIFFERING_OVERLAP:
@@ -343,7 +271,7 @@ def find_mentions(
     by_text: dict[str, set[int]] = defaultdict(set)
     counts: dict[str, int] = defaultdict(int)
     for _, document, span, _ in raw:
-        key = _key(span.text)
+        key = key_of(span.text)
         by_text[key].add(document)
         counts[key] += 1
     mentions = []
@@ -357,7 +285,7 @@ def find_mentions(
             overlap = len(asked & set(stems)) / len(asked) if asked else 0.0
             read_sentences[position] = (words, anchors, overlap)
         words, anchors, overlap = read_sentences[position]
-        key = _key(span.text)
+        key = key_of(span.text)
         nearness = _nearness(words, anchors, span)
         subject = 1.0 if anchors and span.end <= words[anchors[0]][0] else 0.0
         features = (
@@ -394,10 +322,6 @@ def _alias_of_repeat(sentence: str, found: list[Span], repeats: list[bool], i: i
         and sentence[found[i].end : found[i + 1].start].strip() == "("
     )
     return before or after
-
-
-def _key(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 def _nearness(words: list[tuple[int, int]], anchors: list[int], span: Span) -> float:

@@ -1,0 +1,110 @@
+"""What the reader prefers among the names it found (reader.py): the one nearest to what the
+question calls the answer ("team" in "which team"), a number of the counted thing ("90
+seconds" asked how many seconds), and each name in its fullest form ("Buffalo Bills" for
+"Bills"). The figures behind each choice are in BENCHMARKS.md, "What the question calls the
+answer"."""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from bot.answering.candidates import asked_description, asked_unit
+from bot.answering.relevance import cosine
+from index.text import stem
+
+if TYPE_CHECKING:
+    from bot.answering.reader import Mention
+
+# Asked "which team", the names the reader likes best are held against the word "team" in the
+# embedding model's space ("Buffalo Bills" is nearer to it than "University of Cincinnati
+# Medical Center"): the best DESCRIBED names are re-ordered by their odds times
+# e^(DESCRIPTION_WEIGHT x cosine). Both chosen on the train weeks and dev (BENCHMARKS.md, "What
+# the question calls the answer").
+DESCRIPTION_WEIGHT = 8.0
+DESCRIBED = 8
+DESCRIBED_GAP = 0.4
+# Asked "how many seconds", a number followed by "seconds" gets its odds times e^UNIT_WEIGHT.
+UNIT_WEIGHT = 3.0
+# Texts to vectors (normalized), the answerer's sentence model.
+Describe = Callable[[list[str]], list[list[float]]]
+
+
+_WORD = re.compile(r"[\w’'-]+")
+_stem = functools.lru_cache(maxsize=1 << 16)(stem)
+
+
+def key_of(text: str) -> str:
+    """A name as the reader counts it: lowercase, its spaces collapsed."""
+    return " ".join(text.lower().split())
+
+
+def fitting_description(
+    question: str,
+    scored: Sequence[tuple[float, Mention]],
+    mass: Mapping[str, float],
+    describe: Describe,
+    weight: float,
+    described: int,
+    gap: float = 0.0,
+) -> str | None:
+    """Of the `described` names with the most mass, the one whose odds times
+    e^(weight x its cosine to what the question calls the answer) is highest; None when the
+    question calls it nothing ("Who won ...?")."""
+    description = asked_description(question)
+    if description is None:
+        return None
+    # A name whose odds are below the best's by more than e^(weight x DESCRIBED_GAP) would
+    # need to be that much nearer to the description to win: not embedded.
+    floor = math.log(mass[key_of(scored[0][1].span.text)] + 1e-12) - weight * gap
+    shown: dict[str, str] = {}
+    for _, mention in scored:
+        key = key_of(mention.span.text)
+        if math.log(mass[key] + 1e-12) < floor:
+            break
+        shown.setdefault(key, mention.span.text)
+        if len(shown) == described:
+            break
+    if len(shown) < 2:
+        return None
+    vectors = describe([description, *shown.values()])
+    fit = {key: cosine(vectors[0], vector) for key, vector in zip(shown, vectors[1:], strict=True)}
+    return max(shown, key=lambda key: math.log(mass[key] + 1e-12) + weight * fit[key])
+
+
+def counted(question: str, mentions: Sequence[Mention]) -> set[str]:
+    """The numbers followed, within two words, by what the question counts ("90 seconds",
+    asked how many seconds)."""
+    unit = asked_unit(question)
+    if unit is None:
+        return set()
+    wanted = _stem(unit)
+    found = set()
+    for mention in mentions:
+        after = _WORD.findall(mention.sentence[mention.span.end :])[:2]
+        if mention.span.numeric and any(_stem(word.lower()) == wanted for word in after):
+            found.add(key_of(mention.span.text))
+    return found
+
+
+def full_names(keys: set[str]) -> dict[str, str]:
+    """Each name that ends another, longer one, to the longest such ("bills" and "the bills" to
+    "buffalo bills", "biden" to "president joe biden"): one thing named in full and in short."""
+    by_words = sorted((key.split() for key in keys), key=lambda words: (-len(words), words))
+    group = {}
+    for words in by_words:
+        core = words[1:] if words[0] == "the" and len(words) > 1 else words
+        longer = next(
+            (
+                other
+                for other in by_words
+                if len(other) > len(core) and other[-len(core) :] == core and other != words
+            ),
+            None,
+        )
+        if longer is not None:
+            group[" ".join(words)] = " ".join(longer)
+    return group
