@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,9 @@ from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
 from index.store import ArticleStore, open_store
+from tests.support.bot_runner import BotRunner
 from tests.support.engines import engine_unavailable
+from tests.support.fake_telegram import FakeBotAPI
 from tests.support.postgres import PostgresServer, PostgresUnavailableError
 
 SEED_DIR = SAMPLE_DIR
@@ -99,3 +101,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'state.sqlite'}"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.new_database()
+
+
+# Starts the real bot (python-telegram-bot's Application) on parts, against a fake Bot API.
+StartBot = Callable[..., FakeBotAPI]
+
+
+@pytest.fixture
+def start_bot(tmp_path: Path) -> Iterator[StartBot]:
+    """`start_bot(parts, **settings)`: the bot on `parts`, its settings made in tmp_path with
+    `settings` on top; every bot started is stopped after the test. A module may define its own."""
+    runner = BotRunner()
+
+    def start(parts: BotServices, **settings: object) -> FakeBotAPI:
+        return runner.start(
+            lambda **values: make_settings(tmp_path, **{**settings, **values}), parts
+        )
+
+    yield start
+    runner.stop_all()

@@ -27,19 +27,16 @@ from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
 from index.store import ArticleStore
-from tests import test_telegram_languages
-from tests.conftest import make_settings
+from tests.conftest import StartBot, make_settings
 from tests.support.fake_telegram import FakeBotAPI, parse_telegram_html
 from tests.test_telegram_dates import VARNAK, sent_on
 from tests.test_telegram_languages import (
     ISOLATES,
-    StartBot,
     first_strong_direction,
     push,
 )
 
 RUSSIAN, ARABIC = ReaderWording("ru"), ReaderWording("ar")
-start_bot = test_telegram_languages.start_bot  # the fixture: the real bot, started per test
 DIFFERING = (
     "The Red Front, as of 5 March 2024 [1]; before that, The Blue Brigade (10 January 2024) [2]."
 )

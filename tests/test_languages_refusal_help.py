@@ -8,7 +8,7 @@ server, the real Application against the fake Bot API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from bot.telegram.translation import ENGLISH, translations
 from bot.wiring.bot import BotServices, build_bot
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
-from tests.conftest import make_settings
+from tests.conftest import StartBot, make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_llm_provider import FakeLLMProvider
 from tests.support.fake_telegram import FakeBotAPI
@@ -139,22 +139,6 @@ def test_a_russian_refusal_on_the_wire(
 
 
 # --- /help ----------------------------------------------------------------------------------
-
-
-StartBot = Callable[..., FakeBotAPI]
-
-
-@pytest.fixture
-def start_bot(tmp_path: Path) -> Iterator[StartBot]:
-    runner = BotRunner()
-
-    def start(parts: BotServices, **settings: object) -> FakeBotAPI:
-        return runner.start(
-            lambda **values: make_settings(tmp_path, **{**settings, **values}), parts
-        )
-
-    yield start
-    runner.stop_all()
 
 
 def help_sent(fake: FakeBotAPI, language: str | None, chat: int) -> str:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,11 +32,9 @@ from bot.telegram.voice import (
     VOICE_OFF,
 )
 from bot.wiring.bot import BotServices
-from tests.conftest import make_settings
-from tests.support.bot_runner import BotRunner
+from tests.conftest import StartBot
 from tests.support.fake_telegram import FakeBotAPI, parse_telegram_html
 
-StartBot = Callable[..., FakeBotAPI]
 LINES = [TEXT_ONLY, ASK_USAGE, UNKNOWN_COMMAND, FORGOTTEN, NOT_ALLOWED, ADMINS_ONLY, APOLOGY]
 LINES += [DATABASE_BUSY, DATABASE_DOWN, "Please send your question as text."]
 LINES += [command.description for command in COMMANDS + ADMIN_COMMANDS]
@@ -52,19 +48,6 @@ LINES += ANSWER_LINES
 LINES += follows.LINES + digests.LINES + sources.LINES
 PLURALS = follows.PLURALS + sources.PLURALS  # (singular, plural) message ids
 ISOLATES = ("\u2068", "\u2069")
-
-
-@pytest.fixture
-def start_bot(tmp_path: Path) -> Iterator[StartBot]:
-    runner = BotRunner()
-
-    def start(parts: BotServices, **settings: object) -> FakeBotAPI:
-        return runner.start(
-            lambda **values: make_settings(tmp_path, **{**settings, **values}), parts
-        )
-
-    yield start
-    runner.stop_all()
 
 
 def push(fake: FakeBotAPI, text: str | None, language: str | None, chat: int, **extra: Any) -> None:

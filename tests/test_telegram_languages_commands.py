@@ -12,11 +12,10 @@ import pytest
 
 from bot.telegram.translation import translations
 from bot.wiring.bot import BotServices
-from tests import test_telegram_languages
+from tests.conftest import StartBot
 from tests.support.fake_telegram import FakeBotAPI
-from tests.test_telegram_languages import StartBot, first_strong_direction, push
+from tests.test_telegram_languages import first_strong_direction, push
 
-start_bot = test_telegram_languages.start_bot  # the fixture: the real bot, started per test
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 TOPIC = "the mayor of Tal Sufouq"
 # Each command and the reply an English client gets, exactly as before the catalogs had them.

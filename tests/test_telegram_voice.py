@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,8 +32,8 @@ from bot.wiring.bot import BotServices, build_bot
 from bot.wiring.transcription import build_transcriber
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore
-from tests.conftest import make_settings
-from tests.support.bot_runner import TOKEN, BotRunner
+from tests.conftest import StartBot, make_settings
+from tests.support.bot_runner import TOKEN
 from tests.support.fake_llm_provider import FakeLLMProvider
 from tests.support.fake_telegram import BOT_USER, FakeBotAPI
 from tests.test_languages_llm import fake_model, texts
@@ -42,7 +42,6 @@ from tests.test_llm_wire import KEY, llm_settings
 OGG = b"OggS\x00\x02" + bytes(range(256)) * 4  # an Ogg page's magic, then some bytes
 MP3 = b"ID3\x04\x00" + bytes(200)
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(200)
-StartBot = Callable[..., FakeBotAPI]
 
 
 @pytest.fixture
@@ -63,19 +62,6 @@ def services(
     return build_bot(
         make_settings(tmp_path, **llm_settings(provider)), store=seed_store, embeddings=embeddings
     )
-
-
-@pytest.fixture
-def start_bot(tmp_path: Path) -> Iterator[StartBot]:
-    runner = BotRunner()
-
-    def start(parts: BotServices, **settings: object) -> FakeBotAPI:
-        return runner.start(
-            lambda **values: make_settings(tmp_path, **{**settings, **values}), parts
-        )
-
-    yield start
-    runner.stop_all()
 
 
 @pytest.fixture
