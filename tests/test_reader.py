@@ -37,6 +37,14 @@ from index.embeddings import SentenceTransformerEmbeddings
         ("In which year did the country split from the Soviet Union?", AnswerKind.DATE),
         ("What did their discovery involve?", AnswerKind.OTHER),
         ("Which new product did Tesla debut at an event this week?", AnswerKind.OTHER),
+        # A relative "which" is not the one that asks; one after an opening phrase is.
+        (
+            "A balloon, which Pentagon officials said was built to spy, was shot down off the "
+            "coast of which state?",
+            AnswerKind.PLACE,
+        ),
+        ("In addition to the US, which country said it will send tanks?", AnswerKind.PLACE),
+        ("In a win for unions, which company agreed to a deal?", AnswerKind.ORGANISATION),
     ],
 )
 def test_the_kind_of_thing_a_question_asks_for(question: str, kind: AnswerKind) -> None:
@@ -74,6 +82,30 @@ BADR = (
     "In a statement, Hadi al-Amiri, the leader of the organization, said the troops resumed "
     "their advance."
 )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "names"),
+    [
+        ("For the Suns, trading for Durant is an all-in move.", ["Suns", "Durant"]),
+        ("If Georgia votes again, Herschel Walker runs.", ["Georgia", "Herschel Walker"]),
+        ("In Brazil, mourners paid tribute.", ["Brazil"]),
+        ("Although Martin Sheen was born Ramon Estévez.", ["Martin Sheen", "Ramon Estévez"]),
+        # "The" and a capitalised particle are part of the name.
+        ("The Buffalo Bills took a cornerback.", ["The Buffalo Bills"]),
+        ("Al Qaeda claimed the attack.", ["Al Qaeda"]),
+        ("Then Bank of America said so.", ["Bank of America"]),
+        # One word left after the opening word is still a name: not the sentence's opener.
+        ("With Netherlands out, fans left.", ["Netherlands"]),
+        ("", []),
+    ],
+)
+def test_a_name_is_read_without_the_word_opening_its_sentence(
+    sentence: str, names: list[str]
+) -> None:
+    found = spans(sentence, AnswerKind.PERSON)
+    assert [span.text for span in found] == names
+    assert all(sentence[span.start : span.end] == span.text for span in found)
 
 
 def test_a_candidate_that_repeats_the_question_is_not_chosen() -> None:
@@ -122,6 +154,7 @@ def test_agreement_across_passages_wins_over_a_single_mention() -> None:
         ("Who won the award for best actress?", "actress"),
         ("Who won Best Director?", "director"),
         ("Who won the match on Sunday?", None),
+        ("Its rocket, which exploded, was launched from which spaceport?", "spaceport"),
         ("What did scientists discover?", None),
         ("", None),
     ],

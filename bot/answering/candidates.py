@@ -63,13 +63,26 @@ _ORGANISATION_NOUNS = frozenset(
 )
 
 
+def _asking(pattern: re.Pattern[str], question: str) -> list[re.Match[str]]:
+    """The pattern's matches that ask: a "which" after a comma is a relative one when
+    another follows it ("a balloon, which Pentagon officials said ..., was shot down off the
+    coast of which state?"), and the asking one when none does ("In addition to the US,
+    which country ...?")."""
+    found = list(pattern.finditer(question))
+    return [
+        m
+        for i, m in enumerate(found)
+        if i == len(found) - 1 or not question[: m.start()].rstrip().endswith(",")
+    ]
+
+
 def expected_kind(question: str) -> AnswerKind:
     """What kind of thing `question` asks for (see the module's docstring)."""
     if _NUMBER_QUESTION.search(question):
         return AnswerKind.NUMBER
     if _DATE_QUESTION.search(question):
         return AnswerKind.DATE
-    for match in _ASKED_NOUN.finditer(question):
+    for match in _asking(_ASKED_NOUN, question):
         for word in match.group(1).lower().split():
             word = word.strip("’'")
             if word in _PERSON_NOUNS or word.rstrip("s") in _PERSON_NOUNS:
@@ -111,7 +124,7 @@ def asked_description(question: str) -> str | None:
     """The words a question uses for the thing it asks about ("team" in "What team does he
     play for?", "home goods chain" in "Which home goods chain recently said ..."), or None
     ("Who won ...?"): held against each candidate's name by the reader (reader.py)."""
-    for match in _DESCRIBED.finditer(question):
+    for match in _asking(_DESCRIBED, question):
         kept = []
         for word in match.group(1).split():
             if word.lower() in STOPWORDS or word.lower() in _NOT_DESCRIBING:
@@ -192,16 +205,37 @@ def _names(sentence: str) -> list[Span]:
     opening = len(sentence) - len(sentence.lstrip(" \"“‘'([-–—"))
     found = []
     for m in NAME_PATTERN.finditer(sentence):
-        text = _TRAILING.sub("", m.group(0))
+        start, text = _without_leading(m.start(), _TRAILING.sub("", m.group(0)))
         words = [w.lower() for w in _WORD.findall(text)]
         if not words or all(w in _CALENDAR or w in STOPWORDS for w in words):
             continue
-        if m.start() <= opening and len(words) == 1:
+        if start <= opening and len(words) == 1:
             continue  # capitalised only because it opens the sentence ("Several", "Officials")
         if text.isupper() and len(text) > 5 and " " in text:
             continue  # a headline in capitals, not a name
-        found.append(Span(m.start(), m.start() + len(text), text))
+        found.append(Span(start, start + len(text), text))
     return found
+
+
+def _without_leading(start: int, text: str) -> tuple[int, str]:
+    """The name without the words that open it only because they open a sentence or a
+    clause ("For the Suns" → "Suns", "If Georgia" → "Georgia"); "The" is kept."""
+    dropped = 0
+    while (word := _OPENING_WORD.match(text, dropped)) is not None:
+        first = word.group(1)
+        if first == "The" or (first.lower() not in _OPENERS and first not in _PARTICLES):
+            break
+        dropped = word.end()
+    return start + dropped, text[dropped:]
+
+
+_OPENING_WORD = re.compile(r"(\S+)\s+(?=\S)")
+_PARTICLES = frozenset({"&", "de", "del", "da", "al", "bin", "van", "von"})
+_OPENERS = STOPWORDS | frozenset(
+    """if like with without while although though because since until unless whether as
+    clearly now how why yet still even meanwhile however instead indeed perhaps maybe
+    today yesterday tonight here let before during against among despite""".split()  # noqa: SIM905
+)
 
 
 _PLACES = frozenset(
