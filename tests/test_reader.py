@@ -108,6 +108,12 @@ def test_a_name_is_read_without_the_word_opening_its_sentence(
     assert all(sentence[span.start : span.end] == span.text for span in found)
 
 
+def test_a_number_in_a_name_or_a_vague_plural_is_no_amount() -> None:
+    sentence = "Covid-19 cases and F-35 jets: millions of doses, 2 million swings and 17 pilots."
+    found = [span.text for span in spans(sentence, AnswerKind.NUMBER)]
+    assert found == ["2 million", "17"], found
+
+
 def test_a_candidate_that_repeats_the_question_is_not_chosen() -> None:
     question = "Who leads the Badr Organization?"
     documents = [passage(BADR)]

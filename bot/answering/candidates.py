@@ -190,13 +190,20 @@ def spans(sentence: str, kind: AnswerKind) -> list[Span]:
     return _names(sentence)
 
 
+# "Millions", "dozens": no amount, whatever the question counts.
+_VAGUE = frozenset("dozens hundreds thousands millions billions".split())  # noqa: SIM905
+_NAMED_NUMBER = re.compile(r"[A-Za-z]-$")
+
+
 def _amounts(sentence: str) -> list[Span]:
     found = []
     for m in _AMOUNT.finditer(sentence):
         text = m.group(0).strip()
-        if not any(c.isalnum() for c in text):
+        if not any(c.isalnum() for c in text) or text.lower() in _VAGUE:
             continue
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+        if _NAMED_NUMBER.search(sentence, 0, start):
+            continue  # part of a name: "Covid-19", "F-35"
         found.append(Span(start, start + len(text), text, numeric=True))
     return found
 
