@@ -125,6 +125,25 @@ def test_a_candidate_that_repeats_the_question_is_not_chosen() -> None:
     assert "Badr Organization" not in reading.short_answer
 
 
+@pytest.mark.parametrize(
+    ("span", "question", "share"),
+    [
+        ("Russia", "Putin will station Russian nuclear weapons in which country?", 1.0),
+        ("Sri Lanka", "The Sri Lankan president fled to which country?", 1.0),
+        ("Ukraine", "Russia admitted defeat in which Ukrainian region?", 1.0),
+        ("Israel", "Which country mediated in the Israel-Hamas conflict?", 1.0),
+        # Another place, a longer word of another meaning, a name that is no place.
+        ("Belarus", "Putin will station Russian nuclear weapons in which country?", 0.0),
+        ("Indiana", "Which Indian city hosted the summit?", 0.0),
+        ("Mark", "Which market fell most?", 0.0),
+    ],
+)
+def test_a_place_whose_people_the_question_names_repeats_it(
+    span: str, question: str, share: float
+) -> None:
+    assert repeated_share(span, question) == share
+
+
 def test_another_name_in_brackets_for_the_subject_repeats_the_question_too() -> None:
     question = "who leads al-Hashd al-Shaabi?"
     documents = [

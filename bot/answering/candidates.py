@@ -322,10 +322,32 @@ def repeated_share(span: str, question: str) -> float:
     words = content_words(span.replace(".", ""))
     if not words:
         return 1.0
+    if _people_of(span, question):
+        return 1.0
     return len(words & _question_terms(question)) / len(words)
+
+
+def _people_of(span: str, question: str) -> bool:
+    """A place whose people or language the question names: "Russia" asked about "Russian
+    nuclear weapons", "Sri Lanka" asked about the "Sri Lankan President"."""
+    place = span.lower().removeprefix("the ")
+    if place not in _PLACES:
+        return False
+    *rest, last = place.split()
+    if len(last) < 4:
+        return False
+    asked = [word.lower() for word in re.findall(r"[^\W\d_]+", question)]
+    return all(word in asked for word in rest) and any(
+        word.startswith(last[:-1]) and 0 <= len(word) - len(last) <= 4 and word != last
+        for word in asked
+    )
 
 
 @functools.lru_cache(maxsize=256)
 def _question_terms(question: str) -> frozenset[str]:
-    """The question's terms, "U.S." as "US" too."""
-    return frozenset(content_words(question) | content_words(question.replace(".", "")))
+    """The question's terms, "U.S." as "US" too, and each part of "Israel-Hamas"."""
+    return frozenset(
+        content_words(question)
+        | content_words(question.replace(".", ""))
+        | content_words(question.replace("-", " "))
+    )
