@@ -14,6 +14,7 @@ from bot.answering.candidates import (
     expected_kind,
     repeated_share,
     spans,
+    too_wide,
 )
 from bot.answering.extractive import ExtractiveAnswerer, sentence_pool
 from bot.answering.names import full_names
@@ -142,6 +143,18 @@ def test_a_place_whose_people_the_question_names_repeats_it(
     span: str, question: str, share: float
 ) -> None:
     assert repeated_share(span, question) == share
+
+
+def test_the_whole_country_is_no_answer_when_a_part_of_it_is_asked() -> None:
+    assert too_wide("United States", "Which state has the highest gas prices?")
+    assert too_wide("The U.S.", "Which US city was hit by a blizzard?")
+    assert not too_wide("United States", "Which country won the most medals?")
+    assert not too_wide("California", "Which state has the highest gas prices?")
+    assert not too_wide("United States", "Who won?")
+    question = "Which state has the highest gas prices?"
+    documents = [passage("The United States average is $5. Drivers in California pay $6.")]
+    reading = read(question, documents, sentence_pool(documents), {0: 0.9, 1: 0.8})
+    assert reading is not None and reading.short_answer == "California"
 
 
 def test_another_name_in_brackets_for_the_subject_repeats_the_question_too() -> None:

@@ -327,6 +327,23 @@ def repeated_share(span: str, question: str) -> float:
     return len(words & _question_terms(question)) / len(words)
 
 
+def too_wide(span: str, question: str) -> bool:
+    """The whole country, asked for a part of it: "United States" (or "US") is no answer to
+    "which state" or "which US city"."""
+    asked = asked_description(question)
+    if asked is None or asked.split()[-1].lower() not in _PARTS_OF_A_COUNTRY:
+        return False
+    return span.lower().rstrip(".") in _WHOLE_COUNTRY
+
+
+_PARTS_OF_A_COUNTRY = frozenset(
+    "state states city cities region county town province district island".split()  # noqa: SIM905
+)
+_WHOLE_COUNTRY = frozenset(
+    {"united states", "the united states", "us", "u.s", "the us", "the u.s", "usa", "america"}
+)
+
+
 def _people_of(span: str, question: str) -> bool:
     """A place whose people or language the question names: "Russia" asked about "Russian
     nuclear weapons", "Sri Lanka" asked about the "Sri Lankan President"."""

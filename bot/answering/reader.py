@@ -28,6 +28,7 @@ from bot.answering.candidates import (
     kind_fit,
     repeated_share,
     spans,
+    too_wide,
 )
 from bot.answering.names import (
     DESCRIBED,
@@ -264,6 +265,8 @@ def find_mentions(
         repeats = [repeated_share(span.text, question) >= 1.0 for span in found]
         for i, span in enumerate(found):
             if repeats[i] or _alias_of_repeat(sentence, found, repeats, i):
+                continue
+            if too_wide(span.text, question):
                 continue
             raw.append((position, document, span, sentence))
     ranked = sorted(sentence_scores, key=lambda p: -sentence_scores[p])
