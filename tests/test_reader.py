@@ -98,6 +98,8 @@ BADR = (
         ("Then Bank of America said so.", ["Bank of America"]),
         # One word left after the opening word is still a name: not the sentence's opener.
         ("With Netherlands out, fans left.", ["Netherlands"]),
+        ("Hundreds of New York Times staff walked out.", ["New York Times"]),
+        ("Its TV deal and the CEO of Apple TV", ["Apple TV"]),
         ("", []),
     ],
 )

@@ -214,7 +214,7 @@ def _names(sentence: str) -> list[Span]:
     for m in NAME_PATTERN.finditer(sentence):
         start, text = _without_leading(m.start(), _TRAILING.sub("", m.group(0)))
         words = [w.lower() for w in _WORD.findall(text)]
-        if not words or all(w in _CALENDAR or w in STOPWORDS for w in words):
+        if not words or all(w in _CALENDAR or w in STOPWORDS or w in _NOT_NAMES for w in words):
             continue
         if start <= opening and len(words) == 1:
             continue  # capitalised only because it opens the sentence ("Several", "Officials")
@@ -230,7 +230,9 @@ def _without_leading(start: int, text: str) -> tuple[int, str]:
     dropped = 0
     while (word := _OPENING_WORD.match(text, dropped)) is not None:
         first = word.group(1)
-        if first == "The" or (first.lower() not in _OPENERS and first not in _PARTICLES):
+        if first == "The" or (
+            first.lower() not in _OPENERS | _NOT_NAMES and first not in _PARTICLES
+        ):
             break
         dropped = word.end()
     return start + dropped, text[dropped:]
@@ -241,8 +243,11 @@ _PARTICLES = frozenset({"&", "de", "del", "da", "al", "bin", "van", "von"})
 _OPENERS = STOPWORDS | frozenset(
     """if like with without while although though because since until unless whether as
     clearly now how why yet still even meanwhile however instead indeed perhaps maybe
-    today yesterday tonight here let before during against among despite""".split()  # noqa: SIM905
+    today yesterday tonight here let before during against among despite
+    hundreds thousands dozens millions several few both each every""".split()  # noqa: SIM905
 )
+# Capitals that name no one: "TV", "CEO", "AI" ("TV" answered which union ended a strike).
+_NOT_NAMES = frozenset("tv os ceo cfo coo ai gdp cpi ev evs pc mvp nft ipo dj pm am".split())  # noqa: SIM905
 
 
 _PLACES = frozenset(
