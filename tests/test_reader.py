@@ -12,6 +12,7 @@ from bot.answering.candidates import (
     asked_description,
     asked_unit,
     expected_kind,
+    kind_fit,
     repeated_share,
     spans,
     too_wide,
@@ -145,6 +146,23 @@ def test_a_place_whose_people_the_question_names_repeats_it(
     span: str, question: str, share: float
 ) -> None:
     assert repeated_share(span, question) == share
+
+
+@pytest.mark.parametrize(
+    ("name", "fits"),
+    [
+        ("Paul Lynch", (1.0, 0.0)),
+        ("Bono", (0.5, 0.0)),
+        # A prize, an event, a building, or a name led by "the", is no one.
+        ("The Nobel Prize", (0.0, 0.0)),
+        ("Ted Lindsay Award", (0.0, 0.0)),
+        ("The PGA Tour", (0.0, 0.0)),
+        ("Buckingham Palace", (0.0, 0.0)),
+        ("Islamic State", (0.0, 1.0)),
+    ],
+)
+def test_what_looks_like_a_person(name: str, fits: tuple[float, float]) -> None:
+    assert kind_fit(name, AnswerKind.PERSON) == fits
 
 
 def test_the_whole_country_is_no_answer_when_a_part_of_it_is_asked() -> None:

@@ -293,6 +293,13 @@ _ORGANISATION_WORDS = frozenset(
 )
 
 
+_THING_ENDS = frozenset(
+    """prize prizes award awards trophy cup tour bowl series open championship championships
+    games olympics olympic oscar oscars grammy grammys emmy emmys palace abbey castle center
+    centre stadium arena festival show gala league day week month year act bill""".split()  # noqa: SIM905
+)
+
+
 def kind_fit(text: str, kind: AnswerKind) -> tuple[float, float]:
     """(fits, misfits): whether a name looks like the asked kind, and whether it looks like
     another one ("Islamic State" for "who"), by its words. Numbers and dates fit by being
@@ -309,8 +316,10 @@ def kind_fit(text: str, kind: AnswerKind) -> tuple[float, float]:
     organisation = any(w in _ORGANISATION_WORDS for w in words) or (
         text.isupper() and 2 <= len(text) <= 6 and lowered not in _PLACES
     )
+    # A prize, an event or a building, or a name led by "the", is no one.
+    thing = words[-1] in _THING_ENDS or (words[0] == "the" and len(words) > 1)
     # One word may be a person ("Bono", "DeSantis"): half a fit.
-    person = 0.0 if place or organisation else 1.0 if 2 <= len(words) <= 4 else 0.5
+    person = 0.0 if place or organisation or thing else 1.0 if 2 <= len(words) <= 4 else 0.5
     looks = {AnswerKind.PLACE: float(place), AnswerKind.ORGANISATION: float(organisation)}
     looks[AnswerKind.PERSON] = person
     if kind is AnswerKind.OTHER:
