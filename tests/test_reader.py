@@ -47,6 +47,11 @@ from index.embeddings import SentenceTransformerEmbeddings
         ),
         ("In addition to the US, which country said it will send tanks?", AnswerKind.PLACE),
         ("In a win for unions, which company agreed to a deal?", AnswerKind.ORGANISATION),
+        ("Which U.S. state repealed the law?", AnswerKind.PLACE),
+        ("Which company’s stock split 20-for-1?", AnswerKind.ORGANISATION),
+        ("Which band announced a reunion tour?", AnswerKind.ORGANISATION),
+        ("Which Republican suffered a string of defeats?", AnswerKind.PERSON),
+        ("She lost her House seat this week. What is her name?", AnswerKind.PERSON),
     ],
 )
 def test_the_kind_of_thing_a_question_asks_for(question: str, kind: AnswerKind) -> None:

@@ -47,7 +47,8 @@ _PERSON_NOUNS = frozenset(
     candidate champion athlete comedian host king queen prince princess pope official
     billionaire entrepreneur politician lawmaker footballer golfer coach manager chef
     journalist anchor presenter figure icon legend designer executive member mayor
-    spokesperson spokesman scientist astronaut model influencer youtuber""".split()  # noqa: SIM905
+    spokesperson spokesman scientist astronaut model influencer youtuber congressman
+    congresswoman republican democrat speaker""".split()  # noqa: SIM905
 )
 _PLACE_NOUNS = frozenset(
     """country countries nation nations state states city cities continent region island
@@ -59,8 +60,12 @@ _ORGANISATION_NOUNS = frozenset(
     brand retailer party network bank club agency university college newspaper chain
     restaurant manufacturer maker giant startup broadcaster group corporation business
     outlet store league union government department ministry agency publisher studio
-    platform service""".split()  # noqa: SIM905
+    platform service band channel magazine institution lender insurer""".split()  # noqa: SIM905
 )
+
+
+_POSSESSIVE_END = re.compile(r"[’']s?$")
+_HIS_NAME = re.compile(r"\b(?:his|her) (?:full )?name\b", re.IGNORECASE)
 
 
 def _asking(pattern: re.Pattern[str], question: str) -> list[re.Match[str]]:
@@ -82,16 +87,18 @@ def expected_kind(question: str) -> AnswerKind:
         return AnswerKind.NUMBER
     if _DATE_QUESTION.search(question):
         return AnswerKind.DATE
-    for match in _asking(_ASKED_NOUN, question):
+    # "Which U.S. state", "Which company’s stock": the noun's words as plain words.
+    plain = question.replace("U.S.", "US")
+    for match in _asking(_ASKED_NOUN, plain):
         for word in match.group(1).lower().split():
-            word = word.strip("’'")
+            word = _POSSESSIVE_END.sub("", word)
             if word in _PERSON_NOUNS or word.rstrip("s") in _PERSON_NOUNS:
                 return AnswerKind.PERSON
             if word in _PLACE_NOUNS:
                 return AnswerKind.PLACE
             if word in _ORGANISATION_NOUNS:
                 return AnswerKind.ORGANISATION
-    if _WHO.search(question):
+    if _WHO.search(question) or _HIS_NAME.search(question):
         return AnswerKind.PERSON
     if _WHERE.search(question):
         return AnswerKind.PLACE
