@@ -351,10 +351,13 @@ def repeated_share(span: str, question: str) -> float:
 def too_wide(span: str, question: str) -> bool:
     """The whole country, asked for a part of it: "United States" (or "US") is no answer to
     "which state" or "which US city"."""
+    return span.lower().rstrip(".") in _WHOLE_COUNTRY and _asks_for_a_part(question)
+
+
+@functools.lru_cache(maxsize=256)
+def _asks_for_a_part(question: str) -> bool:
     asked = asked_description(question)
-    if asked is None or asked.split()[-1].lower() not in _PARTS_OF_A_COUNTRY:
-        return False
-    return span.lower().rstrip(".") in _WHOLE_COUNTRY
+    return asked is not None and asked.split()[-1].lower() in _PARTS_OF_A_COUNTRY
 
 
 _PARTS_OF_A_COUNTRY = frozenset(
