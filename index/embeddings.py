@@ -94,6 +94,20 @@ class SentenceTransformerEmbeddings(Embeddings):
                     self._model = self._loader()
         return self._model
 
+    def load_in_background(self) -> None:
+        """Start loading the model in a thread of its own, so that it loads while the caller
+        goes on (a one-off question imports the answer chain's modules meanwhile: ONNX
+        Runtime builds its session in C++, outside the GIL). The first use waits for it; a
+        load that failed in the thread is tried again at the first use, which raises."""
+        if self._model is None and self._loader is not None:
+            threading.Thread(target=self._load_quietly, name="model-load", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        try:
+            _ = self.model
+        except Exception:  # raised again, with its message, at the first use
+            return
+
     def embed_documents(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[list[float]]:
         """Each batch is padded to its longest text; texts are batched by length."""
         if not texts:
