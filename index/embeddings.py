@@ -30,6 +30,10 @@ QUERY_CACHE_SIZE = 64
 # story bring the same passages back, and their sentences' vectors are kept (BENCHMARKS.md,
 # "The answer chain: the same extractive figures before and after"). 4,096 vectors: ~7 MB.
 SENTENCE_CACHE_SIZE = 4096
+# torch's ONNX exporter keeps process-wide state (GLOBALS.in_onnx_export): two exports at once in
+# one process, as when a one-off question loads both models in threads on a home without them,
+# fail. One at a time; the file lock below is for processes.
+_EXPORTING = threading.Lock()
 
 
 @functools.cache
@@ -282,8 +286,9 @@ def onnx_export(model_name: str, quantize: bool, cache_dir: Path | None) -> Path
         cache_dir.mkdir(parents=True, exist_ok=True)
         with (cache_dir / f".{target.name}.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (target / DONE_MARK).exists():
-                export(folder, target, quantize)
+            with _EXPORTING:
+                if not (target / DONE_MARK).exists():
+                    export(folder, target, quantize)
     return target
 
 

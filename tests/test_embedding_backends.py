@@ -320,3 +320,16 @@ def test_a_model_loaded_in_the_background_is_the_one_its_first_use_gets(
     with pytest.raises(OnnxExportError, match="NEWSDESK_EMBEDDING_BACKEND=torch"):
         broken.embed_query("who controls Qairawan?")
     assert not broken.loaded
+
+
+def test_both_models_loaded_in_the_background_on_a_home_without_exports(tmp_path: Path) -> None:
+    """A one-off question on a home without the exports loads both models in threads: their
+    two exports, made at once in one process, are made one at a time (torch's exporter keeps
+    process-wide state), and both vectors are right."""
+    int8 = make_embeddings(backend="onnx-int8", cache_dir=tmp_path, lazy=True)
+    fp32 = make_embeddings(backend="onnx", cache_dir=tmp_path, lazy=True)
+    int8.load_in_background()
+    fp32.load_in_background()
+    vectors = [int8.embed_query(TEXTS[0]), fp32.embed_query(TEXTS[0])]
+    assert cosines([vectors[0]], [vectors[1]]).min() > 0.97
+    assert sorted(p.name.split("-")[-2] for p in tmp_path.glob("model-*")) == ["fp32", "int8"]
