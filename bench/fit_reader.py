@@ -30,7 +30,7 @@ from langchain_core.documents import Document
 from bot.answering import names, reader
 from bot.answering.extractive import sentence_pool
 from bot.settings import Settings
-from bot.wiring.answering import sentence_embeddings
+from bot.wiring.stores import sentence_embeddings
 from index.embeddings import DEFAULT_BACKEND, make_embeddings
 
 _MARKER = re.compile(r"\[\d+\]")

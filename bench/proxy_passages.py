@@ -29,7 +29,7 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.retrieval_steps import RECENCY_DAYS, RECENCY_WEIGHT
 from bot.evaluation.bench import read_articles, read_questions
 from bot.settings import Settings
-from bot.wiring.answering import sentence_embeddings
+from bot.wiring.stores import sentence_embeddings
 from index.chunking import Chunk, chunk_article, join_chunks
 from index.embeddings import DEFAULT_BACKEND, make_embeddings
 from index.text import terms

@@ -30,6 +30,10 @@ QUERY_CACHE_SIZE = 64
 # story bring the same passages back, and their sentences' vectors are kept (BENCHMARKS.md,
 # "The answer chain: the same extractive figures before and after"). 4,096 vectors: ~7 MB.
 SENTENCE_CACHE_SIZE = 4096
+# torch's ONNX exporter keeps process-wide state (GLOBALS.in_onnx_export): two exports at once in
+# one process, as when a one-off question loads both models in threads on a home without them,
+# fail. One at a time; the file lock below is for processes.
+_EXPORTING = threading.Lock()
 
 
 @functools.cache
@@ -93,6 +97,20 @@ class SentenceTransformerEmbeddings(Embeddings):
                     assert self._loader is not None
                     self._model = self._loader()
         return self._model
+
+    def load_in_background(self) -> None:
+        """Start loading the model in a thread of its own, so that it loads while the caller
+        goes on (a one-off question imports the answer chain's modules meanwhile: ONNX
+        Runtime builds its session in C++, outside the GIL). The first use waits for it; a
+        load that failed in the thread is tried again at the first use, which raises."""
+        if self._model is None and self._loader is not None:
+            threading.Thread(target=self._load_quietly, name="model-load", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        try:
+            _ = self.model
+        except Exception:  # raised again, with its message, at the first use
+            return
 
     def embed_documents(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[list[float]]:
         """Each batch is padded to its longest text; texts are batched by length."""
@@ -268,8 +286,9 @@ def onnx_export(model_name: str, quantize: bool, cache_dir: Path | None) -> Path
         cache_dir.mkdir(parents=True, exist_ok=True)
         with (cache_dir / f".{target.name}.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (target / DONE_MARK).exists():
-                export(folder, target, quantize)
+            with _EXPORTING:
+                if not (target / DONE_MARK).exists():
+                    export(folder, target, quantize)
     return target
 
 

@@ -20,8 +20,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.cli.main import main
-from bot.wiring.answering import sentence_embeddings
 from bot.wiring.bot import build_bot
+from bot.wiring.stores import sentence_embeddings
 from index.embeddings import (
     DEFAULT_BACKEND,
     EmbeddingModelError,
@@ -290,3 +290,46 @@ class StepTimes(BaseCallbackHandler):
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         with self._lock:
             self.runs[self._names[run_id]].ended = next(self._events)
+
+
+def test_a_model_loaded_in_the_background_is_the_one_its_first_use_gets(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    """`load_in_background` (a one-off question loads its models while the answer chain's
+    modules import): the first use waits for that load and gets the same vectors; a load that
+    failed in the thread is tried again at the first use, which raises with its message."""
+    eager = make_embeddings(backend="onnx-int8", cache_dir=models_dir)
+    background = make_embeddings(backend="onnx-int8", cache_dir=models_dir, lazy=True)
+    background.load_in_background()
+    background.load_in_background()  # twice, as two callers might: still one model
+    vectors = background.embed_documents(TEXTS)
+    assert background.loaded
+    assert np.abs(np.asarray(vectors) - np.asarray(eager.embed_documents(TEXTS))).max() < 1e-6
+    loaded_model = background.model
+    background.load_in_background()  # once loaded: nothing to do
+    assert background.model is loaded_model
+
+    folder = tmp_path / "model"
+    shutil.copytree(bundled_model_path(), folder)
+    pooling = folder / "1_Pooling" / "config.json"
+    pooling.write_text(
+        json.dumps({**json.loads(pooling.read_text()), "pooling_mode_mean_tokens": False})
+    )
+    broken = make_embeddings(str(folder), backend="onnx", cache_dir=tmp_path / "cache", lazy=True)
+    broken.load_in_background()
+    with pytest.raises(OnnxExportError, match="NEWSDESK_EMBEDDING_BACKEND=torch"):
+        broken.embed_query("who controls Qairawan?")
+    assert not broken.loaded
+
+
+def test_both_models_loaded_in_the_background_on_a_home_without_exports(tmp_path: Path) -> None:
+    """A one-off question on a home without the exports loads both models in threads: their
+    two exports, made at once in one process, are made one at a time (torch's exporter keeps
+    process-wide state), and both vectors are right."""
+    int8 = make_embeddings(backend="onnx-int8", cache_dir=tmp_path, lazy=True)
+    fp32 = make_embeddings(backend="onnx", cache_dir=tmp_path, lazy=True)
+    int8.load_in_background()
+    fp32.load_in_background()
+    vectors = [int8.embed_query(TEXTS[0]), fp32.embed_query(TEXTS[0])]
+    assert cosines([vectors[0]], [vectors[1]]).min() > 0.97
+    assert sorted(p.name.split("-")[-2] for p in tmp_path.glob("model-*")) == ["fp32", "int8"]

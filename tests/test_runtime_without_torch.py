@@ -6,6 +6,7 @@ command line (BENCHMARKS.md, "Start-up without torch")."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -77,9 +78,11 @@ def test_models_export_then_a_runtime_without_torch_indexes_and_answers(
 ) -> None:
     assert main(["models", "export"]) == 0
     printed = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
-    assert sorted(printed) == ["fp32", "int8"]
+    assert sorted(printed) == ["fp32", "int8", "language"]
     assert all(Path(folder).parent == models_dir for folder in printed.values())
-    assert all((Path(folder) / "tokenizer.json").is_file() for folder in printed.values())
+    assert all((Path(printed[name]) / "tokenizer.json").is_file() for name in ("fp32", "int8"))
+    # The language detector's model, unpacked at install: no question unpacks or writes it.
+    assert (Path(printed["language"]) / "nextmove.bin").is_file()
 
     home = tmp_path / "home"
     indexed = newsdesk(
@@ -150,3 +153,23 @@ def test_short_texts_embedded_together_get_the_vectors_each_gets_alone(models_di
     assert np.abs(together - alone).max() < 1e-5
     assert np.abs(encoder.encode_together(names[1:2])[0] - alone[1]).max() < 1e-5
     assert encoder.encode_together([]).shape == (0, 0)
+
+
+def test_models_export_says_when_the_language_model_can_t_be_kept(
+    tmp_path: Path,
+    models_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A file where the detector's unpacked copy goes (so it can't be kept there): an error
+    naming it, after the ONNX exports."""
+    assert main(["models", "export"]) == 0
+    printed = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    mine = tmp_path / "models"
+    for name in ("fp32", "int8"):
+        shutil.copytree(printed[name], mine / Path(printed[name]).name)
+    (mine / Path(printed["language"]).name).write_text("not a folder")
+    monkeypatch.setenv("NEWSDESK_MODELS_DIR", str(mine))
+    assert main(["models", "export"]) == 2
+    err = capsys.readouterr().err
+    assert "the language detector's model: could not keep" in err and str(mine) in err

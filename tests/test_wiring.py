@@ -16,8 +16,9 @@ from bot.settings import SAMPLE_DIR
 
 SAMPLE = SAMPLE_DIR
 # What `ask` must not import: the Telegram front end, the indexing side's readers and runs,
-# Alembic (a migration), and with an ONNX backend torch and what needs it (BENCHMARKS.md,
-# "Start-up without torch").
+# Alembic (a migration), and with an ONNX backend torch and what needs it; for an answer
+# without an LLM, which reads no template, neither SQLAlchemy (the prompt versions) nor
+# LangChain's prompts (BENCHMARKS.md, "Start-up without torch").
 NOT_FOR_ASK = (
     "bot.telegram",
     "index.ingest",
@@ -25,11 +26,12 @@ NOT_FOR_ASK = (
     "alembic",
     "bot.state.legacy",
     *("torch", "transformers", "sentence_transformers"),
+    *("sqlalchemy", "langchain_core.prompts"),
 )
 ASK = """
 import json, sys
 from bot.cli.main import main
-code = main(["ask", "who controls Qairawan?", "--json"])
+code = main(["ask", {question!r}, "--json"])
 loaded = sorted(m for m in sys.modules if m.startswith({forbidden!r}))
 print(json.dumps({{"loaded": loaded}}))
 sys.exit(code)
@@ -68,7 +70,8 @@ def test_a_one_off_question_imports_only_answering_and_writes_nothing(tmp_path: 
     before = snapshot(home)
     assert before["rows"] and before["keyword"], "the home has a database and a keyword index"
 
-    asked = newsdesk(home, code=ASK.format(forbidden=NOT_FOR_ASK))
+    code = ASK.format(question="who controls Qairawan?", forbidden=NOT_FOR_ASK)
+    asked = newsdesk(home, code=code)
     assert asked.returncode == 0, asked.stderr
     answer_text, _, loaded_line = asked.stdout.rstrip().rpartition("\n")
     answer = json.loads(answer_text)
@@ -85,3 +88,23 @@ def test_a_one_off_question_on_a_home_without_a_database_creates_none(tmp_path: 
     assert asked.returncode == 0, asked.stderr
     assert "[1]" in asked.stdout
     assert not (home / "newsdesk.sqlite").exists()
+
+
+def test_a_one_off_refusal_reads_the_published_template_from_the_database(tmp_path: Path) -> None:
+    """The database is opened at the first template read: an answered question reads none
+    (above), a refusal reads the version published with `newsdesk prompts set`."""
+    home = tmp_path / "home"
+    assert newsdesk(home, "models", "export").returncode == 0
+    assert newsdesk(home, "index", str(SAMPLE)).returncode == 0
+    refusal = tmp_path / "refusal.txt"
+    refusal.write_text("Nothing on that in these articles.")
+    assert newsdesk(home, "prompts", "set", "refusal", "--file", str(refusal)).returncode == 0
+    before = snapshot(home)
+
+    code = ASK.format(question="What is the population of Baghdad?", forbidden=("sqlalchemy",))
+    asked = newsdesk(home, code=code)
+    assert asked.returncode == 0, asked.stderr
+    answer_text, _, loaded_line = asked.stdout.rstrip().rpartition("\n")
+    assert json.loads(answer_text)["answer"] == "Nothing on that in these articles."
+    assert "sqlalchemy" in json.loads(loaded_line)["loaded"]
+    assert snapshot(home) == before

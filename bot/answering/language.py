@@ -114,8 +114,21 @@ class LanguageDetector:
                 self._identifier = self._load()
             return self._identifier
 
+    def kept_copy(self) -> Path:
+        """The unpacked copy under `cache_dir`, made now if missing. `newsdesk models export`
+        makes it at install with the ONNX exports, so that no question unpacks it, nor, in the
+        image, tries to keep it in a models folder its user may not write. Raises OSError when
+        it can't be kept."""
+        kept = self.kept_folder()
+        if kept is None:
+            raise OSError("no models folder to keep the language model in")
+        self.identifier()
+        if not kept.is_dir():
+            raise OSError(f"could not keep the language model in {kept}")
+        return kept
+
     def _load(self) -> Any:
-        kept = self._kept_folder()
+        kept = self.kept_folder()
         if kept is not None and kept.is_dir():
             try:
                 return load_kept(kept)
@@ -132,7 +145,7 @@ class LanguageDetector:
                 log.warning("could not keep the language model in %s: %s", kept, error)
         return identifier
 
-    def _kept_folder(self) -> Path | None:
+    def kept_folder(self) -> Path | None:
         if self.cache_dir is None:
             return None
         from importlib.metadata import version

@@ -6,20 +6,22 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
+from typing import TYPE_CHECKING
 
-from bot.answering.conversation import Conversation, ConversationKey
 from bot.answering.time_window import DatesError, explicit_window
 from bot.cli.errors import CommandError
 from bot.redaction import Redactor
-from bot.render import render_text
 from bot.settings import Settings
-from bot.wiring.answering import Answering, build_answering
+from bot.wiring.stores import configured_embeddings, open_article_store, sentence_embeddings
 from index.collections import scope_of
+
+if TYPE_CHECKING:
+    from bot.wiring.answering import Answering
 
 log = logging.getLogger(__name__)
 
-# A one-off question is a conversation of one turn, with nothing remembered.
-ONE_OFF = ConversationKey("cli")
+# A one-off question is a conversation of one turn, with nothing remembered: its key.
+ONE_OFF = "cli"
 
 
 def ask_command(
@@ -39,11 +41,17 @@ def ask_command(
         window = explicit_window(since, until)
     except DatesError as error:
         raise CommandError(f"--since and --until: {error}") from None
-    answering = build_answering(settings, redact=redact)
+    answering = open_answering(settings, redact)
+    # Imported once the models are loading (`open_answering`), like the rest of the chain.
+    from bot.answering.conversation import Conversation, ConversationKey
+    from bot.render import render_text
+
     say_if_keyword_index_behind(answering)
     conversation = Conversation(answering.service)
     scope = scope_of(collections)
-    turn = conversation.ask(ONE_OFF, question, as_of=as_of, window=window, collections=scope)
+    turn = conversation.ask(
+        ConversationKey(ONE_OFF), question, as_of=as_of, window=window, collections=scope
+    )
     if as_json:
         print(json.dumps(turn.answer.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -51,6 +59,22 @@ def ask_command(
             print(turn.preface)
         print(render_text(turn.answer))
     return 0
+
+
+def open_answering(settings: Settings, redact: Redactor) -> Answering:
+    """`build_answering`, with the models loading in threads of their own while the answer
+    chain's modules (LangChain and its tracers, half a second of Python) are imported: the
+    store is opened first, since which models to load is its embeddings record."""
+    store = open_article_store(settings)
+    embeddings = configured_embeddings(settings, store, lazy=True)
+    sentences = sentence_embeddings(settings, embeddings)
+    embeddings.load_in_background()
+    sentences.load_in_background()
+    from bot.wiring.answering import build_answering
+
+    return build_answering(
+        settings, store=store, embeddings=embeddings, sentences=sentences, redact=redact
+    )
 
 
 def say_if_keyword_index_behind(answering: Answering) -> None:

@@ -223,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Export NEWSDESK_EMBEDDING_MODEL to ONNX, fp32 and int8, into NEWSDESK_MODELS_DIR "
             "(default: NEWSDESK_HOME/models), unless it is there already. The ONNX backends "
             "then run without torch; the export itself needs the torch extra "
-            "(pip install 'newsdesk[torch]')."
+            "(pip install 'newsdesk[torch]'). The language detector's model is kept there "
+            "too, unpacked, so that no question unpacks it."
         ),
     )
     models.add_argument("action", choices=["export"])

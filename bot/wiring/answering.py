@@ -5,6 +5,7 @@ record and the prompt versions are read, no database is created or migrated. A o
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -12,13 +13,18 @@ from typing import TYPE_CHECKING
 from bot.answering.chain import ChainSetup
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.language import LanguageDetector
-from bot.answering.prompts import PromptLibrary, PromptStore
+from bot.answering.prompts import MemoryPromptStore, PromptLibrary, PromptStore, PromptVersion
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.service import AnswerService
 from bot.redaction import Redactor
 from bot.settings import Settings
-from bot.wiring.stores import configured_embeddings, open_article_store, open_keyword_index
-from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
+from bot.wiring.stores import (
+    configured_embeddings,
+    open_article_store,
+    open_keyword_index,
+    sentence_embeddings,
+)
+from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.store import ArticleStore
 
@@ -46,6 +52,7 @@ def build_answering(
     store: ArticleStore | None = None,
     keyword: KeywordIndex | None = None,
     embeddings: SentenceTransformerEmbeddings | None = None,
+    sentences: SentenceTransformerEmbeddings | None = None,
     prompt_store: PromptStore | None = None,
     chat_model: BaseChatModel | None = None,
     retrieve_k: int | None = None,
@@ -55,7 +62,8 @@ def build_answering(
     """The answering side from settings; parts passed in are used as they are.
     `prompt_store`: where prompt versions are kept (default: the shared database's, read as
     it is). `retrieve_k`: passages to retrieve when more than NEWSDESK_TOP_K are wanted (eval
-    measures Hit@10). With `lazy_model` the model loads at the first question."""
+    measures Hit@10). With `lazy_model` the model loads at the first question. `sentences`:
+    what the extractive answerer embeds with (default `sentence_embeddings`)."""
     store = store or open_article_store(settings)
     keyword = keyword if keyword is not None else open_keyword_index(settings)
     embeddings = embeddings or configured_embeddings(settings, store, lazy=lazy_model)
@@ -70,6 +78,7 @@ def build_answering(
         PromptLibrary(settings.prompts_dir, prompt_store),
         chat_model=chat_model,
         retrieve_k=retrieve_k,
+        sentences=sentences,
     )
     redact = redact or Redactor(settings.secrets())
     return Answering(settings, store, keyword, embeddings, service, redact)
@@ -77,14 +86,52 @@ def build_answering(
 
 def read_prompt_versions(settings: Settings) -> PromptStore | None:
     """The prompt versions published so far, read from the shared database without creating
-    or migrating it; None (the shipped defaults alone) when there is no database yet."""
-    if settings.database_url_setting is None and not settings.default_database_file.exists():
-        return None  # known without importing SQLAlchemy, a quarter of a second
+    or migrating it; None (the shipped defaults alone) when there is no database yet. The
+    default SQLite file is opened at the first read (`PromptVersionsOnFirstRead`); a database
+    NEWSDESK_DATABASE_URL names is opened now, so a malformed URL stops the command at once."""
+    if settings.database_url_setting is None:
+        if not settings.default_database_file.exists():
+            return None  # known without importing SQLAlchemy, a quarter of a second
+        return PromptVersionsOnFirstRead(settings.database_url)
+    return opened_prompt_versions(settings.database_url)
+
+
+def opened_prompt_versions(url: str) -> PromptStore | None:
     from bot.state.database import existing_database
     from bot.state.prompts import DatabasePromptStore
 
-    database = existing_database(settings.database_url)
+    database = existing_database(url)
     return DatabasePromptStore(database) if database is not None else None
+
+
+class PromptVersionsOnFirstRead:
+    """The shared database's prompt versions, opened when a template is first read. An
+    extractive answer reads none (only a refusal, a follow-up's rewrite or an LLM's answer
+    does), so a one-off question answered on a home with a database imports no SQLAlchemy
+    (0.2 s, BENCHMARKS.md, "Start-up without torch"). A SQLite file removed before the first
+    read reads as no versions, as at start-up."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._store: PromptStore | None = None
+        self._opening = threading.Lock()  # the bot's answer threads may read it at once
+
+    def history(self, name: str) -> list[PromptVersion]:
+        return self._opened().history(name)
+
+    def latest(self, name: str) -> PromptVersion | None:
+        return self._opened().latest(name)
+
+    def add(
+        self, name: str, text: str, author: str, note: str, *, from_default: bool
+    ) -> PromptVersion:
+        return self._opened().add(name, text, author, note, from_default=from_default)
+
+    def _opened(self) -> PromptStore:
+        with self._opening:
+            if self._store is None:
+                self._store = opened_prompt_versions(self.url) or MemoryPromptStore()
+            return self._store
 
 
 def build_service(
@@ -96,6 +143,7 @@ def build_service(
     *,
     chat_model: BaseChatModel | None = None,
     retrieve_k: int | None = None,
+    sentences: SentenceTransformerEmbeddings | None = None,
 ) -> AnswerService:
     """The answer chain over the given parts: retriever, answerer (the LLM NEWSDESK_LLM names,
     else extractive), spelling correction and the prompts."""
@@ -126,7 +174,7 @@ def build_service(
         vocabulary=keyword.vocabulary,
         english=bundled_words(),
     )
-    for_sentences = sentence_embeddings(settings, embeddings)
+    for_sentences = sentences or sentence_embeddings(settings, embeddings)
     chain_setup = ChainSetup(
         retriever=retriever,
         extractive=ExtractiveAnswerer(for_sentences),
@@ -145,20 +193,6 @@ def build_service(
         localize=translated_line,
     )
     return AnswerService(store, chain_setup)
-
-
-def sentence_embeddings(
-    settings: Settings, embeddings: SentenceTransformerEmbeddings
-) -> SentenceTransformerEmbeddings:
-    """What the extractive answerer embeds its question and sentences with: the store's
-    embeddings, except that int8 chunks still get fp32 sentences. int8 keeps retrieval's
-    Hit@4 but chose the answering sentence worse on rtqa-val (BENCHMARKS.md, "The default:
-    int8 with 7-bit weights"); the price is the question embedded twice, once per model."""
-    if embeddings.backend != "onnx-int8":
-        return embeddings
-    return make_embeddings(
-        settings.embedding_model, backend="onnx", cache_dir=settings.models_dir, lazy=True
-    )
 
 
 def translated_line(text: str, language: str) -> str:

@@ -61,3 +61,17 @@ def configured_embeddings(
     return make_embeddings(
         settings.embedding_model, backend=backend, cache_dir=settings.models_dir, lazy=lazy
     )
+
+
+def sentence_embeddings(
+    settings: Settings, embeddings: SentenceTransformerEmbeddings
+) -> SentenceTransformerEmbeddings:
+    """What the extractive answerer embeds its question and sentences with: the store's
+    embeddings, except that int8 chunks still get fp32 sentences. int8 keeps retrieval's
+    Hit@4 but chose the answering sentence worse on rtqa-val (BENCHMARKS.md, "The default:
+    int8 with 7-bit weights"); the price is the question embedded twice, once per model."""
+    if embeddings.backend != "onnx-int8":
+        return embeddings
+    return make_embeddings(
+        settings.embedding_model, backend="onnx", cache_dir=settings.models_dir, lazy=True
+    )
