@@ -16,7 +16,8 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.tracers.context import collect_runs
 from langchain_core.tracers.schemas import Run
 
-from bot.answering.chain import AnswerInput, QuestionError
+from bot.answering.chain import QuestionError
+from bot.answering.chain_states import AnswerInput
 from bot.answering.prompts import MemoryPromptStore, PromptLibrary
 from bot.answering.service import AnswerService
 from bot.settings import SHIPPED_PROMPTS_DIR

@@ -7,7 +7,8 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
 
 from bot.answering.answers import Answer
-from bot.answering.chain import AnswerOutcome, ChainSetup, Gated, llm_answer_chain
+from bot.answering.chain import llm_answer_chain
+from bot.answering.chain_states import AnswerOutcome, ChainSetup, Gated
 from bot.answering.dated import when_asked
 from bot.answering.llm import (
     LLMConfigError,

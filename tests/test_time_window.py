@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from langchain_core.documents import Document
 
-from bot.answering.chain import Gated
+from bot.answering.chain_states import Gated
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.time_window import DatesError, TimeWindow, explicit_window, window_in
 from bot.cli.main import main

@@ -3,6 +3,7 @@
 conversation.py     one conversation turn: memory, answer, record, what to say (every front end)
 chain.py            answer_chain, the one Runnable: clean, condense, retrieve, refusal gate, answer,
                     each step a function over a typed state (Asked, Understood, Retrieved, Gated)
+chain_states.py     what flows through it: its input, its setup, each step's state, its outcome
 service.py          AnswerService, the façade over it: run config, streaming, help text
 retrieval.py        ChunkRetriever, a LangChain retriever running the steps of
 retrieval_steps.py  gather candidates, drop the future, fuse, recency, space, widen

@@ -14,16 +14,8 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from bot.answering.answers import Answer
-from bot.answering.chain import (
-    ANSWER_TAG,
-    RUN_NAME,
-    Answerer,
-    AnswerInput,
-    AnswerOutcome,
-    ChainSetup,
-    QuestionError,
-    make_answer_chain,
-)
+from bot.answering.chain import ANSWER_TAG, RUN_NAME, QuestionError, make_answer_chain
+from bot.answering.chain_states import Answerer, AnswerInput, AnswerOutcome, ChainSetup
 from bot.answering.prompts import PromptLibrary
 from bot.answering.time_window import TimeWindow
 from index.collections import Scope

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.answering.chain import ChainSetup
+from bot.answering.chain_states import ChainSetup
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.language import LanguageDetector
 from bot.answering.prompts import MemoryPromptStore, PromptLibrary, PromptStore, PromptVersion
