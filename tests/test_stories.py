@@ -137,6 +137,22 @@ def test_indexing_groups_copies_in_the_catalog_and_the_chunks(
     assert stories_by_key(fresh_store)["copy"] == {own_story("dam")}
 
 
+def test_the_articles_of_a_span_of_days_are_read_from_their_first_chunks(
+    fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    index_articles(
+        [*three_articles(), article("old", DAM, "2023-01-05", "Daily")], fresh_store, embeddings
+    )
+    day = date(2024, 3, 5).toordinal()
+    # A week, as an indexing run reads it (listed days), and a year and more (a range).
+    week = fresh_store.story_members(day - 3, day + 3)
+    assert sorted((m.key, m.day) for m in week) == [("copy", day + 1), ("dam", day), ("wire", day)]
+    assert all(m.signature for m in week)
+    years = fresh_store.story_members(day - 800, day)
+    assert sorted(m.key for m in years) == ["dam", "old", "wire"]
+    assert fresh_store.story_members(day + 2, day + 3) == []
+
+
 def test_a_store_from_before_stories_gets_them_once_without_embedding(
     fresh_store: ArticleStore, embeddings: SentenceTransformerEmbeddings
 ) -> None:
