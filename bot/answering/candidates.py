@@ -237,9 +237,7 @@ def _without_leading(start: int, text: str) -> tuple[int, str]:
     dropped = 0
     while (word := _OPENING_WORD.match(text, dropped)) is not None:
         first = word.group(1)
-        if first == "The" or (
-            first.lower() not in _OPENERS | _NOT_NAMES and first not in _PARTICLES
-        ):
+        if first == "The" or (first.lower() not in _OPENING and first not in _PARTICLES):
             break
         dropped = word.end()
     return start + dropped, text[dropped:]
@@ -255,6 +253,7 @@ _OPENERS = STOPWORDS | frozenset(
 )
 # Capitals that name no one: "TV", "CEO", "AI" ("TV" answered which union ended a strike).
 _NOT_NAMES = frozenset("tv os ceo cfo coo ai gdp cpi ev evs pc mvp nft ipo dj pm am".split())  # noqa: SIM905
+_OPENING = _OPENERS | _NOT_NAMES  # "CEO of Apple TV": "Apple TV"
 
 
 _PLACES = frozenset(
