@@ -173,6 +173,7 @@ def test_what_looks_like_a_person(name: str, fits: tuple[float, float]) -> None:
 def test_the_whole_country_is_no_answer_when_a_part_of_it_is_asked() -> None:
     assert too_wide("United States", "Which state has the highest gas prices?")
     assert too_wide("The U.S.", "Which US city was hit by a blizzard?")
+    assert too_wide("United States", "Which U.S. city was hit by a blizzard?")
     assert not too_wide("United States", "Which country won the most medals?")
     assert not too_wide("California", "Which state has the highest gas prices?")
     assert not too_wide("United States", "Who won?")
@@ -218,6 +219,7 @@ def test_agreement_across_passages_wins_over_a_single_mention() -> None:
         ("Who won Best Director?", "director"),
         ("Who won the match on Sunday?", None),
         ("Its rocket, which exploded, was launched from which spaceport?", "spaceport"),
+        ("Which major U.S. city will host the Final Four?", "major US city"),
         ("What did scientists discover?", None),
         ("", None),
     ],

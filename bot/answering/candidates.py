@@ -131,7 +131,7 @@ def asked_description(question: str) -> str | None:
     """The words a question uses for the thing it asks about ("team" in "What team does he
     play for?", "home goods chain" in "Which home goods chain recently said ..."), or None
     ("Who won ...?"): held against each candidate's name by the reader (reader.py)."""
-    for match in _asking(_DESCRIBED, question):
+    for match in _asking(_DESCRIBED, question.replace("U.S.", "US")):
         kept = []
         for word in match.group(1).split():
             if word.lower() in STOPWORDS or word.lower() in _NOT_DESCRIBING:
