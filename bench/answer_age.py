@@ -23,8 +23,8 @@ from bot.settings import Settings
 from bot.wiring.answering import build_answering
 from bot.wiring.stores import configured_embeddings
 from index.articles import Article
+from index.chroma_client import open_store
 from index.keyword import KeywordIndex
-from index.store import open_store
 
 FRESH_DAYS = 7
 

@@ -27,9 +27,9 @@ from bot.evaluation.metrics import percentile
 from bot.settings import Settings
 from bot.wiring.answering import build_answering
 from bot.wiring.stores import configured_embeddings
+from index.chroma_client import open_store
 from index.embeddings import bundled_words
 from index.keyword import KeywordIndex
-from index.store import open_store
 
 BEFORE: dict[str, Any] = {
     "type_bonus": 0.0,

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from bot.answering.retrieval import ChunkRetriever
 from bot.settings import PROJECT_DIR, SAMPLE_DIR
+from index.chroma_client import open_store
 from index.embeddings import make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
-from index.store import open_store
 
 SEED_POSITIVES = [
     "who controls Qairawan?",

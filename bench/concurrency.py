@@ -34,10 +34,11 @@ from typing import Any
 
 from bot.settings import SAMPLE_DIR
 from bot.wiring.bot import BotServices, build_bot
+from index.chroma_client import open_store
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI, as_held, button_data

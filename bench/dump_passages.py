@@ -26,9 +26,9 @@ from bot.evaluation.baseline import RETRIEVE_K
 from bot.evaluation.bench import read_questions
 from bot.settings import Settings
 from bot.wiring.answering import build_answering
+from index.chroma_client import open_store
 from index.embeddings import DEFAULT_BACKEND, make_embeddings
 from index.keyword import KeywordIndex
-from index.store import open_store
 
 
 def main() -> int:

@@ -23,6 +23,7 @@ from bot.evaluation.baseline import build_textbook_store
 from bot.evaluation.bench import read_articles
 from bot.settings import PROJECT_DIR
 from index.articles import Article
+from index.chroma_client import open_store
 from index.chunking import chunk_article
 from index.embeddings import BACKENDS, BATCH_SIZE, DEFAULT_BACKEND, make_embeddings
 from index.indexer import Indexer
@@ -31,7 +32,6 @@ from index.ingest.loaders import load_paths
 from index.ingest.sources import Sources
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
-from index.store import open_store
 
 
 def say(line: str) -> None:

@@ -19,9 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.evaluation.metrics import percentile
+from index.chroma_client import open_store
 from index.chunking import Chunk
 from index.keyword import KeywordIndex
-from index.store import open_store
 from index.text import terms
 
 

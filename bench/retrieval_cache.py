@@ -34,10 +34,11 @@ from bot.evaluation.metrics import first_hit_rank
 from bot.settings import Settings
 from bot.wiring.answering import build_answering
 from bot.wiring.stores import configured_embeddings
+from index.chroma_client import open_store
 from index.chunking import Chunk, join_chunks
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 from index.text import terms
 
 DEPTH = 200

@@ -22,10 +22,10 @@ from typing import Any
 
 from bot.answering.retrieval import ChunkRetriever
 from index.articles import Article
+from index.chroma_client import open_store
 from index.embeddings import make_embeddings
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
-from index.store import open_store
 
 BENCH = Path("../shared/bench/rtqa-dev")
 QUESTIONS = 80

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from bot.settings import SAMPLE_DIR
 from bot.wiring.bot import build_bot
+from index.chroma_client import open_store
 from index.embeddings import make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
-from index.store import open_store
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI

@@ -22,9 +22,9 @@ from bot.answering.retrieval import ChunkRetriever
 from bot.evaluation.bench import read_questions
 from bot.evaluation.metrics import first_hit_rank, hit_rate, mean_reciprocal_rank
 from bot.settings import PROJECT_DIR
+from index.chroma_client import open_store
 from index.embeddings import make_embeddings
 from index.keyword import KeywordIndex
-from index.store import open_store
 
 # (label, dense weight, keyword weight, candidates per list, recency weight, as of the question,
 # neighbours, ledes)

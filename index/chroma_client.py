@@ -8,14 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from index.store import ArticleStore, StoreError
-from index.writer_lock import WriterLock, setting_up
+from index.writer_lock import WAIT_SECONDS, WriterLock, setting_up
 
 
-def connect(
-    collection: str, path: Path | None, host: str | None, port: int, writer_wait_seconds: float
+def open_store(
+    collection: str,
+    *,
+    path: Path | None = None,
+    host: str | None = None,
+    port: int = 8000,
+    writer_wait_seconds: float = WAIT_SECONDS,
 ) -> ArticleStore:
-    """`index.store.open_store`: a client of the embedded store or the server, and the
-    collection, created if missing."""
+    """An embedded Chroma under `path`, or the Chroma server at `host:port` when host is set:
+    a client of it, and the collection, created if missing. `writer_wait_seconds`: how long an
+    indexing run waits for another process's run to finish writing to an embedded store
+    (index/writer_lock.py)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

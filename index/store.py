@@ -12,7 +12,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from index.chunk_queries import READ_PAGE, ChunkQueries
@@ -22,7 +21,7 @@ from index.embeddings import same_vectors
 from index.errors import NewsdeskError
 from index.records import Overview, StoredArticle, chunk_metadata
 from index.story_queries import StoryQueries
-from index.writer_lock import WAIT_SECONDS, WriterLock
+from index.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 512
@@ -279,19 +278,3 @@ class ArticleStore(StoryQueries, ChunkQueries):
             self._collection.delete(ids=list(ids[start : start + WRITE_BATCH]))
         if ids:
             self._bump_generation()
-
-
-def open_store(
-    collection: str,
-    *,
-    path: Path | None = None,
-    host: str | None = None,
-    port: int = 8000,
-    writer_wait_seconds: float = WAIT_SECONDS,
-) -> ArticleStore:
-    """An embedded Chroma under `path`, or the Chroma server at `host:port` when host is set.
-    `writer_wait_seconds`: how long an indexing run waits for another process's run to
-    finish writing to an embedded store (index/writer_lock.py)."""
-    from index.chroma_client import connect
-
-    return connect(collection, path, host, port, writer_wait_seconds)

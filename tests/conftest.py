@@ -12,10 +12,11 @@ import pytest
 from bot.answering.service import AnswerService
 from bot.settings import SAMPLE_DIR, Settings
 from bot.wiring.bot import BotServices, build_bot
+from index.chroma_client import open_store
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 from tests.support.bot_runner import BotRunner
 from tests.support.engines import engine_unavailable
 from tests.support.fake_telegram import FakeBotAPI

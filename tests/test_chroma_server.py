@@ -14,10 +14,11 @@ import pytest
 
 from bot.wiring.bot import build_bot
 from bot.wiring.stores import configured_embeddings, open_article_store
+from index.chroma_client import open_store
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
-from index.store import StoreError, open_store
+from index.store import StoreError
 from tests.conftest import SEED_DIR, make_settings
 
 

@@ -18,6 +18,7 @@ from bot.answering.retrieval import ChunkRetriever
 from bot.wiring.bot import build_bot
 from index.articles import Article
 from index.catalog import collection_counts, list_page
+from index.chroma_client import open_store
 from index.chunking import chunk_article
 from index.collections import (
     MAX_COLLECTION_CHARS,
@@ -30,7 +31,7 @@ from index.keyword import KeywordIndex
 from index.pipeline import index_articles
 from index.records import chunk_metadata
 from index.scoping import collections_recorded, record_collections
-from index.store import COLLECTIONS_KEY, ArticleStore, open_store
+from index.store import COLLECTIONS_KEY, ArticleStore
 from index.writer_lock import WriterLock
 from tests.conftest import make_settings
 

@@ -16,7 +16,7 @@ import pytest
 
 from bot.telegram.app import APOLOGY
 from bot.wiring.bot import build_bot
-from index.store import open_store
+from index.chroma_client import open_store
 from tests.conftest import make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI

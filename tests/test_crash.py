@@ -10,12 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+from index.chroma_client import open_store
 from index.embeddings import SentenceTransformerEmbeddings
 from index.indexer import Indexer
 from index.ingest.fetch import FetchPolicy
 from index.ingest.sources import Sources
 from index.keyword import KeywordIndex
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 
 # Enough one-chunk articles for several embedding batches, so kills land mid-run.
 ARTICLES = 1400

@@ -29,7 +29,8 @@ from bot.state.jobs import JobQueue
 from bot.state.prompts import DatabasePromptStore
 from bot.telegram.admin import QUEUED
 from bot.telegram.buttons import THANKS
-from index.store import ArticleStore, open_store
+from index.chroma_client import open_store
+from index.store import ArticleStore
 from tests.conftest import SEED_DIR
 from tests.support.bot_runner import TOKEN, free_port, start_bot_process
 from tests.support.chroma_server import running_chroma

@@ -22,6 +22,7 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.cli.main import main
 from bot.wiring.bot import build_bot
 from bot.wiring.stores import sentence_embeddings
+from index.chroma_client import open_store
 from index.embeddings import (
     DEFAULT_BACKEND,
     EmbeddingModelError,
@@ -31,7 +32,7 @@ from index.embeddings import (
     same_vectors,
 )
 from index.onnx_encoder import OnnxExportError
-from index.store import StoreError, open_store
+from index.store import StoreError
 from tests.conftest import SEED_DIR, make_settings
 
 TEXTS = [

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from index.articles import Article
+from index.chroma_client import open_store
 from index.chunking import chunk_article
 from index.embeddings import SentenceTransformerEmbeddings, make_embeddings
 from index.indexer import Indexer
@@ -16,7 +17,7 @@ from index.ingest.loaders import load_paths
 from index.ingest.sources import Sources
 from index.keyword import KeywordIndex
 from index.pipeline import IndexSummary
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 
 PARAGRAPH = (
     "Iraqi forces said on Thursday that they had retaken the district after two weeks of "

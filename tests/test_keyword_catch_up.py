@@ -104,7 +104,7 @@ def test_a_rebuild_killed_half_way_keeps_what_it_committed_and_the_next_resumes(
         import os, signal
         from pathlib import Path
         from index.keyword import KeywordIndex
-        from index.store import open_store
+        from index.chroma_client import open_store
         store = open_store({settings.collection!r}, path=Path({str(settings.chroma_dir)!r}))
         keyword = KeywordIndex(Path({str(folder)!r}))
         def progress(done, total):

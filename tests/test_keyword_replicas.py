@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from index.articles import Article
+from index.chroma_client import open_store
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 from tests.support.chroma_server import running_chroma
 
 

@@ -12,10 +12,10 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from bot.answering.retrieval import ChunkRetriever
 from index.articles import Article
+from index.chroma_client import open_store
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.pipeline import index_articles
-from index.store import open_store
 
 # Five one-chunk articles: more than the 3 results the standard tests ask for, each a passage
 # of its own.

@@ -17,9 +17,9 @@ import pytest
 from bot.state.jobs import DONE
 from bot.wiring.state import open_state
 from index.articles import Article
+from index.chroma_client import open_store
 from index.chunking import chunk_article
 from index.ingest.loaders import load_paths
-from index.store import open_store
 from tests.conftest import make_settings
 from tests.support.bot_runner import TOKEN, start_bot_process
 from tests.support.fake_telegram import FakeBotAPI

@@ -24,7 +24,7 @@ from bot.state.limits import StoredWindows
 from bot.state.memory import StoredConversations
 from bot.state.prompts import DatabasePromptStore
 from bot.state.uploads import UploadRecords
-from bot.telegram.access import RateLimiter, RefusalOnce
+from bot.telegram.limits import RateLimiter, RefusalOnce
 from index.ingest.feeds import FeedListError
 from tests.support.postgres import PostgresServer
 

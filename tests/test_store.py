@@ -10,10 +10,11 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 
 from index.articles import Article
+from index.chroma_client import open_store
 from index.chunking import chunk_article
 from index.embeddings import EmbeddingModelError, SentenceTransformerEmbeddings, make_embeddings
 from index.pipeline import index_articles
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 
 
 def test_collection_has_no_embedding_function_so_chromas_default_never_runs(

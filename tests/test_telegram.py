@@ -17,9 +17,10 @@ from bot.redaction import Redactor
 from bot.render import plain_text_of
 from bot.wiring.bot import BotServices, build_bot
 from index.articles import Article
+from index.chroma_client import open_store
 from index.embeddings import SentenceTransformerEmbeddings
 from index.pipeline import index_articles
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 from tests.conftest import make_settings
 from tests.support.bot_runner import TOKEN, BotRunner
 from tests.support.fake_telegram import BOT_USER, FakeBotAPI, parse_telegram_html, utf16_length

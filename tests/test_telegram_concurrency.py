@@ -13,10 +13,11 @@ import pytest
 
 from bot.telegram.admin import ALREADY_REINDEXING
 from bot.wiring.bot import BotServices, build_bot
+from index.chroma_client import open_store
 from index.embeddings import SentenceTransformerEmbeddings
 from index.ingest.loaders import load_paths
 from index.pipeline import index_articles
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 from tests.conftest import SEED_DIR, make_settings
 from tests.support.bot_runner import BotRunner
 from tests.support.fake_telegram import FakeBotAPI

@@ -12,7 +12,8 @@ from langchain_core.documents import Document
 
 from bot.answering.answer_types import answer_strength, answer_type, holds_answer
 from bot.answering.answers import Answer, Citation, citation_for, sentences_of
-from bot.answering.reader import Mention, Reading, published_day, read, shape
+from bot.answering.mentions import Mention
+from bot.answering.reader import Reading, published_day, read, shape
 from bot.answering.relevance import cosine
 from bot.answering.time_window import spoken
 from index.embeddings import SentenceTransformerEmbeddings

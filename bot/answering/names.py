@@ -10,14 +10,11 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from bot.answering.candidates import asked_description, asked_unit
+from bot.answering.mentions import Mention
 from bot.answering.relevance import cosine
 from index.text import stem
-
-if TYPE_CHECKING:
-    from bot.answering.reader import Mention
 
 # Asked "which team", the names the reader likes best are held against the word "team" in the
 # embedding model's space ("Buffalo Bills" is nearer to it than "University of Cincinnati

@@ -30,6 +30,7 @@ from bot.answering.candidates import (
     spans,
     too_wide,
 )
+from bot.answering.mentions import Mention
 from bot.answering.names import (
     DESCRIBED,
     DESCRIBED_GAP,
@@ -111,17 +112,6 @@ MIN_SCORE = 0.0
 # and the two stay within this many words, the short answer's counted: the reader's choice is
 # right less often than the sentence it stands in holds the answer (BENCHMARKS.md).
 MAX_WORDS = 60
-
-
-@dataclass(frozen=True)
-class Mention:
-    """One thing of the asked kind, in the sentence at `position` of the pool."""
-
-    position: int
-    document: int
-    span: Span
-    sentence: str
-    features: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -355,4 +345,4 @@ def _day(published: str) -> int | None:
         return None
 
 
-__all__ = ["AnswerKind", "Mention", "Reading", "expected_kind", "find_mentions", "read"]
+__all__ = ["AnswerKind", "Reading", "expected_kind", "find_mentions", "read"]

@@ -18,10 +18,10 @@ from bot.evaluation.figures import RetrievalFigures, Say, figures
 from bot.settings import Settings
 from bot.wiring.answering import build_answering
 from index.articles import Article
+from index.chroma_client import open_store
 from index.embeddings import SentenceTransformerEmbeddings
 from index.keyword import KeywordIndex
 from index.pipeline import IndexSummary, index_articles
-from index.store import open_store
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -11,7 +11,8 @@ admin.py        operators: /reindex, the feed poll, /prompt, /stats
 uploads.py      documents and links sent to the bot, checked, recorded and indexed
 indexing.py     the bot's indexing runs: one at a time, progress and the report
 jobs.py         NEWSDESK_ROLE: indexing jobs queued in the database, run by the indexer
-access.py       allowlists, admins and the per-user rate limit
+access.py       allowlists, admins, and what those refused or slowed down are told
+limits.py       the per-user rate limit and the once-a-day refusal, in shared windows
 webhook.py      webhook mode: the update endpoint (secret token checked) and /healthz
 monitoring.py   /metrics and /healthz on NEWSDESK_METRICS_PORT, in every mode; readiness
 journal.py      updates received but not yet answered, replayed after a crash

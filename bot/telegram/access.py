@@ -1,27 +1,21 @@
-"""Who may use the bot, and how often: allowlists and a per-user rate limit."""
+"""Who may use the bot: allowlists and admins, and what those refused or slowed down are told
+(the per-user rate limit itself is in limits.py)."""
 
 from __future__ import annotations
 
 import gettext
-from typing import TYPE_CHECKING, Protocol
 
 from telegram import Message, Update
 
 from bot.settings import Settings
+from bot.telegram.context import Context
 from bot.telegram.translation import ENGLISH, for_update
-
-if TYPE_CHECKING:
-    from bot.telegram.context import Context
 
 NOT_ALLOWED = (
     "Sorry, this bot answers only the people and chats it was set up for. "
     "If you should have access, ask the bot's admin to add you."
 )
 ADMINS_ONLY = "Sorry, only the bot's admins can do that. You can ask me questions, though."
-WINDOW_SECONDS = 60.0
-# Someone not on the allowlist is told once a day; telling them at every message would let
-# them make the bot send as many messages as they like.
-REFUSAL_EVERY_SECONDS = 86400.0
 
 
 def is_allowed(settings: Settings, user_id: int | None, chat_id: int | None) -> bool:
@@ -51,37 +45,6 @@ async def admin_message(update: Update, context: Context) -> Message | None:
     return message
 
 
-class Windows(Protocol):
-    """Sliding windows of events per key (`bot.state.limits.StoredWindows`: shared by every
-    replica): `take` counts one event if fewer than `limit` fell in the last `seconds`
-    and returns 0, else returns the seconds to wait."""
-
-    def take(self, key: str, limit: int, seconds: float) -> int: ...
-
-
-class RateLimiter:
-    """At most `per_minute` questions and button presses together per user in any sliding
-    minute, on all replicas. Both count alike: each can make the bot post to the chat, and
-    a group takes only 20 of the bot's messages a minute (Telegram's limit), so one member
-    must not be able to spend them all."""
-
-    def __init__(self, per_minute: int, windows: Windows) -> None:
-        self.per_minute = per_minute
-        self.windows = windows
-
-    def wait_seconds(self, user_id: int) -> int:
-        """0 and the question or press is counted, or how many seconds until the user may
-        ask again."""
-        if self.per_minute <= 0:
-            return 0
-        return self.windows.take(f"ask:{user_id}", self.per_minute, WINDOW_SECONDS)
-
-    def first_refusal(self, user_id: int) -> bool:
-        """Whether to tell the user to slow down: once a minute at most. Telling them at
-        every message over the limit would post as many messages as they send."""
-        return self.windows.take(f"slowed:{user_id}", 1, WINDOW_SECONDS) == 0
-
-
 def slow_down_message(
     per_minute: int, seconds: int, language: gettext.NullTranslations = ENGLISH
 ) -> str:
@@ -94,13 +57,3 @@ def slow_down_message(
         seconds,
     )
     return line.format(per_minute=per_minute, seconds=seconds)
-
-
-class RefusalOnce:
-    """Whether to tell someone they aren't allowed: the first time, then once a day."""
-
-    def __init__(self, windows: Windows) -> None:
-        self.windows = windows
-
-    def should_tell(self, who: int) -> bool:
-        return self.windows.take(f"refused:{who}", 1, REFUSAL_EVERY_SECONDS) == 0

@@ -20,7 +20,7 @@ from bot.answering.transcription import Transcriber
 from bot.redaction import Redactor
 from bot.settings import Settings
 from bot.state.shared import SharedState
-from bot.telegram.access import RateLimiter, RefusalOnce
+from bot.telegram.limits import RateLimiter, RefusalOnce
 from bot.wiring.bot import BotServices
 from bot.wiring.transcription import build_transcriber
 from index.store import ArticleStore

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.settings import Settings
+from index.chroma_client import open_store
 from index.embeddings import (
     DEFAULT_BACKEND,
     SentenceTransformerEmbeddings,
@@ -13,7 +14,7 @@ from index.embeddings import (
     make_embeddings,
 )
 from index.keyword import KeywordIndex
-from index.store import ArticleStore, open_store
+from index.store import ArticleStore
 
 
 def open_article_store(settings: Settings) -> ArticleStore:
