@@ -247,6 +247,29 @@ def test_the_name_nearest_to_what_the_question_calls_the_answer_is_chosen(
     assert ExtractiveAnswerer(embeddings)(question, documents).short_answer == "Lakeside Hawks"
 
 
+@pytest.mark.parametrize(
+    ("sentence", "short"),
+    [
+        ("Crowds cheered as Matthew Perry arrived at the Hilton this week.", ""),
+        ("Crowds celebrated Diwali as Matthew Perry arrived at the Hilton this week.", "Diwali"),
+    ],
+)
+def test_a_name_far_from_what_the_question_calls_the_answer_is_no_short_answer(
+    embeddings: SentenceTransformerEmbeddings, sentence: str, short: str
+) -> None:
+    question = "Which Hindu festival did the crowds celebrate this week?"
+    documents = [passage(sentence)]
+
+    def describe(texts: list[str]) -> list[list[float]]:
+        return embeddings.embed_sentences(texts, 4)
+
+    reading = read(question, documents, sentence_pool(documents), {0: 0.9}, describe=describe)
+    assert (reading.short_answer if reading else "") == short
+    answer = ExtractiveAnswerer(embeddings)(question, documents)
+    assert answer.short_answer == short
+    assert answer.answer == f"{sentence} [1]", "the sentence is still given, and cited"
+
+
 def test_with_nothing_of_the_asked_kind_the_best_sentence_is_given_alone() -> None:
     pool = [(0, "A."), (0, "B."), (1, "C."), (1, "D.")]
     assert shape(None, [3, 1, 2], pool) == ("", [3])

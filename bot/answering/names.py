@@ -10,6 +10,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from bot.answering.candidates import asked_description, asked_unit
 from bot.answering.mentions import Mention
@@ -24,6 +25,10 @@ from index.text import stem
 DESCRIPTION_WEIGHT = 8.0
 DESCRIBED = 8
 DESCRIBED_GAP = 0.4
+# A name this far from what the question calls the answer (a cosine below it) is no answer
+# ("Matthew Perry" asked which Hindu festival): on the train weeks and dev, 1 of the 59 short
+# answers below it was right (BENCHMARKS.md, "What does not fit what was asked").
+MIN_DESCRIPTION_FIT = 0.15
 # Asked "how many seconds", a number followed by "seconds" gets its odds times e^UNIT_WEIGHT.
 UNIT_WEIGHT = 3.0
 # Texts to vectors (normalized), the answerer's sentence model.
@@ -39,6 +44,15 @@ def key_of(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+@dataclass(frozen=True)
+class Described:
+    """What the question calls its answer, and the cosine of each name held against it."""
+
+    description: str
+    fits: dict[str, float]
+    chosen: str | None = None  # the name that fits best for its odds; None if none was weighed
+
+
 def fitting_description(
     question: str,
     scored: Sequence[tuple[float, Mention]],
@@ -47,7 +61,7 @@ def fitting_description(
     weight: float,
     described: int,
     gap: float = 0.0,
-) -> str | None:
+) -> Described | None:
     """Of the `described` names with the most mass, the one whose odds times
     e^(weight x its cosine to what the question calls the answer) is highest; None when the
     question calls it nothing ("Who won ...?")."""
@@ -66,10 +80,24 @@ def fitting_description(
         if len(shown) == described:
             break
     if len(shown) < 2:
-        return None
+        return Described(description, {})
     vectors = describe([description, *shown.values()])
     fit = {key: cosine(vectors[0], vector) for key, vector in zip(shown, vectors[1:], strict=True)}
-    return max(shown, key=lambda key: math.log(mass[key] + 1e-12) + weight * fit[key])
+    chosen = max(shown, key=lambda key: math.log(mass[key] + 1e-12) + weight * fit[key])
+    return Described(description, fit, chosen)
+
+
+def fits_description(name: str, described: Described, describe: Describe | None) -> bool:
+    """Whether the name is near enough to what the question calls the answer
+    (MIN_DESCRIPTION_FIT); embedded now unless it was held against it already (with no
+    model to embed it, it fits)."""
+    fit = described.fits.get(key_of(name))
+    if fit is None:
+        if describe is None:
+            return True
+        vectors = describe([described.description, name])
+        fit = cosine(vectors[0], vectors[1])
+    return fit >= MIN_DESCRIPTION_FIT
 
 
 def counted(question: str, mentions: Sequence[Mention]) -> set[str]:

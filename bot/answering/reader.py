@@ -38,6 +38,7 @@ from bot.answering.names import (
     UNIT_WEIGHT,
     Describe,
     counted,
+    fits_description,
     fitting_description,
     full_names,
     key_of,
@@ -163,12 +164,13 @@ def read(
     for key in counted(question, mentions) if unit_weight else ():
         mass[key] *= math.exp(unit_weight)
     scored.sort(key=lambda pair: (-mass[key_of(pair[1].span.text)], -pair[0], pair[1].position))
+    fitting = None
     if describe is not None and description_weight:
-        chosen = fitting_description(
+        fitting = fitting_description(
             question, scored, mass, describe, description_weight, described, described_gap
         )
-        if chosen is not None:
-            scored.sort(key=lambda pair: key_of(pair[1].span.text) != chosen)
+        if fitting is not None and fitting.chosen is not None:
+            scored.sort(key=lambda pair: key_of(pair[1].span.text) != fitting.chosen)
     if fullest:
         fuller = full_names({key_of(m.span.text) for m in mentions}).get(
             key_of(scored[0][1].span.text)
@@ -176,6 +178,10 @@ def read(
         if fuller is not None:
             scored.sort(key=lambda pair: key_of(pair[1].span.text) != fuller)
     best_score, best = scored[0]
+    # Asked which festival, a name far from "festival" is a guess: no short answer, the best
+    # sentences alone (the answer does not say what the passages don't).
+    if fitting is not None and not fits_description(best.span.text, fitting, describe):
+        return None
     return Reading(best, best_score, _differing(best, best_score, scored, documents))
 
 
