@@ -37,16 +37,21 @@ QUESTIONS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "bench"
+def write_bench(
+    folder: Path, articles: list[dict[str, str]], questions: list[dict[str, object]]
+) -> Path:
     folder.mkdir()
     with gzip.open(folder / "articles.jsonl.gz", "wt", encoding="utf-8") as stream:
-        stream.writelines(json.dumps(article) + "\n" for article in ARTICLES)
-    (folder / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+        stream.writelines(json.dumps(article) + "\n" for article in articles)
+    (folder / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions))
+    return folder
+
+
+@pytest.fixture
+def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path / "user-home"))
     monkeypatch.chdir(tmp_path)
-    return folder
+    return write_bench(tmp_path / "bench", ARTICLES, QUESTIONS)
 
 
 def test_eval_reports_known_figures_and_never_touches_the_users_store(
@@ -222,6 +227,7 @@ def test_eval_reports_the_short_answer_and_writes_each_answer(
     # "Buffalo Bills" is found first; "Sesame", one capitalised word opening its sentence, is
     # not taken for a name, but its sentence is given.
     assert report["short_answer_accuracy"] == 0.5
+    assert report["short_answer_precision"] == 0.5, "both got a short answer, one right"
     assert report["answer_accuracy"] == 1.0
     assert 3 <= report["median_answer_words"] <= 40
     lines = [json.loads(line) for line in answers.read_text().splitlines()]
@@ -234,3 +240,28 @@ def test_eval_reports_the_short_answer_and_writes_each_answer(
     assert main(["eval", str(bench), "--limit", "2"]) == 0
     table = capsys.readouterr().out
     assert "short-answer accuracy" in table and "median answer, words" in table
+    assert "short answers right, given" in table
+
+
+def test_eval_counts_only_the_short_answers_given_in_their_precision(
+    bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    festival = {
+        "id": "a4", "url": "https://example.org/crowds", "title": "Crowds at the Hilton",
+        "published": "2023/01/08", "source": "example.org",
+        "text": "Crowds celebrated the Hindu festival as Matthew Perry arrived at the Hilton this "
+                "week.",
+    }  # fmt: skip
+    asked = {
+        "id": "q5", "question": "Which Hindu festival did the crowds celebrate this week?",
+        "answer": "Hilton", "answer_in_corpus": True,
+    }  # fmt: skip
+    other = write_bench(tmp_path / "festival", [*ARTICLES, festival], [*QUESTIONS[:2], asked])
+    answers = tmp_path / "festival.jsonl"
+    assert main(["eval", str(other), "--json", "--answers", str(answers)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    lines = {line["id"]: line for line in map(json.loads, answers.read_text().splitlines())}
+    assert lines["q5"]["short_answer"] == "", "no name near 'Hindu festival': none is given"
+    assert "Hilton" in lines["q5"]["answer"], "its sentence is still the answer"
+    assert report["short_answer_accuracy"] == pytest.approx(1 / 3)
+    assert report["short_answer_precision"] == 0.5, "of the two given, one is right"

@@ -30,6 +30,9 @@ class AnswerFigures:
     answerer: str  # "extractive" or the LLM's provider:model
     answer_accuracy: float = 0.0  # gold answer in the whole answer, answerable questions
     short_answer_accuracy: float = 0.0  # gold answer in the short answer, answerable questions
+    # Of the answerable questions given a short answer, the share whose short answer holds the
+    # gold one: how far a bold answer can be trusted (none is given when nothing fits).
+    short_answer_precision: float = 0.0
     median_answer_words: float = 0.0  # the whole answer's words, [n] markers left out, answered
     supported_share: float = 0.0  # answer sentences whose names and numbers its citations hold
     citation_precision: float = 0.0  # citations whose passage holds the gold answer
@@ -84,7 +87,8 @@ def ask_all(
     question, the answer, the short answer, whether it was refused, and `gold_rank`, the rank
     of the first passage holding the gold answer (null when none does)."""
     asked = Asked(AnswerFigures(name))
-    correct = short_correct = refused = cited = cited_right = supported = sentences = 0
+    correct = short_correct = short_given = refused = cited = cited_right = 0
+    supported = sentences = 0
     words: list[int] = []
     for number, q in enumerate(questions, start=1):
         started = time.perf_counter()
@@ -120,6 +124,7 @@ def ask_all(
             asked.ranks.append(rank)
             correct += gold in whole_answer(answer).lower()
             short_correct += bool(answer.short_answer) and gold in answer.short_answer.lower()
+            short_given += bool(answer.short_answer)
             by_id = {d.metadata.get("id"): d.page_content.lower() for d in documents}
             for citation in answer.citations:
                 cited += 1
@@ -129,6 +134,7 @@ def ask_all(
     figures = asked.figures
     figures.answer_accuracy = correct / len(asked.ranks) if asked.ranks else 0.0
     figures.short_answer_accuracy = short_correct / len(asked.ranks) if asked.ranks else 0.0
+    figures.short_answer_precision = short_correct / short_given if short_given else 0.0
     figures.median_answer_words = statistics.median(words) if words else 0.0
     figures.supported_share = supported / sentences if sentences else 0.0
     figures.citation_precision = cited_right / cited if cited else 0.0

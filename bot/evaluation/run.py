@@ -47,6 +47,7 @@ class EvalReport:
     # The extractive default, and with --llm the LLM, over the same store in the same run.
     answerers: list[AnswerFigures] = field(default_factory=list)
     short_answer_accuracy: float = 0.0  # the gold answer in the short answer
+    short_answer_precision: float = 0.0  # ... of the short answers given
     median_answer_words: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -139,6 +140,7 @@ def _measure(
         embeddings=embeddings.identity,
         answerers=[asked.figures],
         short_answer_accuracy=asked.figures.short_answer_accuracy,
+        short_answer_precision=asked.figures.short_answer_precision,
         median_answer_words=asked.figures.median_answer_words,
     )
     if llm is not None:
@@ -175,6 +177,7 @@ def format_report(report: EvalReport) -> str:
         ("MRR@10", ours.mrr_at_10, base.mrr_at_10 if base else None, ".3f"),
         ("answer accuracy", report.answer_accuracy, None, ".3f"),
         ("short-answer accuracy", report.short_answer_accuracy, None, ".3f"),
+        ("short answers right, given", report.short_answer_precision, None, ".3f"),
         ("median answer, words", report.median_answer_words, None, ".0f"),
         ("citation precision", report.citation_precision, None, ".3f"),
         ("refusal rate (all questions)", report.refusal_rate, None, ".3f"),
@@ -201,6 +204,7 @@ def format_answerers(answerers: list[AnswerFigures]) -> list[str]:
     rows: list[tuple[str, str, str]] = [
         ("answer accuracy", "answer_accuracy", ".3f"),
         ("short-answer accuracy", "short_answer_accuracy", ".3f"),
+        ("short answers right, given", "short_answer_precision", ".3f"),
         ("median answer, words", "median_answer_words", ".0f"),
         ("supported-sentence share", "supported_share", ".3f"),
         ("citation precision", "citation_precision", ".3f"),
