@@ -1,6 +1,6 @@
 """Follows in the shared database (SQLite and Postgres): the per-chat cap, numbering per forum
-topic, the push rate limit holding matches for the next push, and daily digests due at a
-local time, claimed once."""
+topic, the push rate limit holding matches for the next push, daily digests due at a local
+time, claimed once, and the client's language kept with each follow and digest."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from bot.state.follows import (
     FollowError,
     FollowMatch,
     Follows,
+    clean_language,
 )
-from bot.state.tables import follow_pushes
+from bot.state.tables import follow_digests, follow_pushes, follows
 
 CHAT, OTHER = 111, 222
 
@@ -145,3 +146,59 @@ def test_a_digest_is_due_daily_at_local_time_across_a_clock_change(database_url:
     assert digests.setting(CHAT, 7) == DigestSetting("UTC", 0)
     digests.drop_chat(CHAT)
     assert digests.setting(CHAT, 7) == DigestSetting("UTC", None)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("ru", "ru"), ("AR", "ar"), ("fr", "fr"), ("xx", "xx"), (None, None), ("", None),
+     (" ", None), ("x" * 9, None), ("x" * 5000, None), ("pt-br", None), ("../ru", None),
+     ("r\x00u", None), ("ру", None)],
+)  # fmt: skip
+def test_a_language_is_kept_as_its_code_or_not_at_all(given: str | None, kept: str | None) -> None:
+    assert clean_language(given) == kept
+
+
+def test_a_follow_keeps_its_clients_language_and_a_push_takes_the_newest_ones(
+    database_url: str,
+) -> None:
+    database = open_database(database_url)
+    store = Follows(database, Clock())
+    russian = store.add(CHAT, None, "mayor", "ru")
+    arabic = store.add(CHAT, None, "ferry", "ar")
+    unknown = store.add(OTHER, None, "mayor", None)
+    too_long = store.add(OTHER, 7, "mayor", "x" * 5000)  # not a code: kept as none (English)
+    assert (russian.language, arabic.language, unknown.language) == ("ru", "ar", None)
+    assert too_long.language is None
+    assert [f.language for f in store.listed(CHAT, None)] == ["ru", "ar"]
+    assert [f.language for f in store.everything()] == ["ru", "ar", None, None]
+    due = store.take_due(CHAT, None, [match(russian.id, "a")], 0)
+    assert due is not None and due.language == "ru"
+    due = store.take_due(CHAT, None, [match(russian.id, "b"), match(arabic.id, "c")], 0)
+    assert due is not None and due.language == "ar"  # the newest follow it lists
+    due = store.take_due(OTHER, None, [match(unknown.id, "a")], 0)
+    assert due is not None and due.language is None
+    # Whatever a row holds is handed on as it is: the wording falls back to English.
+    with database.transaction() as db:
+        db.execute(follows.update().where(follows.c.id == russian.id).values(language="zz"))
+    due = store.take_due(CHAT, None, [match(russian.id, "d")], 0)
+    assert due is not None and due.language == "zz"
+
+
+def test_a_digest_keeps_the_language_of_the_client_that_last_set_it(database_url: str) -> None:
+    clock = Clock()
+    database = open_database(database_url)
+    digests = Digests(database, clock)
+    digests.set_timezone(CHAT, None, "Europe/Berlin", "ar")
+    digests.set_time(CHAT, None, parse_time("08:30"), "ar")
+    digests.set_time(OTHER, None, 0)  # a client that didn't say
+    digests.set_time(OTHER, 7, 0, "x" * 500)
+    clock.now += 2 * 86400
+    languages = {(d.chat_id, d.thread_id): d.language for d in digests.claim_due()}
+    assert languages == {(CHAT, None): "ar", (OTHER, None): None, (OTHER, 7): None}
+    digests.set_timezone(CHAT, None, "UTC", "ru")  # another client changes it: now theirs
+    with pytest.raises(DigestError):
+        digests.set_timezone(CHAT, None, "Mars/Olympus", "fr")  # refused: nothing changes
+    with database.transaction() as db:
+        db.execute(follow_digests.update().values(next_at=0.0))
+    languages = {(d.chat_id, d.thread_id): d.language for d in digests.claim_due()}
+    assert languages[(CHAT, None)] == "ru"

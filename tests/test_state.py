@@ -260,7 +260,7 @@ def test_an_unreachable_postgres_names_it_without_the_password(
     assert "password authentication failed" in message and "127.0.0.1" in message
     assert "wrong-password-123456" not in message and "***" in message
     database = open_database(postgres.new_database())
-    assert "migrated from empty to 0005" in caplog.text
+    assert "migrated from empty to 0006" in caplog.text
     assert postgres.password not in caplog.text
     assert postgres.password not in repr(database.engine.url)
 

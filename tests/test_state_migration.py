@@ -1,6 +1,7 @@
 """Files older versions kept under NEWSDESK_HOME (answers.sqlite, prompt history with live
 copies, feeds.json, the uploads folder), in their old formats, are imported into the shared
-database once, on SQLite and on Postgres; damaged ones are reported and skipped."""
+database once, on SQLite and on Postgres; damaged ones are reported and skipped. Databases of
+older revisions keep their rows through the migrations."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from bot.answering.prompts import PromptLibrary
 from bot.settings import SHIPPED_PROMPTS_DIR
+from bot.state.database import MIGRATIONS, Database, open_database
 from bot.state.shared import open_shared_state
 
 # The answer log's schema before the shared database, as bot/telegram/answer_log.py made it.
@@ -131,22 +133,28 @@ def test_damaged_old_files_are_reported_and_start_up_goes_on(
     assert library.template("answer") == (SHIPPED_PROMPTS_DIR / "answer.txt").read_text().strip()
 
 
-def test_each_chats_memory_is_carried_into_conversation_memory(database_url: str) -> None:
-    """Revision 0002 keys memory by conversation: a database at 0001 keeps each chat's."""
+def database_at(database_url: str, revision: str) -> Database:
+    """The empty database migrated only as far as `revision`, as an older version left it."""
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import text
-
-    from bot.answering.conversation import ConversationKey
-    from bot.state.database import MIGRATIONS, Database, open_database
-    from bot.state.memory import StoredConversations
 
     old = Database(database_url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with old.transaction() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+        command.upgrade(config, revision)
+    return old
+
+
+def test_each_chats_memory_is_carried_into_conversation_memory(database_url: str) -> None:
+    """Revision 0002 keys memory by conversation: a database at 0001 keeps each chat's."""
+    from sqlalchemy import text
+
+    from bot.answering.conversation import ConversationKey
+    from bot.state.memory import StoredConversations
+
+    old = database_at(database_url, "0001")
     with old.transaction() as connection:
         connection.execute(
             text(
@@ -158,3 +166,41 @@ def test_each_chats_memory_is_carried_into_conversation_memory(database_url: str
     old.dispose()
     memory = StoredConversations(open_database(database_url))
     assert memory.recall(ConversationKey(-1001234)) == [("who controls Qairawan?", "The PMU [1].")]
+
+
+def test_follows_and_digests_of_0005_are_kept_and_worded_in_english(database_url: str) -> None:
+    """Revision 0006 keeps a language with each follow and digest: rows made before have
+    none, and are pushed in English."""
+    from sqlalchemy import text
+
+    from bot.state.digests import Digests
+    from bot.state.follows import FollowMatch, Follows
+    from bot.telegram.pushes import HEADING, push_text
+
+    old = database_at(database_url, "0005")
+    with old.transaction() as connection:
+        connection.execute(text(
+            "INSERT INTO follows (chat_id, thread_id, topic, created_at) VALUES "
+            "(-1001234, 0, 'the mayor of Tal Sufouq', 0), (-1001234, 7, 'the ferry', 1)"
+        ))  # fmt: skip
+        connection.execute(text(
+            "INSERT INTO follow_digests (place, chat_id, timezone, at_minute, next_at, "
+            "sent_keys_json) VALUES ('-1001234:0', -1001234, 'Europe/Berlin', 510, 0, '[]')"
+        ))  # fmt: skip
+    old.dispose()
+    database = open_database(database_url)
+    follows = Follows(database)
+    kept = follows.everything()
+    assert [(f.chat_id, f.thread_id, f.topic, f.language) for f in kept] == [
+        (-1001234, None, "the mayor of Tal Sufouq", None),
+        (-1001234, 7, "the ferry", None),
+    ]
+    found = FollowMatch(kept[0].id, kept[0].topic, "k1", "Mayor elected", "", "Wire",
+                        "2024-03-05", "Jabouri was elected.", 0.9)  # fmt: skip
+    due = follows.take_due(-1001234, None, [found], 600)
+    assert due is not None and due.language is None
+    assert push_text(due).startswith(HEADING) and "2024-03-05" in push_text(due)
+    (digest,) = Digests(database).claim_due()
+    assert (digest.chat_id, digest.language) == (-1001234, None)
+    follows.add(-1001234, None, "the schools", "ru")  # a new follow keeps its language
+    assert [f.language for f in follows.listed(-1001234, None)] == [None, "ru"]

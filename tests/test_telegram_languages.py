@@ -16,7 +16,7 @@ from bot.answering.answers import Answer, Citation
 from bot.answering.prompts import PromptLibrary
 from bot.render import render_html
 from bot.settings import SHIPPED_PROMPTS_DIR
-from bot.telegram import digests, follows, sources
+from bot.telegram import digests, follows, pushes, sources
 from bot.telegram.access import ADMINS_ONLY, NOT_ALLOWED, slow_down_message
 from bot.telegram.answer_words import LINES as ANSWER_LINES
 from bot.telegram.app import ADMIN_COMMANDS, APOLOGY, COMMANDS, DATABASE_BUSY, DATABASE_DOWN
@@ -44,9 +44,10 @@ LINES += [PromptLibrary(SHIPPED_PROMPTS_DIR).template(name) for name in ("refusa
 LINES += [UNDATED, VOICE_TOO]
 # An answer's own words: its headings and notes (bot/telegram/answer_words.py).
 LINES += ANSWER_LINES
-# The replies of /follow, /following, /unfollow, /digest, /timezone and /sources.
-LINES += follows.LINES + digests.LINES + sources.LINES
-PLURALS = follows.PLURALS + sources.PLURALS  # (singular, plural) message ids
+# The replies of /follow, /following, /unfollow, /digest, /timezone and /sources, and what
+# the bot sends later on its own: a /follow push, a digest.
+LINES += follows.LINES + digests.LINES + sources.LINES + pushes.LINES
+PLURALS = follows.PLURALS + sources.PLURALS + pushes.PLURALS  # (singular, plural) message ids
 ISOLATES = ("\u2068", "\u2069")
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, select, update
 
 from bot.state.database import Database
+from bot.state.follows import clean_language
 from bot.state.tables import follow_digests
 from index.errors import NewsdeskError
 
@@ -50,6 +51,7 @@ class DueDigest:
     thread_id: int | None
     since: date
     sent_keys: frozenset[str]
+    language: str | None = None  # to word it in (clean_language); None: English
 
 
 def parse_time(text: str) -> int:
@@ -104,17 +106,32 @@ class Digests:
             row = db.execute(query.where(table.c.place == _place(chat_id, thread_id))).first()
         return DigestSetting(row[0], row[1]) if row else DigestSetting(DEFAULT_ZONE, None)
 
-    def set_timezone(self, chat_id: int, thread_id: int | None, name: str) -> DigestSetting:
-        """Keep the place's time zone (its digest, if any, now comes at that zone's time)."""
+    def set_timezone(
+        self, chat_id: int, thread_id: int | None, name: str, language: str | None = None
+    ) -> DigestSetting:
+        """Keep the place's time zone (its digest, if any, now comes at that zone's time);
+        the digest is worded in `language`, the client's (clean_language), from now on."""
         zone = zone_of(name).key
-        return self._change(chat_id, thread_id, timezone=zone)
+        return self._change(chat_id, thread_id, language, timezone=zone)
 
-    def set_time(self, chat_id: int, thread_id: int | None, at_minute: int | None) -> DigestSetting:
-        """A digest every day at `at_minute` in the place's zone; None: no more digests."""
-        return self._change(chat_id, thread_id, at_minute=at_minute)
+    def set_time(
+        self,
+        chat_id: int,
+        thread_id: int | None,
+        at_minute: int | None,
+        language: str | None = None,
+    ) -> DigestSetting:
+        """A digest every day at `at_minute` in the place's zone, worded in `language` (the
+        client's: clean_language); None: no more digests."""
+        return self._change(chat_id, thread_id, language, at_minute=at_minute)
 
-    def _change(self, chat_id: int, thread_id: int | None, **changed: Any) -> DigestSetting:
+    def _change(
+        self, chat_id: int, thread_id: int | None, language: str | None, **changed: Any
+    ) -> DigestSetting:
+        """Change the place's setting; its language becomes that of the client changing it
+        (the last one to set the digest up is the one who reads it)."""
         place, table = _place(chat_id, thread_id), follow_digests
+        changed["language"] = clean_language(language)
         with self.database.transaction() as db:
             db.execute(self.database.insert_or_ignore(
                 table, place=place, chat_id=chat_id, timezone=DEFAULT_ZONE, sent_keys_json="[]"
@@ -136,17 +153,17 @@ class Digests:
         now, table = self.clock(), follow_digests
         query = (
             select(table.c.place, table.c.chat_id, table.c.timezone, table.c.at_minute,
-                   table.c.last_at, table.c.sent_keys_json)
+                   table.c.last_at, table.c.sent_keys_json, table.c.language)
             .where(table.c.next_at <= now, table.c.at_minute.is_not(None))
             .with_for_update(skip_locked=True)
         )  # fmt: skip
         due = []
         with self.database.transaction() as db:
-            for place, chat_id, zone, at, last, sent in db.execute(query).all():
+            for place, chat_id, zone, at, last, sent, language in db.execute(query).all():
                 local = ZoneInfo(zone)
                 since = datetime.fromtimestamp(last or now - 86400, local).date()
                 thread = int(place.rpartition(":")[2]) or None
-                due.append(DueDigest(int(chat_id), thread, since, _keys(sent)))
+                due.append(DueDigest(int(chat_id), thread, since, _keys(sent), language))
                 values = {"next_at": next_due(int(at), zone, now), "last_at": now}
                 db.execute(update(table).where(table.c.place == place).values(**values))
         return due

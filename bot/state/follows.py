@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from bot.state.database import Database
-from bot.state.tables import follow_pushes, follows
+from bot.state.tables import LANGUAGE_CHARS, follow_pushes, follows
 from index.errors import NewsdeskError
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LANGUAGE = re.compile(rf"[a-z]{{2,{LANGUAGE_CHARS}}}", re.ASCII)
 
 MAX_TOPIC_CHARS = 200
 MAX_FOLLOWS_PER_CHAT = 20
@@ -35,6 +36,7 @@ class Follow:
     chat_id: int
     thread_id: int | None
     topic: str
+    language: str | None = None  # the client's that made it (clean_language); None: English
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Due:
 
     matches: list[FollowMatch]
     dropped: int
+    # The language to word it in: that of the newest follow it lists; None: English.
+    language: str | None = None
 
 
 def clean_topic(text: str) -> str:
@@ -82,6 +86,16 @@ def clean_topic(text: str) -> str:
     return topic
 
 
+def clean_language(code: str | None) -> str | None:
+    """A client's language as kept with a follow or digest: its ISO 639 code (lowercased),
+    None (English) when there is none or it isn't one (too long, not letters). A language
+    without a catalog is kept as it is, not as English: pushes are worded in English for it
+    all the same (bot/telegram/translation.py), and once a catalog for it ships, the follows
+    and digests made before are worded in it with no migration."""
+    code = (code or "").strip().lower()
+    return code if _LANGUAGE.fullmatch(code) else None
+
+
 def _place(chat_id: int, thread_id: int | None) -> str:
     return f"{chat_id}:{thread_id or 0}"
 
@@ -91,10 +105,13 @@ class Follows:
         self.database = database
         self.clock = clock
 
-    def add(self, chat_id: int, thread_id: int | None, text: str) -> Follow:
-        """Follow `text` in the chat (and forum topic); FollowError if the topic is empty,
-        too long, already followed there, or the chat follows MAX_FOLLOWS_PER_CHAT already."""
-        topic = clean_topic(text)
+    def add(
+        self, chat_id: int, thread_id: int | None, text: str, language: str | None = None
+    ) -> Follow:
+        """Follow `text` in the chat (and forum topic), its pushes worded in `language` (the
+        client's: clean_language); FollowError if the topic is empty, too long, already
+        followed there, or the chat follows MAX_FOLLOWS_PER_CHAT already."""
+        topic, language = clean_topic(text), clean_language(language)
         with self.database.transaction() as db:
             self.database.lock(db, chat_id)  # two replicas adding at once count each other's
             count = db.scalar(select(func.count()).where(follows.c.chat_id == chat_id)) or 0
@@ -107,10 +124,10 @@ class Follows:
             if any(f.topic.casefold() == topic.casefold() for f in here):
                 raise FollowError(f"You already follow “{topic}” here.")
             row = {"chat_id": chat_id, "thread_id": thread_id or 0, "topic": topic,
-                   "created_at": self.clock()}  # fmt: skip
+                   "created_at": self.clock(), "language": language}  # fmt: skip
             key = db.execute(follows.insert().values(**row)).inserted_primary_key
         assert key is not None
-        return Follow(int(key[0]), chat_id, thread_id, topic)
+        return Follow(int(key[0]), chat_id, thread_id, topic, language)
 
     def listed(self, chat_id: int, thread_id: int | None) -> list[Follow]:
         """The follows made in this chat and forum topic, oldest first (as /following numbers
@@ -120,11 +137,12 @@ class Follows:
 
     def _listed(self, db: Any, chat_id: int, thread_id: int | None) -> list[Follow]:
         query = (
-            select(follows.c.id, follows.c.topic)
+            select(follows.c.id, follows.c.topic, follows.c.language)
             .where(follows.c.chat_id == chat_id, follows.c.thread_id == (thread_id or 0))
             .order_by(follows.c.id)
         )
-        return [Follow(int(i), chat_id, thread_id, topic) for i, topic in db.execute(query)]
+        return [Follow(int(i), chat_id, thread_id, topic, language)
+                for i, topic, language in db.execute(query)]  # fmt: skip
 
     def remove(self, chat_id: int, thread_id: int | None, number: int) -> Follow:
         """Stop the `number`-th follow of the list /following shows (from 1); FollowError if
@@ -139,11 +157,12 @@ class Follows:
 
     def everything(self) -> list[Follow]:
         """Every follow of every chat, for matching an indexing run's new articles."""
-        query = select(follows.c.id, follows.c.chat_id, follows.c.thread_id, follows.c.topic)
+        query = select(follows.c.id, follows.c.chat_id, follows.c.thread_id, follows.c.topic,
+                       follows.c.language)  # fmt: skip
         with self.database.transaction() as db:
             rows = db.execute(query.order_by(follows.c.id)).all()
-        return [Follow(int(i), int(chat), int(thread) or None, topic)
-                for i, chat, thread, topic in rows]  # fmt: skip
+        return [Follow(int(i), int(chat), int(thread) or None, topic, language)
+                for i, chat, thread, topic, language in rows]  # fmt: skip
 
     def drop_chat(self, chat_id: int) -> int:
         """Forget every follow of the chat (it blocked the bot); how many there were."""
@@ -170,7 +189,7 @@ class Follows:
                 .with_for_update()
             ).one()
             last, held, dropped = row[0], _matches(row[1]), int(row[2])
-            live = {f.id for f in self._listed(db, chat_id, thread_id)}
+            live = {f.id: f.language for f in self._listed(db, chat_id, thread_id)}
             seen = {(m.follow_id, m.article_key) for m in held}
             new = [m for m in found if (m.follow_id, m.article_key) not in seen]
             waiting = [m for m in held + new if m.follow_id in live]
@@ -184,7 +203,9 @@ class Follows:
                 return None
             values = {"held_json": "[]", "dropped": 0, "last_push_at": now}
             db.execute(update(table).where(table.c.place == place).values(**values))
-        return Due(waiting, dropped)
+        # In a group, follows made from clients in different languages: the newest one's.
+        newest = max(m.follow_id for m in waiting)
+        return Due(waiting, dropped, live[newest])
 
     def holding(self) -> list[tuple[int, int | None]]:
         """The places (chat, forum topic) with matches held for their next push."""

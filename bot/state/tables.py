@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 
 METADATA = MetaData()
+# A client's language as kept: an ISO 639 code (bot/state/follows.py, clean_language).
+LANGUAGE_CHARS = 8
 
 answers = Table(
     "answers",
@@ -142,6 +144,9 @@ follows = Table(
     Column("thread_id", BigInteger, nullable=False),
     Column("topic", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    # The language of the client that made the follow (its pushes are worded in it); NULL:
+    # English (a follow made before 0006, or a client that didn't say).
+    Column("language", String(LANGUAGE_CHARS)),
     Index("follows_chat", "chat_id", "thread_id", "id"),
 )
 
@@ -168,6 +173,8 @@ follow_digests = Table(
     Column("last_at", Float),  # when the last one was sent
     # The articles the last digest listed: not listed again.
     Column("sent_keys_json", Text, nullable=False),
+    # The language of the client that last set the digest or time zone; NULL: English.
+    Column("language", String(LANGUAGE_CHARS)),
 )
 
 chat_sources = Table(

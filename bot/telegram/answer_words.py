@@ -134,5 +134,10 @@ class ReaderWording(Wording):
 def wording_for(user: object) -> Wording:
     """The wording for a Telegram user's client language: English, exactly as the terminal
     shows it, for a language without a catalog."""
-    language = language_of(user)
+    return wording_in(language_of(user))
+
+
+def wording_in(language: str | None) -> Wording:
+    """The wording for a language code (one kept with a follow or digest: anything, or None);
+    English, as the terminal shows it, for all but a shipped language."""
     return ReaderWording(language) if language in SHIPPED else ENGLISH

@@ -3,14 +3,18 @@ followed stories published since the last one; `/digest off` stops it. The proce
 indexes sends them, from a scheduled job every NEWSDESK_JOB_POLL_SECONDS (`schedule`), and
 claims each due digest in the shared database first, so each is sent once.
 
-/digest's and /timezone's replies are in the client's language (bot/telegram/translation.py);
-a DigestError's reason (bot.state) and the digest itself, sent later to a chat whose language
-is not kept, stay English."""
+/digest's and /timezone's replies are in the client's language (bot/telegram/translation.py),
+and so is the digest sent later: /digest and /timezone keep the client's language with the
+place's digest (the last client to change it is the one who reads it), and the digest's own
+words (its heading, the line when nothing is new, its dates) come from that catalog. A digest
+set up before the language was kept, or from a client in a language without a catalog, is
+sent in English; so is a DigestError's reason (bot.state). The articles are as they are."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 
 from langchain_core.documents import Document
 from telegram import Message, Update
@@ -18,9 +22,10 @@ from telegram import Message, Update
 from bot.answering.retrieval_steps import day_number
 from bot.state.digests import DigestError, DigestSetting, DueDigest, parse_time
 from bot.state.follows import Due
+from bot.telegram.answer_words import wording_in
 from bot.telegram.context import Context, NewsdeskApplication, topic_of
 from bot.telegram.pushes import Place, find_matches, push_text, send_push
-from bot.telegram.translation import for_update
+from bot.telegram.translation import SHIPPED, for_language, for_update, language_of
 from bot.wiring.bot import BotServices
 
 log = logging.getLogger(__name__)
@@ -40,9 +45,12 @@ DIGEST_SET = (
 TIMEZONE_NOW = "Your time zone here is {timezone}. {usage}"
 TIMEZONE_SET = "Time zone set to {timezone}."
 TIMEZONE_SET_WITH_DIGEST = "Time zone set to {timezone}. Your digest comes daily at {at} there."
+# A digest with nothing new in it.
+NOTHING_NEW = "🗞 No new reports on the stories you follow since {since}."
+NOTHING_FOLLOWED = "🗞 No new reports on anything (/follow TOPIC to start) since {since}."
 # The message ids said here (the catalogs' checks, tests/test_telegram_languages.py).
 LINES = [DIGEST_USAGE, TIMEZONE_USAGE, DIGEST_NOW, DIGEST_OFF, DIGEST_SET, TIMEZONE_NOW]
-LINES += [TIMEZONE_SET, TIMEZONE_SET_WITH_DIGEST]
+LINES += [TIMEZONE_SET, TIMEZONE_SET_WITH_DIGEST, DIGEST_HEADING, NOTHING_NEW, NOTHING_FOLLOWED]
 
 
 async def _asked(
@@ -64,7 +72,7 @@ async def digest(update: Update, context: Context) -> None:
     if asked is None:
         return
     message, place, given, setting = asked
-    words = for_update(update)
+    words, language = for_update(update), language_of(update.effective_user)
     usage = words.gettext(DIGEST_USAGE)
     if not given:
         now = words.gettext(DIGEST_NOW).format(
@@ -74,7 +82,8 @@ async def digest(update: Update, context: Context) -> None:
         return
     try:
         minute = None if given.lower() == "off" else parse_time(given)
-        setting = await asyncio.to_thread(context.state.digests.set_time, *place, minute)
+        digests = context.state.digests
+        setting = await asyncio.to_thread(digests.set_time, *place, minute, language)
     except DigestError as error:
         await message.reply_text(f"{error} {usage}")
         return
@@ -91,14 +100,15 @@ async def timezone(update: Update, context: Context) -> None:
     if asked is None:
         return
     message, place, given, setting = asked
-    words = for_update(update)
+    words, language = for_update(update), language_of(update.effective_user)
     if not given:  # show it
         usage = words.gettext(TIMEZONE_USAGE)
         said = words.gettext(TIMEZONE_NOW).format(timezone=setting.timezone, usage=usage)
         await message.reply_text(said)
         return
     try:
-        setting = await asyncio.to_thread(context.state.digests.set_timezone, *place, given)
+        digests = context.state.digests
+        setting = await asyncio.to_thread(digests.set_timezone, *place, given, language)
     except DigestError as error:
         await message.reply_text(str(error))
         return
@@ -121,10 +131,18 @@ def digest_text(services: BotServices, due: DueDigest) -> tuple[str, list[str]]:
     found = find_matches(services.service, follows, covered, scopes) if follows else {}
     matches = found.get((due.chat_id, due.thread_id), [])
     if not matches:
-        shown = f"{due.since.day} {due.since:%B %Y}"
-        what = "the stories you follow" if follows else "anything (/follow TOPIC to start)"
-        return f"🗞 No new reports on {what} since {shown}.", []
-    return push_text(Due(matches, 0), DIGEST_HEADING), sorted({m.article_key for m in matches})
+        line = for_language(due.language).gettext(NOTHING_NEW if follows else NOTHING_FOLLOWED)
+        return line.format(since=said_day(due.since, due.language)), []
+    text = push_text(Due(matches, 0, due.language), DIGEST_HEADING)
+    return text, sorted({m.article_key for m in matches})
+
+
+def said_day(day: date, language: str | None) -> str:
+    """A date in a digest: as an answer says it in a shipped language (Babel's, the month
+    named in it); "5 December 2026" in English."""
+    if language in SHIPPED:
+        return wording_in(language).day(day.isoformat())
+    return f"{day.day} {day:%B %Y}"
 
 
 async def send_due_digests(context: Context) -> None:

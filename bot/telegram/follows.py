@@ -2,7 +2,8 @@
 kept in the shared database. What is pushed when new reports come is `bot.telegram.pushes`.
 
 The replies are in the client's language (bot/telegram/translation.py: the English text is
-the message id); a FollowError's reason comes from bot.state and stays English."""
+the message id); a FollowError's reason comes from bot.state and stays English. The client's
+language is kept with the follow, and its pushes are worded in it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from telegram import Message, Update
 
 from bot.state.follows import MAX_TOPIC_CHARS, FollowError
 from bot.telegram.context import Context, topic_of
-from bot.telegram.translation import for_update
+from bot.telegram.translation import for_update, language_of
 
 # /follow's usage names the topic's limit, so it is a plural message (Russian: 200 символов).
 FOLLOW_USAGE_PLURAL = (
@@ -61,9 +62,10 @@ async def follow(update: Update, context: Context) -> None:
         usage = words.ngettext(*FOLLOW_USAGE_PLURAL, MAX_TOPIC_CHARS)
         await message.reply_text(usage.format(limit=MAX_TOPIC_CHARS))
         return
-    follows = context.state.follows
+    follows, language = context.state.follows, language_of(update.effective_user)
+    place = (message.chat_id, topic_of(message))
     try:
-        added = await asyncio.to_thread(follows.add, message.chat_id, topic_of(message), text)
+        added = await asyncio.to_thread(follows.add, *place, text, language)
     except FollowError as error:
         await message.reply_text(str(error))
         return

@@ -3,7 +3,14 @@ topic above the refusal floor go to the chat (and forum topic) that follows it, 
 per place per run, at most one every NEWSDESK_FOLLOW_PUSH_MINUTES (matches found in between
 are held for the next). Only a process that indexes runs this, and each new article is new
 in one run only, so with replicas every push is sent once. A chat that blocked the bot loses
-its follows."""
+its follows.
+
+A push's own words (its heading, "Untitled", the count of what didn't fit, the articles'
+dates) are in the language kept with the follow (the client's that made it: the newest
+follow's, when a push lists several), from the catalogs the replies use
+(bot/telegram/translation.py); a follow made before that was kept, or from a client in a
+language without a catalog, is pushed in English. The articles' headlines, sources and
+sentences are as the articles have them."""
 
 from __future__ import annotations
 
@@ -21,10 +28,12 @@ from bot.answering.answers import best_sentence
 from bot.answering.chain import with_relevance
 from bot.answering.retrieval import ChunkRetriever
 from bot.answering.service import AnswerService
-from bot.render import telegram_length
+from bot.render import UNTITLED, Wording, telegram_length
 from bot.state.follows import MAX_TOPIC_CHARS, Due, Follow, FollowMatch
 from bot.state.shared import SharedState
+from bot.telegram.answer_words import wording_in
 from bot.telegram.sending import send_html_messages
+from bot.telegram.translation import for_language
 from bot.wiring.bot import BotServices
 from index.collections import Scope, collection_of
 
@@ -40,6 +49,15 @@ URL_CHARS = 500  # a longer link is left off: the headline, source and date stil
 # Room for the push in one message (Telegram's limit is 4096), with the closing lines.
 PUSH_CHARS = 3600
 HEADING = "📰 New reports on what you follow:"
+# What didn't fit in the message, counted (the same English for one and more).
+MORE_PLURAL = (
+    "…and {count} more; ask me about the story for them.",
+    "…and {count} more; ask me about the story for them.",
+)
+# The message ids said here (the catalogs' checks, tests/test_telegram_languages.py);
+# "Untitled" is an answer's too (bot/telegram/answer_words.py).
+LINES = [HEADING]
+PLURALS = [MORE_PLURAL]
 Place = tuple[int, int | None]
 
 
@@ -122,12 +140,13 @@ def _for_follow(match: FollowMatch, follow: Follow) -> FollowMatch:
     return FollowMatch(**data)
 
 
-def _entry(match: FollowMatch) -> str:
-    title = html.escape(_cut(match.title or "Untitled", TITLE_CHARS), quote=False)
+def _entry(match: FollowMatch, words: Wording) -> str:
+    title = html.escape(_cut(match.title or words.line(UNTITLED), TITLE_CHARS), quote=False)
     if match.url.startswith(("http://", "https://")) and len(match.url) <= URL_CHARS:
         title = f'<a href="{html.escape(match.url, quote=True)}">{title}</a>'
     source = _cut(match.source, SOURCE_CHARS)
-    origin = " · ".join(part for part in (source, match.published) if part)
+    published = words.day(match.published) if match.published else ""
+    origin = " · ".join(part for part in (source, published) if part)
     line = f"• {title}" + (f" — {html.escape(origin, quote=False)}" if origin else "")
     if match.sentence:
         line += f"\n<i>{html.escape(_cut(match.sentence, SENTENCE_CHARS), quote=False)}</i>"
@@ -139,16 +158,18 @@ def _cut(text: str, chars: int) -> str:
 
 
 def push_text(due: Due, heading: str = HEADING) -> str:
-    """One message: per follow, its topic and up to ARTICLES_PER_FOLLOW articles (headline
-    linked, source and date, the sentence nearest the topic); what doesn't fit is counted."""
+    """One message: `heading` (a message id), then per follow its topic and up to
+    ARTICLES_PER_FOLLOW articles (headline linked, source and date, the sentence nearest the
+    topic); what doesn't fit is counted. Its own words in `due.language`."""
+    words, catalog = wording_in(due.language), for_language(due.language)
     grouped: dict[int, list[FollowMatch]] = defaultdict(list)
     for match in due.matches:
         grouped[match.follow_id].append(match)
-    lines, left_out = [heading], due.dropped
+    lines, left_out = [words.line(heading)], due.dropped
     for matches in grouped.values():
         topic = _cut(matches[0].topic, MAX_TOPIC_CHARS)
         heading = f"\n<b>{html.escape(topic, quote=False)}</b>"
-        shown = [_entry(m) for m in matches[:ARTICLES_PER_FOLLOW]]
+        shown = [_entry(m, words) for m in matches[:ARTICLES_PER_FOLLOW]]
         left_out += len(matches) - len(shown)
         block = [heading]
         for entry in shown:
@@ -159,7 +180,7 @@ def push_text(due: Due, heading: str = HEADING) -> str:
         if len(block) > 1:  # a topic none of whose articles fit is only counted
             lines += block
     if left_out:
-        lines.append(f"\n…and {left_out} more; ask me about the story for them.")
+        lines.append("\n" + catalog.ngettext(*MORE_PLURAL, left_out).format(count=left_out))
     return "\n".join(lines)
 
 

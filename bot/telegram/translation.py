@@ -7,6 +7,8 @@ What is translated: the bot's fixed lines (not allowed, admins only, text only, 
 command, /reset, /ask's usage, the error apology, the database's, the slow-down line, an empty
 question), an answer's own words (bot/telegram/answer_words.py: its headings and notes, not
 its sentences) and the command menus, set per language with `set_my_commands(language_code=...)`.
+What the bot sends later on its own (a /follow push, a digest) is worded in the language kept
+with the follow or digest when it was set up (`for_language`).
 Answers are in the question's language (bot/answering/language.py), whatever the client's.
 """
 
@@ -38,6 +40,13 @@ def translations(language: str) -> gettext.NullTranslations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return gettext.GNUTranslations(compiled)
+
+
+def for_language(code: str | None) -> gettext.NullTranslations:
+    """The catalog for a language kept in the database (a follow's, a digest's): English for
+    None, a language without a catalog, or whatever else a row holds (nothing but a shipped
+    language reaches `translations`' cache)."""
+    return translations(code) if code in SHIPPED else ENGLISH
 
 
 def language_of(user: object) -> str:
