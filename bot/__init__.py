@@ -8,5 +8,7 @@ cli/         the `newsdesk` command and the local chat
 evaluation/  `newsdesk eval`: quality on a bench next to the textbook pipeline
 wiring/      Settings -> the parts each command needs, and only those
 settings.py, errors.py, render.py, logs.py, prompt_commands.py: shared by the front ends
+translation.py the bot's own lines in the reader's language, from the catalogs in locales/:
+             read by the Telegram handlers and by wiring (the refusal)
 telemetry.py the bot's Prometheus metrics, in a registry of its own per application
 """

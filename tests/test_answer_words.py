@@ -20,7 +20,7 @@ from bot.answering.conversation import Turn
 from bot.answering.service import EMPTY_INDEX
 from bot.render import ENGLISH, render_html, render_text
 from bot.telegram.answer_words import ReaderWording, english_day, wording_for
-from bot.telegram.translation import translations
+from bot.translation import translations
 from bot.wiring.bot import BotServices, build_bot
 from index.articles import Article
 from index.embeddings import SentenceTransformerEmbeddings

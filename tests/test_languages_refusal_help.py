@@ -16,7 +16,7 @@ import pytest
 
 from bot.answering.language_offline import OFFLINE_REPLY
 from bot.telegram.help_text import VOICE_TOO, help_in
-from bot.telegram.translation import ENGLISH, translations
+from bot.translation import ENGLISH, translations
 from bot.wiring.bot import BotServices, build_bot
 from index.embeddings import SentenceTransformerEmbeddings
 from index.store import ArticleStore

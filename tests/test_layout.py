@@ -72,6 +72,15 @@ def test_the_shared_state_knows_no_front_end_and_no_settings() -> None:
             assert not within(name, "telegram"), f"{path.name} imports {name}"
 
 
+def test_the_catalogs_reader_stands_below_its_readers() -> None:
+    """bot/translation.py is read by the Telegram handlers and by bot/wiring (the refusal), so
+    it imports nothing of the bot: no arrow from it runs up to either."""
+    path = PROJECT_DIR / "bot" / "translation.py"
+    bad = {name for name in imported_modules(path) if within(name, "bot")}
+    assert not bad, f"translation.py imports {bad}"
+    assert not any(within(name, "telegram") for name in imported_modules(path))
+
+
 def test_the_import_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     """The checks above can fail: a lazy import inside a function is found."""
     sample = tmp_path / "sample.py"

@@ -19,7 +19,7 @@ from bot.render import UNTITLED
 from bot.state.follows import Due, FollowMatch
 from bot.telegram.digests import DIGEST_HEADING, NOTHING_NEW, said_day
 from bot.telegram.pushes import HEADING, MORE_PLURAL, push_text
-from bot.telegram.translation import translations
+from bot.translation import translations
 from bot.wiring.state import open_state
 from tests.conftest import make_settings
 from tests.support.fake_telegram import FakeBotAPI, parse_telegram_html

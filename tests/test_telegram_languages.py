@@ -22,7 +22,6 @@ from bot.telegram.answer_words import LINES as ANSWER_LINES
 from bot.telegram.app import ADMIN_COMMANDS, APOLOGY, COMMANDS, DATABASE_BUSY, DATABASE_DOWN
 from bot.telegram.help_text import UNDATED, VOICE_TOO, help_in
 from bot.telegram.questions import ASK_USAGE, FORGOTTEN, TEXT_ONLY, UNKNOWN_COMMAND
-from bot.telegram.translation import LOCALES, SHIPPED, language_of, translations
 from bot.telegram.voice import (
     FAILED,
     HEARD,
@@ -31,6 +30,7 @@ from bot.telegram.voice import (
     TOO_LONG,
     VOICE_OFF,
 )
+from bot.translation import LOCALES, SHIPPED, language_of, translations
 from bot.wiring.bot import BotServices
 from tests.conftest import StartBot
 from tests.support.fake_telegram import FakeBotAPI, parse_telegram_html

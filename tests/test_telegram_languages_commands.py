@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.telegram.translation import translations
+from bot.translation import translations
 from bot.wiring.bot import BotServices
 from tests.conftest import StartBot
 from tests.support.fake_telegram import FakeBotAPI

@@ -18,7 +18,6 @@ import pytest
 from bot.answering.transcription import Recording, Transcriber, TranscriptionError
 from bot.logs import configure_logging
 from bot.redaction import Redactor
-from bot.telegram.translation import translations
 from bot.telegram.voice import (
     FAILED,
     HEARD,
@@ -28,6 +27,7 @@ from bot.telegram.voice import (
     audio_file_name,
     heard_line,
 )
+from bot.translation import translations
 from bot.wiring.bot import BotServices, build_bot
 from bot.wiring.transcription import build_transcriber
 from index.embeddings import SentenceTransformerEmbeddings

@@ -156,9 +156,9 @@ def test_the_installed_wheel_indexes_the_sample_and_answers_with_a_citation(
     assert json.loads(asked.stdout)["language"] == "ru"
 
 
-def test_the_telegram_catalogs_ship_inside_the_package(installed: Installed) -> None:
+def test_the_catalogs_ship_inside_the_package(installed: Installed) -> None:
     code = (
-        "from bot.telegram.translation import translations as t; "
+        "from bot.translation import translations as t; "
         "print(t('ru').gettext('Please send your question as text.'))"
     )
     assert installed.python_prints(code) == "Пожалуйста, отправьте ваш вопрос текстом."

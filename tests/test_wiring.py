@@ -18,9 +18,11 @@ SAMPLE = SAMPLE_DIR
 # What `ask` must not import: the Telegram front end, the indexing side's readers and runs,
 # Alembic (a migration), and with an ONNX backend torch and what needs it; for an answer
 # without an LLM, which reads no template, neither SQLAlchemy (the prompt versions) nor
-# LangChain's prompts (BENCHMARKS.md, "Start-up without torch").
+# LangChain's prompts (BENCHMARKS.md, "Start-up without torch"); for an English question, not
+# the catalogs' reader nor Babel (the refusal is said as it is).
 NOT_FOR_ASK = (
     "bot.telegram",
+    *("bot.translation", "babel"),
     "index.ingest",
     "index.indexer",
     "alembic",

@@ -90,7 +90,7 @@ def clean_language(code: str | None) -> str | None:
     """A client's language as kept with a follow or digest: its ISO 639 code (lowercased),
     None (English) when there is none or it isn't one (too long, not letters). A language
     without a catalog is kept as it is, not as English: pushes are worded in English for it
-    all the same (bot/telegram/translation.py), and once a catalog for it ships, the follows
+    all the same (bot/translation.py), and once a catalog for it ships, the follows
     and digests made before are worded in it with no migration."""
     code = (code or "").strip().lower()
     return code if _LANGUAGE.fullmatch(code) else None

@@ -9,7 +9,7 @@ from telegram import Message, Update
 
 from bot.settings import Settings
 from bot.telegram.context import Context
-from bot.telegram.translation import ENGLISH, for_update
+from bot.translation import ENGLISH, for_update
 
 NOT_ALLOWED = (
     "Sorry, this bot answers only the people and chats it was set up for. "

@@ -26,7 +26,7 @@ from bot.answering.extractive import DIFFERING
 from bot.answering.service import EMPTY_INDEX
 from bot.answering.time_window import MONTHS, SPANS
 from bot.render import ALSO, ENGLISH, SOURCES, UNSUPPORTED_NOTE, UNTITLED, Wording
-from bot.telegram.translation import SHIPPED, language_of, translations
+from bot.translation import SHIPPED, language_of, translations
 
 # A date as `time_window.spoken` writes it: "5 March 2024".
 _DAY = rf"\d{{1,2}} (?:{'|'.join(MONTHS)}) \d{{4}}"

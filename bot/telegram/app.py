@@ -41,7 +41,7 @@ from bot.telegram.journal import JournaledApplication, UpdateJournal, replay_unf
 from bot.telegram.monitoring import start_monitoring, stop_monitoring
 from bot.telegram.network import RetryingRateLimiter, outgoing_request, polling_request
 from bot.telegram.shutdown import on_stop_signals
-from bot.telegram.translation import SHIPPED, for_update, translations
+from bot.translation import SHIPPED, for_update, translations
 from bot.wiring.bot import BotServices
 
 log = logging.getLogger(__name__)

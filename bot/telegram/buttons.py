@@ -23,7 +23,7 @@ from bot.state.answers import MAX_ANSWER_ID
 from bot.telegram.access import slow_down_message
 from bot.telegram.context import Context
 from bot.telegram.sending import send_html_messages
-from bot.telegram.translation import for_user
+from bot.translation import for_user
 from index.chunking import join_chunks
 
 EXPIRED = "That answer is no longer on record; please ask the question again."

@@ -3,7 +3,7 @@ followed stories published since the last one; `/digest off` stops it. The proce
 indexes sends them, from a scheduled job every NEWSDESK_JOB_POLL_SECONDS (`schedule`), and
 claims each due digest in the shared database first, so each is sent once.
 
-/digest's and /timezone's replies are in the client's language (bot/telegram/translation.py),
+/digest's and /timezone's replies are in the client's language (bot/translation.py),
 and so is the digest sent later: /digest and /timezone keep the client's language with the
 place's digest (the last client to change it is the one who reads it), and the digest's own
 words (its heading, the line when nothing is new, its dates) come from that catalog. A digest
@@ -25,7 +25,7 @@ from bot.state.follows import Due
 from bot.telegram.answer_words import wording_in
 from bot.telegram.context import Context, NewsdeskApplication, topic_of
 from bot.telegram.pushes import Place, find_matches, push_text, send_push
-from bot.telegram.translation import SHIPPED, for_language, for_update, language_of
+from bot.translation import SHIPPED, for_language, for_update, language_of
 from bot.wiring.bot import BotServices
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """/follow, /following and /unfollow: the stories a chat follows (per forum topic in a forum),
 kept in the shared database. What is pushed when new reports come is `bot.telegram.pushes`.
 
-The replies are in the client's language (bot/telegram/translation.py: the English text is
+The replies are in the client's language (bot/translation.py: the English text is
 the message id); a FollowError's reason comes from bot.state and stays English. The client's
 language is kept with the follow, and its pushes are worded in it."""
 
@@ -14,7 +14,7 @@ from telegram import Message, Update
 
 from bot.state.follows import MAX_TOPIC_CHARS, FollowError
 from bot.telegram.context import Context, topic_of
-from bot.telegram.translation import for_update, language_of
+from bot.translation import for_update, language_of
 
 # /follow's usage names the topic's limit, so it is a plural message (Russian: 200 символов).
 FOLLOW_USAGE_PLURAL = (

@@ -1,5 +1,5 @@
 """/start and /help in the reader's language: the shipped help text has a translation in each
-catalog (bot/telegram/locales), chosen by the client's `language_code` as the bot's other lines
+catalog (bot/locales), chosen by the client's `language_code` as the bot's other lines
 are; an operator's own help text (published with /prompt set) has none and is shown as written.
 When voice messages are transcribed, it says so. Without an LLM, a reader whose client is in
 another language than English is also told, in it, that the articles are read in English and

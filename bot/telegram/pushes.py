@@ -8,7 +8,7 @@ its follows.
 A push's own words (its heading, "Untitled", the count of what didn't fit, the articles'
 dates) are in the language kept with the follow (the client's that made it: the newest
 follow's, when a push lists several), from the catalogs the replies use
-(bot/telegram/translation.py); a follow made before that was kept, or from a client in a
+(bot/translation.py); a follow made before that was kept, or from a client in a
 language without a catalog, is pushed in English. The articles' headlines, sources and
 sentences are as the articles have them."""
 
@@ -33,7 +33,7 @@ from bot.state.follows import MAX_TOPIC_CHARS, Due, Follow, FollowMatch
 from bot.state.shared import SharedState
 from bot.telegram.answer_words import wording_in
 from bot.telegram.sending import send_html_messages
-from bot.telegram.translation import for_language
+from bot.translation import for_language
 from bot.wiring.bot import BotServices
 from index.collections import Scope, collection_of
 

@@ -23,12 +23,12 @@ from bot.telegram.context import Context, conversation_key, topic_of
 from bot.telegram.help_text import help_in
 from bot.telegram.sending import send_html_messages
 from bot.telegram.streaming import streamed_turn, typing
-from bot.telegram.translation import for_update, for_user, language_of
+from bot.translation import for_update, for_user, language_of
 
 log = logging.getLogger(__name__)
 
 # The bot's own lines, in English; each is the message id of its translations
-# (bot/telegram/translation.py).
+# (bot/translation.py).
 TEXT_ONLY = "I can only answer questions sent as text."
 UNKNOWN_COMMAND = (
     "I don't know the command {command}. /help says what I can do; "

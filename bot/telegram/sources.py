@@ -8,7 +8,7 @@ Who may choose: the bot's admins (NEWSDESK_ADMIN_IDS) anywhere; in a group, its 
 administrators as Telegram says (getChatMember); in a private chat, its one member, since a
 scope only narrows what that person reads.
 
-The replies are in the client's language (bot/telegram/translation.py); a malformed name's
+The replies are in the client's language (bot/translation.py); a malformed name's
 reason comes from index.collections and stays English, and the log stays English."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from telegram.error import TelegramError
 
 from bot.telegram.access import is_admin
 from bot.telegram.context import Context
-from bot.telegram.translation import ENGLISH, for_update
+from bot.translation import ENGLISH, for_update
 from index.catalog import collection_counts
 from index.collections import ALL_COLLECTIONS, CollectionNameError, Scope, check_collection_name
 

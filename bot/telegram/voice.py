@@ -24,7 +24,7 @@ from bot.answering.transcription import Kind, Recording, Transcriber, Transcript
 from bot.telegram.context import Context, topic_of
 from bot.telegram.questions import answer_message, within_rate_limit
 from bot.telegram.streaming import typing
-from bot.telegram.translation import for_update
+from bot.translation import for_update
 
 log = logging.getLogger(__name__)
 

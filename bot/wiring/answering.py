@@ -197,10 +197,10 @@ def build_service(
 
 def translated_line(text: str, language: str) -> str:
     """One of the bot's own lines (the shipped refusal) in `language`, from the catalogs of
-    `bot.telegram.translation`, read only when a translation could ship; anything else (an
+    `bot.translation`, read only when a translation could ship; anything else (an
     edited refusal, a language without a catalog) as it is."""
     if language == "en":
         return text  # without importing the catalogs' reader (Babel) for a one-off ask
-    from bot.telegram.translation import translations
+    from bot.translation import translations
 
     return translations(language).gettext(text)

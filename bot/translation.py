@@ -1,7 +1,9 @@
 """The bot's own words in the reader's language: gettext catalogs, one `.po` a language
-(bot/telegram/locales/LANG/LC_MESSAGES/newsdesk.po, read with Babel, no compiled file to keep
-in step), chosen by the Telegram user's `language_code`. The English text is the message id,
-so a language without a catalog, or a message a catalog lacks, is said in English.
+(bot/locales/LANG/LC_MESSAGES/newsdesk.po, read with Babel, no compiled file to keep in step),
+chosen by the Telegram user's `language_code`. The English text is the message id, so a
+language without a catalog, or a message a catalog lacks, is said in English. It stands below
+both of its readers: the Telegram handlers, and bot/wiring (the shipped refusal in the
+question's language).
 
 What is translated: the bot's fixed lines (not allowed, admins only, text only, unknown
 command, /reset, /ask's usage, the error apology, the database's, the slow-down line, an empty
