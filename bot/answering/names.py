@@ -62,9 +62,10 @@ def fitting_description(
     described: int,
     gap: float = 0.0,
 ) -> Described | None:
-    """Of the `described` names with the most mass, the one whose odds times
-    e^(weight x its cosine to what the question calls the answer) is highest; None when the
-    question calls it nothing ("Who won ...?")."""
+    """What the question calls the answer, each of the `described` names with the most mass
+    held against it, and `chosen`, the one whose odds times e^(weight x that cosine) is
+    highest (None with fewer than two names); None when the question calls it nothing ("Who
+    won ...?")."""
     description = asked_description(question)
     if description is None:
         return None
