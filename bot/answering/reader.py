@@ -2,12 +2,13 @@
 
 The things of the asked kind (candidates.py) are found in every sentence of the passages the
 answer is built from, and each mention is scored on what a reader goes by: the passage's rank,
-how near the mention stands to the question's words in its sentence, how well its sentence
-matches the question (the answerer's own sentence score, when the sentence was scored), that it
-does not repeat the question, how many passages name it too, and how fresh its passage is. The
-weights are a logistic regression fitted on RealTime QA's train weeks by bench/fit_reader.py;
-only these numbers are kept (BENCHMARKS.md, "Answer first: the reader", which also says why
-their passages were found by bench/proxy_passages.py).
+how near the mention stands to the question's words in its sentence, whether it stands where
+the question puts its answer ("by $500", asked "raised by how much?": slots.py), how well its
+sentence matches the question (the answerer's own sentence score, when the sentence was
+scored), that it does not repeat the question, how many passages name it too, and how fresh
+its passage is. The weights are a logistic regression fitted on RealTime QA's train weeks by
+bench/fit_reader.py; only these numbers are kept (BENCHMARKS.md, "Answer first: the reader",
+which also says why their passages were found by bench/proxy_passages.py).
 """
 
 from __future__ import annotations
