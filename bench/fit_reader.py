@@ -213,6 +213,18 @@ def sentence_model() -> names.Describe:
     return embeddings.embed_together
 
 
+def _weight(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    if name not in reader.FEATURES:
+        raise SystemExit(
+            f"--weight {text}: no such feature; the reader's are {', '.join(reader.FEATURES)}"
+        )
+    try:
+        return name, float(value)
+    except ValueError:
+        raise SystemExit(f"--weight {text}: {value!r} is not a number") from None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", type=Path, nargs="*", default=[])
@@ -220,6 +232,13 @@ def main() -> int:
     parser.add_argument("--use-fitted", action="store_true")
     parser.add_argument("--weights", type=Path, help="weights from a file (--weights-out)")
     parser.add_argument("--weights-out", type=Path)
+    parser.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one weight set to VALUE, the others kept (repeatable): slot_before=0.7",
+    )
     parser.add_argument("--min-score", type=float, default=reader.MIN_SCORE)
     parser.add_argument("--max-words", type=int, default=reader.MAX_WORDS)
     parser.add_argument(
@@ -246,6 +265,7 @@ def main() -> int:
     weights: Mapping[str, float] = reader.WEIGHTS
     if args.weights:
         weights = json.loads(args.weights.read_text())
+    weights = {**weights, **dict(_weight(text) for text in args.weight)}
     if args.fit:
         cases = [case for path in args.fit for case in load(path)]
         x, y, groups = rows(cases)

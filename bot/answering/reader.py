@@ -2,12 +2,13 @@
 
 The things of the asked kind (candidates.py) are found in every sentence of the passages the
 answer is built from, and each mention is scored on what a reader goes by: the passage's rank,
-how near the mention stands to the question's words in its sentence, how well its sentence
-matches the question (the answerer's own sentence score, when the sentence was scored), that it
-does not repeat the question, how many passages name it too, and how fresh its passage is. The
-weights are a logistic regression fitted on RealTime QA's train weeks by bench/fit_reader.py;
-only these numbers are kept (BENCHMARKS.md, "Answer first: the reader", which also says why
-their passages were found by bench/proxy_passages.py).
+how near the mention stands to the question's words in its sentence, whether it stands where
+the question puts its answer ("by $500", asked "raised by how much?": slots.py), how well its
+sentence matches the question (the answerer's own sentence score, when the sentence was
+scored), that it does not repeat the question, how many passages name it too, and how fresh
+its passage is. The weights are a logistic regression fitted on RealTime QA's train weeks by
+bench/fit_reader.py; only these numbers are kept (BENCHMARKS.md, "Answer first: the reader",
+which also says why their passages were found by bench/proxy_passages.py).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from bot.answering.names import (
     full_names,
     key_of,
 )
+from bot.answering.slots import asked_slot, slot_fit
 from index.text import content_words, stem
 
 _WORD = re.compile(r"[\w’'-]+")
@@ -74,9 +76,15 @@ FEATURES = (
     "misfits",  # looks like another kind
     "subject",  # asked who or which organisation, it stands before every word of the
     # question in its sentence: the doer ("al-Hashd al-Shaabi troops ... liberation of Qairawan")
+    "slot_before",  # the question's word before what it asks stands right before it: "raised
+    # by how much?" and "by $500" (candidates.asked_slot)
+    "slot_after",  # the question's word after what it asks follows it: "Which team won?" and
+    # "the Bills won"
 )
 # Fitted by bench/fit_reader.py on rtqa-train-2022 and rtqa-train-2023 (proxy passages, see
-# BENCHMARKS.md).
+# BENCHMARKS.md), but for the two slot weights: chosen on train and dev with the others kept,
+# in the middle of the range that wins on all three (BENCHMARKS.md, "Where the question puts
+# its answer").
 WEIGHTS: dict[str, float] = {
     "bias": -1.299,
     "passage_rank": -0.497,
@@ -96,6 +104,8 @@ WEIGHTS: dict[str, float] = {
     "fits": 1.59,
     "misfits": -0.658,
     "subject": 0.867,
+    "slot_before": 1.0,
+    "slot_after": 0.5,
 }
 # Another thing of the asked kind, in a passage of another date, scoring at least this share of
 # the chosen mention's probability, is a report that differs: the answer says both, newest
@@ -248,6 +258,7 @@ def find_mentions(
     """Every mention of the asked kind that doesn't merely repeat the question, with its
     features (FEATURES, in order)."""
     kind = expected_kind(question)
+    slot = asked_slot(question)
     # "Organisation" asked meets "organization" written.
     asked = frozenset(content_words(question.replace("isation", "ization")))
     titles = " ".join(str(d.metadata.get("title", "")) for d in documents).lower()
@@ -305,6 +316,7 @@ def find_mentions(
             1.0 if nearness >= 1 / (1 + 1 / PROXIMITY_WORDS) else 0.0,
             *kind_fit(span.text, kind),
             subject if kind in (AnswerKind.PERSON, AnswerKind.ORGANISATION) else 0.0,
+            *slot_fit(sentence, span, slot),
         )
         mentions.append(Mention(position, document, span, sentence, features))
     return mentions
