@@ -77,7 +77,7 @@ FEATURES = (
     "subject",  # asked who or which organisation, it stands before every word of the
     # question in its sentence: the doer ("al-Hashd al-Shaabi troops ... liberation of Qairawan")
     "slot_before",  # the question's word before what it asks stands right before it: "raised
-    # by how much?" and "by $500" (candidates.asked_slot)
+    # by how much?" and "by $500" (slots.asked_slot)
     "slot_after",  # the question's word after what it asks follows it: "Which team won?" and
     # "the Bills won"
 )
