@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.answering import names, reader
+from bot.answering import extractive, names, reader
 from bot.answering.extractive import sentence_pool
 from bot.settings import Settings
 from bot.wiring.stores import sentence_embeddings
@@ -95,6 +95,7 @@ def measure(
     fullest: bool = True,
     unit_weight: float = names.UNIT_WEIGHT,
     described_gap: float = names.DESCRIBED_GAP,
+    alone_margin: float = extractive.ALONE_MARGIN,
     **shape: Any,
 ) -> dict[str, float]:
     short_right = whole_right = before_right = shipped_right = 0
@@ -125,9 +126,21 @@ def measure(
         whole = " ".join([short, *(case.pool[p][1] for p in positions)])
         short_right += bool(short) and case.gold in short.lower()
         whole_right += case.gold in whole.lower()
-        # As the service shapes it: the short answer and its sentence on top of the answerer's
-        # best sentences (the dump's "before").
-        shipped = " ".join([short, case.pool[positions[0]][1] if positions else "", before])
+        # As the service shapes it: the short answer and its sentence (the first of the best
+        # that holds it, else the reader's own), alone when the reader is sure, else on top of
+        # the answerer's best sentences (the dump's "before").
+        support = case.pool[positions[0]][1] if positions else ""
+        holding = [
+            case.pool[p][1]
+            for p in case.ranked
+            if short and short.lower() in case.pool[p][1].lower() and case.pool[p][1] in before
+        ]
+        support = holding[0] if holding else support
+        sure = reading is not None and reading.margin >= alone_margin and reading.differing is None
+        if short and sure:
+            shipped = " ".join([short, support])
+        else:
+            shipped = " ".join([short, support, before.replace(support, "") if support else before])
         shipped_right += case.gold in shipped.lower()
         shipped_lengths.append(words(shipped))
         lengths.append(words(whole))
@@ -242,6 +255,12 @@ def main() -> int:
     parser.add_argument("--min-score", type=float, default=reader.MIN_SCORE)
     parser.add_argument("--max-words", type=int, default=reader.MAX_WORDS)
     parser.add_argument(
+        "--alone-margin",
+        type=float,
+        default=extractive.ALONE_MARGIN,
+        help="a reading this far ahead of the next is shipped with its sentence alone (2: never)",
+    )
+    parser.add_argument(
         "--description-weight",
         type=float,
         nargs="*",
@@ -298,6 +317,7 @@ def main() -> int:
                     not args.as_written,
                     args.unit_weight,
                     gap,
+                    args.alone_margin,
                     **shape,
                 )
                 print(

@@ -52,6 +52,11 @@ ANSWER_LEXICAL_WEIGHT = 0.3
 # see: between two sentences that score alike, the one from the better passage answers. Chosen
 # on rtqa-dev, confirmed on rtqa-val (BENCHMARKS.md, "The sentence that answers").
 PASSAGE_RANK_PENALTY = 0.03
+# A reading this far ahead of the next thing named (Reading.margin) is answered with its own
+# sentence alone; a less sure one keeps the best sentences under it, which hold the answer
+# more often than the reader's choice does. Chosen on the train weeks for answers of at most
+# 40 words at the median (BENCHMARKS.md, "As long as it needs to be").
+ALONE_MARGIN = 0.3
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class ExtractiveAnswerer:
         keep_ratio: float = KEEP_RATIO,
         passage_rank_penalty: float = PASSAGE_RANK_PENALTY,
         reader: bool = True,
+        alone_margin: float = ALONE_MARGIN,
     ) -> None:
         self.embeddings = embeddings
         self.shortlist = shortlist
@@ -94,6 +100,7 @@ class ExtractiveAnswerer:
         # The short answer first, found by the reader (reader.py), above the best sentences;
         # False: the best few sentences alone, as before the reader.
         self.reader = reader
+        self.alone_margin = alone_margin
 
     def __call__(self, question: str, documents: list[Document]) -> Answer:
         pool = self._pool(documents)
@@ -106,14 +113,18 @@ class ExtractiveAnswerer:
         scores = {candidate.position: candidate.score for candidate in candidates}
         reading = read(question, documents, pool, scores, describe=self._describe)
         short, positions = shape(reading, [c.position for c in candidates], pool)
-        # The short answer goes on top of the best sentences, never in place of them: every
-        # shorter answer tried lost whole-answer accuracy on train, dev and val (BENCHMARKS.md,
-        # "Answer first: the reader"). The sentence it stands in comes right after it: the
-        # first of the best that holds it, else the reader's own.
-        if short:
+        # The sentence the short answer stands in comes right after it: the first of the best
+        # that holds it, else the reader's own. Alone when the reader is sure; else on top of
+        # the best sentences, never in place of them: every shorter answer tried for all
+        # questions lost whole-answer accuracy on train, dev and val (BENCHMARKS.md, "Answer
+        # first: the reader").
+        if short and reading is not None:
             holding = [pair for pair in chosen if short.lower() in pair[1].lower()]
             support = holding[0] if holding else pool[positions[0]]
-            chosen = [support, *(pair for pair in chosen if pair != support)]
+            if reading.margin >= self.alone_margin and reading.differing is None:
+                chosen = [support]
+            else:
+                chosen = [support, *(pair for pair in chosen if pair != support)]
         lead = ""
         if short and reading is not None and reading.differing is not None:
             # Reports of different dates differ: the newest one's answer leads, the short

@@ -134,6 +134,9 @@ class Reading:
     # The best mention of another thing from a passage of another date, scoring close enough
     # (DIFFERING_SHARE) to be a report that differs; None when the reports agree.
     differing: Mention | None = None
+    # How far the best-weighed thing stands ahead of the next: 1 - the runner-up's weight / the
+    # best's (each the sum of its mentions' odds), 1 when the passages name only one.
+    margin: float = 1.0
 
     @property
     def short_answer(self) -> str:
@@ -188,11 +191,18 @@ def read(
         if fuller is not None:
             scored.sort(key=lambda pair: key_of(pair[1].span.text) != fuller)
     best_score, best = scored[0]
+    weights_of_things = sorted(mass.values(), reverse=True)
+    margin = (
+        1 - weights_of_things[1] / weights_of_things[0]
+        if len(weights_of_things) > 1 and weights_of_things[0] > 0
+        else 1.0
+    )
     # Asked which festival, a name far from "festival" is a guess: no short answer, the best
     # sentences alone (the answer does not say what the passages don't).
     if fitting is not None and not fits_description(best.span.text, fitting, describe):
         return None
-    return Reading(best, best_score, _differing(best, best_score, scored, documents))
+    differing = _differing(best, best_score, scored, documents)
+    return Reading(best, best_score, differing, max(0.0, margin))
 
 
 def _differing(

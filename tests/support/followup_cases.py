@@ -7,6 +7,9 @@ from __future__ import annotations
 FOLLOW_UPS: list[tuple[str, str, str]] = [
     ("who controls Qairawan?", "and who leads them?", "Hadi al-Amiri"),
     ("who controls Qairawan?", "how many militias are in them?", "60"),
+    # The reader finds no lowercase answer ("the government"): its short answer names Hadi
+    # al-Amiri, and sure of it, gives his sentence alone (tests/test_followups.py expects this
+    # one to fail; BENCHMARKS.md, "As long as it needs to be").
     ("who controls Qairawan?", "who recognizes them as a national force?", "government"),
     ("Who leads the Badr Organization?", "what did he say?", "troops resumed their advance"),
     ("Who leads the Badr Organization?", "and what does his organization fight under?", "Hashd"),
