@@ -132,16 +132,23 @@ def healthz(replica: Process) -> tuple[int, dict[str, Any]]:
         return 0, {"error": str(error)}
 
 
-def wait_until_ready(replica: Process) -> None:
+def wait_until_ready(replica: Process, chunks: int) -> None:
     """Its webhook set with our secret, and /healthz saying the store, the database and its
-    keyword index are all there."""
+    keyword index are all there, the keyword index holding the store's `chunks` (until it
+    does, questions are answered from the vectors alone, and the tests' answers would
+    depend on how fast it refreshes)."""
     replica.wait_for(lambda: bool(replica.fake.sent("setWebhook")), START_SECONDS)
     assert replica.fake.webhook == (f"http://127.0.0.1:{replica.port}/telegram", SECRET)
     deadline = time.monotonic() + START_SECONDS
-    while (found := healthz(replica))[0] != 200:
+    while (found := healthz(replica))[0] != 200 or _keyword_chunks(found[1]) != chunks:
         if time.monotonic() > deadline or replica.process.poll() is not None:
             raise AssertionError(f"{replica.name} not ready: {found}\n{replica.log_tail()}")
         time.sleep(0.3)
+
+
+def _keyword_chunks(report: dict[str, Any]) -> int | None:
+    keyword = report.get("keyword_index")
+    return keyword.get("chunks") if isinstance(keyword, dict) else None
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +187,7 @@ def deployment(
             indexer.wait_for(lambda: bool(reports(deployed)), START_SECONDS)
             assert "2 articles read (2 new" in reports(deployed)[0]
             for replica in (a, b):
-                wait_until_ready(replica)
+                wait_until_ready(replica, store.count())
             yield deployed
         finally:
             deployed.stop()
