@@ -96,6 +96,7 @@ def measure(
     unit_weight: float = names.UNIT_WEIGHT,
     described_gap: float = names.DESCRIBED_GAP,
     alone_margin: float = extractive.ALONE_MARGIN,
+    widen: bool = True,
     **shape: Any,
 ) -> dict[str, float]:
     short_right = whole_right = before_right = shipped_right = 0
@@ -121,6 +122,7 @@ def measure(
             fullest=fullest,
             unit_weight=unit_weight,
             described_gap=described_gap,
+            widen=widen,
         )
         short, positions = reader.shape(reading, case.ranked, case.pool, **shape)
         whole = " ".join([short, *(case.pool[p][1] for p in positions)])
@@ -277,6 +279,9 @@ def main() -> int:
         help="each cosine gap a name's odds may trail the best's by and still be embedded",
     )
     parser.add_argument(
+        "--no-widen", action="store_true", help="show the chosen mention alone (widening.py)"
+    )
+    parser.add_argument(
         "--as-written", action="store_true", help="show the chosen name as written, not its fullest"
     )
     args = parser.parse_args()
@@ -318,6 +323,7 @@ def main() -> int:
                     args.unit_weight,
                     gap,
                     args.alone_margin,
+                    not args.no_widen,
                     **shape,
                 )
                 print(

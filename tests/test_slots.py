@@ -77,8 +77,8 @@ def passage(text: str) -> Document:
         (
             "The Doomsday Clock was moved to how many seconds to midnight?",
             "The Doomsday Clock moved from 100 seconds to midnight to 90 seconds to midnight.",
-            "90",
-            "100",
+            "90 seconds",
+            "100 seconds",
         ),
     ],
 )

@@ -45,6 +45,7 @@ from bot.answering.names import (
     key_of,
 )
 from bot.answering.slots import asked_slot, slot_fit
+from bot.answering.widening import widened
 from index.text import content_words, stem
 
 _WORD = re.compile(r"[\w’'-]+")
@@ -137,12 +138,15 @@ class Reading:
     # How far the best-weighed thing stands ahead of the next: 1 - the runner-up's weight / the
     # best's (each the sum of its mentions' odds), 1 when the passages name only one.
     margin: float = 1.0
+    # What is shown: the mention's text and what follows it that belongs to the answer
+    # ("45 days", "Kroger and Albertsons": widening.py); the mention's text when empty.
+    shown: str = ""
 
     @property
     def short_answer(self) -> str:
         # An amount is read with its digit groups ("1,200"), so one ending a clause keeps the
         # clause's comma ("45,"): shown without it.
-        return self.mention.span.text.rstrip(",")
+        return (self.shown or self.mention.span.text).rstrip(",")
 
 
 def read(
@@ -157,6 +161,7 @@ def read(
     described_gap: float = DESCRIBED_GAP,
     fullest: bool = True,
     unit_weight: float = UNIT_WEIGHT,
+    widen: bool = True,
 ) -> Reading | None:
     """The best-scoring mention of the asked kind in `pool` (each passage's sentences, as
     (passage index, sentence)), or None when there is none. `sentence_scores`: the answerer's
@@ -202,7 +207,8 @@ def read(
     if fitting is not None and not fits_description(best.span.text, fitting, describe):
         return None
     differing = _differing(best, best_score, scored, documents)
-    return Reading(best, best_score, differing, max(0.0, margin))
+    shown = widened(best, question, expected_kind(question)) if widen else ""
+    return Reading(best, best_score, differing, max(0.0, margin), shown)
 
 
 def _differing(
