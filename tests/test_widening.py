@@ -58,6 +58,21 @@ def short_answer(question: str, text: str, widen: bool = True) -> str:
             "NATO formally invited Sweden and Finland to join the alliance.",
             "Sweden and Finland",
         ),
+        (
+            "Detective Munch appeared for 23 years on what TV show franchise?",
+            'Richard Belzer played Detective John Munch on "Law & Order" for 23 years.',
+            '"Law & Order"',
+        ),
+        (
+            "Which streaming platform premiered the show?",
+            "The show premiered this week on Apple TV+ to good reviews.",
+            "Apple TV+",
+        ),
+        (
+            "Which product did Apple unveil this week?",
+            "On Tuesday, Apple unveiled a new iPhone with a faster chip.",
+            "iPhone",
+        ),
         # One asked for: one given, whatever stands beside it.
         (
             "Which supermarket plans to merge in 2024?",

@@ -1,8 +1,10 @@
 """What the short answer shows beyond the name or number the reader chose, when its sentence
 says it right after it: the unit the question counts in ("45 days", asked after how many
 days), the other one of those asked for ("Kroger and Albertsons", asked which two
-supermarkets). The reader's choice stays the same; only what is shown grows, by the words
-that follow it in its own sentence, so the short answer is still a quote of its passage."""
+supermarkets), and a name's own marks: the quotes around a title ("“Law & Order”"), the
+plus of "Apple TV+", the "i" of "iPhone". The reader's choice stays the same; only what is
+shown grows, by what stands beside it in its own sentence, so the short answer is still a
+quote of its passage."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ _WORD = re.compile(r"\s+([\w-]+)")
 # Words that describe what is counted without naming it: "500 new" is not a unit.
 _MODIFIERS = frozenset("new more other additional total extra major big small large".split())  # noqa: SIM905
 _AND_AFTER = re.compile(r"(?:,\s*|\s+)(?:and|&)\s+")
+_CLOSING = {'"': '"', "“": "”", "‘": "’"}
 # "Which two supermarkets", "which three countries", "which countries".
 _COUNTS = frozenset("two three four both".split())  # noqa: SIM905
 _PLURAL = re.compile(r"\w(?<![su])s$")
@@ -35,8 +38,10 @@ def widened(mention: Mention, question: str, kind: AnswerKind) -> str:
     sentence, start, end = mention.sentence, mention.span.start, mention.span.end
     if kind is AnswerKind.NUMBER:
         end = _with_unit(sentence, end, question)
-    elif asks_for_several(question):
-        start, end = _with_the_other(sentence, start, end, kind)
+    else:
+        if asks_for_several(question):
+            start, end = _with_the_other(sentence, start, end, kind)
+        start, end = _with_marks(sentence, start, end)
     if (start, end) == (mention.span.start, mention.span.end):
         return mention.span.text
     return sentence[start:end]
@@ -113,4 +118,18 @@ def _with_the_other(sentence: str, start: int, end: int, kind: AnswerKind) -> tu
         between = _AND_AFTER.fullmatch(sentence, first.end, start)
         if first.end <= start and between is not None:
             return first.start, end
+    return start, end
+
+
+def _with_marks(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The plus of "Apple TV+", the "i" of "iPhone" (a name is read from its first capital),
+    and the quotes a title stands in."""
+    if sentence[end : end + 1] == "+":
+        end += 1
+    glued = sentence[start - 2 : start - 1] if start > 1 else ""
+    if start > 0 and sentence[start - 1] in "ie" and not glued.isalnum():
+        start -= 1
+    opening = sentence[start - 1 : start] if start > 0 else ""
+    if opening in _CLOSING and sentence[end : end + 1] == _CLOSING[opening]:
+        return start - 1, end + 1
     return start, end
