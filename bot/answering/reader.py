@@ -138,8 +138,9 @@ class Reading:
     # How far the best-weighed thing stands ahead of the next: 1 - the runner-up's weight / the
     # best's (each the sum of its mentions' odds), 1 when the passages name only one.
     margin: float = 1.0
-    # What is shown: the mention's text and what follows it that belongs to the answer
-    # ("45 days", "Kroger and Albertsons": widening.py); the mention's text when empty.
+    # What is shown: the mention's text and what stands beside it in its sentence that
+    # belongs to the answer ("45 days", "Kroger and Albertsons": widening.py); the mention's
+    # text when empty.
     shown: str = ""
 
     @property
