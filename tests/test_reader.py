@@ -137,6 +137,29 @@ def test_a_candidate_that_repeats_the_question_is_not_chosen() -> None:
 @pytest.mark.parametrize(
     ("span", "question", "share"),
     [
+        (
+            "The FAA",
+            "Flights were delayed because of what at the Federal Aviation Administration?",
+            1,
+        ),
+        ("Federal Aviation Administration", "What did the FAA blame for the delays?", 1.0),
+        ("United States", "Which US state banned the sale?", 1.0),
+        (
+            "NOTAM",
+            "Flights were delayed because of what at the Federal Aviation Administration?",
+            0,
+        ),
+    ],
+)
+def test_a_name_the_question_gives_by_its_initials_repeats_it(
+    span: str, question: str, share: float
+) -> None:
+    assert repeated_share(span, question) == share
+
+
+@pytest.mark.parametrize(
+    ("span", "question", "share"),
+    [
         ("Russia", "Putin will station Russian nuclear weapons in which country?", 1.0),
         ("Sri Lanka", "The Sri Lankan president fled to which country?", 1.0),
         ("Ukraine", "Russia admitted defeat in which Ukrainian region?", 1.0),

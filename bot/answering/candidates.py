@@ -344,6 +344,10 @@ def repeated_share(span: str, question: str) -> float:
         return 1.0
     if _people_of(span, question):
         return 1.0
+    # "Federal Aviation Administration" in the span, "FAA" in the question (as written: read
+    # as "US" too, "U.S." cost train-2022 an answer, BENCHMARKS.md, "As long as it needs to be").
+    if _initials(span) & content_words(question):
+        return 1.0
     return len(words & _question_terms(question)) / len(words)
 
 
@@ -385,9 +389,25 @@ def _people_of(span: str, question: str) -> bool:
 
 @functools.lru_cache(maxsize=256)
 def _question_terms(question: str) -> frozenset[str]:
-    """The question's terms, "U.S." as "US" too, and each part of "Israel-Hamas"."""
+    """The question's terms, "U.S." as "US" too, each part of "Israel-Hamas", and the initials
+    of its names of several words ("faa" for "Federal Aviation Administration")."""
     return frozenset(
         content_words(question)
         | content_words(question.replace(".", ""))
         | content_words(question.replace("-", " "))
+        | _initials(question)
     )
+
+
+# A name of several capitalised words, "of", "and", "for" and "the" allowed inside.
+_NAME_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w’'-]*)+")
+
+
+def _initials(text: str) -> set[str]:
+    """The initials of each name of two or more capitalised words: "faa"."""
+    found = set()
+    for run in _NAME_RUN.finditer(text):
+        capitals = [word[0] for word in run.group(0).split() if word[:1].isupper()]
+        if len(capitals) >= 2:
+            found.add("".join(capitals).lower())
+    return found
