@@ -7,16 +7,8 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from bot.answering.candidates import (
-    AnswerKind,
-    asked_description,
-    asked_unit,
-    expected_kind,
-    kind_fit,
-    repeated_share,
-    spans,
-    too_wide,
-)
+from bot.answering.asked import AnswerKind, asked_description, asked_unit, expected_kind
+from bot.answering.candidates import kind_fit, repeated_share, spans, too_wide
 from bot.answering.extractive import ExtractiveAnswerer, sentence_pool
 from bot.answering.names import full_names
 from bot.answering.reader import read, shape

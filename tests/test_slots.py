@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from bot.answering.candidates import AnswerKind, spans
+from bot.answering.asked import AnswerKind
+from bot.answering.candidates import spans
 from bot.answering.extractive import sentence_pool
 from bot.answering.reader import WEIGHTS, read
 from bot.answering.slots import Slot, asked_slot, slot_fit

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.answering.candidates import asked_description, asked_unit
+from bot.answering.asked import asked_description, asked_unit
 from bot.answering.mentions import Mention
 from bot.answering.relevance import cosine
 from index.text import stem

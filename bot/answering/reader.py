@@ -22,15 +22,8 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answering.candidates import (
-    AnswerKind,
-    Span,
-    expected_kind,
-    kind_fit,
-    repeated_share,
-    spans,
-    too_wide,
-)
+from bot.answering.asked import AnswerKind, expected_kind
+from bot.answering.candidates import Span, kind_fit, repeated_share, spans, too_wide
 from bot.answering.mentions import Mention
 from bot.answering.names import (
     DESCRIBED,

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import re
 
-from bot.answering.candidates import (
-    AnswerKind,
-    asked_description,
-    asked_unit,
-    spans,
-)
+from bot.answering.asked import AnswerKind, asked_description, asked_unit
+from bot.answering.candidates import spans
 from bot.answering.mentions import Mention
 from index.text import STOPWORDS, stem
 
