@@ -115,6 +115,14 @@ def test_a_number_in_a_name_or_a_vague_plural_is_no_amount() -> None:
     assert found == ["2 million", "17"], found
 
 
+def test_asked_true_or_false_no_name_is_the_short_answer() -> None:
+    question = "True or false: Hadi al-Amiri leads the Badr Organization."
+    documents = [passage(BADR)]
+    assert read(question, documents, sentence_pool(documents), {0: 0.9, 1: 0.5}) is None
+    # The same passage names him, asked who.
+    assert read("Who leads the Badr Organization?", documents, sentence_pool(documents), {})
+
+
 def test_a_candidate_that_repeats_the_question_is_not_chosen() -> None:
     question = "Who leads the Badr Organization?"
     documents = [passage(BADR)]

@@ -76,6 +76,14 @@ def _asking(pattern: re.Pattern[str], question: str) -> list[re.Match[str]]:
     ]
 
 
+_TRUE_OR_FALSE = re.compile(r"\btrue or false\b", re.IGNORECASE)
+
+
+def asks_true_or_false(question: str) -> bool:
+    """ "True or false: ...": what it asks is a judgement, not a thing the passages name."""
+    return _TRUE_OR_FALSE.search(question) is not None
+
+
 def expected_kind(question: str) -> AnswerKind:
     """What kind of thing `question` asks for (see the module's docstring)."""
     if _NUMBER_QUESTION.search(question):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
-from bot.answering.asked import AnswerKind, expected_kind
+from bot.answering.asked import AnswerKind, asks_true_or_false, expected_kind
 from bot.answering.candidates import Span, kind_fit, repeated_share, spans, too_wide
 from bot.answering.mentions import Mention
 from bot.answering.names import (
@@ -161,6 +161,10 @@ def read(
     (passage index, sentence)), or None when there is none. `sentence_scores`: the answerer's
     scores of the sentences it scored, by their place in the pool. `describe`: the sentence
     model, to hold the best names against what the question calls the answer."""
+    # Asked true or false, no name is the answer, and the reader can't judge: the sentences
+    # alone, for the reader to judge.
+    if asks_true_or_false(question):
+        return None
     mentions = find_mentions(question, documents, pool, sentence_scores)
     if not mentions:
         return None
