@@ -7,6 +7,8 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -119,6 +121,32 @@ def test_a_prompt_set_through_one_library_is_live_in_another(database_url: str) 
     assert second.rollback("refusal", "cli:ed").note == "rollback to version 1"
     assert first.template("refusal") == shipped
     assert [v.number for v in first.history("refusal")] == [1, 2, 3]
+
+
+def test_replicas_starting_at_once_record_each_shipped_prompt_once(database_url: str) -> None:
+    """Every replica notices the shipped prompts when it starts; started together on an empty
+    database, they must not each record them (a version 2 that is version 1 again), nor
+    record a default over a version an admin published meanwhile."""
+    libraries = [
+        PromptLibrary(SHIPPED_PROMPTS_DIR, DatabasePromptStore(open_database(database_url)))
+        for _ in range(6)
+    ]
+    start = threading.Barrier(len(libraries))
+
+    def starting(library: PromptLibrary) -> None:
+        start.wait()
+        library.notice_all_edits()
+
+    with ThreadPoolExecutor(len(libraries)) as pool:
+        list(pool.map(starting, libraries))
+    for name in PLACEHOLDERS:
+        assert [v.author for v in libraries[0].history(name)] == ["shipped"], name
+    store = libraries[0].store
+    published = libraries[0].publish("refusal", "Not in the articles, sorry.", "cli:ed")
+    shipped_text = (SHIPPED_PROMPTS_DIR / "refusal.txt").read_text(encoding="utf-8").strip()
+    late = store.add("refusal", shipped_text, "shipped", "", from_default=True)
+    assert late == published, "a default recorded late must not replace a published version"
+    assert libraries[1].template("refusal") == "Not in the articles, sorry."
 
 
 def test_an_edit_to_a_default_nobody_published_is_noticed(

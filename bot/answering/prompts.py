@@ -130,9 +130,17 @@ class PromptVersion:
     from_default: bool = False
 
 
+def default_is_news(newest: PromptVersion, text: str) -> bool:
+    """Whether a default file's `text` is to be recorded after `newest`: not when it is the
+    newest text already (every replica notices the shipped prompts as it starts), nor over
+    a published version (the default is no longer live)."""
+    return newest.from_default and newest.text != text
+
+
 class PromptStore(Protocol):
     """Where versions are kept (the shared database in production: `bot.state.prompts`).
-    `add` numbers the new version after the newest one, atomically."""
+    `add` numbers the new version after the newest one, atomically; with `from_default`, it
+    adds only if `default_is_news`, decided in the same turn, else returns the newest."""
 
     def history(self, name: str) -> list[PromptVersion]: ...
 
@@ -164,6 +172,8 @@ class MemoryPromptStore:
         self, name: str, text: str, author: str, note: str, *, from_default: bool
     ) -> PromptVersion:
         versions = self._versions.setdefault(name, [])
+        if from_default and versions and not default_is_news(versions[-1], text):
+            return versions[-1]
         number = versions[-1].number + 1 if versions else 1
         version = PromptVersion(number, author, now_iso(), text, note, from_default)
         versions.append(version)

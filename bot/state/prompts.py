@@ -8,9 +8,9 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bot.answering.prompts import PromptVersion, now_iso
+from bot.answering.prompts import PromptVersion, default_is_news, now_iso
 from bot.state.database import Database
 from bot.state.tables import prompt_versions
 
@@ -64,14 +64,21 @@ class DatabasePromptStore:
         at: str | None = None,
     ) -> PromptVersion:
         """The next version of `name`; two processes adding at once take turns (a lock
-        per template name on Postgres, the write lock on SQLite)."""
+        per template name on Postgres, the write lock on SQLite). A default's text is
+        recorded only if it is still news under the lock (see `PromptStore.add`)."""
         with self.database.transaction() as db:
             self.database.lock(db, zlib.crc32(f"prompt:{name}".encode()))
-            newest = db.scalar(
-                select(func.max(prompt_versions.c.number)).where(prompt_versions.c.name == name)
-            )
+            row = db.execute(
+                select(*COLUMNS)
+                .where(prompt_versions.c.name == name)
+                .order_by(prompt_versions.c.number.desc())
+                .limit(1)
+            ).first()
+            newest = _version(row) if row is not None else None
+            if from_default and newest is not None and not default_is_news(newest, text):
+                return newest
             version = PromptVersion(
-                number=int(newest or 0) + 1,
+                number=newest.number + 1 if newest is not None else 1,
                 author=author[:200],
                 at=at or now_iso(),
                 text=text,
