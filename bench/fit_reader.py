@@ -97,6 +97,7 @@ def measure(
     described_gap: float = names.DESCRIBED_GAP,
     alone_margin: float = extractive.ALONE_MARGIN,
     widen: bool = True,
+    answer_words: int = extractive.ANSWER_WORDS,
     **shape: Any,
 ) -> dict[str, float]:
     short_right = whole_right = before_right = shipped_right = 0
@@ -141,6 +142,11 @@ def measure(
         sure = reading is not None and reading.margin >= alone_margin and reading.differing is None
         if short and sure:
             shipped = " ".join([short, support])
+            # and the next best sentence, within the words (ExtractiveAnswerer._within_words)
+            following = [case.pool[p][1] for p in case.ranked if case.pool[p][1] != support]
+            following = [sentence for sentence in following if sentence in before][:1]
+            if following and words(f"{shipped} {following[0]}") <= answer_words:
+                shipped = f"{shipped} {following[0]}"
         else:
             shipped = " ".join([short, support, before.replace(support, "") if support else before])
         shipped_right += case.gold in shipped.lower()
@@ -263,6 +269,12 @@ def main() -> int:
         help="a reading this far ahead of the next is shipped with its sentence alone (2: never)",
     )
     parser.add_argument(
+        "--answer-words",
+        type=int,
+        default=extractive.ANSWER_WORDS,
+        help="a sure answer takes the next best sentence if it stays within these words (0: never)",
+    )
+    parser.add_argument(
         "--description-weight",
         type=float,
         nargs="*",
@@ -324,6 +336,7 @@ def main() -> int:
                     gap,
                     args.alone_margin,
                     not args.no_widen,
+                    args.answer_words,
                     **shape,
                 )
                 print(

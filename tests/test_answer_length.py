@@ -1,12 +1,21 @@
-"""How long the extractive answer is: the short answer's own sentence alone when the reader is
-sure of it (extractive.ALONE_MARGIN), the best sentences under it when it is not."""
+"""How long the extractive answer is: the short answer's own sentence when the reader is sure
+of it (extractive.ALONE_MARGIN), with the next best one only if the answer stays within
+extractive.ANSWER_WORDS; the best sentences under it when it is not sure."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from langchain_core.documents import Document
 
-from bot.answering.extractive import ALONE_MARGIN, ExtractiveAnswerer, sentence_pool
+from bot.answering.answers import Answer
+from bot.answering.extractive import (
+    ALONE_MARGIN,
+    ANSWER_WORDS,
+    ExtractiveAnswerer,
+    sentence_pool,
+)
 from bot.answering.reader import read
 from index.embeddings import SentenceTransformerEmbeddings
 
@@ -61,21 +70,51 @@ def answerer(embeddings: SentenceTransformerEmbeddings) -> ExtractiveAnswerer:
     return ExtractiveAnswerer(embeddings)
 
 
-def test_a_sure_short_answer_comes_with_its_own_sentence_alone(
+def words(answer: Answer) -> int:
+    """As `newsdesk eval` counts them: the short answer and the answer, [n] left out."""
+    return len(re.sub(r"\[\d+\]", " ", f"{answer.short_answer} {answer.answer}").split())
+
+
+OWN_SENTENCE = (
+    "In a statement, Hadi al-Amiri, the leader of the organization, said the troops resumed "
+    "their advance. [1]"
+)
+
+
+def test_a_sure_short_answer_comes_with_its_own_sentence_first(
     answerer: ExtractiveAnswerer, embeddings: SentenceTransformerEmbeddings
 ) -> None:
     answer = answerer(QUESTION, [passage(ONE_NAME)])
     assert answer.short_answer == "Hadi al-Amiri"
-    assert answer.answer == (
-        "In a statement, Hadi al-Amiri, the leader of the organization, said the troops "
-        "resumed their advance. [1]"
-    )
+    assert answer.answer.startswith(OWN_SENTENCE), answer.answer
     assert "Hadi al-Amiri" in answer.citations[0].quote
-    # Never alone, the same passages give the best sentences under it: the margin decides.
+    # Never alone, the same passages give all the best sentences under it: the margin decides.
     longer = ExtractiveAnswerer(embeddings, alone_margin=2.0)(QUESTION, [passage(ONE_NAME)])
     assert longer.short_answer == "Hadi al-Amiri"
-    assert cited_sentences(longer.answer) >= 2, longer.answer
-    assert longer.answer.startswith(answer.answer), longer.answer
+    assert cited_sentences(longer.answer) > cited_sentences(answer.answer), longer.answer
+    assert longer.answer.startswith(OWN_SENTENCE), longer.answer
+
+
+def test_a_sure_answer_takes_the_next_best_sentence_only_within_the_words(
+    answerer: ExtractiveAnswerer, embeddings: SentenceTransformerEmbeddings
+) -> None:
+    answer = answerer(QUESTION, [passage(ONE_NAME)])
+    assert cited_sentences(answer.answer) == 2, answer.answer
+    assert words(answer) <= ANSWER_WORDS, answer.answer
+    # 18 words hold the short answer and its sentence (2 + 16), not one more sentence.
+    alone = ExtractiveAnswerer(embeddings, answer_words=18)(QUESTION, [passage(ONE_NAME)])
+    assert alone.answer == OWN_SENTENCE and words(alone) == 18
+    # A long next sentence is left out rather than going past the words.
+    rambling = ONE_NAME.replace(
+        "The Badr Organization leads the assault on the western front,",
+        "The Badr Organization leads the assault on the western front, " + "and on " * 10,
+    )
+    kept = answerer(QUESTION, [passage(rambling)])
+    assert kept.short_answer == "Hadi al-Amiri", kept
+    assert words(kept) <= ANSWER_WORDS, kept.answer
+    assert "and on" not in kept.answer, kept.answer
+    roomier = ExtractiveAnswerer(embeddings, answer_words=100)(QUESTION, [passage(rambling)])
+    assert "and on" in roomier.answer, "the sentence left out was the next best one"
 
 
 def test_an_unsure_short_answer_keeps_the_best_sentences_under_it(
