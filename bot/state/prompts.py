@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from bot.answering.prompts import PromptVersion, default_is_news, now_iso
 from bot.state.database import Database
@@ -29,6 +29,17 @@ def _version(row: Sequence[Any]) -> PromptVersion:
     return PromptVersion(int(number), author, at, text, note, bool(from_default))
 
 
+def _newest(db: Connection, name: str) -> PromptVersion | None:
+    query = (
+        select(*COLUMNS)
+        .where(prompt_versions.c.name == name)
+        .order_by(prompt_versions.c.number.desc())
+        .limit(1)
+    )
+    row = db.execute(query).first()
+    return _version(row) if row is not None else None
+
+
 class DatabasePromptStore:
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -43,15 +54,8 @@ class DatabasePromptStore:
             return [_version(row) for row in db.execute(query).all()]
 
     def latest(self, name: str) -> PromptVersion | None:
-        query = (
-            select(*COLUMNS)
-            .where(prompt_versions.c.name == name)
-            .order_by(prompt_versions.c.number.desc())
-            .limit(1)
-        )
         with self.database.transaction() as db:
-            row = db.execute(query).first()
-        return _version(row) if row is not None else None
+            return _newest(db, name)
 
     def add(
         self,
@@ -68,13 +72,7 @@ class DatabasePromptStore:
         recorded only if it is still news under the lock (see `PromptStore.add`)."""
         with self.database.transaction() as db:
             self.database.lock(db, zlib.crc32(f"prompt:{name}".encode()))
-            row = db.execute(
-                select(*COLUMNS)
-                .where(prompt_versions.c.name == name)
-                .order_by(prompt_versions.c.number.desc())
-                .limit(1)
-            ).first()
-            newest = _version(row) if row is not None else None
+            newest = _newest(db, name)
             if from_default and newest is not None and not default_is_news(newest, text):
                 return newest
             version = PromptVersion(
