@@ -17,6 +17,7 @@ backs off up to 30 s, so a few 502s could cost an answer or half a minute of sil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import httpx
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter
@@ -41,6 +43,13 @@ LONGEST_WAIT_SECONDS = 8.0
 # Polling waits at most this long between failed getUpdates, so it resumes within this time
 # (plus one request) of Telegram recovering.
 LONGEST_POLL_WAIT_SECONDS = 2.0
+# The getUpdates that marks the last updates read as the bot stops (no long poll): tried this
+# many times, then given up, so that stopping never waits on Telegram (python-telegram-bot
+# logs the failure and stops; the journal keeps an update fetched again from being answered
+# twice).
+MARKING_ATTEMPTS = 3
+# How long a stuck pool's old client gets to close before it is left to the collector.
+CLOSE_SECONDS = 5.0
 # Calls that only decorate an answer: one try, so a failure never delays the answer itself.
 # (The streamed drafts too: the final answer follows them in any case.)
 BEST_EFFORT = frozenset({"sendChatAction", "sendMessageDraft"})
@@ -117,8 +126,11 @@ class TelegramRequest(HTTPXRequest):
 
 class PollingRequest(TelegramRequest):
     """The getUpdates request: retried here until it succeeds (python-telegram-bot's Updater
-    cancels it on shutdown), and each batch of updates passed to `on_updates` before it is
-    returned, that is before the next getUpdates acknowledges it to Telegram."""
+    cancels it on shutdown), but for the one that marks updates read as the bot stops
+    (MARKING_ATTEMPTS); and each batch of updates passed to `on_updates` before it is
+    returned, that is before the next getUpdates acknowledges it to Telegram. Its one
+    connection can be left checked out by a long poll cancelled at the wrong moment, and no
+    later call would ever get it: on a pool timeout the client is replaced."""
 
     def __init__(
         self,
@@ -132,12 +144,17 @@ class PollingRequest(TelegramRequest):
 
     async def _send(self, *request: Any) -> tuple[int, bytes]:
         failures = 0
+        marking = _long_poll_seconds(request[2]) == 0
         while True:
             try:
                 code, payload = await super()._send(*request)
             except RETRYABLE as error:
                 failures += 1
                 self._on_retry("getUpdates", retry_reason(error))
+                if isinstance(error.__cause__, httpx.PoolTimeout):
+                    await self._replace_client()
+                if marking and failures >= MARKING_ATTEMPTS:
+                    raise
                 wait = backoff_seconds(failures, LONGEST_POLL_WAIT_SECONDS)
                 log.warning("getUpdates failed (%s); polling again in %.1f s", error, wait)
                 await asyncio.sleep(wait)
@@ -145,6 +162,20 @@ class PollingRequest(TelegramRequest):
             if code == 200:
                 self._on_updates(_updates_in(payload))
             return code, payload
+
+    async def _replace_client(self) -> None:
+        """A new client (and pool) for the next try; the old one closed, its stuck
+        connection with it. (python-telegram-bot's own `initialize` builds one the same way.)"""
+        stuck, self._client = self._client, self._build_client()
+        log.warning("getUpdates: the connection pool was stuck; opened a new one")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(stuck.aclose(), CLOSE_SECONDS)
+
+
+def _long_poll_seconds(data: RequestData | None) -> float | None:
+    """The getUpdates `timeout` (the long poll's seconds) asked for, if any."""
+    value = data.parameters.get("timeout") if data is not None else None
+    return float(value) if isinstance(value, int | float) else None
 
 
 def outgoing_request(timeout: float) -> TelegramRequest:
