@@ -10,12 +10,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from dotenv import dotenv_values
 
 from bot.settings import PROJECT_DIR
 from bot.state.database import parse_url
+from tests.support.engines import engine_unavailable
 
 
 def services() -> dict[str, Any]:
@@ -225,7 +225,9 @@ def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     the operator's .env it passes; a .env without the secrets, or none, stops it, naming .env."""
     compose = compose_command()
     if compose is None:
-        pytest.skip("no docker compose or docker-compose command here")
+        engine_unavailable(
+            "no docker compose or docker-compose command here (apt-get install -y docker-compose)"
+        )
 
     def check(folder: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*compose, "config", "-q"], cwd=folder, capture_output=True,

@@ -1,5 +1,5 @@
 """A throwaway Postgres cluster on 127.0.0.1, on a free port, for the tests of the shared
-state: Debian's postgresql binaries (`scripts/setup-postgres` installs them), the server run
+state: Debian's postgresql binaries (`scripts/setup-test-engines` installs them), the server run
 as the `postgres` user when we are root (it refuses to run as root), its data directory in a
 temp folder owned by that user, password authentication, and a fresh database per test."""
 
@@ -31,7 +31,7 @@ def postgres_bin_dir() -> Path:
     if initdb:
         return Path(initdb).resolve().parent
     raise PostgresUnavailableError(
-        "no Postgres here: `scripts/setup-postgres` (run by ./test) installs Debian's "
+        "no Postgres here: `scripts/setup-test-engines` (run by ./test) installs Debian's "
         "postgresql as root, or run `apt-get install -y postgresql`"
     )
 
