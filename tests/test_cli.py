@@ -159,7 +159,8 @@ def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
     capsys.readouterr()
     lines = io.StringIO(
         "who controls Qairawan?\n/help\nand who leads them?\n/reset\nand who leads them?\n"
-        "/follow Qairawan\n/nonsense\n/ask\n/ask who controls Qairawan?\n/quit\n/help\n"
+        "/follow Qairawan\n/nonsense\n/ask\n/ask who controls Qairawan?\n"
+        f"/{'x' * 5000} pasted\n/quit\n/help\n"
     )
     assert main(["chat"], stdin=lines) == 0
     out = capsys.readouterr().out
@@ -171,6 +172,8 @@ def test_the_local_chat_remembers_follow_ups_and_knows_its_commands(
     assert out.count("I answer questions about") == 2
     assert "/follow works in Telegram" in out
     assert "I don't know the command /nonsense" in out
+    # a pasted blob of a "command" is named, not echoed whole
+    assert f"I don't know the command /{'x' * 63}. " in out and "x" * 64 not in out
     assert "Type the question after /ask" in out
     # the question, the follow-up and the /ask
     assert sum("Sources:" in reply for reply in replies) == 3

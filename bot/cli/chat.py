@@ -67,6 +67,7 @@ def _reply(conversation: Conversation, line: str) -> str:
     elif command in TELEGRAM_ONLY:
         return IN_TELEGRAM.format(command=command)
     elif command.startswith("/"):
-        return f"I don't know the command {command}. {COMMANDS}"
+        # A pasted blob starting with "/" is not echoed whole (Telegram's reply cuts it too).
+        return f"I don't know the command {command[:64]}. {COMMANDS}"
     turn = conversation.ask(LOCAL, line)
     return "\n".join(filter(None, [turn.preface, render_text(turn.answer)]))
